@@ -1,0 +1,181 @@
+"""The one source of "now" for the whole server.
+
+Three modes:
+
+* ``realtime`` -- virtual time runs at ``speed`` x wall-clock time;
+* ``manual``   -- virtual time stands still until :meth:`Clock.advance` or :meth:`Clock.set`;
+* ``instant``  -- time runs like ``realtime``, and jobs scheduled while in this mode collapse
+  their durations to zero (see :attr:`Clock.collapses_durations`), so every job is finished
+  the moment it is created.
+
+Everything that waits on time (``await: true``, SSE streams, webhook retries) waits through
+:meth:`Clock.sleep_until`, which wakes up when the clock is advanced from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+TimeMode = Literal["realtime", "manual", "instant"]
+TIME_MODES: tuple[TimeMode, ...] = ("realtime", "manual", "instant")
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """A snapshot of the clock, as the control plane reports it."""
+
+    now: float
+    mode: TimeMode
+    speed: float
+
+
+class Clock:
+    """A virtual clock in epoch seconds (float, UTC)."""
+
+    def __init__(
+        self,
+        mode: TimeMode = "realtime",
+        speed: float = 1.0,
+        start: float | None = None,
+        wall: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if mode not in TIME_MODES:
+            raise ValueError(f"unknown time mode {mode!r}; expected one of {TIME_MODES}")
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._mode: TimeMode = mode
+        self._speed = float(speed)
+        self._anchor_virtual = time.time() if start is None else float(start)
+        self._anchor_wall = wall()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Current virtual time in epoch seconds."""
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        if self._mode == "manual":
+            return self._anchor_virtual
+        return self._anchor_virtual + (self._wall() - self._anchor_wall) * self._speed
+
+    @property
+    def mode(self) -> TimeMode:
+        return self._mode
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def collapses_durations(self) -> bool:
+        """True in ``instant`` mode: jobs created now finish at once."""
+        return self._mode == "instant"
+
+    def state(self) -> ClockState:
+        with self._lock:
+            return ClockState(now=self._now_locked(), mode=self._mode, speed=self._speed)
+
+    # -- steering --------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward (any mode); returns the new time."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._rebase(self._now_locked() + seconds)
+            now = self._anchor_virtual
+        self._wake()
+        return now
+
+    def set(self, when: float) -> float:
+        """Jump to an absolute virtual time, which may not be in the past."""
+        with self._lock:
+            current = self._now_locked()
+            if when < current:
+                raise ValueError("the clock only moves forward")
+            self._rebase(when)
+        self._wake()
+        return when
+
+    def configure(self, mode: TimeMode | None = None, speed: float | None = None) -> ClockState:
+        """Switch mode and/or speed without a jump in virtual time."""
+        if mode is not None and mode not in TIME_MODES:
+            raise ValueError(f"unknown time mode {mode!r}; expected one of {TIME_MODES}")
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive")
+        with self._lock:
+            self._rebase(self._now_locked())
+            if mode is not None:
+                self._mode = mode
+            if speed is not None:
+                self._speed = float(speed)
+            state = ClockState(now=self._anchor_virtual, mode=self._mode, speed=self._speed)
+        self._wake()
+        return state
+
+    def _rebase(self, virtual: float) -> None:
+        self._anchor_virtual = virtual
+        self._anchor_wall = self._wall()
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        for loop, event in list(self._waiters):
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # loop closed
+                self._waiters.discard((loop, event))
+
+    def real_seconds_until(self, when: float) -> float | None:
+        """Wall-clock seconds until virtual ``when``; None if only a clock change gets there."""
+        with self._lock:
+            remaining = when - self._now_locked()
+            if remaining <= 0:
+                return 0.0
+            if self._mode == "manual":
+                return None
+            return remaining / self._speed
+
+    async def sleep_until(self, when: float, max_real: float | None = None) -> bool:
+        """Wait until virtual time reaches ``when``.
+
+        Returns True when reached, False when ``max_real`` wall seconds ran out first.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if max_real is None else loop.time() + max_real
+        while True:
+            wait = self.real_seconds_until(when)
+            if wait == 0.0:
+                return True
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return False
+                wait = left if wait is None else min(wait, left)
+            event = asyncio.Event()
+            entry = (loop, event)
+            self._waiters.add(entry)
+            try:
+                # re-check after registering, so a concurrent advance is never missed
+                if self.real_seconds_until(when) == 0.0:
+                    return True
+                try:
+                    await asyncio.wait_for(event.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+            finally:
+                self._waiters.discard(entry)
+
+    async def sleep(self, seconds: float, max_real: float | None = None) -> bool:
+        """Wait ``seconds`` of virtual time."""
+        return await self.sleep_until(self.now() + seconds, max_real=max_real)

@@ -1,0 +1,67 @@
+"""Job schedules: a job's whole future is fixed when it is created.
+
+A schedule is a list of ``(status, at)`` phases in time order, the last one terminal. The
+status at any moment is a pure function of (schedule, cancel time, now): no per-job timers,
+correct after clock jumps, identical on every server process that shares the store.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Phases = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class JobState:
+    """Where a job stands at one moment."""
+
+    status: str
+    entered_at: float
+    terminal: bool
+
+
+def timeline(phases: Sequence[tuple[str, float]], cancelled_at: float | None = None,
+             cancelled_status: str = "cancelled") -> Phases:
+    """The effective phases: the schedule cut at ``cancelled_at`` (if it came before the end)."""
+    effective = [(status, at) for status, at in phases]
+    if cancelled_at is None or not effective or cancelled_at >= effective[-1][1]:
+        return effective
+    kept = [(status, at) for status, at in effective if at <= cancelled_at]
+    kept.append((cancelled_status, cancelled_at))
+    return kept
+
+
+def state_at(phases: Sequence[tuple[str, float]], now: float, cancelled_at: float | None = None,
+             cancelled_status: str = "cancelled") -> JobState:
+    """The job's status at ``now`` (before the first phase: the first phase)."""
+    effective = timeline(phases, cancelled_at, cancelled_status)
+    times = [at for _, at in effective]
+    index = max(bisect.bisect_right(times, now) - 1, 0)
+    status, entered = effective[index]
+    return JobState(status=status, entered_at=entered, terminal=index == len(effective) - 1)
+
+
+def entered(phases: Sequence[tuple[str, float]], status: str) -> float | None:
+    """When the job entered ``status`` in this timeline, or None."""
+    for name, at in phases:
+        if name == status:
+            return at
+    return None
+
+
+def build_phases(start: float, steps: Sequence[tuple[str, float]], collapse: bool = False) -> Phases:
+    """Phases from a start time and ``(status, duration before the next step)`` pairs.
+
+    The last step's duration is ignored (it is terminal). With ``collapse`` every phase starts
+    at ``start`` -- the instant time mode.
+    """
+    phases: Phases = []
+    at = start
+    for status, duration in steps:
+        phases.append((status, at))
+        if not collapse:
+            at += max(duration, 0.0)
+    return phases

@@ -1,0 +1,132 @@
+"""One immutable Settings object, from defaults < TOML file < ``MOCKSERVER_*`` env < CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mockserver.core.clock import TIME_MODES
+
+DEFAULT_API_KEY = "sk-mock-0000000000000000"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that configures a server run. Every field is also a flag and an env var."""
+
+    host: str = "127.0.0.1"
+    skytells_port: int = 8080
+    gateai_port: int = 8081
+    single_port: bool = False
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    accept_any_key: bool = False
+    credits: float = 100.0
+    daily_budget: float = 100.0
+    seed: int | None = None
+    time_mode: str = "realtime"
+    speed: float = 1.0
+    start_time: float | None = None
+    max_records: int | None = 10_000
+    ttl: float | None = None
+    max_body_bytes: int = 10 * 1024 * 1024
+    await_timeout: float = 60.0
+    public_url: str | None = None
+    admin_token: str | None = None
+    log_level: str = "info"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.time_mode not in TIME_MODES:
+            raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}")
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        if self.credits < 0 or self.daily_budget < 0:
+            raise ValueError("credits and daily_budget must not be negative")
+        if not self.api_keys and not self.accept_any_key:
+            raise ValueError("at least one API key is needed (or accept_any_key)")
+
+    @property
+    def default_api_key(self) -> str:
+        return self.api_keys[0] if self.api_keys else DEFAULT_API_KEY
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+ENV_PREFIX = "MOCKSERVER_"
+_HINTS = typing.get_type_hints(Settings)
+
+
+def field_names() -> list[str]:
+    return [f.name for f in fields(Settings) if f.name != "extra"]
+
+
+def _base_type(hint: Any) -> Any:
+    """``int | None`` -> int; ``tuple[str, ...]`` -> tuple."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        inner = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _base_type(inner[0])
+    return typing.get_origin(hint) or hint
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Turn a TOML/env/flag value into the type of field ``name``."""
+    hint = _HINTS[name]
+    base = _base_type(hint)
+    nullable = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if isinstance(value, str):
+        text = value.strip()
+        if nullable and text.lower() in ("", "none", "null"):
+            return None
+        if base is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"{name}: expected a boolean, got {value!r}")
+        if base is tuple:
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        if base in (int, float):
+            try:
+                return base(text)
+            except ValueError:
+                raise ValueError(f"{name}: expected a number, got {value!r}") from None
+        return text
+    if base is tuple and isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def from_sources(
+    config_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings: defaults, then the TOML file, then the environment, then ``overrides``."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        data = tomllib.loads(Path(config_file).read_text())
+        data = data.get("mockserver", data)
+        unknown = set(data) - set(field_names())
+        if unknown:
+            raise ValueError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({name: coerce(name, value) for name, value in data.items()})
+    for name in field_names():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = coerce(name, raw)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = coerce(name, value)
+    return Settings(**values)
