@@ -37,6 +37,7 @@ class Settings:
     ttl: float | None = None
     max_body_bytes: int = 10 * 1024 * 1024
     await_timeout: float = 60.0
+    safety_terms: tuple[str, ...] = ("nsfw", "gore")
     public_url: str | None = None
     admin_token: str | None = None
     log_level: str = "info"

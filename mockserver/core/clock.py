@@ -15,6 +15,7 @@ Everything that waits on time (``await: true``, SSE streams, webhook retries) wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -129,6 +130,10 @@ class Clock:
 
     # -- waiting ---------------------------------------------------------------------------
 
+    def notify(self) -> None:
+        """Wake every waiter to re-check its condition (state changed, not the time)."""
+        self._wake()
+
     def _wake(self) -> None:
         for loop, event in list(self._waiters):
             try:
@@ -169,13 +174,18 @@ class Clock:
                 # re-check after registering, so a concurrent advance is never missed
                 if self.real_seconds_until(when) == 0.0:
                     return True
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
             finally:
                 self._waiters.discard(entry)
 
     async def sleep(self, seconds: float, max_real: float | None = None) -> bool:
         """Wait ``seconds`` of virtual time."""
         return await self.sleep_until(self.now() + seconds, max_real=max_real)
+
+
+def isoformat(ts: float) -> str:
+    """Epoch seconds as the APIs print them: ``2026-03-06T20:15:23.293497Z``."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,48 @@
+"""Assemble the mock: one runtime shared by the Skytells and GateAI apps.
+
+By default each API gets its own port so every documented path (both APIs have ``/v1/models``)
+is served as documented. In single-port mode the APIs are mounted under ``/skytells`` and
+``/gateai``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from mockserver.core.runtime import Runtime
+from mockserver.settings import Settings
+from mockserver.skytells.app import build_app as build_skytells
+
+#: Mount prefixes in single-port mode.
+PREFIXES = {"skytells": "/skytells", "gateai": "/gateai"}
+
+
+@dataclass
+class MockServer:
+    """The runtime and one ASGI app per API."""
+
+    runtime: Runtime
+    apps: dict[str, Starlette]
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def combined(self) -> Starlette:
+        """Both APIs on one app, each under its prefix (single-port mode)."""
+        return Starlette(routes=[Mount(PREFIXES[name], app=app) for name, app in self.apps.items()])
+
+
+def build(settings: Settings | None = None) -> MockServer:
+    runtime = Runtime.from_settings(settings or Settings())
+    apps: dict[str, Starlette] = {"skytells": build_skytells(runtime)}
+    try:
+        from mockserver.gateai.app import build_app as build_gateai
+    except ImportError:  # the GateAI personality is optional while it is being built
+        build_gateai = None
+    if build_gateai is not None:
+        apps["gateai"] = build_gateai(runtime)
+    return MockServer(runtime=runtime, apps=apps)

@@ -1,0 +1,111 @@
+"""``mockserver`` command line: ``serve`` (and, later, ``check``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import typing
+from collections.abc import Sequence
+
+from mockserver import settings as settings_module
+from mockserver.settings import Settings
+
+_HELP = {
+    "host": "interface to bind (default 127.0.0.1)",
+    "skytells_port": "port of the Skytells API (default 8080)",
+    "gateai_port": "port of the GateAI API (default 8081)",
+    "single_port": "serve both APIs on --skytells-port under /skytells and /gateai",
+    "api_keys": "comma-separated API keys (the first is the default key)",
+    "accept_any_key": "accept any sk-… key, creating its account on first use",
+    "credits": "starting Skytells credits per key (US dollars)",
+    "daily_budget": "GateAI daily budget per key (US dollars)",
+    "seed": "seed for ids, durations, generated text and media (reproducible runs)",
+    "time_mode": "realtime | manual | instant",
+    "speed": "virtual seconds per real second in realtime mode",
+    "start_time": "virtual start time, epoch seconds (default: now)",
+    "max_records": "retention: at most this many stored objects per kind",
+    "ttl": "retention: forget objects older than this many (virtual) seconds",
+    "max_body_bytes": "largest accepted request body",
+    "await_timeout": "longest real-time wait for await:true before answering as-is",
+    "public_url": "base URL put into links (default: as the client reached the server)",
+    "admin_token": "token for the control plane from non-loopback callers",
+    "safety_terms": "comma-separated terms the safety checker flags",
+    "log_level": "uvicorn log level",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockserver", description="Skytells + GateAI API emulator")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the mock server (defaults need no configuration)")
+    serve.add_argument("--config", help="TOML settings file (also MOCKSERVER_CONFIG)")
+    hints = typing.get_type_hints(Settings)
+    for name in settings_module.field_names():
+        flag = "--" + name.replace("_", "-")
+        if name == "api_keys":
+            serve.add_argument("--api-key", dest="api_keys", action="append",
+                               help="an API key to accept (repeatable; the first is the default)")
+            continue
+        if hints[name] is bool:
+            serve.add_argument(flag, dest=name, action="store_const", const=True, default=None,
+                               help=_HELP.get(name))
+        else:
+            serve.add_argument(flag, dest=name, default=None, help=_HELP.get(name))
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    values = {name: getattr(args, name, None) for name in settings_module.field_names()}
+    if values.get("api_keys"):
+        keys: list[str] = []
+        for item in values["api_keys"]:  # type: ignore[union-attr]
+            keys.extend(part.strip() for part in item.split(",") if part.strip())
+        values["api_keys"] = tuple(keys)
+    return values
+
+
+def _announce(urls: dict[str, str], settings: Settings) -> None:
+    lines = [
+        "mockserver is up",
+        f"  Skytells API base URL : {urls.get('skytells', '-')}",
+        f"  GateAI API base URL   : {urls.get('gateai', '-')}",
+        f"  default API key       : {settings.default_api_key}",
+        f"  time mode             : {settings.time_mode} (speed {settings.speed})"
+        + (f", seed {settings.seed}" if settings.seed is not None else ""),
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from mockserver.app import build
+    from mockserver.server import plan, serve
+
+    try:
+        settings = settings_module.from_sources(args.config, overrides=_overrides(args))
+    except (ValueError, OSError) as exc:
+        print(f"mockserver: bad settings: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        serving = plan(build(settings))
+    except OSError as exc:
+        print(f"mockserver: cannot bind: {exc}", file=sys.stderr)
+        return 2
+    _announce(serving.base_urls(), settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(serving, log_level=settings.log_level))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve_command(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

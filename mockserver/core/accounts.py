@@ -1,0 +1,120 @@
+"""API keys and what hangs off them: Skytells credits, GateAI daily budget, suspension.
+
+Accounts are records in the store (kind ``"account"``), so a shared store shares balances.
+Money moves only through :meth:`Accounts.debit` / :meth:`Accounts.credit`, which are atomic
+read-modify-write operations and never let a balance go below zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mockserver.core.store import Record, Store
+
+KIND = "account"
+
+
+@dataclass
+class Account:
+    """One API key's state."""
+
+    key: str
+    credits: float
+    daily_budget: float
+    suspended: bool = False
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: Record) -> Account:
+        return cls(**record)
+
+
+class InsufficientFunds(Exception):
+    """Raised by :meth:`Accounts.debit` when the balance does not cover the amount."""
+
+    def __init__(self, balance: float, amount: float) -> None:
+        super().__init__(f"balance {balance:.6f} does not cover {amount:.6f}")
+        self.balance = balance
+        self.amount = amount
+
+
+def round_money(value: float) -> float:
+    """Money is kept to 1e-9 so sums of small prices stay exact enough to compare."""
+    return round(value, 9)
+
+
+class Accounts:
+    """Lookup and balance changes for API keys."""
+
+    def __init__(self, store: Store, default_credits: float, default_budget: float,
+                 accept_any_key: bool = False) -> None:
+        self.store = store
+        self.default_credits = default_credits
+        self.default_budget = default_budget
+        self.accept_any_key = accept_any_key
+
+    def create(self, key: str, credits: float | None = None, daily_budget: float | None = None,
+               suspended: bool = False, limits: dict[str, Any] | None = None) -> Account:
+        account = Account(
+            key=key,
+            credits=self.default_credits if credits is None else round_money(credits),
+            daily_budget=self.default_budget if daily_budget is None else daily_budget,
+            suspended=suspended,
+            limits=dict(limits or {}),
+        )
+        self.store.put(KIND, key, asdict(account))
+        return account
+
+    def get(self, key: str | None) -> Account | None:
+        """The account for ``key``; with ``accept_any_key``, any ``sk-`` key gets a fresh one."""
+        if not key:
+            return None
+        record = self.store.get(KIND, key)
+        if record is not None:
+            return Account.from_record(record)
+        if self.accept_any_key and key.startswith("sk-") and len(key) >= 8:
+            return self.create(key)
+        return None
+
+    def all(self) -> list[Account]:
+        return [Account.from_record(r) for r in self.store.scan(KIND, newest_first=False)]
+
+    def change(self, key: str, **fields_: Any) -> Account | None:
+        """Set fields of an existing account (credits, daily_budget, suspended, limits)."""
+
+        def apply(record: Record) -> Record:
+            return {**record, **{k: v for k, v in fields_.items() if v is not None}}
+
+        record = self.store.update(KIND, key, apply)
+        return None if record is None else Account.from_record(record)
+
+    def debit(self, key: str, amount: float) -> float:
+        """Take ``amount`` credits atomically; returns the new balance."""
+
+        def take(record: Record) -> Record:
+            balance = record["credits"]
+            if amount > balance + 1e-12:
+                raise InsufficientFunds(balance, amount)
+            return {**record, "credits": round_money(max(balance - amount, 0.0))}
+
+        record = self.store.update(KIND, key, take)
+        if record is None:
+            raise KeyError(key)
+        return record["credits"]
+
+    def credit(self, key: str, amount: float) -> float:
+        """Give ``amount`` credits back (a refund); returns the new balance."""
+        record = self.store.update(KIND, key, lambda r: {**r, "credits": round_money(r["credits"] + amount)})
+        if record is None:
+            raise KeyError(key)
+        return record["credits"]
+
+
+def mask_key(key: str | None) -> str:
+    """A key as it may appear in logs and journals: ``sk-m…0000`` plus a short hash."""
+    if not key:
+        return "-"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:6]
+    return f"{key[:4]}…{key[-4:]}#{digest}" if len(key) > 10 else f"…#{digest}"

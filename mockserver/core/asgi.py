@@ -1,0 +1,91 @@
+"""ASGI plumbing both APIs share: request ids, and errors rendered in the API's own format."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.errors import ApiError, http_error_id
+from mockserver.core.http import JSONResponse
+from mockserver.core.randomness import Randomness
+
+log = logging.getLogger("mockserver")
+
+#: ``render(error, path, request_id) -> body``
+ErrorRenderer = Callable[[ApiError, str, str], dict[str, Any]]
+
+
+def route_path(request: Request | Scope) -> str:
+    """The request path below any mount prefix (``/skytells/v1/models`` -> ``/v1/models``)."""
+    scope = request.scope if isinstance(request, Request) else request
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "req_unknown")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (``req_…``, seeded) and echoes it as ``x-request-id``."""
+
+    def __init__(self, app: ASGIApp, rng: Randomness) -> None:
+        self.app = app
+        self.rng = rng
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = "req_" + self.rng.token("request-id", 24)
+        scope.setdefault("state", {})["request_id"] = rid
+        header = (b"x-request-id", rid.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> Response:
+    body = render(error, route_path(request), request_id(request))
+    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+
+
+def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
+    """Every error -- ours, the router's 404/405, an unexpected crash -- in the API's format."""
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc, request, render)
+
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            message = f"No route {request.method} {route_path(request)}; see the README's endpoint table"
+        elif exc.status_code == 405:
+            message = f"Method {request.method} is not allowed on {route_path(request)}"
+        else:
+            message = str(exc.detail)
+        error = ApiError(exc.status_code, http_error_id(exc.status_code), message,
+                         headers=dict(exc.headers or {}))
+        return error_response(error, request, render)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, route_path(request))
+        error = ApiError(500, "INTERNAL_ERROR", "The mock server hit an unexpected error; see its log")
+        return error_response(error, request, render)
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(HTTPException, on_http_exception)
+    app.add_exception_handler(Exception, on_crash)

@@ -1,0 +1,63 @@
+"""Request plumbing shared by both APIs: reading JSON bodies, API keys, JSON responses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.core.errors import ApiError
+
+
+class JSONResponse(Response):
+    """A compact JSON response (UTF-8, no spaces)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The request body as a JSON object, or a clear 4xx :class:`ApiError`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {max_bytes} bytes")
+    content_type = request.headers.get("content-type", "")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {max_bytes} bytes")
+    if not body.strip():
+        raise ApiError(400, "INVALID_INPUT", "Request body is empty; a JSON object is required")
+    media = content_type.split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                       f"Content-Type must be application/json, got {content_type!r}")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "INVALID_INPUT", f"Request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "INVALID_INPUT", "Request body must be a JSON object")
+    return data
+
+
+def api_key_from(request: Request, allow_bearer: bool = True) -> str | None:
+    """The API key from ``x-api-key`` or (if allowed) ``Authorization: Bearer``."""
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    if allow_bearer:
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    return None
+
+
+def accepts_event_stream(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "").lower()

@@ -1,0 +1,56 @@
+"""The shared machinery one server run uses: settings, clock, store, randomness, accounts, files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockserver.core.accounts import Accounts
+from mockserver.core.clock import Clock
+from mockserver.core.files import Files
+from mockserver.core.randomness import Randomness
+from mockserver.core.store import MemoryStore, Retention, Store
+from mockserver.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Everything both API personalities share; built once per server."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    rng: Randomness
+    accounts: Accounts
+    files: Files
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time)  # type: ignore[arg-type]
+        store = MemoryStore(Retention(max_records=settings.max_records, ttl=settings.ttl), now=clock.now)
+        runtime = cls(
+            settings=settings,
+            clock=clock,
+            store=store,
+            rng=Randomness(settings.seed),
+            accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
+            files=Files(store),
+        )
+        runtime.provision_keys()
+        return runtime
+
+    def provision_keys(self) -> None:
+        """Create the configured keys' accounts (starting credits and budget)."""
+        for key in self.settings.api_keys:
+            if self.accounts.get(key) is None:
+                self.accounts.create(key)
+
+    def reset(self, owner: str | None = None) -> None:
+        """Forget all traffic (of one key); accounts go back to their starting balances."""
+        if owner is None:
+            self.store.clear()
+            self.rng.reset()
+            self.provision_keys()
+            return
+        self.store.clear(owner=owner)
+        if self.accounts.get(owner) is not None:
+            self.accounts.create(owner)

@@ -1,0 +1,154 @@
+"""Run the mock's apps under uvicorn: in the foreground (CLI) or in a background thread (tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from mockserver.app import PREFIXES, MockServer, build
+from mockserver.settings import Settings
+
+
+@dataclass
+class Listener:
+    """One bound socket serving one ASGI app."""
+
+    name: str
+    app: object
+    sock: socket.socket
+    prefix: str = ""
+
+    @property
+    def url(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{self.prefix}"
+
+
+@dataclass
+class Plan:
+    """What to serve where."""
+
+    mock: MockServer
+    listeners: list[Listener] = field(default_factory=list)
+
+    def base_urls(self) -> dict[str, str]:
+        """Each API's base URL as its SDKs want it (Skytells: ``…/v1``; GateAI: the root)."""
+        urls = {}
+        for listener in self.listeners:
+            if listener.name == "combined":
+                for name, prefix in PREFIXES.items():
+                    if name in self.mock.apps:
+                        urls[name] = listener.url + prefix
+            else:
+                urls[listener.name] = listener.url
+        if "skytells" in urls:
+            urls["skytells"] += "/v1"
+        return urls
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def plan(mock: MockServer) -> Plan:
+    """Bind the sockets (port 0 picks a free port)."""
+    settings = mock.settings
+    result = Plan(mock)
+    if settings.single_port:
+        result.listeners.append(Listener("combined", mock.combined(), _bind(settings.host, settings.skytells_port)))
+        return result
+    ports = {"skytells": settings.skytells_port, "gateai": settings.gateai_port}
+    for name, app in mock.apps.items():
+        result.listeners.append(Listener(name, app, _bind(settings.host, ports[name])))
+    return result
+
+
+def _uvicorn(listener: Listener, log_level: str) -> uvicorn.Server:
+    config = uvicorn.Config(listener.app, log_level=log_level, access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=2)
+    return uvicorn.Server(config)
+
+
+async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
+    """Serve every listener until interrupted (or until ``stop`` is set)."""
+    servers = [_uvicorn(listener, log_level) for listener in serving.listeners]
+    pairs = zip(servers, serving.listeners, strict=True)
+    tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
+    if stop is not None:
+        await stop.wait()
+        for server in servers:
+            server.should_exit = True
+    await asyncio.gather(*tasks)
+
+
+class ServerThread:
+    """The whole mock on free loopback ports in a background thread (for tests and fixtures)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        settings = (settings or Settings()).replace(skytells_port=0, gateai_port=0)
+        self.mock = build(settings)
+        self.plan = plan(self.mock)
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
+        self._started = threading.Event()
+
+    @property
+    def runtime(self):
+        return self.mock.runtime
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return self.plan.base_urls()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def main() -> None:
+            self._stop = asyncio.Event()
+            self._started.set()
+            await serve(self.plan, log_level="warning", stop=self._stop)
+
+        self._loop.run_until_complete(main())
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        self._started.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        for listener in self.plan.listeners:
+            with contextlib.suppress(OSError):
+                listener.sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running(settings: Settings | None = None) -> Iterator[ServerThread]:
+    """``with running(settings) as server: server.urls["skytells"]``"""
+    server = ServerThread(settings).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,136 @@
+"""The Skytells model catalog, loaded from ``fixtures/skytells/models.json``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import load_json
+
+PREDICTIONS_ENDPOINT = "/v1/predictions"
+#: Fields the Models API adds on request (``?fields=input_schema,output_schema``).
+OPTIONAL_FIELDS = ("input_schema", "output_schema")
+#: What every model view carries (the npm SDK's ``Model`` type plus the catalog's properties).
+_PUBLIC_KEYS = ("name", "namespace", "description", "type", "vendor", "capabilities", "status",
+                "billable", "pricing", "flags", "endpoints")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One catalog entry; ``data`` is the fixture object as written."""
+
+    data: dict[str, Any]
+
+    @property
+    def namespace(self) -> str:
+        return self.data["namespace"]
+
+    @property
+    def type(self) -> str:
+        return self.data["type"]
+
+    @property
+    def endpoints(self) -> list[str]:
+        return self.data["endpoints"]
+
+    @property
+    def pricing(self) -> dict[str, Any]:
+        return self.data["pricing"]
+
+    @property
+    def speed(self) -> str:
+        return self.data.get("speed", "standard")
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.data["input_schema"]
+
+    @property
+    def output_schema(self) -> dict[str, Any]:
+        return self.data["output_schema"]
+
+    @property
+    def is_text(self) -> bool:
+        return self.type == "text"
+
+    @property
+    def serves_predictions(self) -> bool:
+        return PREDICTIONS_ENDPOINT in self.endpoints
+
+    @property
+    def returns_array(self) -> bool:
+        return self.output_schema.get("type") == "array"
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        """A compiled validator for ``input_schema`` (formats checked)."""
+        return Draft202012Validator(self.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def view(self, fields: Iterable[str] = ()) -> dict[str, Any]:
+        """The Models API representation, with the optional schema fields requested."""
+        body = {key: self.data[key] for key in _PUBLIC_KEYS if key in self.data}
+        body["billable"] = True
+        for name in fields:
+            if name in OPTIONAL_FIELDS:
+                body[name] = copy.deepcopy(self.data[name])
+        return body
+
+
+class Catalog:
+    """All models by namespace, in catalog order."""
+
+    def __init__(self, models: Iterable[dict[str, Any]]) -> None:
+        self._models = {entry["namespace"]: Model(entry) for entry in models}
+        self._lower = {name.lower(): model for name, model in self._models.items()}
+
+    @classmethod
+    def load(cls) -> Catalog:
+        return cls(load_json("skytells", "models.json"))
+
+    def __iter__(self) -> Iterator[Model]:
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def find(self, namespace: str) -> Model | None:
+        """Exact namespace first, then case-insensitively (``flux-1.1-pro``)."""
+        return self._models.get(namespace) or self._lower.get(namespace.lower())
+
+    def get(self, namespace: str) -> Model:
+        model = self.find(namespace) if isinstance(namespace, str) else None
+        if model is None:
+            raise ApiError(404, "MODEL_NOT_FOUND", f"Model '{namespace}' was not found",
+                           param="model", details=self.suggestion_text(namespace))
+        return model
+
+    def suggestion_text(self, namespace: Any) -> str:
+        import difflib
+
+        names = difflib.get_close_matches(str(namespace), list(self._models), n=3, cutoff=0.5)
+        if names:
+            return "Did you mean: " + ", ".join(names) + "? See GET /v1/models for every namespace."
+        return "See GET /v1/models for every model namespace."
+
+    @cached_property
+    def text_models(self) -> list[Model]:
+        return [model for model in self if model.is_text]
+
+
+def parse_fields(raw: str | None) -> list[str]:
+    """``?fields=input_schema,output_schema`` -> the list; unknown names are a 400."""
+    if not raw:
+        return []
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [name for name in names if name not in OPTIONAL_FIELDS]
+    if unknown:
+        raise ApiError(400, "INVALID_PARAMETER",
+                       f"Unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}",
+                       param="fields")
+    return names

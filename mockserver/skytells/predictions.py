@@ -1,0 +1,411 @@
+"""The Predictions API's behaviour: create, read, list, cancel, delete -- no HTTP in here.
+
+A prediction's future is fixed at creation (:mod:`mockserver.core.jobs`): phases
+``pending -> starting -> processing -> succeeded | failed`` with seeded durations, its outcome,
+its cost and its output files. Its status at any moment is derived from the clock, so it is
+right after clock jumps and on any process sharing the store.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from urllib.parse import urlsplit
+
+from mockserver.core import jobs
+from mockserver.core.accounts import InsufficientFunds
+from mockserver.core.clock import isoformat
+from mockserver.core.errors import ApiError
+from mockserver.core.files import file_name
+from mockserver.core.fixtures import load_json
+from mockserver.core.runtime import Runtime
+from mockserver.core.safety import flagged_terms
+from mockserver.skytells import billing, outputs
+from mockserver.skytells.catalog import Catalog, Model
+from mockserver.skytells.inputs import prepare_input
+
+KIND = "prediction"
+STATUSES = ("pending", "starting", "processing", "succeeded", "failed", "cancelled")
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+#: Both documented event spellings (API v1 schema page and Predictions page) are accepted.
+WEBHOOK_EVENTS = frozenset({
+    "prediction.started", "prediction.succeeded", "prediction.failed", "prediction.cancelled",
+    "starting", "processing", "succeeded", "failed", "cancelled", "completed",
+})
+#: A plain-string webhook subscribes to the terminal events.
+DEFAULT_WEBHOOK_EVENTS = ("succeeded", "failed", "cancelled")
+PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """A validated ``POST /v1/predictions`` body."""
+
+    model: Model
+    input: dict[str, Any]
+    wait: bool
+    stream: bool
+    webhook: dict[str, Any]
+
+
+def _bool(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a boolean", param=name)
+    return value
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def parse_webhook(raw: Any) -> dict[str, Any]:
+    """``webhook`` as an object ``{url, events}`` or a plain URL string (both are documented)."""
+    if raw is None:
+        return {"url": None, "events": []}
+    if isinstance(raw, str):
+        if not _is_http_url(raw):
+            raise ApiError(400, "INVALID_PARAMETER", "webhook must be an http(s) URL", param="webhook")
+        return {"url": raw, "events": list(DEFAULT_WEBHOOK_EVENTS)}
+    if not isinstance(raw, dict):
+        raise ApiError(400, "INVALID_PARAMETER", "webhook must be a URL string or an object {url, events}",
+                       param="webhook")
+    url = raw.get("url")
+    if url is None and not raw.get("events"):
+        return {"url": None, "events": []}
+    if not isinstance(url, str) or not _is_http_url(url):
+        raise ApiError(400, "INVALID_PARAMETER", "webhook.url must be an http(s) URL", param="webhook.url")
+    events = raw.get("events", list(DEFAULT_WEBHOOK_EVENTS))
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise ApiError(400, "INVALID_PARAMETER", "webhook.events must be an array of strings",
+                       param="webhook.events")
+    unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+    if unknown:
+        raise ApiError(400, "INVALID_PARAMETER",
+                       f"Unknown webhook event(s) {', '.join(unknown)}; allowed: {', '.join(sorted(WEBHOOK_EVENTS))}",
+                       param="webhook.events")
+    return {"url": url, "events": events}
+
+
+def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
+    """Validate a create body: known model served here, valid input (defaults applied)."""
+    model_name = body.get("model")
+    if not isinstance(model_name, str) or not model_name:
+        raise ApiError(400, "INVALID_PARAMETER", "model is required (a model namespace from GET /v1/models)",
+                       param="model")
+    model = catalog.get(model_name)
+    if not model.serves_predictions:
+        endpoints = " or ".join(f"POST {e}" for e in model.endpoints)
+        raise ApiError(400, "INVALID_PARAMETER",
+                       f"Model '{model.namespace}' is a {model.type} model served by the Inference API; "
+                       f"use {endpoints} instead of the Predictions API", param="model")
+    if "input" not in body:
+        raise ApiError(400, "INVALID_INPUT", "input is required (the model's input_schema describes it)",
+                       param="input")
+    return CreateRequest(
+        model=model,
+        input=prepare_input(model, body["input"]),
+        wait=_bool(body, "await") or _bool(body, "wait"),
+        stream=_bool(body, "stream"),
+        webhook=parse_webhook(body.get("webhook")),
+    )
+
+
+def _draw(rng: Any, bounds: list[float]) -> float:
+    low, high = bounds
+    return round(rng.uniform(low, high), 6) if high > low else float(low)
+
+
+class Predictions:
+    """Prediction state and rules for one server (all keys)."""
+
+    def __init__(self, runtime: Runtime, catalog: Catalog) -> None:
+        self.runtime = runtime
+        self.catalog = catalog
+        self.timing = load_json("skytells", "timing.json")
+
+    # -- creation ------------------------------------------------------------------------
+
+    def _plan(self, pid: str, model: Model) -> tuple[list[tuple[str, float]], float, bool]:
+        """Seeded step durations, the compute seconds, and whether it finishes inline."""
+        profile = self.timing[model.speed]
+        rng = self.runtime.rng.rng(f"timing:{pid}")
+        pending = _draw(rng, profile["pending"])
+        starting = _draw(rng, profile["starting"])
+        if model.data.get("flags", {}).get("cold_boot"):
+            starting += _draw(rng, self.timing["cold_boot"])
+        processing = _draw(rng, profile["processing"])
+        steps = [("pending", pending), ("starting", starting), ("processing", processing)]
+        return steps, processing, bool(profile["inline"])
+
+    def create(self, owner: str, request: CreateRequest) -> dict[str, Any]:
+        runtime = self.runtime
+        pid = runtime.rng.uuid4(KIND)
+        now = runtime.clock.now()
+        model = request.model
+        steps, predict_time, inline = self._plan(pid, model)
+        given = request.input
+        checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
+        flagged = [] if checker_off else flagged_terms(request.input, runtime.settings.safety_terms)
+        outcome = "failed" if flagged else "succeeded"
+        error = (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
+                 "Try a different prompt.") if flagged else None
+        cost = billing.credits_for(model, request.input, compute_seconds=predict_time) if not flagged else 0.0
+        self._charge(owner, cost)
+        phases = jobs.build_phases(now, [*steps, (outcome, 0.0)],
+                                   collapse=inline or runtime.clock.collapses_durations)
+        files: list[str] = []
+        if outcome == "succeeded":
+            seed = runtime.rng.rng(f"media:{pid}").randrange(2**31)
+            for index, spec in enumerate(outputs.plan_files(model, request.input, seed)):
+                name = file_name(f"{pid}-{index}", spec.format)
+                runtime.files.register(name, spec, pid)
+                files.append(name)
+        record = {
+            "id": pid,
+            "owner": owner,
+            "model": model.namespace,
+            "model_type": model.type,
+            "input": request.input,
+            "stream": request.stream,
+            "webhook": request.webhook,
+            "created_at": now,
+            "phases": phases,
+            "cancelled_at": None,
+            "outcome": outcome,
+            "error": error,
+            "predict_time": predict_time,
+            "credits": cost,
+            "refunded": False,
+            "files": files,
+            "file_info": None,
+            "output_array": model.returns_array,
+            "deleted": False,
+        }
+        runtime.store.put(KIND, pid, record, owner=owner)
+        return record
+
+    def _charge(self, owner: str, cost: float) -> None:
+        if cost <= 0:
+            return
+        try:
+            self.runtime.accounts.debit(owner, cost)
+        except InsufficientFunds as exc:
+            if exc.balance <= 0:
+                raise ApiError(402, "PAYMENT_REQUIRED",
+                               "Your credit balance is empty; add credits to run predictions",
+                               details={"balance": exc.balance, "required": cost}) from None
+            raise ApiError(402, "INSUFFICIENT_CREDITS",
+                           "You do not have enough credits to run this prediction",
+                           details={"balance": exc.balance, "required": cost}) from None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, owner: str, pid: str) -> dict[str, Any]:
+        """The owner's prediction; anyone else's (or an unknown id) is a 404."""
+        record = self.runtime.store.get(KIND, pid)
+        if record is None or record["owner"] != owner:
+            raise ApiError(404, "PREDICTION_NOT_FOUND", f"Prediction '{pid}' was not found", param="id")
+        return record
+
+    def state(self, record: dict[str, Any], now: float | None = None) -> jobs.JobState:
+        now = self.runtime.clock.now() if now is None else now
+        return jobs.state_at(record["phases"], now, record["cancelled_at"])
+
+    def timeline(self, record: dict[str, Any]) -> jobs.Phases:
+        return jobs.timeline(record["phases"], record["cancelled_at"])
+
+    def _file_info(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        if record["file_info"] is None:
+            infos = []
+            for name in record["files"]:
+                info = self.runtime.files.info(name)
+                if info is not None:
+                    infos.append({"name": info.name, "type": info.content_type, "size": info.size})
+            record = self.runtime.store.update(KIND, record["id"], lambda r: {**r, "file_info": infos}) or record
+            return infos
+        return record["file_info"]
+
+    def view(self, record: dict[str, Any], base_url: str, now: float | None = None) -> dict[str, Any]:
+        """The documented Prediction Object as of ``now``."""
+        state = self.state(record, now)
+        line = [(status, at) for status, at in self.timeline(record) if at <= state.entered_at]
+        started = jobs.entered(line, "processing")
+        succeeded = state.status == "succeeded"
+        files_base = base_url.rsplit("/v1", 1)[0] + "/files/"
+        storage: list[dict[str, Any]] = []
+        output: Any = None
+        if succeeded:
+            storage = [{**info, "url": files_base + info["name"]} for info in self._file_info(record)]
+            urls = [entry["url"] for entry in storage]
+            output = urls if record["output_array"] else (urls[0] if urls else None)
+        metrics: dict[str, Any] = {}
+        if state.terminal:
+            total = round(state.entered_at - record["created_at"], 6)
+            processing_time = record["predict_time"] if state.status != "cancelled" else round(
+                max(state.entered_at - (started or state.entered_at), 0.0), 6)
+            metrics = {"predict_time": processing_time, "total_time": max(total, processing_time)}
+            if record["model_type"] == "image" and succeeded:
+                metrics["image_count"] = len(record["files"])
+        pid = record["id"]
+        prediction_url = f"{base_url}/predictions/{pid}"
+        body: dict[str, Any] = {
+            "id": pid,
+            "status": state.status,
+            "type": "inference",
+            "stream": record["stream"],
+            "input": record["input"],
+            "output": output,
+            "created_at": isoformat(record["created_at"]),
+            "started_at": isoformat(started) if started is not None else None,
+            "completed_at": isoformat(state.entered_at) if state.terminal else None,
+            "updated_at": isoformat(state.entered_at),
+            "privacy": "private",
+            "source": "api",
+            "model": {"name": record["model"], "type": record["model_type"]},
+            "webhook": record["webhook"],
+            "metrics": metrics,
+            "metadata": {
+                "billing": {"credits_used": record["credits"] if succeeded else 0},
+                "storage": {"files": storage},
+                "data_available": succeeded and not record["deleted"],
+            },
+            "urls": {
+                "get": prediction_url,
+                "cancel": f"{prediction_url}/cancel",
+                "stream": f"{prediction_url}/stream",
+                "delete": f"{prediction_url}/delete",
+            },
+        }
+        if state.status == "failed":
+            body["error"] = record["error"]
+            body["response"] = record["error"]
+        return body
+
+    # -- listing -------------------------------------------------------------------------
+
+    def list(self, owner: str, page: Any = None, per_page: Any = None, model: str | None = None,
+             status: str | None = None, date_from: str | None = None,
+             date_to: str | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """One page of the owner's predictions, newest first, and the pagination block."""
+        page_number = _positive_int(page, "page", 1)
+        size = _positive_int(per_page, "per_page", PER_PAGE_DEFAULT)
+        if size > PER_PAGE_MAX:
+            raise ApiError(400, "INVALID_PARAMETER", f"per_page must be at most {PER_PAGE_MAX}", param="per_page")
+        if status is not None and status not in STATUSES:
+            raise ApiError(400, "INVALID_PARAMETER", f"status must be one of {', '.join(STATUSES)}",
+                           param="status")
+        start = _day(date_from, "from")
+        end = _day(date_to, "to")
+        if start is not None and end is not None and start > end:
+            raise ApiError(400, "INVALID_DATE_RANGE", "'from' must be on or before 'to'", param="from")
+        low = None if start is None else datetime.combine(start, time.min, UTC).timestamp()
+        high = None if end is None else datetime.combine(end, time.max, UTC).timestamp()
+        now = self.runtime.clock.now()
+        matches = []
+        for record in self.runtime.store.scan(KIND, owner=owner):
+            if model is not None and record["model"] != model:
+                continue
+            if low is not None and record["created_at"] < low:
+                continue
+            if high is not None and record["created_at"] > high:
+                continue
+            if status is not None and self.state(record, now).status != status:
+                continue
+            matches.append(record)
+        total = len(matches)
+        offset = (page_number - 1) * size
+        pagination = {
+            "current_page": page_number,
+            "per_page": size,
+            "total": total,
+            "last_page": max(1, math.ceil(total / size)),
+        }
+        return matches[offset:offset + size], pagination
+
+    # -- changing ------------------------------------------------------------------------
+
+    def cancel(self, owner: str, pid: str) -> dict[str, Any]:
+        """Cancel a prediction that has not finished; a finished one is a 400."""
+        self.get(owner, pid)
+        now = self.runtime.clock.now()
+        problem: list[str] = []
+
+        def apply(record: dict[str, Any]) -> dict[str, Any]:
+            state = self.state(record, now)
+            if state.terminal:
+                problem.append(state.status)
+                return record
+            return {**record, "cancelled_at": now, "refunded": True}
+
+        record = self.runtime.store.update(KIND, pid, apply)
+        assert record is not None
+        if problem:
+            raise ApiError(400, "INVALID_PARAMETER",
+                           f"Prediction '{pid}' has already {problem[0]} and can no longer be cancelled",
+                           param="id", details={"status": problem[0]})
+        if record["credits"] > 0:
+            self.runtime.accounts.credit(owner, record["credits"])
+        self.runtime.files.remove(record["files"])
+        self.runtime.clock.notify()
+        return record
+
+    def delete(self, owner: str, pid: str) -> dict[str, Any]:
+        """Remove a prediction and its files (a running one is cancelled first, and refunded)."""
+        record = self.get(owner, pid)
+        if not self.state(record).terminal:
+            record = self.cancel(owner, pid)
+        self.runtime.files.remove(record["files"])
+        self.runtime.store.delete(KIND, pid)
+        self.runtime.clock.notify()
+        return {**record, "deleted": True}
+
+    async def wait_terminal(self, record: dict[str, Any], max_real: float) -> dict[str, Any]:
+        """Block (on the clock) until the prediction is terminal, at most ``max_real`` wall seconds."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_real
+        pid = record["id"]
+        while True:
+            current = self.runtime.store.get(KIND, pid) or {**record, "deleted": True}
+            if current.get("deleted") or self.state(current).terminal:
+                return current
+            line = self.timeline(current)
+            now = self.runtime.clock.now()
+            upcoming = [at for _, at in line if at > now]
+            left = deadline - loop.time()
+            if left <= 0:
+                return current
+            await self.runtime.clock.sleep_until(upcoming[0] if upcoming else now, max_real=left)
+
+
+def _positive_int(raw: Any, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a positive integer", param=name) from None
+    if value < 1:
+        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a positive integer", param=name)
+    return value
+
+
+def _day(raw: str | None, name: str) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if not _DATE.match(raw):
+        raise ApiError(400, "INVALID_DATE_FORMAT", f"'{name}' must be a date as YYYY-MM-DD", param=name)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, "INVALID_DATE_FORMAT", f"'{name}' is not a valid calendar date", param=name) from None
+
