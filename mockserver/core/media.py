@@ -351,11 +351,7 @@ def _samples(spec: MediaSpec, sample_rate: int) -> np.ndarray:
         phase = (2.0 * np.pi) * chord[:, k] * local
         signal += gains[k] * (np.sin(phase) + 0.25 * np.sin(2.0 * phase))
     attack, release = 0.02, 0.08
-    envelope = (
-        np.minimum(local / attack, 1.0)
-        * np.clip((chord_len - local) / release, 0.0, 1.0)
-        * np.exp(-1.2 * local)
-    )
+    envelope = np.minimum(local / attack, 1.0) * np.clip((chord_len - local) / release, 0.0, 1.0) * np.exp(-1.2 * local)
     end_fade = np.clip((spec.seconds - t) / 0.05, 0.0, 1.0).astype(np.float32)
     signal *= envelope * end_fade
     peak = max(float(np.abs(signal).max()), 1e-6)
@@ -386,9 +382,7 @@ def _encode_mp3(spec: MediaSpec) -> bytes:
         stream.codec_context.options = {"flags": "+bitexact"}
         chunk = 1152 * 64
         for start in range(0, len(samples), chunk):
-            frame = av.AudioFrame.from_ndarray(
-                samples[None, start : start + chunk], format="s16", layout="mono"
-            )
+            frame = av.AudioFrame.from_ndarray(samples[None, start : start + chunk], format="s16", layout="mono")
             frame.sample_rate = rate
             frame.pts = start
             container.mux(stream.encode(frame))
