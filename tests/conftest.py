@@ -1,0 +1,57 @@
+"""Shared fixtures: one mock server per test session on free loopback ports, reset between tests.
+
+The clock is in ``manual`` mode, so nothing moves unless a test advances it, and nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mockserver.core.runtime import Runtime
+from mockserver.server import ServerThread
+from mockserver.settings import Settings
+
+KEY = "sk-test-owner-0001"
+OTHER_KEY = "sk-test-other-0002"
+START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def test_settings(**changes: object) -> Settings:
+    base = Settings(api_keys=(KEY, OTHER_KEY), seed=20260101, time_mode="manual", start_time=START,
+                    credits=100.0, await_timeout=5.0)
+    return base.replace(**changes)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerThread]:
+    with ServerThread(test_settings()) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the session server starts from a clean, manual-time server."""
+    if "server" in request.fixturenames:
+        running: ServerThread = request.getfixturevalue("server")
+        running.runtime.reset()
+        running.runtime.clock.configure(mode="manual", speed=1.0)
+
+
+@pytest.fixture
+def runtime(server: ServerThread) -> Runtime:
+    return server.runtime
+
+
+@pytest.fixture
+def skytells_url(server: ServerThread) -> str:
+    return server.urls["skytells"]
+
+
+@pytest.fixture
+def http(skytells_url: str) -> Iterator[httpx.Client]:
+    """An httpx client on the Skytells base URL (``…/v1``) with the owner's key."""
+    with httpx.Client(base_url=skytells_url, headers={"x-api-key": KEY}, timeout=30) as client:
+        yield client
