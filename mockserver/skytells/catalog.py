@@ -7,13 +7,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 
 from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import load_json
 
 PREDICTIONS_ENDPOINT = "/v1/predictions"
+
+#: Formats checked in prediction inputs. ``uri``: an absolute http(s) URL or a ``data:`` URI --
+#: what a model can actually fetch (jsonschema's default checker needs extra packages for it).
+INPUT_FORMATS = FormatChecker(formats=())
+
+
+@INPUT_FORMATS.checks("uri", raises=ValueError)
+def _is_fetchable_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        return bool(parts.hostname)
+    if parts.scheme == "data":
+        return "," in value
+    return False
 #: Fields the Models API adds on request (``?fields=input_schema,output_schema``).
 OPTIONAL_FIELDS = ("input_schema", "output_schema")
 #: What every model view carries (the npm SDK's ``Model`` type plus the catalog's properties).
@@ -70,7 +87,7 @@ class Model:
     @cached_property
     def validator(self) -> Draft202012Validator:
         """A compiled validator for ``input_schema`` (formats checked)."""
-        return Draft202012Validator(self.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return Draft202012Validator(self.input_schema, format_checker=INPUT_FORMATS)
 
     def view(self, fields: Iterable[str] = ()) -> dict[str, Any]:
         """The Models API representation, with the optional schema fields requested."""

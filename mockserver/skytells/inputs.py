@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from jsonschema.exceptions import ValidationError
 
@@ -36,6 +38,44 @@ def _describe(error: ValidationError, field: str) -> str:
     return f"{where}: {error.message}"
 
 
+def _uri_fields(schema: dict[str, Any], value: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field, uri)`` for every input value the schema declares as a URI (or array of URIs)."""
+    found = []
+    for name, prop in schema.get("properties", {}).items():
+        item = value.get(name)
+        if prop.get("format") == "uri" and isinstance(item, str):
+            found.append((name, item))
+        elif prop.get("items", {}).get("format") == "uri" and isinstance(item, list):
+            found.extend((f"{name}.{i}", v) for i, v in enumerate(item) if isinstance(v, str))
+    return found
+
+
+def _internal_host(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+
+
+def check_uri_policy(model: Model, value: dict[str, Any]) -> None:
+    """Input URLs may not reach into private networks (403 ``SECURITY_VIOLATION``).
+
+    The mock's own output files (``/files/...`` on a loopback host) stay allowed, so one
+    prediction's output can feed the next.
+    """
+    for name, uri in _uri_fields(model.input_schema, value):
+        parts = urlsplit(uri)
+        if parts.scheme in ("http", "https") and _internal_host(parts.hostname or ""):
+            if parts.path.startswith("/files/"):
+                continue
+            raise ApiError(403, "SECURITY_VIOLATION",
+                           f"input.{name} points at a private or loopback address; only public URLs are fetched",
+                           param=f"input.{name}")
+
+
 def prepare_input(model: Model, raw: Any) -> dict[str, Any]:
     """The input with defaults filled in, or a 400 ``INVALID_INPUT`` naming the first bad field."""
     if not isinstance(raw, dict):
@@ -47,6 +87,7 @@ def prepare_input(model: Model, raw: Any) -> dict[str, Any]:
         raise ApiError(400, "INVALID_INPUT", _describe(first, field),
                        param=f"input.{field}" if field else "input",
                        details=[_describe(e, _field_of(e)) for e in errors[:10]])
+    check_uri_policy(model, raw)
     prepared = dict(raw)
     for name, prop in model.input_schema.get("properties", {}).items():
         if name not in prepared and isinstance(prop, dict) and "default" in prop:
