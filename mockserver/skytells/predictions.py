@@ -47,6 +47,7 @@ class CreateRequest:
 
     model: Model
     input: dict[str, Any]
+    params: dict[str, Any]
     wait: bool
     stream: bool
     webhook: dict[str, Any]
@@ -111,7 +112,8 @@ def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
                        param="input")
     return CreateRequest(
         model=model,
-        input=prepare_input(model, body["input"]),
+        input=body["input"],
+        params=prepare_input(model, body["input"]),
         wait=_bool(body, "await") or _bool(body, "wait"),
         stream=_bool(body, "stream"),
         webhook=parse_webhook(body.get("webhook")),
@@ -151,20 +153,20 @@ class Predictions:
         now = runtime.clock.now()
         model = request.model
         steps, predict_time, inline = self._plan(pid, model)
-        given = request.input
+        given = request.params
         checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
-        flagged = [] if checker_off else flagged_terms(request.input, runtime.settings.safety_terms)
+        flagged = [] if checker_off else flagged_terms(request.params, runtime.settings.safety_terms)
         outcome = "failed" if flagged else "succeeded"
         error = (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
                  "Try a different prompt.") if flagged else None
-        cost = billing.credits_for(model, request.input, compute_seconds=predict_time) if not flagged else 0.0
+        cost = billing.credits_for(model, request.params, compute_seconds=predict_time) if not flagged else 0.0
         self._charge(owner, cost)
         phases = jobs.build_phases(now, [*steps, (outcome, 0.0)],
                                    collapse=inline or runtime.clock.collapses_durations)
         files: list[str] = []
         if outcome == "succeeded":
             seed = runtime.rng.rng(f"media:{pid}").randrange(2**31)
-            for index, spec in enumerate(outputs.plan_files(model, request.input, seed)):
+            for index, spec in enumerate(outputs.plan_files(model, request.params, seed)):
                 name = file_name(f"{pid}-{index}", spec.format)
                 runtime.files.register(name, spec, pid)
                 files.append(name)
@@ -173,7 +175,8 @@ class Predictions:
             "owner": owner,
             "model": model.namespace,
             "model_type": model.type,
-            "input": request.input,
+            "input": request.input,  # echoed exactly as sent ("The exact input you sent")
+            "params": request.params,  # with the schema's defaults: what the simulated model ran with
             "stream": request.stream,
             "webhook": request.webhook,
             "created_at": now,

@@ -110,19 +110,23 @@ class SkytellsAPI:
         return EventSourceResponse(self._status_events(record, base), ping=15)
 
     async def _status_events(self, record: dict[str, Any], base: str) -> AsyncIterator[dict[str, str]]:
-        predictions = self.predictions
-        last = None
+        """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``."""
+        predictions, clock = self.predictions, self.runtime.clock
+        emitted = 0
         current = record
         while True:
-            view = predictions.view(current, base)
-            if view["status"] != last:
-                last = view["status"]
+            line = predictions.timeline(current)
+            now = clock.now()
+            reached = [(status, at) for status, at in line if at <= now] or line[:1]
+            for _status, at in reached[emitted:]:
+                view = predictions.view(current, base, now=at)
                 yield {"event": "prediction", "data": json.dumps(view, separators=(",", ":"))}
-            if predictions.state(current).terminal:
-                yield {"event": "done", "data": json.dumps({"id": view["id"], "status": view["status"]})}
+            emitted = max(emitted, len(reached))
+            if predictions.state(current, now).terminal:
+                yield {"event": "done", "data": json.dumps({"id": current["id"], "status": reached[-1][0]})}
                 return
-            upcoming = [at for _, at in predictions.timeline(current) if at > self.runtime.clock.now()]
-            await self.runtime.clock.sleep_until(upcoming[0], max_real=30.0)
+            upcoming = [at for _, at in line if at > now]
+            await clock.sleep_until(upcoming[0], max_real=30.0)
             current = self.runtime.store.get("prediction", record["id"]) or current
 
     # -- files ---------------------------------------------------------------------------
