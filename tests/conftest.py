@@ -19,7 +19,7 @@ OTHER_KEY = "sk-test-other-0002"
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
-def test_settings(**changes: object) -> Settings:
+def make_settings(**changes: object) -> Settings:
     base = Settings(api_keys=(KEY, OTHER_KEY), seed=20260101, time_mode="manual", start_time=START,
                     credits=100.0, await_timeout=5.0)
     return base.replace(**changes)
@@ -27,7 +27,7 @@ def test_settings(**changes: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerThread]:
-    with ServerThread(test_settings()) as running:
+    with ServerThread(make_settings()) as running:
         yield running
 
 

@@ -30,6 +30,11 @@ def route_path(request: Request | Scope) -> str:
     return path[len(root):] if root and path.startswith(root) else path
 
 
+def public_base(request: Request) -> str:
+    """``scheme://host[:port][/mount]`` as the client reached this app (mount prefix included)."""
+    return str(request.url.replace(path=request.scope.get("root_path", ""), query="", fragment="")).rstrip("/")
+
+
 def request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "req_unknown")
 

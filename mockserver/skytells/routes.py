@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.accounts import Account
+from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
@@ -42,7 +43,7 @@ class SkytellsAPI:
 
     def api_base(self, request: Request) -> str:
         """``<scheme>://<host>[/<mount>]/v1`` as the client reached us (or the public URL)."""
-        base = self.runtime.settings.public_url or str(request.base_url)
+        base = self.runtime.settings.public_url or public_base(request)
         return base.rstrip("/") + "/v1"
 
     def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200) -> Response:

@@ -1,0 +1,84 @@
+"""The ``mockserver serve`` command as a user runs it, and seeded reproducibility across runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+
+from mockserver.server import ServerThread
+from mockserver.settings import DEFAULT_API_KEY
+from tests.conftest import KEY, make_settings
+
+
+def test_serve_starts_on_embedded_defaults_and_announces_key_and_urls(tmp_path) -> None:
+    env = {**os.environ, "MOCKSERVER_SEED": "3"}
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--time-mode", "instant"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        lines = []
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.append(line)
+            if "time mode" in line:
+                break
+        banner = "".join(lines)
+        assert DEFAULT_API_KEY in banner and "seed 3" in banner
+        base = re.search(r"Skytells API base URL : (\S+)", banner).group(1)  # type: ignore[union-attr]
+        assert base.endswith("/v1")
+        models = httpx.get(base + "/models", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10)
+        assert models.status_code == 200 and len(models.json()) == 39
+        done = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
+                          json={"model": "truefusion", "input": {"prompt": "cli"}}).json()
+        assert done["status"] == "succeeded"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_bad_flags_exit_with_a_message() -> None:
+    result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--time-mode", "warp"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "time_mode" in result.stderr
+
+
+def test_single_port_mode_mounts_both_prefixes() -> None:
+    with ServerThread(make_settings(single_port=True)) as server:
+        base = server.urls["skytells"]
+        assert "/skytells/v1" in base
+        created = httpx.post(base + "/predictions", headers={"x-api-key": KEY},
+                             json={"model": "truefusion", "input": {"prompt": "x"}}).json()
+        assert created["urls"]["get"].startswith(base + "/predictions/")
+        assert httpx.get(created["urls"]["get"], headers={"x-api-key": KEY}).status_code == 200
+        missing = httpx.get(base + "/nothing-here", headers={"x-api-key": KEY})
+        assert missing.status_code == 404 and missing.json()["error_id"] == "NOT_FOUND"
+
+
+def _session(seed: int) -> list[object]:
+    """A fixed sequence of requests; returns everything a seed should pin down."""
+    observed: list[object] = []
+    with ServerThread(make_settings(seed=seed)) as server:
+        base, clock = server.urls["skytells"], server.runtime.clock
+        client = httpx.Client(base_url=base, headers={"x-api-key": KEY})
+        for model, given in [("truefusion-pro", {"prompt": "fox", "num_outputs": 2}),
+                             ("beatfusion-2.0", {"lyrics": "[verse] hey"}), ("veo-3.1-fast", {"prompt": "sea"})]:
+            observed.append(client.post("/predictions", json={"model": model, "input": given}).json()["id"])
+        clock.advance(3600)
+        for prediction in client.get("/predictions").json()["data"]:
+            files = [{k: v for k, v in f.items() if k != "url"} for f in prediction["metadata"]["storage"]["files"]]
+            observed.append((prediction["id"], prediction["metrics"], prediction["started_at"],
+                             prediction["completed_at"], files))
+            urls = prediction["output"] if isinstance(prediction["output"], list) else [prediction["output"]]
+            for url in urls:
+                observed.append(hashlib.sha256(httpx.get(url).content).hexdigest())
+    return observed
+
+
+def test_same_seed_same_ids_timings_and_bytes() -> None:
+    first, second = _session(99), _session(99)
+    assert first == second
+    assert _session(100)[:3] != first[:3]

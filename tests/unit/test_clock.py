@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from mockserver.core.clock import Clock, isoformat
+
+
+class FakeWall:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_realtime_runs_at_speed() -> None:
+    wall = FakeWall()
+    clock = Clock(mode="realtime", speed=10, start=1000.0, wall=wall)
+    wall.t += 2
+    assert clock.now() == pytest.approx(1020.0)
+
+
+def test_manual_stands_still_until_advanced_or_set() -> None:
+    wall = FakeWall()
+    clock = Clock(mode="manual", start=1000.0, wall=wall)
+    wall.t += 50
+    assert clock.now() == 1000.0
+    assert clock.advance(5) == 1005.0
+    assert clock.set(2000.0) == 2000.0
+    with pytest.raises(ValueError):
+        clock.set(1999.0)
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+
+
+def test_switching_modes_keeps_time_continuous() -> None:
+    wall = FakeWall()
+    clock = Clock(mode="realtime", speed=2, start=0.0, wall=wall)
+    wall.t += 10
+    state = clock.configure(mode="manual")
+    assert state.now == pytest.approx(20.0)
+    wall.t += 10
+    assert clock.now() == pytest.approx(20.0)
+    clock.configure(mode="realtime", speed=1)
+    wall.t += 1
+    assert clock.now() == pytest.approx(21.0)
+    assert not clock.collapses_durations
+    clock.configure(mode="instant")
+    assert clock.collapses_durations
+
+
+def test_bad_configuration_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Clock(mode="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Clock(speed=0)
+    with pytest.raises(ValueError):
+        Clock().configure(speed=-1)
+
+
+def test_sleep_until_wakes_when_another_thread_advances() -> None:
+    clock = Clock(mode="manual", start=0.0)
+
+    async def wait() -> bool:
+        return await clock.sleep_until(60.0, max_real=5)
+
+    timer = threading.Timer(0.05, lambda: clock.advance(60))
+    timer.start()
+    assert asyncio.run(wait()) is True
+    assert clock.now() == 60.0
+
+
+def test_sleep_until_gives_up_after_max_real() -> None:
+    clock = Clock(mode="manual", start=0.0)
+    assert asyncio.run(clock.sleep_until(10.0, max_real=0.01)) is False
+    assert asyncio.run(clock.sleep_until(0.0, max_real=0.01)) is True
+
+
+def test_isoformat() -> None:
+    assert isoformat(1_767_225_600.25) == "2026-01-01T00:00:00.250000Z"
