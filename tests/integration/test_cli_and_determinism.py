@@ -82,3 +82,10 @@ def test_same_seed_same_ids_timings_and_bytes() -> None:
     first, second = _session(99), _session(99)
     assert first == second
     assert _session(100)[:3] != first[:3]
+
+
+def test_listening_sockets_are_tcp_so_connections_get_nodelay() -> None:
+    import socket
+
+    with ServerThread(make_settings()) as server:
+        assert all(listener.sock.proto == socket.IPPROTO_TCP for listener in server.plan.listeners)
