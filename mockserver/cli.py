@@ -33,6 +33,10 @@ _HELP = {
     "public_url": "base URL put into links (default: as the client reached the server)",
     "admin_token": "token for the control plane from non-loopback callers",
     "safety_terms": "comma-separated terms the safety checker flags",
+    "jailbreak_terms": "comma-separated phrases the Inference API refuses as jailbreaks (403)",
+    "rate_limit_per_minute": "Skytells requests per key per minute before 429 (default: unlimited)",
+    "time_to_first_token": "Inference API: seconds before the first token (default 0 = instant)",
+    "tokens_per_second": "Inference API: generation speed (default 0 = instant)",
     "log_level": "uvicorn log level",
 }
 

@@ -38,6 +38,10 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     await_timeout: float = 60.0
     safety_terms: tuple[str, ...] = ("nsfw", "gore")
+    jailbreak_terms: tuple[str, ...] = ("ignore all previous instructions",)
+    rate_limit_per_minute: int | None = None
+    time_to_first_token: float = 0.0
+    tokens_per_second: float = 0.0
     public_url: str | None = None
     admin_token: str | None = None
     log_level: str = "info"
@@ -50,6 +54,10 @@ class Settings:
             raise ValueError("speed must be positive")
         if self.credits < 0 or self.daily_budget < 0:
             raise ValueError("credits and daily_budget must not be negative")
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
+        if self.time_to_first_token < 0 or self.tokens_per_second < 0:
+            raise ValueError("time_to_first_token and tokens_per_second must not be negative")
         if not self.api_keys and not self.accept_any_key:
             raise ValueError("at least one API key is needed (or accept_any_key)")
 

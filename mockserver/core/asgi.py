@@ -56,15 +56,21 @@ class RequestIdMiddleware:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), header]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_id)
 
 
 def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> Response:
-    body = render(error, route_path(request), request_id(request))
-    return JSONResponse(body, status_code=error.status, headers=error.headers or None)
+    rid = request_id(request)
+    body = render(error, route_path(request), rid)
+    # Set here too: a crash's 500 is sent by Starlette's outermost ServerErrorMiddleware, outside
+    # RequestIdMiddleware, and must still carry the id its body reports.
+    return JSONResponse(body, status_code=error.status, headers={**(error.headers or {}), "x-request-id": rid})
 
 
 def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:

@@ -16,6 +16,7 @@ from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
+from mockserver.skytells import ratelimit
 from mockserver.skytells.catalog import Catalog, parse_fields
 from mockserver.skytells.predictions import Predictions, parse_create
 
@@ -39,6 +40,7 @@ class SkytellsAPI:
             raise ApiError(401, "UNAUTHORIZED", "Invalid API key")
         if account.suspended:
             raise ApiError(401, "ACCOUNT_SUSPENDED", "This account is suspended; contact support")
+        ratelimit.enforce(self.runtime, account)
         return account
 
     def api_base(self, request: Request) -> str:

@@ -1,0 +1,57 @@
+"""Token billing for the Inference API, at the catalog's per-token prices (credits are US dollars).
+
+``pricing.tokens`` gives dollars per ``per`` tokens for ``input``, ``cached_input`` and ``output``.
+A model without a cached-input price (``null``) bills cached tokens at the input price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mockserver.core.accounts import InsufficientFunds, round_money
+from mockserver.core.errors import ApiError
+from mockserver.core.runtime import Runtime
+from mockserver.skytells.catalog import Model
+
+
+@dataclass(frozen=True)
+class TokenPrices:
+    """Dollars per single token."""
+
+    input: float
+    cached_input: float
+    output: float
+
+
+def prices(model: Model) -> TokenPrices:
+    table = model.pricing.get("tokens")
+    if not table:
+        raise ValueError(f"{model.namespace}: no per-token pricing in the catalog")
+    per = float(table.get("per") or 1_000_000)
+    input_price = float(table["input"]) / per
+    cached = table.get("cached_input")
+    return TokenPrices(input=input_price,
+                       cached_input=input_price if cached is None else float(cached) / per,
+                       output=float(table["output"]) / per)
+
+
+def cost(model: Model, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float:
+    """Credits for one request; ``cached_tokens`` are part of ``input_tokens``."""
+    price = prices(model)
+    cached = min(max(cached_tokens, 0), input_tokens)
+    total = (input_tokens - cached) * price.input + cached * price.cached_input + output_tokens * price.output
+    return round_money(total)
+
+
+def charge(runtime: Runtime, key: str, amount: float) -> float:
+    """Debit ``amount`` from the key's credits (new balance), or 402 INSUFFICIENT_CREDITS."""
+    if amount <= 0:
+        account = runtime.accounts.get(key)
+        return account.credits if account else 0.0
+    try:
+        return runtime.accounts.debit(key, amount)
+    except InsufficientFunds as exc:
+        message = ("You have run out of credits." if exc.balance <= 0 else
+                   f"You do not have enough credits for this request: it costs ${amount:.9f}, "
+                   f"the balance is ${exc.balance:.9f}.")
+        raise ApiError(402, "INSUFFICIENT_CREDITS", message, code="insufficient_credits") from None

@@ -1,0 +1,85 @@
+"""Thin HTTP handlers of the Inference API: authenticate, parse, generate, bill, render."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.core.http import JSONResponse, read_json_object
+from mockserver.skytells.inference import billing, chat, embeddings, responses
+from mockserver.skytells.inference.pacing import Pacer
+from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
+
+if TYPE_CHECKING:
+    from mockserver.skytells.routes import SkytellsAPI
+
+
+class InferenceAPI:
+    """``/v1/chat/completions``, ``/v1/responses[/{id}]`` and ``/v1/embeddings``."""
+
+    def __init__(self, api: SkytellsAPI) -> None:
+        self.api = api
+        self.runtime = api.runtime
+        self.catalog = api.catalog
+        self.responses = responses.Responses(api.runtime)
+
+    async def _body(self, request: Request) -> dict:
+        return await read_json_object(request, self.runtime.settings.max_body_bytes)
+
+    async def chat_completions(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        pacer = Pacer(self.runtime)
+        parsed = chat.parse(await self._body(request), self.catalog)
+        generation = chat.run(self.runtime, parsed)
+        billing.charge(self.runtime, account.key,
+                       billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens))
+        completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
+        created = int(pacer.start)
+        if parsed.stream:
+            items = chat.chunks(parsed, generation, completion_id, created)
+            return SSEResponse(paced_frames(items, pacer, named=False, done=True))
+        await pacer.finished(generation.completion_tokens)
+        return JSONResponse(chat.completion(parsed, generation, completion_id, created))
+
+    async def create_response(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        pacer = Pacer(self.runtime)
+        parsed = responses.parse(await self._body(request), self.catalog)
+        record, generation = self.responses.create(account.key, parsed)
+        billing.charge(self.runtime, account.key,
+                       billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens,
+                                    generation.cached_tokens))
+        # Stored once billed, with its final state: a GET during a paced stream sees the result.
+        self.responses.save(record)
+        if parsed.stream:
+            items = responses.events(record, generation)
+            return SSEResponse(paced_frames(items, pacer, named=True, done=False))
+        await pacer.finished(generation.completion_tokens)
+        return JSONResponse(responses.view(record))
+
+    async def get_response(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        return JSONResponse(responses.view(self.responses.get(account.key, request.path_params["id"])))
+
+    async def delete_response(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        return JSONResponse(self.responses.delete(account.key, request.path_params["id"]))
+
+    async def create_embeddings(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        parsed = embeddings.parse(await self._body(request), self.catalog)
+        body, used = embeddings.create(self.runtime.rng, parsed)
+        billing.charge(self.runtime, account.key, billing.cost(parsed.model, used, 0))
+        return JSONResponse(body)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
+            Route("/v1/responses", self.create_response, methods=["POST"]),
+            Route("/v1/responses/{id}", self.get_response, methods=["GET"]),
+            Route("/v1/responses/{id}", self.delete_response, methods=["DELETE"]),
+            Route("/v1/embeddings", self.create_embeddings, methods=["POST"]),
+        ]

@@ -1,0 +1,45 @@
+"""Server-sent events as the OpenAI SDKs read them: ``[event: <type>\\n]data: <json>\\n\\n``.
+
+Chat Completions sends bare ``data:`` frames and ends with ``data: [DONE]``; Responses names
+each frame with ``event:`` (its ``type``) and ends when the ``response.completed`` (or
+``.incomplete``) frame is sent, as OpenAI's API does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from mockserver.skytells.inference.pacing import Pacer
+
+DONE = b"data: [DONE]\n\n"
+
+#: One event to send and the index of the token it carries (None: not a token, send at once).
+Item = tuple[dict[str, Any], int | None]
+
+
+def frame(data: dict[str, Any], event: str | None = None) -> bytes:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {body}\n\n".encode()
+
+
+async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: bool) -> AsyncIterator[bytes]:
+    """The frames of ``items``, each token frame held until the pacer says it is ready."""
+    for data, token_index in items:
+        if token_index is not None:
+            await pacer.token(token_index)
+        yield frame(data, data.get("type") if named else None)
+    if done:
+        yield DONE
+
+
+class SSEResponse(StreamingResponse):
+    media_type = "text/event-stream"
+
+    def __init__(self, frames: AsyncIterator[bytes], status_code: int = 200) -> None:
+        super().__init__(frames, status_code=status_code,
+                         headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
