@@ -58,7 +58,33 @@ def _parser() -> argparse.ArgumentParser:
                                help=_HELP.get(name))
         else:
             serve.add_argument(flag, dest=name, default=None, help=_HELP.get(name))
+    health = commands.add_parser("health", help="exit 0 if the local server answers its health checks")
+    health.add_argument("--config", help="TOML settings file (also MOCKSERVER_CONFIG)")
+    health.add_argument("--timeout", type=float, default=3.0)
     return parser
+
+
+def health_command(args: argparse.Namespace) -> int:
+    """Check ``/_mock/health`` on each API's port (from the same settings ``serve`` reads)."""
+    import httpx
+
+    from mockserver.core.health import PATH
+
+    settings = settings_module.from_sources(args.config)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    ports = [settings.skytells_port] if settings.single_port else [settings.skytells_port, settings.gateai_port]
+    prefixes = ["/skytells", "/gateai"] if settings.single_port else [""]
+    failures = 0
+    for port in ports:
+        for prefix in prefixes:
+            url = f"http://{host}:{port}{prefix}{PATH}"
+            try:
+                ok = httpx.get(url, timeout=args.timeout).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            print(f"{'ok  ' if ok else 'FAIL'} {url}")
+            failures += not ok
+    return 1 if failures else 0
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -108,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return serve_command(args)
+    if args.command == "health":
+        return health_command(args)
     return 2
 
 
