@@ -42,7 +42,7 @@ def reply(rng: Randomness, model: str, conversation: Sequence[Message]) -> str:
     """The assistant's full (uncut) reply to ``conversation``: one to three paragraphs."""
     stream = rng.rng(f"text:{model}:{conversation_digest(model, conversation)}")
     paragraphs = stream.choice((1, 1, 2, 2, 3))
-    sizes = [stream.randint(2, 5) for _ in range(paragraphs)]
+    sizes = [stream.randint(3, 6) for _ in range(paragraphs)]
     with _faker_lock:
         _faker.seed_instance(stream.getrandbits(64))
         parts = [_faker.paragraph(nb_sentences=size, variable_nb_sentences=False) for size in sizes]

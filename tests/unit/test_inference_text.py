@@ -1,0 +1,80 @@
+"""Seeded reply text and one generation turn: determinism, stop sequences, max_tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.core.randomness import Randomness
+from mockserver.core.runtime import Runtime
+from mockserver.skytells.inference import text, tokens
+from mockserver.skytells.inference.generation import generate
+from mockserver.skytells.inference.text import Message
+from tests.conftest import make_settings
+
+CONVERSATION = [Message("system", "You are helpful."), Message("user", "What is machine learning?")]
+
+
+@pytest.fixture
+def runtime() -> Runtime:
+    return Runtime.from_settings(make_settings())
+
+
+def test_reply_is_a_pure_function_of_seed_model_and_conversation() -> None:
+    first = text.reply(Randomness(7), "gpt-5", CONVERSATION)
+    assert first == text.reply(Randomness(7), "gpt-5", list(CONVERSATION))
+    assert len(first.split()) >= 6
+    assert first != text.reply(Randomness(8), "gpt-5", CONVERSATION)
+    assert first != text.reply(Randomness(7), "gpt-5.4", CONVERSATION)
+    changed_earlier_turn = [Message("system", "You are terse."), CONVERSATION[1]]
+    assert first != text.reply(Randomness(7), "gpt-5", changed_earlier_turn)
+    assert first != text.reply(Randomness(7), "gpt-5", [*CONVERSATION, Message("user", "More?")])
+
+
+def test_reply_does_not_depend_on_other_requests() -> None:
+    rng = Randomness(7)
+    expected = text.reply(Randomness(7), "gpt-5", CONVERSATION)
+    rng.token("chatcmpl", 29)
+    text.reply(rng, "gpt-5", [Message("user", "something else")])
+    assert text.reply(rng, "gpt-5", CONVERSATION) == expected
+
+
+def test_apply_stop_cuts_at_the_earliest_sequence() -> None:
+    assert text.apply_stop("one two three two", ["three", "two"]) == ("one ", True)
+    assert text.apply_stop("one two", ["four"]) == ("one two", False)
+    assert text.apply_stop("one two", []) == ("one two", False)
+
+
+def test_generation_counts_match_the_text(runtime: Runtime) -> None:
+    turn = generate(runtime, "gpt-5", CONVERSATION, max_tokens=8192)
+    assert turn.finish_reason == "stop"
+    assert turn.completion_tokens == tokens.count_tokens(turn.text) > 0
+    assert turn.prompt_tokens == tokens.count_tokens("You are helpful.") + tokens.count_tokens(CONVERSATION[1].content)
+    assert turn.total_tokens == turn.prompt_tokens + turn.completion_tokens
+    assert "".join(turn.deltas) == turn.text
+
+
+def test_stop_sequences_are_honoured(runtime: Runtime) -> None:
+    full = generate(runtime, "gpt-5", CONVERSATION, max_tokens=8192).text
+    word = full.split()[3]
+    stopped = generate(runtime, "gpt-5", CONVERSATION, max_tokens=8192, stop=[word])
+    assert stopped.finish_reason == "stop"
+    assert stopped.text == full[:full.index(word)]
+    assert word not in stopped.text
+    assert stopped.completion_tokens == tokens.count_tokens(stopped.text)
+
+
+def test_max_tokens_truncates_with_finish_reason_length(runtime: Runtime) -> None:
+    full = generate(runtime, "gpt-5", CONVERSATION, max_tokens=8192)
+    cut = generate(runtime, "gpt-5", CONVERSATION, max_tokens=5)
+    assert cut.finish_reason == "length"
+    assert cut.completion_tokens == 5
+    assert full.text.startswith(cut.text)
+    exact = generate(runtime, "gpt-5", CONVERSATION, max_tokens=full.completion_tokens)
+    assert exact.finish_reason == "stop" and exact.text == full.text
+
+
+def test_a_stop_before_the_limit_wins_over_length(runtime: Runtime) -> None:
+    full = generate(runtime, "gpt-5", CONVERSATION, max_tokens=8192).text
+    word = full.split()[1]
+    turn = generate(runtime, "gpt-5", CONVERSATION, max_tokens=50, stop=[word])
+    assert turn.finish_reason == "stop" and turn.completion_tokens < 50
