@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from mockserver.core.runtime import Runtime
+from mockserver.gateai.app import build_app as build_gateai
 from mockserver.settings import Settings
 from mockserver.skytells.app import build_app as build_skytells
 
@@ -38,11 +39,5 @@ class MockServer:
 
 def build(settings: Settings | None = None) -> MockServer:
     runtime = Runtime.from_settings(settings or Settings())
-    apps: dict[str, Starlette] = {"skytells": build_skytells(runtime)}
-    try:
-        from mockserver.gateai.app import build_app as build_gateai
-    except ImportError:  # the GateAI personality is optional while it is being built
-        build_gateai = None
-    if build_gateai is not None:
-        apps["gateai"] = build_gateai(runtime)
+    apps: dict[str, Starlette] = {"skytells": build_skytells(runtime), "gateai": build_gateai(runtime)}
     return MockServer(runtime=runtime, apps=apps)

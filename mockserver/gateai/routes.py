@@ -1,0 +1,176 @@
+"""GateAI HTTP layer: thin handlers over the catalog, tasks, budget and uploads.
+
+Auth: ``Authorization: Bearer sk-…`` (or ``x-api-key``) everywhere except ``GET /v1/models``,
+``GET /docs.txt`` and the output files; ``GET /api/me`` takes the key as ``?key=``.
+
+Test hooks on ``POST /api/generate`` (not part of GateAI): ``X-Mock-Duration: <seconds>`` fixes how long
+the upstream takes (virtual seconds; >= 2400 never finishes in time), ``X-Mock-Outcome: FAILED`` makes
+it fail at the end of that time.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.core.accounts import Account
+from mockserver.core.asgi import public_base
+from mockserver.core.errors import ApiError
+from mockserver.core.fixtures import fixture_path
+from mockserver.core.http import JSONResponse, api_key_from, read_json_object
+from mockserver.core.runtime import Runtime
+from mockserver.gateai import catalog
+from mockserver.gateai.tasks import FAILED, FINISHED, Simulation, Tasks
+from mockserver.gateai.uploads import MAX_FILES, Uploads
+
+
+@cache
+def docs_text() -> str:
+    """The GateAI documentation as shipped in ``fixtures/gateai/docs.txt`` (a copy of gateai-core-api.txt)."""
+    return fixture_path("gateai", "docs.txt").read_text(encoding="utf-8")
+
+
+def simulation(request: Request) -> Simulation:
+    """The ``X-Mock-*`` test hooks of a generate request."""
+    duration = None
+    raw = request.headers.get("x-mock-duration")
+    if raw is not None:
+        try:
+            duration = float(raw)
+        except ValueError:
+            duration = -1.0
+        if not math.isfinite(duration) or duration < 0:
+            raise ApiError(400, "INVALID_REQUEST", "X-Mock-Duration must be a number of seconds >= 0",
+                           param="X-Mock-Duration")
+    outcome = request.headers.get("x-mock-outcome", FINISHED).strip().upper()
+    if outcome not in (FINISHED, FAILED):
+        raise ApiError(400, "INVALID_REQUEST", "X-Mock-Outcome must be FINISHED or FAILED", param="X-Mock-Outcome")
+    return Simulation(duration=duration, fail=outcome == FAILED)
+
+
+class GateAIAPI:
+    """Handlers bound to one runtime."""
+
+    def __init__(self, runtime: Runtime, tasks: Tasks, uploads: Uploads) -> None:
+        self.runtime = runtime
+        self.tasks = tasks
+        self.uploads = uploads
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def authenticate(self, request: Request, key: str | None = None) -> Account:
+        key = key or api_key_from(request)
+        if not key:
+            raise ApiError(401, "UNAUTHORIZED", "Missing API key: send Authorization: Bearer sk-your-api-key")
+        account = self.runtime.accounts.get(key)
+        if account is None:
+            raise ApiError(401, "UNAUTHORIZED", "Invalid API key")
+        if account.suspended:
+            raise ApiError(403, "ACCOUNT_SUSPENDED", "This API key is suspended")
+        return account
+
+    @staticmethod
+    def files_base(request: Request) -> str:
+        return public_base(request) + "/files/"
+
+    async def body(self, request: Request) -> dict:
+        return await read_json_object(request, self.runtime.settings.max_body_bytes)
+
+    # -- discovery -----------------------------------------------------------------------
+
+    async def list_models(self, request: Request) -> Response:
+        return JSONResponse(catalog.list_view())
+
+    async def models_schema(self, request: Request) -> Response:
+        self.authenticate(request)
+        return JSONResponse(catalog.schema_view())
+
+    async def get_model(self, request: Request) -> Response:
+        self.authenticate(request)
+        return JSONResponse(catalog.model_view(request.path_params["model_id"]))
+
+    async def docs(self, request: Request) -> Response:
+        return PlainTextResponse(docs_text(), media_type="text/plain; charset=utf-8")
+
+    # -- generation ----------------------------------------------------------------------
+
+    async def generate(self, request: Request) -> Response:
+        account = self.authenticate(request)
+        sim = simulation(request)
+        created = self.tasks.create(account.key, await self.body(request), sim)
+        prefix = request.scope.get("root_path", "").rstrip("/")
+        return JSONResponse(self.tasks.generate_view(created, prefix))
+
+    async def estimate(self, request: Request) -> Response:
+        account = self.authenticate(request)
+        return JSONResponse(self.tasks.estimate(account.key, await self.body(request)))
+
+    async def get_task(self, request: Request) -> Response:
+        account = self.authenticate(request)
+        record = self.tasks.get(account.key, request.path_params["task_id"])
+        return JSONResponse(self.tasks.view(record, self.files_base(request)))
+
+    async def upload(self, request: Request) -> Response:
+        account = self.authenticate(request)
+        content_type = request.headers.get("content-type", "")
+        if not content_type.lower().startswith("multipart/form-data"):
+            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
+                           f"Content-Type must be multipart/form-data with a 'file' field, got {content_type!r}")
+        limit = self.runtime.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
+        async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
+            files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+            if not files:
+                raise ApiError(400, "INVALID_REQUEST", "No file in the upload: send a multipart field named 'file'",
+                               param="file")
+            contents = []
+            for item in files:
+                data = await item.read()
+                if len(data) > limit:
+                    raise ApiError(413, "PAYLOAD_TOO_LARGE", f"File {item.filename!r} exceeds {limit} bytes",
+                                   param="file")
+                contents.append((item.filename or "upload", item.content_type or "", data))
+        saved = [self.uploads.save(account.key, name, ctype, data) for name, ctype, data in contents]
+        return JSONResponse({"files": [Uploads.view(record) for record in saved]})
+
+    # -- account -------------------------------------------------------------------------
+
+    async def credits(self, request: Request) -> Response:
+        account = self.authenticate(request)
+        return JSONResponse(self.tasks.credits(account.key))
+
+    async def me(self, request: Request) -> Response:
+        account = self.authenticate(request, request.query_params.get("key"))
+        return JSONResponse(self.tasks.dashboard(account.key))
+
+    # -- files ---------------------------------------------------------------------------
+
+    async def get_file(self, request: Request) -> Response:
+        found = self.runtime.files.read(request.path_params["name"])
+        if found is None:
+            raise ApiError(404, "NOT_FOUND", "This file does not exist")
+        data, content_type = found
+        return Response(data, media_type=content_type,
+                        headers={"cache-control": "public, max-age=31536000, immutable"})
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/v1/models", self.list_models, methods=["GET"]),
+            Route("/v1/models/schema", self.models_schema, methods=["GET"]),
+            Route("/v1/models/{model_id}", self.get_model, methods=["GET"]),
+            Route("/docs.txt", self.docs, methods=["GET"]),
+            Route("/api/generate", self.generate, methods=["POST"]),
+            Route("/api/estimate", self.estimate, methods=["POST"]),
+            Route("/api/upload", self.upload, methods=["POST"]),
+            Route("/get/{task_id}", self.get_task, methods=["GET"]),
+            Route("/credits", self.credits, methods=["GET"]),
+            Route("/api/me", self.me, methods=["GET"]),
+            Route("/files/{name}", self.get_file, methods=["GET", "HEAD"]),
+        ]
