@@ -112,7 +112,11 @@ def completion(request: ChatRequest, generation: Generation, completion_id: str,
 def chunks(request: ChatRequest, generation: Generation, completion_id: str, created: int) -> list[Item]:
     """The stream: a role chunk (with ``prompt_filter_results``), one chunk per token, a chunk with
     ``finish_reason``, and -- with ``stream_options.include_usage`` -- a usage chunk with empty
-    ``choices`` (every other chunk then carries ``usage: null``, as OpenAI sends it)."""
+    ``choices`` (every other chunk then carries ``usage: null``, as OpenAI sends it).
+
+    Azure-style services send the prompt's filter results in an extra leading chunk with an empty
+    ``id`` and ``object``; the SDK tolerates it, but every chunk here keeps the completion's id,
+    so ``prompt_filter_results`` ride on the role chunk instead."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": request.model.namespace, "system_fingerprint": fingerprint(request.model)}
     filters = safety.content_filter_results(generation.completion_safety)

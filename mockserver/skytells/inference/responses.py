@@ -97,6 +97,7 @@ class Responses:
         return record
 
     def delete(self, owner: str, response_id: str) -> dict[str, Any]:
+        """OpenAI's deletion body; the ``openai`` SDK's ``responses.delete`` reads no body and returns None."""
         self.get(owner, response_id)
         self.runtime.store.delete(KIND, response_id)
         return {"id": response_id, "object": "response.deleted", "deleted": True}
