@@ -36,8 +36,7 @@ def _fresh_state(request: pytest.FixtureRequest) -> None:
     """Every test that uses the session server starts from a clean, manual-time server."""
     if "server" in request.fixturenames:
         running: ServerThread = request.getfixturevalue("server")
-        running.runtime.reset()
-        running.runtime.clock.configure(mode="manual", speed=1.0)
+        running.runtime.reset()  # also restarts the clock at START in manual mode
 
 
 @pytest.fixture
@@ -54,4 +53,16 @@ def skytells_url(server: ServerThread) -> str:
 def http(skytells_url: str) -> Iterator[httpx.Client]:
     """An httpx client on the Skytells base URL (``…/v1``) with the owner's key."""
     with httpx.Client(base_url=skytells_url, headers={"x-api-key": KEY}, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def gateai_url(server: ServerThread) -> str:
+    return server.urls["gateai"]
+
+
+@pytest.fixture
+def gateai(gateai_url: str) -> Iterator[httpx.Client]:
+    """An httpx client on the GateAI base URL with the owner's key as ``Authorization: Bearer``."""
+    with httpx.Client(base_url=gateai_url, headers={"authorization": f"Bearer {KEY}"}, timeout=30) as client:
         yield client

@@ -108,6 +108,20 @@ class Clock:
         self._wake()
         return when
 
+    def reset(self, start: float | None = None, mode: TimeMode | None = None, speed: float | None = None) -> None:
+        """Start over at ``start`` (default: the wall clock's now) -- the one way time goes back.
+
+        Only a full state reset may do this: every stored schedule is gone with it.
+        """
+        with self._lock:
+            self._anchor_virtual = time.time() if start is None else float(start)
+            self._anchor_wall = self._wall()
+            if mode is not None:
+                self._mode = mode
+            if speed is not None:
+                self._speed = float(speed)
+        self._wake()
+
     def configure(self, mode: TimeMode | None = None, speed: float | None = None) -> ClockState:
         """Switch mode and/or speed without a jump in virtual time."""
         if mode is not None and mode not in TIME_MODES:

@@ -45,10 +45,15 @@ class Runtime:
                 self.accounts.create(key)
 
     def reset(self, owner: str | None = None) -> None:
-        """Forget all traffic (of one key); accounts go back to their starting balances."""
+        """Forget all traffic (of one key); accounts go back to their starting balances.
+
+        A full reset also restarts the clock at the configured start time, mode and speed, and the
+        seeded sequences, so the server behaves as if freshly started.
+        """
         if owner is None:
             self.store.clear()
             self.rng.reset()
+            self.clock.reset(self.settings.start_time, mode=self.settings.time_mode, speed=self.settings.speed)  # type: ignore[arg-type]
             self.provision_keys()
             return
         self.store.clear(owner=owner)

@@ -81,3 +81,10 @@ def test_sleep_until_gives_up_after_max_real() -> None:
 
 def test_isoformat() -> None:
     assert isoformat(1_767_225_600.25) == "2026-01-01T00:00:00.250000Z"
+
+
+def test_reset_starts_over() -> None:
+    clock = Clock(mode="manual", start=100.0)
+    clock.advance(1000)
+    clock.reset(100.0, mode="instant", speed=3)
+    assert clock.now() == pytest.approx(100.0, abs=0.5) and clock.mode == "instant" and clock.speed == 3
