@@ -283,3 +283,14 @@ def test_input_urls_into_private_networks_are_a_security_violation(http: httpx.C
     chained = http.post("/predictions", json={"model": "truefusion-pro",
                                               "input": {"prompt": "again", "image": first["output"][0]}})
     assert chained.status_code == 201
+
+
+def test_an_unexpected_fault_is_a_500_in_the_prediction_format(http: httpx.Client, server, monkeypatch) -> None:
+    api = server.mock.apps["skytells"].state.api
+
+    def broken(owner: str, pid: str) -> dict:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api.predictions, "get", broken)
+    body = assert_prediction_error(http.get("/predictions/anything"), 500, "INTERNAL_ERROR")
+    assert "disk on fire" not in body["message"]  # internals are logged, not leaked
