@@ -90,6 +90,24 @@ def _quantity_too_high(quantity: Any, maximum: Any) -> ApiError:
     )
 
 
+#: Largest integer magnitude accepted anywhere in params (JSON numbers beyond this are not interoperable).
+MAX_SAFE_INTEGER = 2**53
+
+
+def _check_numbers(name: str, value: Any) -> None:
+    """Every number inside ``value`` is finite and within +-2^53 (``NaN``, ``Infinity``, 1e400 are refused)."""
+    if _is_number(value):
+        finite = math.isfinite(value) if isinstance(value, float) else True
+        if not finite or abs(value) > MAX_SAFE_INTEGER:
+            raise _invalid(name, f"{name} must be a finite number between -2^53 and 2^53")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_numbers(f"{name}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_numbers(f"{name}[{index}]", item)
+
+
 # --- per-parameter validation --------------------------------------------------------------------
 
 
@@ -304,6 +322,8 @@ def prepare(model: Model | str, params: Mapping[str, Any] | None) -> Prepared:
         params = {}
     if not isinstance(params, Mapping):
         raise _invalid("params", "params must be an object")
+    for name, value in params.items():
+        _check_numbers(name, value)
     _check_limits(params)
     given = {key for key, value in params.items() if value is not None}
     merged = pricing.with_defaults(model, params)
