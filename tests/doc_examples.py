@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,14 @@ def _balanced_end(text: str, start: int) -> int:
     return -1
 
 
-def json_objects(name: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object that parses, in document order."""
+def json_objects(name: str, lenient: bool = False) -> list[dict[str, Any]]:
+    """Every top-level JSON object that parses, in document order.
+
+    ``lenient`` first drops trailing commas (``{"a": 1, }``), a slip some examples have.
+    """
     text = (DOCS / name).read_text(encoding="utf-8")
+    if lenient:
+        text = re.sub(r",(\s*[}\]])", r"\1", text)
     found, index = [], 0
     while (index := text.find("{", index)) >= 0:
         end = _balanced_end(text, index)
