@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from mockserver.core import media
+from mockserver.core.errors import ApiError
 from mockserver.core.store import Store
 
 KIND = "file"
@@ -58,3 +63,16 @@ class Files:
 
 def file_name(file_id: str, fmt: str) -> str:
     return f"{file_id}.{media.extension(fmt)}"
+
+
+def file_route(files: Files) -> Route:
+    """``GET /files/{name}``: an output file with its real content type (public, like a CDN URL)."""
+
+    async def get_file(request: Request) -> Response:
+        found = files.read(request.path_params["name"])
+        if found is None:
+            raise ApiError(404, "NOT_FOUND", "This file does not exist or was deleted with its job")
+        data, content_type = found
+        return Response(data, media_type=content_type, headers={"cache-control": "public, max-age=31536000, immutable"})
+
+    return Route(ROUTE_PREFIX + "{name}", get_file, methods=["GET", "HEAD"])

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
+from mockserver.core.files import file_route
 from mockserver.core.fixtures import fixture_path
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
@@ -150,18 +151,9 @@ class GateAIAPI:
         account = self.authenticate(request, request.query_params.get("key"))
         return JSONResponse(self.tasks.dashboard(account.key))
 
-    # -- files ---------------------------------------------------------------------------
-
-    async def get_file(self, request: Request) -> Response:
-        found = self.runtime.files.read(request.path_params["name"])
-        if found is None:
-            raise ApiError(404, "NOT_FOUND", "This file does not exist")
-        data, content_type = found
-        return Response(data, media_type=content_type,
-                        headers={"cache-control": "public, max-age=31536000, immutable"})
-
     def routes(self) -> list[BaseRoute]:
         return [
+            file_route(self.runtime.files),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/schema", self.models_schema, methods=["GET"]),
             Route("/v1/models/{model_id}", self.get_model, methods=["GET"]),
@@ -172,5 +164,4 @@ class GateAIAPI:
             Route("/get/{task_id}", self.get_task, methods=["GET"]),
             Route("/credits", self.credits, methods=["GET"]),
             Route("/api/me", self.me, methods=["GET"]),
-            Route("/files/{name}", self.get_file, methods=["GET", "HEAD"]),
         ]

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
+from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -132,18 +133,9 @@ class SkytellsAPI:
             await clock.sleep_until(upcoming[0], max_real=30.0)
             current = self.runtime.store.get("prediction", record["id"]) or current
 
-    # -- files ---------------------------------------------------------------------------
-
-    async def get_file(self, request: Request) -> Response:
-        found = self.runtime.files.read(request.path_params["name"])
-        if found is None:
-            raise ApiError(404, "NOT_FOUND", "This file does not exist or was deleted with its prediction")
-        data, content_type = found
-        return Response(data, media_type=content_type,
-                        headers={"cache-control": "public, max-age=31536000, immutable"})
-
     def routes(self) -> list[BaseRoute]:
         return [
+            file_route(self.runtime.files),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/{slug}", self.get_model, methods=["GET"]),
             Route("/v1/model/{slug}", self.get_model, methods=["GET"]),
@@ -155,5 +147,4 @@ class SkytellsAPI:
             Route("/v1/predictions/{id}/delete", self.delete_prediction, methods=["DELETE", "POST"]),
             Route("/v1/predictions/{id}/cancel", self.cancel_prediction, methods=["POST"]),
             Route("/v1/predictions/{id}/stream", self.stream_prediction, methods=["GET"]),
-            Route("/files/{name}", self.get_file, methods=["GET", "HEAD"]),
         ]
