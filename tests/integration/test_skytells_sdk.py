@@ -247,3 +247,20 @@ def test_async_client(skytells_url: str, runtime) -> None:
         assert len(dispatched) == 2
 
     asyncio.run(scenario())
+
+
+def test_rate_limit_surfaces_as_rate_limit_exceeded_with_retry_after() -> None:
+    from mockserver.server import ServerThread
+    from tests.conftest import make_settings
+
+    with ServerThread(make_settings(rate_limit_per_minute=2)) as limited:
+        client = SkytellsClient(KEY, base_url=limited.urls["skytells"])
+        client.models.list()
+        client.models.list()
+        with pytest.raises(SkytellsError) as caught:
+            client.models.list()
+        assert caught.value.error_id == "RATE_LIMIT_EXCEEDED" and caught.value.http_status == 429
+        third = httpx.get(limited.urls["skytells"] + "/models", headers={"x-api-key": KEY})
+        assert third.status_code == 429 and int(third.headers["retry-after"]) >= 1
+        limited.runtime.clock.advance(61)
+        assert len(client.models.list()) == 39
