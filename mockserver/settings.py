@@ -8,7 +8,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class Settings:
     public_url: str | None = None
     admin_token: str | None = None
     log_level: str = "info"
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:
@@ -74,7 +73,7 @@ _HINTS = typing.get_type_hints(Settings)
 
 
 def field_names() -> list[str]:
-    return [f.name for f in fields(Settings) if f.name != "extra"]
+    return [f.name for f in fields(Settings)]
 
 
 def _base_type(hint: Any) -> Any:

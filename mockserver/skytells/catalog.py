@@ -135,9 +135,6 @@ class Catalog:
             return "Did you mean: " + ", ".join(names) + "? See GET /v1/models for every namespace."
         return "See GET /v1/models for every model namespace."
 
-    @cached_property
-    def text_models(self) -> list[Model]:
-        return [model for model in self if model.is_text]
 
 
 def parse_fields(raw: str | None) -> list[str]:

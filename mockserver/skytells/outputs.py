@@ -63,7 +63,7 @@ def video_size(params: dict[str, Any]) -> tuple[int, int]:
     return short, round(short * h / w / 2) * 2
 
 
-def _image_format(model: Model, params: dict[str, Any]) -> str:
+def _image_format(params: dict[str, Any]) -> str:
     fmt = params.get("output_format")
     try:
         return media.normalise_format(str(fmt)) if fmt else "jpg"
@@ -90,7 +90,7 @@ def plan_files(model: Model, params: dict[str, Any], seed: int) -> list[media.Me
         quality = quality if isinstance(quality, int) and 1 <= quality <= 100 else 80
         count = quantity(model, params) if model.returns_array else 1
         return [
-            media.MediaSpec(format=_image_format(model, params), width=width, height=height,
+            media.MediaSpec(format=_image_format(params), width=width, height=height,
                             quality=quality, seed=seed + index, label=label)
             for index in range(count)
         ]

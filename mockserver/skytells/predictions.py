@@ -8,6 +8,7 @@ right after clock jumps and on any process sharing the store.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from dataclasses import dataclass
@@ -226,15 +227,16 @@ class Predictions:
         return jobs.timeline(record["phases"], record["cancelled_at"])
 
     def _file_info(self, record: dict[str, Any]) -> list[dict[str, Any]]:
-        if record["file_info"] is None:
-            infos = []
-            for name in record["files"]:
-                info = self.runtime.files.info(name)
-                if info is not None:
-                    infos.append({"name": info.name, "type": info.content_type, "size": info.size})
-            record = self.runtime.store.update(KIND, record["id"], lambda r: {**r, "file_info": infos}) or record
-            return infos
-        return record["file_info"]
+        """Name, type and size of each output file; rendered once, then remembered on the record."""
+        if record["file_info"] is not None:
+            return record["file_info"]
+        infos = [
+            {"name": info.name, "type": info.content_type, "size": info.size}
+            for info in map(self.runtime.files.info, record["files"])
+            if info is not None
+        ]
+        self.runtime.store.update(KIND, record["id"], lambda r: {**r, "file_info": infos})
+        return infos
 
     def view(self, record: dict[str, Any], base_url: str, now: float | None = None) -> dict[str, Any]:
         """The documented Prediction Object as of ``now``."""
@@ -372,8 +374,6 @@ class Predictions:
 
     async def wait_terminal(self, record: dict[str, Any], max_real: float) -> dict[str, Any]:
         """Block (on the clock) until the prediction is terminal, at most ``max_real`` wall seconds."""
-        import asyncio
-
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_real
         pid = record["id"]
