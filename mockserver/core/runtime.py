@@ -1,14 +1,19 @@
-"""The shared machinery one server run uses: settings, clock, store, randomness, accounts, files."""
+"""The shared machinery one server run uses: settings, clock, store, randomness, accounts, files,
+scripted rules, the request journal and webhook delivery."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockserver.admin.access import effective_token
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
 from mockserver.core.files import Files
+from mockserver.core.journal import Journal
 from mockserver.core.randomness import Randomness
+from mockserver.core.scenarios import Rules
 from mockserver.core.store import MemoryStore, Retention, Store
+from mockserver.core.webhooks import Webhooks
 from mockserver.settings import Settings
 
 
@@ -22,6 +27,10 @@ class Runtime:
     rng: Randomness
     accounts: Accounts
     files: Files
+    rules: Rules
+    journal: Journal
+    webhooks: Webhooks
+    admin_token: str | None = None  # what control-plane callers must send (None: loopback only)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -34,6 +43,10 @@ class Runtime:
             rng=Randomness(settings.seed),
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
             files=Files(store),
+            rules=Rules(settings.seed),
+            journal=Journal(),
+            webhooks=Webhooks(),
+            admin_token=effective_token(settings),
         )
         runtime.provision_keys()
         return runtime
@@ -50,7 +63,10 @@ class Runtime:
         A full reset also restarts the clock at the configured start time, mode and speed, and the
         seeded sequences, so the server behaves as if freshly started.
         """
+        self.journal.clear(owner)
+        self.webhooks.reset(owner)
         if owner is None:
+            self.rules.clear()
             self.store.clear()
             self.rng.reset()
             self.clock.reset(self.settings.start_time, mode=self.settings.time_mode, speed=self.settings.speed)  # type: ignore[arg-type]

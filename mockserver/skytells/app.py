@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from mockserver.core.asgi import RequestIdMiddleware, install_error_handlers
-from mockserver.core.health import health_route
+from mockserver.core.layers import build_api_app
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import errors
 from mockserver.skytells.catalog import Catalog
@@ -18,8 +17,6 @@ def build_app(runtime: Runtime) -> Starlette:
     """The Skytells app (paths as documented: ``/v1/...``; files under ``/files/``)."""
     catalog = Catalog.load()
     api = SkytellsAPI(runtime, catalog, Predictions(runtime, catalog))
-    app = Starlette(routes=[*api.routes(), *InferenceAPI(api).routes(), health_route("skytells", runtime)])
-    install_error_handlers(app, errors.render)
-    app.add_middleware(RequestIdMiddleware, rng=runtime.rng)
+    app = build_api_app("skytells", runtime, [*api.routes(), *InferenceAPI(api).routes()], errors.render)
     app.state.api = api
     return app

@@ -1,0 +1,50 @@
+"""Assemble the control plane: one Starlette app mounted at ``/_mock`` on every API port.
+
+Both ports share one runtime, so either port's control plane steers the whole server.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.admin import access, errors, journal, keys, rules, state, webhooks
+from mockserver.core.asgi import error_response, install_error_handlers
+from mockserver.core.errors import ApiError
+from mockserver.core.runtime import Runtime
+
+PREFIX = "/_mock"
+
+
+class AdminAccess:
+    """Refuses callers that may not use the control plane (see :mod:`mockserver.admin.access`)."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            try:
+                access.check(request, self.runtime.admin_token)
+            except ApiError as error:
+                await error_response(error, request, errors.render)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def control_plane(runtime: Runtime) -> Mount:
+    """The ``/_mock`` mount (health is served separately and stays open)."""
+    app = Starlette(routes=[
+        *state.routes(runtime),
+        *keys.routes(runtime),
+        *rules.routes(runtime),
+        *journal.routes(runtime),
+        *webhooks.routes(runtime),
+    ])
+    install_error_handlers(app, errors.render)
+    app.add_middleware(AdminAccess, runtime=runtime)
+    return Mount(PREFIX, app=app)

@@ -1,0 +1,111 @@
+"""Control-plane routes for server state and time: reset, and the virtual clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mockserver.admin.errors import bad_request
+from mockserver.core.clock import TIME_MODES, ClockState, isoformat
+from mockserver.core.http import JSONResponse
+from mockserver.core.runtime import Runtime
+
+
+async def optional_json(request: Request) -> dict[str, Any]:
+    """A control-plane body: a JSON object, or nothing at all."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    import json
+
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise bad_request(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request("body must be a JSON object")
+    return data
+
+
+def parse_time(value: Any, name: str) -> float:
+    """Epoch seconds, or an ISO 8601 timestamp (``Z`` or an offset; naive means UTC)."""
+    if isinstance(value, bool):
+        raise bad_request(f"{name} must be epoch seconds or an ISO 8601 time", param=name)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise bad_request(f"{name} is not an ISO 8601 time: {value!r}", param=name) from None
+        if parsed.tzinfo is None:
+            from datetime import UTC
+
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.timestamp()
+    raise bad_request(f"{name} must be epoch seconds or an ISO 8601 time", param=name)
+
+
+def clock_json(state: ClockState) -> dict[str, Any]:
+    return {"now": isoformat(state.now), "epoch": state.now, "mode": state.mode, "speed": state.speed}
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    clock = runtime.clock
+
+    async def reset(request: Request) -> Response:
+        body = await optional_json(request)
+        key = body.get("key", request.query_params.get("key"))
+        if key is not None and (not isinstance(key, str) or not key):
+            raise bad_request("key must be an API key string", param="key")
+        runtime.reset(key)
+        return JSONResponse({"reset": "key" if key else "all", "clock": clock_json(clock.state())})
+
+    async def read_clock(request: Request) -> Response:
+        return JSONResponse(clock_json(clock.state()))
+
+    async def advance(request: Request) -> Response:
+        body = await optional_json(request)
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise bad_request("seconds must be a number >= 0 (the clock only moves forward)", param="seconds")
+        clock.advance(float(seconds))
+        if body.get("settle"):
+            await runtime.webhooks.settle()
+        return JSONResponse(clock_json(clock.state()))
+
+    async def set_clock(request: Request) -> Response:
+        body = await optional_json(request)
+        if "time" not in body:
+            raise bad_request("time is required (epoch seconds or ISO 8601)", param="time")
+        when = parse_time(body["time"], "time")
+        try:
+            clock.set(when)
+        except ValueError:
+            raise bad_request(f"time {isoformat(when)} is before the clock's now {isoformat(clock.now())}; "
+                              "the clock only moves forward (POST /_mock/reset restarts it)", param="time") from None
+        if body.get("settle"):
+            await runtime.webhooks.settle()
+        return JSONResponse(clock_json(clock.state()))
+
+    async def configure(request: Request) -> Response:
+        body = await optional_json(request)
+        mode, speed = body.get("mode"), body.get("speed")
+        if mode is not None and mode not in TIME_MODES:
+            raise bad_request(f"mode must be one of {', '.join(TIME_MODES)}", param="mode")
+        if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
+            raise bad_request("speed must be a number > 0", param="speed")
+        return JSONResponse(clock_json(clock.configure(mode=mode, speed=speed)))
+
+    return [
+        Route("/reset", reset, methods=["POST"]),
+        Route("/clock", read_clock, methods=["GET"]),
+        Route("/clock/advance", advance, methods=["POST"]),
+        Route("/clock/set", set_clock, methods=["POST"]),
+        Route("/clock/mode", configure, methods=["POST"]),
+    ]

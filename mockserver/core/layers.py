@@ -1,0 +1,29 @@
+"""The layers every API app gets, and the control plane beside its routes."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from mockserver.admin.routes import control_plane
+from mockserver.core.asgi import ErrorRenderer, RequestIdMiddleware, install_error_handlers
+from mockserver.core.faults import ScenarioMiddleware
+from mockserver.core.health import health_route
+from mockserver.core.journal import JournalMiddleware
+from mockserver.core.runtime import Runtime
+
+#: Paths below this prefix belong to the mock itself: never journaled, never faulted.
+MOCK_PREFIX = "/_mock"
+
+
+def build_api_app(api: str, runtime: Runtime, routes: list[BaseRoute], render: ErrorRenderer) -> Starlette:
+    """An API personality: its routes, ``/_mock`` (health and control plane), errors in its format.
+
+    Middleware, outermost first: request ids, the request journal, scenarios and faults.
+    """
+    app = Starlette(routes=[health_route(api, runtime), control_plane(runtime), *routes])
+    install_error_handlers(app, render)
+    app.add_middleware(ScenarioMiddleware, runtime=runtime, api=api, render=render)
+    app.add_middleware(JournalMiddleware, runtime=runtime, api=api)
+    app.add_middleware(RequestIdMiddleware, rng=runtime.rng)
+    return app

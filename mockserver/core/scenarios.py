@@ -1,0 +1,519 @@
+"""Scripted outcomes and injected faults: rules matched against each request.
+
+A **rule** is a matcher plus exactly one action:
+
+* a **fault** -- something goes wrong on the wire: added latency, an error status in the API's own
+  error format (5xx, or any status with a chosen ``error_id``), a 429 with ``Retry-After``, a
+  connection reset, an empty reply, or an SSE stream cut after N events;
+* an **outcome** -- the request succeeds at the HTTP level but its result is scripted: a
+  prediction/task fails with a given error, takes a given time, or returns given outputs; a
+  chat/responses turn replies with given text (or the next of a sequence of replies).
+
+Matchers: ``api`` (``skytells``/``gateai``), ``route`` (``"POST /v1/predictions"``, a glob such as
+``"/v1/chat/*"``, or the route template ``"/v1/predictions/{id}"``), ``model`` (exact or glob),
+``key`` (exact) and ``prompt`` (a regular expression searched in the request's prompt text).
+``times`` limits how many requests a rule fires for (``None``: unlimited); ``probability`` (with an
+optional ``seed``) makes it fire at random but reproducibly.
+
+Rules live in a :class:`Rules` registry: global rules apply to every request; rules registered
+under a **scenario** name apply only to requests that carry ``X-Mock-Scenario: <name>``, so tests
+running in parallel do not interfere. The header may also carry one rule (or a list) inline as
+JSON. Selection happens once per request (:meth:`Rules.select`); the result rides on the request
+scope and domain code reads it with :func:`scripted_outcome`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+SCENARIO_HEADER = "x-mock-scenario"
+APIS = ("skytells", "gateai")
+FAULT_TYPES = ("latency", "error", "rate_limit", "reset", "empty", "sse_cut")
+JOB_STATUSES = ("succeeded", "failed")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: Where the selection for a request is kept in the ASGI scope's ``state``.
+SCOPE_KEY = "mock_selection"
+
+
+class RuleError(ValueError):
+    """A rule (or scenario header) that cannot be understood; the message says why."""
+
+
+# -- what a request looks like to a matcher ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What rules can match on, taken from one request."""
+
+    api: str
+    method: str
+    path: str  # below any mount prefix, e.g. "/v1/predictions"
+    route: str | None = None  # the route template, e.g. "/v1/predictions/{id}"
+    key: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+
+
+def prompt_text(body: Any) -> str | None:
+    """The prompt of a request body in either API, for ``prompt`` matchers.
+
+    Predictions: ``input.prompt``; GateAI: ``params.prompt``; chat: the message contents (text
+    parts included), newest last; responses: ``input`` (a string or items) and ``instructions``.
+    """
+    if not isinstance(body, Mapping):
+        return None
+    parts: list[str] = []
+    for holder in ("input", "params"):
+        inner = body.get(holder)
+        if isinstance(inner, Mapping) and isinstance(inner.get("prompt"), str):
+            parts.append(inner["prompt"])
+    if isinstance(body.get("prompt"), str):
+        parts.append(body["prompt"])
+    if isinstance(body.get("instructions"), str):
+        parts.append(body["instructions"])
+    if isinstance(body.get("input"), str):
+        parts.append(body["input"])
+    for listing in (body.get("messages"), body.get("input")):
+        if isinstance(listing, list):
+            parts.extend(_message_texts(listing))
+    return "\n".join(parts) if parts else None
+
+
+def _message_texts(messages: list[Any]) -> list[str]:
+    texts: list[str] = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+    return texts
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Which requests a rule applies to; an unset field matches anything."""
+
+    api: str | None = None
+    method: str | None = None
+    path: str | None = None  # glob on the path or the route template
+    model: str | None = None  # exact or glob
+    key: str | None = None
+    prompt: re.Pattern[str] | None = None
+
+    def matches(self, facts: RequestFacts) -> bool:
+        if self.api is not None and self.api != facts.api:
+            return False
+        if self.method is not None and self.method != facts.method.upper():
+            return False
+        if self.path is not None:
+            candidates = [facts.path] + ([facts.route] if facts.route else [])
+            if not any(fnmatch.fnmatchcase(c, self.path) for c in candidates):
+                return False
+        if self.model is not None and (facts.model is None or not fnmatch.fnmatchcase(facts.model, self.model)):
+            return False
+        if self.key is not None and self.key != facts.key:
+            return False
+        return not (self.prompt is not None and (facts.prompt is None or not self.prompt.search(facts.prompt)))
+
+    def as_json(self) -> dict[str, Any]:
+        route = None
+        if self.method or self.path:
+            route = " ".join(part for part in (self.method, self.path) if part)
+        out = {"api": self.api, "route": route, "model": self.model, "key": self.key,
+               "prompt": self.prompt.pattern if self.prompt else None}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something that goes wrong on the wire."""
+
+    type: str
+    latency_ms: float = 0.0  # "latency": added before the real answer
+    status: int = 500  # "error"
+    error_id: str | None = None  # "error": default from the status
+    message: str | None = None  # "error" / "rate_limit"
+    retry_after: float = 1.0  # "rate_limit": seconds, sent as Retry-After (and retry-after-ms)
+    after_events: int = 0  # "sse_cut": events delivered before the connection drops
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type}
+        if self.type == "latency":
+            out["latency_ms"] = self.latency_ms
+        elif self.type == "error":
+            out.update(status=self.status, error_id=self.error_id, message=self.message)
+        elif self.type == "rate_limit":
+            out.update(retry_after=self.retry_after, message=self.message)
+        elif self.type == "sse_cut":
+            out["after_events"] = self.after_events
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A scripted result; unset fields keep the mock's normal behaviour."""
+
+    status: str | None = None  # "succeeded" | "failed": how a prediction/task ends
+    error: str | None = None  # the failure message when it fails
+    duration: float | None = None  # virtual seconds from creation to the end
+    output: Any = None  # outputs returned as given (URLs or values), instead of generated files
+    reply: str | None = None  # chat/responses: the assistant's text
+
+    def as_json(self) -> dict[str, Any]:
+        out = {"status": self.status, "error": self.error, "duration": self.duration, "output": self.output,
+               "reply": self.reply}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass
+class Rule:
+    """A matcher and one action, with its firing budget."""
+
+    id: str
+    matcher: Matcher
+    fault: Fault | None = None
+    outcome: Outcome | None = None
+    replies: tuple[str, ...] = ()  # a sequence of replies, one per matching request
+    times: int | None = None
+    probability: float = 1.0
+    seed: int | None = None
+    scenario: str | None = None
+    fired: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    @property
+    def exhausted(self) -> bool:
+        if self.replies and self.fired >= len(self.replies):
+            return True
+        return self.times is not None and self.fired >= self.times
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "match": self.matcher.as_json()}
+        if self.scenario:
+            out["scenario"] = self.scenario
+        if self.fault:
+            out["fault"] = self.fault.as_json()
+        if self.outcome:
+            out["outcome"] = self.outcome.as_json()
+        if self.replies:
+            out["outcome"] = {**out.get("outcome", {}), "replies": list(self.replies)}
+        out.update(times=self.times, probability=self.probability, fired=self.fired,
+                   remaining=None if self.times is None and not self.replies else self._remaining())
+        if self.seed is not None:
+            out["seed"] = self.seed
+        return out
+
+    def _remaining(self) -> int:
+        limits = [n for n in (self.times, len(self.replies) if self.replies else None) if n is not None]
+        return max(min(limits) - self.fired, 0)
+
+
+def _number(spec: Mapping[str, Any], name: str, default: float, low: float, high: float | None = None) -> float:
+    value = spec.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RuleError(f"{name} must be a number")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        raise RuleError(f"{name} must be {bound}")
+    return float(value)
+
+
+def _text(spec: Mapping[str, Any], name: str) -> str | None:
+    value = spec.get(name)
+    if value is not None and not isinstance(value, str):
+        raise RuleError(f"{name} must be a string")
+    return value
+
+
+def parse_matcher(spec: Any) -> Matcher:
+    if spec is None:
+        return Matcher()
+    if not isinstance(spec, Mapping):
+        raise RuleError("match must be an object {api, route, model, key, prompt}")
+    unknown = set(spec) - {"api", "route", "model", "key", "prompt"}
+    if unknown:
+        raise RuleError(f"unknown match field(s): {', '.join(sorted(unknown))}")
+    api = _text(spec, "api")
+    if api is not None and api not in APIS:
+        raise RuleError(f"match.api must be one of {', '.join(APIS)}")
+    method = path = None
+    route = _text(spec, "route")
+    if route:
+        head, _, tail = route.strip().partition(" ")
+        if head.upper() in HTTP_METHODS:
+            method, path = head.upper(), (tail.strip() or None)
+        else:
+            path = route.strip()
+    prompt = None
+    raw_prompt = _text(spec, "prompt")
+    if raw_prompt is not None:
+        try:
+            prompt = re.compile(raw_prompt)
+        except re.error as exc:
+            raise RuleError(f"match.prompt is not a valid regular expression: {exc}") from None
+    return Matcher(api=api, method=method, path=path, model=_text(spec, "model"), key=_text(spec, "key"),
+                   prompt=prompt)
+
+
+def parse_fault(spec: Any) -> Fault:
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping):
+        raise RuleError("fault must be an object with a type")
+    kind = spec.get("type")
+    if kind not in FAULT_TYPES:
+        raise RuleError(f"fault.type must be one of {', '.join(FAULT_TYPES)}")
+    fault = Fault(type=kind, message=_text(spec, "message"))
+    if kind == "latency":
+        return replace(fault, latency_ms=_number(spec, "latency_ms", 0.0, 0.0, 600_000.0))
+    if kind == "error":
+        status = spec.get("status", 500)
+        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+            raise RuleError("fault.status must be an HTTP error status (400-599)")
+        return replace(fault, status=status, error_id=_text(spec, "error_id"))
+    if kind == "rate_limit":
+        return replace(fault, status=429, retry_after=_number(spec, "retry_after", 1.0, 0.0, 86_400.0))
+    if kind == "sse_cut":
+        return replace(fault, after_events=int(_number(spec, "after_events", 0.0, 0.0)))
+    return fault
+
+
+def parse_outcome(spec: Any) -> tuple[Outcome, tuple[str, ...]]:
+    if not isinstance(spec, Mapping):
+        raise RuleError("outcome must be an object {status, error, duration, output, reply, replies}")
+    unknown = set(spec) - {"status", "error", "duration", "output", "reply", "replies"}
+    if unknown:
+        raise RuleError(f"unknown outcome field(s): {', '.join(sorted(unknown))}")
+    status = _text(spec, "status")
+    if status is not None:
+        status = status.lower()
+        if status in ("finished", "completed"):
+            status = "succeeded"
+        if status not in JOB_STATUSES:
+            raise RuleError("outcome.status must be succeeded or failed")
+    error = _text(spec, "error")
+    if error is not None and status is None:
+        status = "failed"
+    duration = None if spec.get("duration") is None else _number(spec, "duration", 0.0, 0.0, 10 * 86_400.0)
+    replies = spec.get("replies")
+    if replies is not None:
+        if not isinstance(replies, list) or not replies or not all(isinstance(r, str) for r in replies):
+            raise RuleError("outcome.replies must be a non-empty array of strings")
+        if spec.get("reply") is not None:
+            raise RuleError("give outcome.reply or outcome.replies, not both")
+    outcome = Outcome(status=status, error=error, duration=duration, output=spec.get("output"),
+                      reply=_text(spec, "reply"))
+    if outcome == Outcome() and not replies:
+        raise RuleError("outcome must set at least one of status, error, duration, output, reply, replies")
+    return outcome, tuple(replies or ())
+
+
+def parse_rule(spec: Any, rule_id: str, scenario: str | None = None, default_seed: int | None = None) -> Rule:
+    """A rule from its JSON form; :class:`RuleError` says what is wrong."""
+    if not isinstance(spec, Mapping):
+        raise RuleError("a rule must be a JSON object")
+    unknown = set(spec) - {"match", "fault", "outcome", "times", "probability", "seed", "id", "scenario"}
+    if unknown:
+        raise RuleError(f"unknown rule field(s): {', '.join(sorted(unknown))}")
+    has_fault, has_outcome = spec.get("fault") is not None, spec.get("outcome") is not None
+    if has_fault == has_outcome:
+        raise RuleError("a rule needs exactly one of fault or outcome")
+    times = spec.get("times")
+    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+        raise RuleError("times must be a positive integer (or null for unlimited)")
+    seed = spec.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise RuleError("seed must be an integer")
+    rule = Rule(
+        id=rule_id,
+        matcher=parse_matcher(spec.get("match")),
+        times=times,
+        probability=_number(spec, "probability", 1.0, 0.0, 1.0),
+        seed=seed,
+        scenario=scenario,
+    )
+    if has_fault:
+        rule.fault = parse_fault(spec["fault"])
+    else:
+        rule.outcome, rule.replies = parse_outcome(spec["outcome"])
+    base = seed if seed is not None else default_seed
+    rule._rng = random.Random(f"{base}:{rule_id}") if base is not None else random.Random()
+    return rule
+
+
+# -- selection -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What applies to one request: at most one fault and one outcome, and the rules that fired."""
+
+    fault: Fault | None = None
+    outcome: Outcome | None = None
+    rule_ids: tuple[str, ...] = ()
+    scenario: str | None = None
+
+
+NOTHING = Selection()
+
+
+def _fire(rule: Rule, facts: RequestFacts) -> bool:
+    """True (and the rule's budget spent) if ``rule`` fires for this request. Call under the lock."""
+    if rule.exhausted or not rule.matcher.matches(facts):
+        return False
+    if rule.probability < 1.0 and rule._rng.random() >= rule.probability:
+        return False
+    rule.fired += 1
+    return True
+
+
+class Rules:
+    """The rule registry of one server: global rules and named scenarios (thread-safe)."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._rules: list[Rule] = []
+        self._scenarios: dict[str, list[Rule]] = {}
+        self._counter = 0
+
+    def _next_id(self) -> str:
+        self._counter += 1
+        return f"rule_{self._counter}"
+
+    # -- managing ------------------------------------------------------------------------
+
+    def add(self, spec: Any) -> Rule:
+        """Register a global rule (or, with ``"scenario": name``, add it to that scenario)."""
+        scenario = spec.get("scenario") if isinstance(spec, Mapping) else None
+        if scenario is not None and (not isinstance(scenario, str) or not scenario):
+            raise RuleError("scenario must be a non-empty string")
+        with self._lock:
+            rule = parse_rule(spec, self._next_id(), scenario, self.seed)
+            if scenario:
+                self._scenarios.setdefault(scenario, []).append(rule)
+            else:
+                self._rules.append(rule)
+            return rule
+
+    def list(self) -> list[Rule]:
+        with self._lock:
+            return [*self._rules, *(r for rules in self._scenarios.values() for r in rules)]
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.list() if r.id == rule_id), None)
+
+    def remove(self, rule_id: str) -> bool:
+        with self._lock:
+            before = len(self._rules) + sum(map(len, self._scenarios.values()))
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            self._scenarios = {name: [r for r in rules if r.id != rule_id]
+                               for name, rules in self._scenarios.items()}
+            return before != len(self._rules) + sum(map(len, self._scenarios.values()))
+
+    def set_scenario(self, name: str, specs: list[Any]) -> list[Rule]:
+        """Define (or replace) a named scenario from rule specs."""
+        if not isinstance(specs, list):
+            raise RuleError("a scenario is a list of rules")
+        with self._lock:
+            rules = [parse_rule(spec, self._next_id(), name, self.seed) for spec in specs]
+            self._scenarios[name] = rules
+            return list(rules)
+
+    def scenario(self, name: str) -> list[Rule] | None:
+        with self._lock:
+            rules = self._scenarios.get(name)
+            return None if rules is None else list(rules)
+
+    def scenario_names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._scenarios)
+
+    def remove_scenario(self, name: str) -> bool:
+        with self._lock:
+            return self._scenarios.pop(name, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self._scenarios.clear()
+            self._counter = 0
+
+    # -- selecting -----------------------------------------------------------------------
+
+    def inline(self, header: str) -> list[Rule]:
+        """Rules given inline in an ``X-Mock-Scenario`` header (a JSON rule or list of rules)."""
+        try:
+            data = json.loads(header)
+        except ValueError as exc:
+            raise RuleError(f"X-Mock-Scenario is not valid JSON: {exc}") from None
+        specs = data if isinstance(data, list) else [data]
+        return [parse_rule(spec, f"inline_{i + 1}", "inline", self.seed) for i, spec in enumerate(specs)]
+
+    def select(self, facts: RequestFacts, scenario: str | None = None) -> Selection:
+        """The first matching fault and the first matching outcome; spends their budgets.
+
+        ``scenario`` is the ``X-Mock-Scenario`` header: a registered name (its rules first, then the
+        global ones) or inline JSON (only those rules). An unknown name is a :class:`RuleError`.
+        """
+        if scenario is not None and scenario.strip().startswith(("{", "[")):
+            candidates = self.inline(scenario.strip())
+            name: str | None = "inline"
+        else:
+            name = scenario.strip() if scenario else None
+            with self._lock:
+                named = self._scenarios.get(name) if name else []
+                if named is None:
+                    known = ", ".join(sorted(self._scenarios)) or "none defined"
+                    raise RuleError(f"X-Mock-Scenario names an unknown scenario {name!r} (known: {known})")
+                candidates = [*named, *self._rules]
+        fault: Fault | None = None
+        outcome: Outcome | None = None
+        fired: list[str] = []
+        with self._lock:
+            for rule in candidates:
+                if rule.fault is not None and fault is not None:
+                    continue
+                if rule.fault is None and outcome is not None:
+                    continue
+                if not _fire(rule, facts):
+                    continue
+                fired.append(rule.id)
+                if rule.fault is not None:
+                    fault = rule.fault
+                elif rule.replies:
+                    outcome = replace(rule.outcome or Outcome(), reply=rule.replies[rule.fired - 1])
+                else:
+                    outcome = rule.outcome
+                if fault is not None and outcome is not None:
+                    break
+        if not fired:
+            return NOTHING if name is None else Selection(scenario=name)
+        return Selection(fault=fault, outcome=outcome, rule_ids=tuple(fired), scenario=name)
+
+
+def selection_of(scope: Mapping[str, Any]) -> Selection:
+    """The selection the scenario middleware made for this request (nothing if none)."""
+    return scope.get("state", {}).get(SCOPE_KEY, NOTHING)
+
+
+def scripted_outcome(request: Any) -> Outcome | None:
+    """The scripted outcome for a Starlette request (or ASGI scope), if a rule chose one."""
+    scope = getattr(request, "scope", request)
+    return selection_of(scope).outcome
