@@ -23,7 +23,7 @@ def build_api_app(api: str, runtime: Runtime, routes: list[BaseRoute], render: E
     """
     app = Starlette(routes=[health_route(api, runtime), control_plane(runtime), *routes])
     install_error_handlers(app, render)
-    app.add_middleware(ScenarioMiddleware, runtime=runtime, api=api, render=render)
+    app.add_middleware(ScenarioMiddleware, runtime=runtime, api=api, render=render, routes=app.routes)
     app.add_middleware(JournalMiddleware, runtime=runtime, api=api)
     app.add_middleware(RequestIdMiddleware, rng=runtime.rng)
     return app
