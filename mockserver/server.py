@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mockserver.app import PREFIXES, MockServer, build
+from mockserver.core.wire import transport_exposing
 from mockserver.settings import Settings
 
 
@@ -79,8 +81,9 @@ def plan(mock: MockServer) -> Plan:
 
 
 def _uvicorn(listener: Listener, log_level: str) -> uvicorn.Server:
+    # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire).
     config = uvicorn.Config(listener.app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
+                            timeout_graceful_shutdown=2, http=transport_exposing(AutoHTTPProtocol))
     return uvicorn.Server(config)
 
 

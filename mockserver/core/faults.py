@@ -17,8 +17,11 @@ A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's erro
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,10 +29,19 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.core import wire
 from mockserver.core.asgi import ErrorRenderer, error_response, route_path
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import SCENARIO_HEADER, SCOPE_KEY, RequestFacts, RuleError, Selection, prompt_text
+from mockserver.core.scenarios import (
+    SCENARIO_HEADER,
+    SCOPE_KEY,
+    Fault,
+    RequestFacts,
+    RuleError,
+    Selection,
+    prompt_text,
+)
 
 #: Paths below this prefix belong to the mock itself: never faulted.
 MOCK_PREFIX = "/_mock"
@@ -192,4 +204,155 @@ class ScenarioMiddleware:
 
     async def serve(self, selection: Selection, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the request, with the selected fault applied."""
-        await self.app(scope, receive, send)
+        fault = selection.fault
+        if fault is None:
+            await self.app(scope, receive, send)
+        elif fault.type == "latency":
+            await asyncio.sleep(fault.latency_ms / 1000)
+            await self.app(scope, receive, send)
+        elif fault.type in ("error", "rate_limit"):
+            error = fault_error(fault, selection.rule_ids)
+            await error_response(error, Request(scope, receive), self.render)(scope, receive, send)
+        elif fault.type == "reset":
+            await drop(scope, receive, wire.reset, "reset")
+        elif fault.type == "empty":
+            await finish_reading(receive)
+            await drop(scope, receive, wire.close, "empty")
+        else:
+            await cut_stream(self.app, scope, receive, send, fault.after_events)
+
+
+# -- the faults ------------------------------------------------------------------------------
+
+
+def fault_error(fault: Fault, rule_ids: Sequence[str]) -> ApiError:
+    """The error a scripted ``error`` or ``rate_limit`` fault answers with."""
+    by = f"mock rule {', '.join(rule_ids)}" if rule_ids else "a mock rule"
+    if fault.type == "rate_limit":
+        seconds = math.ceil(fault.retry_after)
+        return ApiError(
+            429, "RATE_LIMIT_EXCEEDED",
+            fault.message or f"Rate limit exceeded (scripted by {by}). Retry in {seconds} s.",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(seconds), "retry-after-ms": str(round(fault.retry_after * 1000))},
+            details={"retry_after": seconds},
+        )
+    try:
+        phrase = HTTPStatus(fault.status).phrase
+    except ValueError:
+        phrase = "Error"
+    message = fault.message or f"{phrase} (HTTP {fault.status} scripted by {by})"
+    return ApiError(fault.status, fault.error_id or http_error_id(fault.status), message)
+
+
+async def finish_reading(receive: Receive) -> None:
+    """Read the rest of the request body, so closing the socket sends a FIN rather than an RST."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+async def drop(scope: Scope, receive: Receive, how: Callable[[asyncio.Transport], None], kind: str) -> None:
+    """Drop the connection without a byte of response (``how``: :func:`wire.reset` or :func:`wire.close`)."""
+    transport = wire.transport_of(scope)
+    if transport is None:
+        raise wire.ConnectionDropped(f"scripted {kind} fault: the connection is dropped without a response")
+    how(transport)
+    await wire.until_disconnected(receive)
+
+
+class SseEvents:
+    """Counts server-sent events in a byte stream: an event is a block of lines ended by a blank line.
+
+    Lines end with CRLF, LF or CR (as the SSE spec allows); comment blocks (``: ping``) count too.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._line_start = True  # the last byte ended a line
+        self._after_cr = False  # the last byte was CR (a following LF belongs to it)
+        self._content = False  # the current block has a non-blank line
+
+    def feed(self, chunk: bytes, stop_at: int) -> int | None:
+        """Consume ``chunk``; the offset just past the end of event number ``stop_at``, if it ends here."""
+        for index, byte in enumerate(chunk):
+            if byte == 0x0A and self._after_cr:  # the LF of a CRLF: the CR already ended the line
+                self._after_cr = False
+                continue
+            self._after_cr = byte == 0x0D
+            if byte not in (0x0A, 0x0D):
+                self._line_start = False
+                self._content = True
+                continue
+            if self._line_start and self._content:
+                self.count += 1
+                self._content = False
+                if self.count == stop_at:
+                    end = index + 1
+                    return end + 1 if chunk[index:end + 1] == b"\r\n" else end
+            self._line_start = True
+        return None
+
+
+def _is_event_stream(message: Message) -> bool:
+    for name, value in message.get("headers", []):
+        if name.lower() == b"content-type":
+            return value.split(b";")[0].strip().lower() == b"text/event-stream"
+    return False
+
+
+def _only_drops(exc: BaseException) -> bool:
+    if isinstance(exc, wire.ConnectionDropped):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_drops(inner) for inner in exc.exceptions)
+    return False
+
+
+async def cut_stream(app: ASGIApp, scope: Scope, receive: Receive, send: Send, after_events: int) -> None:
+    """Serve normally, but drop the connection after ``after_events`` SSE events.
+
+    The events before the cut reach the client intact; then the connection closes mid-body, so the
+    client sees an incomplete chunked response. Responses that are not ``text/event-stream`` are
+    left alone. The app learns of the cut from ``send`` raising :class:`wire.ConnectionDropped`.
+    """
+    transport = wire.transport_of(scope)
+    events = SseEvents()
+    streaming = False
+    cut = False
+
+    async def cut_now() -> None:
+        nonlocal cut
+        cut = True
+        if transport is not None:
+            wire.close(transport)
+        raise wire.ConnectionDropped(f"scripted sse_cut fault: the stream was cut after {events.count} event(s)")
+
+    async def cutting_send(message: Message) -> None:
+        nonlocal streaming
+        if cut:
+            raise wire.ConnectionDropped("scripted sse_cut fault: the stream was already cut")
+        if message["type"] == "http.response.start":
+            streaming = _is_event_stream(message)
+            await send(message)
+            if streaming and after_events == 0:
+                await cut_now()
+            return
+        if not streaming or message["type"] != "http.response.body":
+            await send(message)
+            return
+        body = message.get("body", b"")
+        end = events.feed(body, after_events)
+        if end is None:
+            await send(message)
+            return
+        await send({"type": "http.response.body", "body": body[:end], "more_body": True})
+        await cut_now()
+
+    try:
+        await app(scope, receive, cutting_send)
+    except BaseException as exc:
+        if not (cut and transport is not None and _only_drops(exc)):
+            raise
+        await wire.until_disconnected(receive)

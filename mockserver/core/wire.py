@@ -1,0 +1,78 @@
+"""The connection under a request: how the mock drops it on purpose (reset, empty reply, cut stream).
+
+An ASGI app cannot reach its socket, so :func:`transport_exposing` subclasses uvicorn's HTTP
+protocol to put each connection's asyncio transport into the request scope, as
+``scope["extensions"]["mockserver.transport"]["transport"]`` (:func:`transport_of` reads it).
+:mod:`mockserver.server` runs uvicorn with that protocol.
+
+Without it (an in-process ASGI client, another server) a drop raises :class:`ConnectionDropped`
+from the app instead, which such clients surface as an exception from the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TRANSPORT_EXTENSION = "mockserver.transport"
+#: How long to wait for the server to notice a connection we closed.
+DISCONNECT_WAIT = 2.0
+
+
+class ConnectionDropped(OSError):
+    """The mock dropped the connection on purpose (a scripted ``reset``, ``empty`` or ``sse_cut``)."""
+
+
+def transport_exposing(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """A subclass of uvicorn's HTTP protocol ``base`` that puts its transport into every scope."""
+
+    class TransportExposingProtocol(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            app: ASGIApp = self.app
+
+            async def with_transport(scope: Scope, receive: Receive, send: Send) -> None:
+                scope.setdefault("extensions", {})[TRANSPORT_EXTENSION] = {"transport": self.transport}
+                await app(scope, receive, send)
+
+            self.app = with_transport
+
+    TransportExposingProtocol.__name__ = TransportExposingProtocol.__qualname__ = f"TransportExposing{base.__name__}"
+    return TransportExposingProtocol
+
+
+def transport_of(scope: Scope) -> asyncio.Transport | None:
+    """The connection's transport, when the server exposes it."""
+    extension = (scope.get("extensions") or {}).get(TRANSPORT_EXTENSION) or {}
+    transport = extension.get("transport")
+    return transport if isinstance(transport, asyncio.Transport) else None
+
+
+def reset(transport: asyncio.Transport) -> None:
+    """Drop the connection with a TCP RST (``SO_LINGER`` 0, then abort): the client sees a reset."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already gone: aborting is all that is left to do
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def close(transport: asyncio.Transport) -> None:
+    """Close the connection after what was already written (FIN): the client sees it end early."""
+    transport.close()
+
+
+async def until_disconnected(receive: Receive) -> None:
+    """Wait until the server reports the dropped connection, so it does not answer on its own."""
+
+    async def drain() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(TimeoutError):  # the server never said; nothing more reaches the client anyway
+        await asyncio.wait_for(drain(), DISCONNECT_WAIT)
