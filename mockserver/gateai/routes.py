@@ -3,14 +3,16 @@
 Auth: ``Authorization: Bearer sk-…`` (or ``x-api-key``) everywhere except ``GET /v1/models``,
 ``GET /docs.txt`` and the output files; ``GET /api/me`` takes the key as ``?key=``.
 
-Test hooks on ``POST /api/generate`` (not part of GateAI): ``X-Mock-Duration: <seconds>`` fixes how long
-the upstream takes (virtual seconds; >= 2400 never finishes in time), ``X-Mock-Outcome: FAILED`` makes
-it fail at the end of that time.
+Test hooks on ``POST /api/generate`` (not part of GateAI), shorthands for a scripted outcome:
+``X-Mock-Duration: <seconds>`` fixes how long the upstream takes (virtual seconds; >= 2400 never finishes
+in time), ``X-Mock-Outcome: FAILED`` makes it fail at the end of that time (``FINISHED`` makes it
+succeed). A scripted outcome from a matching rule wins, field by field, over these headers.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cache
 
 from starlette.datastructures import UploadFile
@@ -25,8 +27,9 @@ from mockserver.core.files import file_route
 from mockserver.core.fixtures import fixture_path
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
+from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
-from mockserver.gateai.tasks import FAILED, FINISHED, Simulation, Tasks
+from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
 from mockserver.gateai.uploads import MAX_FILES, Uploads
 
 
@@ -36,8 +39,8 @@ def docs_text() -> str:
     return fixture_path("gateai", "docs.txt").read_text(encoding="utf-8")
 
 
-def simulation(request: Request) -> Simulation:
-    """The ``X-Mock-*`` test hooks of a generate request."""
+def header_outcome(request: Request) -> Outcome | None:
+    """The outcome the ``X-Mock-Duration`` / ``X-Mock-Outcome`` headers ask for (None without them)."""
     duration = None
     raw = request.headers.get("x-mock-duration")
     if raw is not None:
@@ -48,10 +51,26 @@ def simulation(request: Request) -> Simulation:
         if not math.isfinite(duration) or duration < 0:
             raise ApiError(400, "INVALID_REQUEST", "X-Mock-Duration must be a number of seconds >= 0",
                            param="X-Mock-Duration")
-    outcome = request.headers.get("x-mock-outcome", FINISHED).strip().upper()
-    if outcome not in (FINISHED, FAILED):
-        raise ApiError(400, "INVALID_REQUEST", "X-Mock-Outcome must be FINISHED or FAILED", param="X-Mock-Outcome")
-    return Simulation(duration=duration, fail=outcome == FAILED)
+    raw_outcome = request.headers.get("x-mock-outcome")
+    status = None
+    if raw_outcome is not None:
+        outcome = raw_outcome.strip().upper()
+        if outcome not in (FINISHED, FAILED):
+            raise ApiError(400, "INVALID_REQUEST", "X-Mock-Outcome must be FINISHED or FAILED",
+                           param="X-Mock-Outcome")
+        status = "failed" if outcome == FAILED else "succeeded"
+    if duration is None and status is None:
+        return None
+    return Outcome(status=status, duration=duration)
+
+
+def combined_outcome(scripted: Outcome | None, hooks: Outcome | None) -> Outcome | None:
+    """The scripted outcome, with the header shorthands filling only the fields it leaves unset."""
+    if scripted is None or hooks is None:
+        return scripted or hooks
+    if scripted.status is None and scripted.error is not None:
+        scripted = replace(scripted, status="failed")  # an error alone means a failure: keep it one
+    return replace(hooks, **scripted.as_json())
 
 
 class GateAIAPI:
@@ -102,8 +121,8 @@ class GateAIAPI:
 
     async def generate(self, request: Request) -> Response:
         account = self.authenticate(request)
-        sim = simulation(request)
-        created = self.tasks.create(account.key, await self.body(request), sim)
+        outcome = combined_outcome(scripted_outcome(request), header_outcome(request))
+        created = self.tasks.create(account.key, await self.body(request), outcome)
         prefix = request.scope.get("root_path", "").rstrip("/")
         return JSONResponse(self.tasks.generate_view(created, prefix))
 

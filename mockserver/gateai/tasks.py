@@ -23,6 +23,7 @@ from mockserver.core.errors import ApiError
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
+from mockserver.core.scenarios import Outcome
 from mockserver.gateai import catalog, outputs, params, pricing
 from mockserver.gateai.budget import (
     POOL_LOCKED,
@@ -51,14 +52,6 @@ RECENT_TASKS = 20
 DURATIONS = {"image": (10.0, 30.0), "video": (60.0, 300.0), "3d": (60.0, 180.0)}
 TIMEOUT_ERROR = "Generation timed out (40 min hard limit)"
 UPSTREAM_ERROR = "Generation failed: the upstream provider returned an error (simulated)"
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """Test hooks (the ``X-Mock-Duration`` / ``X-Mock-Outcome`` headers): how the upstream behaves."""
-
-    duration: float | None = None
-    fail: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +95,16 @@ def parse_request(body: dict[str, Any]) -> GenerateRequest:
     return GenerateRequest(model, {} if raw is None else raw)
 
 
+def given_result(output: Any) -> list[Any]:
+    """A scripted output as ``result``: a list as given, any other value as a one-item list."""
+    return list(output) if isinstance(output, list) else [output]
+
+
+def result_count(record: dict[str, Any]) -> int:
+    given = record.get("given_result")
+    return len(record["files"]) if given is None else len(given)
+
+
 def money(usd: float) -> float | int:
     """A dollar amount as the API prints it (6 decimals at most; whole amounts as ints)."""
     return to_usd(to_micros(usd))
@@ -121,20 +124,22 @@ class Tasks:
 
     # -- creation ------------------------------------------------------------------------
 
-    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], sim: Simulation) -> Plan:
-        if sim.duration is not None:
-            duration = float(sim.duration)
+    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: Outcome) -> Plan:
+        """When and how the task ends: a scripted duration and status win over the seeded time and
+        content moderation, but not over the 40-minute hard limit."""
+        if script.duration is not None:
+            duration = float(script.duration)
         else:
             low, high = DURATIONS.get(model.type, DURATIONS["image"])
             duration = round(self.runtime.rng.rng(f"gateai-timing:{task_id}").uniform(low, high), 3)
         flagged = flagged_terms(prepared.get("prompt"), self.runtime.settings.safety_terms)
         if duration >= HARD_LIMIT:
             ends, outcome, error = HARD_LIMIT, FAILED, TIMEOUT_ERROR
-        elif flagged:
+        elif script.status == "failed" or (script.status is None and script.error is not None):
+            ends, outcome, error = duration, FAILED, script.error or UPSTREAM_ERROR
+        elif flagged and script.status != "succeeded":
             ends, outcome = duration, FAILED
             error = f"Generation failed: the prompt was flagged by content moderation ({', '.join(flagged)})"
-        elif sim.fail:
-            ends, outcome, error = duration, FAILED, UPSTREAM_ERROR
         else:
             ends, outcome, error = duration, FINISHED, None
         refund: float | None = None
@@ -158,7 +163,10 @@ class Tasks:
             raise budget_exceeded(cost, status)
         return fitted
 
-    def create(self, owner: str, body: dict[str, Any], sim: Simulation = Simulation()) -> Created:
+    def create(self, owner: str, body: dict[str, Any], scripted: Outcome | None = None) -> Created:
+        """Start a generation; ``scripted`` (a matching rule, or the ``X-Mock-*`` headers) fixes its
+        duration, ending or ``result``."""
+        script = scripted or Outcome()
         runtime = self.runtime
         request = parse_request(body)
         model = request.model
@@ -174,7 +182,7 @@ class Tasks:
                 {"limit": "requests_per_window", "max": WINDOW_LIMIT, "window_seconds": WINDOW_SECONDS},
             )
         task_id = runtime.rng.uuid4(KIND)
-        plan = self._plan(task_id, model, prepared.params, sim)
+        plan = self._plan(task_id, model, prepared.params, script)
         slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id})
         if not slot.allowed:
             raise rate_limited(
@@ -194,7 +202,7 @@ class Tasks:
         phases = jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)])
         result: list[str] = []
         glb: list[str] = []
-        if plan.outcome == FINISHED:
+        if plan.outcome == FINISHED and script.output is None:
             seed = runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
             planned, meshes = outputs.plan(task_id, model, final.params, seed)
             for item in [*planned, *meshes]:
@@ -214,6 +222,8 @@ class Tasks:
             "refund_at": refund_at,
             "files": result,
             "glb_files": glb,
+            # a scripted output: the ``result`` list exactly as given, instead of generated files
+            "given_result": None if script.output is None else given_result(script.output),
         }
         runtime.store.put(KIND, task_id, record, owner=owner)
         runtime.clock.notify()
@@ -279,16 +289,20 @@ class Tasks:
         now = self.runtime.clock.now() if now is None else now
         status = self.state(record, now).status
         finished = status == FINISHED
+        given = record.get("given_result")
+        result = [files_base + name for name in record["files"]] if given is None else given
         body: dict[str, Any] = {
             "task_id": record["id"],
             "status": status,
-            "result": [files_base + name for name in record["files"]] if finished else [],
+            "result": result if finished else [],
             "model": record["model"],
             "cost": self.cost_now(record, now),
             "refunded": self.refunded(record, now),
         }
         if record["model_type"] == "3d":
-            body["glb_urls"] = [files_base + name for name in record["glb_files"]] if finished else []
+            glb = [files_base + name for name in record["glb_files"]] if given is None else [
+                url for url in given if isinstance(url, str) and url.lower().split("?")[0].endswith(".glb")]
+            body["glb_urls"] = glb if finished else []
         if status == FAILED:
             body["error"] = record["error"]
         return body
@@ -324,7 +338,7 @@ class Tasks:
                     "model": record["model"],
                     "status": state.status,
                     "cost": self.cost_now(record, now),
-                    "result_count": len(record["files"]) if state.status == FINISHED else 0,
+                    "result_count": result_count(record) if state.status == FINISHED else 0,
                 }))
         finished.sort(key=lambda item: item[0], reverse=True)
         return {

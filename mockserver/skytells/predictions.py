@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,10 +22,11 @@ from mockserver.core import jobs
 from mockserver.core.accounts import InsufficientFunds
 from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
-from mockserver.core.files import file_name
+from mockserver.core.files import Files, file_name
 from mockserver.core.fixtures import load_json
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
+from mockserver.core.scenarios import Outcome
 from mockserver.skytells import billing, outputs
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inputs import prepare_input
@@ -39,6 +42,8 @@ WEBHOOK_EVENTS = frozenset({
 #: A plain-string webhook subscribes to the terminal events.
 DEFAULT_WEBHOOK_EVENTS = ("succeeded", "failed", "cancelled")
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
+#: The failure message of a scripted failure that names no error.
+SCRIPTED_ERROR = "The prediction failed: the model returned an error"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -136,8 +141,13 @@ class Predictions:
 
     # -- creation ------------------------------------------------------------------------
 
-    def _plan(self, pid: str, model: Model) -> tuple[list[tuple[str, float]], float, bool]:
-        """Seeded step durations, the compute seconds, and whether it finishes inline."""
+    def _plan(self, pid: str, model: Model,
+              duration: float | None = None) -> tuple[list[tuple[str, float]], float, bool]:
+        """Seeded step durations, the compute seconds, and whether it finishes inline.
+
+        A scripted ``duration`` keeps the seeded proportions of ``pending``/``starting``/``processing``
+        scaled to add up to it, and is never collapsed into the create response (``instant`` mode aside).
+        """
         profile = self.timing[model.speed]
         rng = self.runtime.rng.rng(f"timing:{pid}")
         pending = _draw(rng, profile["pending"])
@@ -145,27 +155,49 @@ class Predictions:
         if model.data.get("flags", {}).get("cold_boot"):
             starting += _draw(rng, self.timing["cold_boot"])
         processing = _draw(rng, profile["processing"])
+        if duration is not None:
+            scale = duration / (pending + starting + processing)
+            pending, starting = round(pending * scale, 6), round(starting * scale, 6)
+            processing = round(max(duration - pending - starting, 0.0), 6)
         steps = [("pending", pending), ("starting", starting), ("processing", processing)]
-        return steps, processing, bool(profile["inline"])
+        return steps, processing, bool(profile["inline"]) and duration is None
 
-    def create(self, owner: str, request: CreateRequest) -> dict[str, Any]:
+    @staticmethod
+    def _ending(request: CreateRequest, script: Outcome, safety_terms: Any) -> tuple[str, str | None]:
+        """How the prediction ends and its error: a scripted status wins over the safety checker."""
+        if script.status == "succeeded":
+            return "succeeded", None
+        if script.status == "failed" or script.error is not None:
+            return "failed", script.error or SCRIPTED_ERROR
+        given = request.params
+        checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
+        flagged = [] if checker_off else flagged_terms(given, safety_terms)
+        if flagged:
+            return "failed", (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
+                              "Try a different prompt.")
+        return "succeeded", None
+
+    def create(self, owner: str, request: CreateRequest, scripted: Outcome | None = None) -> dict[str, Any]:
+        """Create a prediction; ``scripted`` (from a matching rule) fixes its duration, ending or output.
+
+        A failed prediction -- scripted or flagged by the safety checker -- is never charged.
+        """
         runtime = self.runtime
         pid = runtime.rng.uuid4(KIND)
         now = runtime.clock.now()
         model = request.model
-        steps, predict_time, inline = self._plan(pid, model)
-        given = request.params
-        checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
-        flagged = [] if checker_off else flagged_terms(request.params, runtime.settings.safety_terms)
-        outcome = "failed" if flagged else "succeeded"
-        error = (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
-                 "Try a different prompt.") if flagged else None
-        cost = billing.credits_for(model, request.params, compute_seconds=predict_time) if not flagged else 0.0
+        script = scripted or Outcome()
+        steps, predict_time, inline = self._plan(pid, model, script.duration)
+        outcome, error = self._ending(request, script, runtime.settings.safety_terms)
+        succeeds = outcome == "succeeded"
+        cost = billing.credits_for(model, request.params, compute_seconds=predict_time) if succeeds else 0.0
         self._charge(owner, cost)
-        phases = jobs.build_phases(now, [*steps, (outcome, 0.0)],
-                                   collapse=inline or runtime.clock.collapses_durations)
+        collapse = inline or runtime.clock.collapses_durations
+        phases = jobs.build_phases(now, [*steps, (outcome, 0.0)], collapse=collapse)
+        if script.duration is not None and not collapse:
+            phases[-1] = (outcome, now + script.duration)  # exactly the scripted time, whatever the rounding
         files: list[str] = []
-        if outcome == "succeeded":
+        if succeeds and script.output is None:
             seed = runtime.rng.rng(f"media:{pid}").randrange(2**31)
             for index, spec in enumerate(outputs.plan_files(model, request.params, seed)):
                 name = file_name(f"{pid}-{index}", spec.format)
@@ -190,6 +222,7 @@ class Predictions:
             "refunded": False,
             "files": files,
             "file_info": None,
+            "given_output": script.output,  # a scripted output, returned verbatim instead of files
             "output_array": model.returns_array,
             "deleted": False,
         }
@@ -247,7 +280,10 @@ class Predictions:
         files_base = base_url.rsplit("/v1", 1)[0] + "/files/"
         storage: list[dict[str, Any]] = []
         output: Any = None
-        if succeeded:
+        if succeeded and record.get("given_output") is not None:
+            output = record["given_output"]
+            storage = given_files(output, self.runtime.files)
+        elif succeeded:
             storage = [{**info, "url": files_base + info["name"]} for info in self._file_info(record)]
             urls = [entry["url"] for entry in storage]
             output = urls if record["output_array"] else (urls[0] if urls else None)
@@ -258,7 +294,9 @@ class Predictions:
                 max(state.entered_at - (started or state.entered_at), 0.0), 6)
             metrics = {"predict_time": processing_time, "total_time": max(total, processing_time)}
             if record["model_type"] == "image" and succeeded:
-                metrics["image_count"] = len(record["files"])
+                given = record.get("given_output")
+                count = len(record["files"]) if given is None else len(given) if isinstance(given, list) else 1
+                metrics["image_count"] = count
         pid = record["id"]
         prediction_url = f"{base_url}/predictions/{pid}"
         body: dict[str, Any] = {
@@ -388,6 +426,27 @@ class Predictions:
             if left <= 0:
                 return current
             await self.runtime.clock.sleep_until(upcoming[0] if upcoming else now, max_real=left)
+
+
+def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
+    """``metadata.storage.files`` for a scripted output: one entry per http(s) URL in it.
+
+    ``name`` is the URL's last path segment; ``type`` and ``size`` are the real ones when the URL
+    names one of the mock's own files, else ``type`` is guessed from the extension and ``size`` is
+    null (unknown). Values that are not URLs (text, numbers, objects) have no file entry.
+    """
+    entries: list[dict[str, Any]] = []
+    for value in output if isinstance(output, list) else [output]:
+        if not isinstance(value, str) or not _is_http_url(value):
+            continue
+        name = PurePosixPath(urlsplit(value).path).name or urlsplit(value).netloc
+        info = files.info(name) if "/files/" in urlsplit(value).path else None
+        if info is not None:
+            entries.append({"name": name, "type": info.content_type, "size": info.size, "url": value})
+        else:
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            entries.append({"name": name, "type": kind, "size": None, "url": value})
+    return entries
 
 
 def _positive_int(raw: Any, name: str, default: int) -> int:

@@ -69,8 +69,10 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     )
 
 
-def run(runtime: Runtime, request: ChatRequest) -> Generation:
-    return generate(runtime, request.model.namespace, request.messages, request.max_tokens, request.stop)
+def run(runtime: Runtime, request: ChatRequest, reply: str | None = None) -> Generation:
+    """The assistant's turn; ``reply`` (a scripted outcome) replaces the generated text."""
+    return generate(runtime, request.model.namespace, request.messages, request.max_tokens, request.stop,
+                    scripted=reply)
 
 
 def fingerprint(model: Model) -> str:

@@ -1,7 +1,8 @@
 """One model turn, shared by Chat Completions and Responses: text, stop/limit, safety, token counts.
 
 The order mirrors a real model: the prompt is checked first (a filtered prompt generates
-nothing); the reply is generated, cut at the first stop sequence, then at ``max_tokens``
+nothing); the reply is generated (or taken from a scripted ``reply``: everything after this step treats
+it exactly as generated text), cut at the first stop sequence, then at ``max_tokens``
 (``finish_reason: "length"``); finally the completion is checked and cut before the first
 trigger term (``finish_reason: "content_filter"``). Every count is made with
 :mod:`~mockserver.skytells.inference.tokens` on the text actually returned.
@@ -44,8 +45,12 @@ class Generation:
 
 
 def generate(runtime: Runtime, model: str, conversation: Sequence[Message], max_tokens: int,
-             stop: Sequence[str] = (), cached_tokens: int = 0) -> Generation:
-    """The reply to ``conversation`` (which includes any system/instructions message)."""
+             stop: Sequence[str] = (), cached_tokens: int = 0, scripted: str | None = None) -> Generation:
+    """The reply to ``conversation`` (which includes any system/instructions message).
+
+    ``scripted`` replaces the generated text; stop sequences, the token limit, the completion
+    check and every count then apply to it as to generated text.
+    """
     settings = runtime.settings
     contents = [message.content for message in conversation]
     prompt_tokens = tokens.count_all(contents)
@@ -53,7 +58,8 @@ def generate(runtime: Runtime, model: str, conversation: Sequence[Message], max_
     cached_tokens = min(cached_tokens, prompt_tokens)
     if prompt_verdict.filtered:
         return Generation("", "content_filter", prompt_tokens, 0, cached_tokens, prompt_safety=prompt_verdict)
-    reply, _stopped = text.apply_stop(text.reply(runtime.rng, model, conversation), stop)
+    full = text.reply(runtime.rng, model, conversation) if scripted is None else scripted
+    reply, _stopped = text.apply_stop(full, stop)
     finish = "stop"
     if tokens.count_tokens(reply) > max_tokens:
         reply, finish = tokens.truncate(reply, max_tokens), "length"

@@ -112,15 +112,19 @@ class Responses:
                            param="previous_response_id", code="previous_response_not_found")
         return [*_messages(record["conversation"]), Message("assistant", record["output_text"])]
 
-    def create(self, owner: str, request: ResponseRequest) -> tuple[dict[str, Any], Generation]:
-        """Generate the turn; returns the record (not yet stored: see :meth:`save`) and the generation."""
+    def create(self, owner: str, request: ResponseRequest,
+               reply: str | None = None) -> tuple[dict[str, Any], Generation]:
+        """Generate the turn; returns the record (not yet stored: see :meth:`save`) and the generation.
+
+        ``reply`` (a scripted outcome) replaces the generated text; later turns replay it like any reply.
+        """
         runtime = self.runtime
         replayed = self.history(owner, request.previous_response_id)
         conversation = [*replayed, *request.input]
         prompt = ([Message("system", request.instructions)] if request.instructions else []) + conversation
         limit = request.max_output_tokens or params.DEFAULT_MAX_TOKENS
         generation = generate(runtime, request.model.namespace, prompt, limit,
-                              cached_tokens=tokens.count_all(m.content for m in replayed))
+                              cached_tokens=tokens.count_all(m.content for m in replayed), scripted=reply)
         status, reason = "completed", None
         if generation.finish_reason == "length":
             status, reason = "incomplete", "max_output_tokens"

@@ -1,4 +1,7 @@
-"""Thin HTTP handlers of the Inference API: authenticate, parse, generate, bill, render."""
+"""Thin HTTP handlers of the Inference API: authenticate, parse, generate, bill, render.
+
+A scripted outcome's ``reply`` (from a matching rule) replaces the generated assistant text.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.http import JSONResponse, read_json_object
+from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.skytells.inference import billing, chat, embeddings, responses
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
 
 if TYPE_CHECKING:
     from mockserver.skytells.routes import SkytellsAPI
+
+
+def scripted_reply(request: Request) -> str | None:
+    """The assistant text a matching rule scripts for this request, if any."""
+    outcome: Outcome | None = scripted_outcome(request)
+    return None if outcome is None else outcome.reply
 
 
 class InferenceAPI:
@@ -33,7 +43,7 @@ class InferenceAPI:
         account = self.api.authenticate(request)
         pacer = Pacer(self.runtime)
         parsed = chat.parse(await self._body(request), self.catalog)
-        generation = chat.run(self.runtime, parsed)
+        generation = chat.run(self.runtime, parsed, scripted_reply(request))
         billing.charge(self.runtime, account.key,
                        billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens))
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
@@ -48,7 +58,7 @@ class InferenceAPI:
         account = self.api.authenticate(request)
         pacer = Pacer(self.runtime)
         parsed = responses.parse(await self._body(request), self.catalog)
-        record, generation = self.responses.create(account.key, parsed)
+        record, generation = self.responses.create(account.key, parsed, scripted_reply(request))
         billing.charge(self.runtime, account.key,
                        billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens,
                                     generation.cached_tokens))
