@@ -46,6 +46,21 @@ class RuleError(ValueError):
     """A rule (or scenario header) that cannot be understood; the message says why."""
 
 
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def check_scenario_name(name: Any) -> str:
+    """A scenario name: non-empty text that cannot be mistaken for inline JSON."""
+    if not isinstance(name, str) or not name.strip():
+        raise RuleError("scenario must be a non-empty string")
+    if name != name.strip() or name.startswith(("{", "[")):
+        raise RuleError("a scenario name cannot start with '{' or '[' (that is inline JSON) "
+                        "or with or end in whitespace")
+    if len(name) > 200:
+        raise RuleError("a scenario name is at most 200 characters")
+    return name
+
+
 # -- what a request looks like to a matcher ------------------------------------------------
 
 
@@ -271,6 +286,17 @@ def parse_matcher(spec: Any) -> Matcher:
                    prompt=prompt)
 
 
+#: The fields each fault type takes besides ``type``.
+FAULT_FIELDS: dict[str, tuple[str, ...]] = {
+    "latency": ("latency_ms",),
+    "error": ("status", "error_id", "message"),
+    "rate_limit": ("retry_after", "message"),
+    "reset": (),
+    "empty": (),
+    "sse_cut": ("after_events",),
+}
+
+
 def parse_fault(spec: Any) -> Fault:
     if isinstance(spec, str):
         spec = {"type": spec}
@@ -279,6 +305,10 @@ def parse_fault(spec: Any) -> Fault:
     kind = spec.get("type")
     if kind not in FAULT_TYPES:
         raise RuleError(f"fault.type must be one of {', '.join(FAULT_TYPES)}")
+    unknown = set(spec) - {"type", *FAULT_FIELDS[kind]}
+    if unknown:
+        takes = ", ".join(FAULT_FIELDS[kind]) or "no other fields"
+        raise RuleError(f"unknown field(s) for fault type {kind}: {', '.join(sorted(unknown))} (it takes {takes})")
     fault = Fault(type=kind, message=_text(spec, "message"))
     if kind == "latency":
         return replace(fault, latency_ms=_number(spec, "latency_ms", 0.0, 0.0, 600_000.0))
@@ -290,7 +320,10 @@ def parse_fault(spec: Any) -> Fault:
     if kind == "rate_limit":
         return replace(fault, status=429, retry_after=_number(spec, "retry_after", 1.0, 0.0, 86_400.0))
     if kind == "sse_cut":
-        return replace(fault, after_events=int(_number(spec, "after_events", 0.0, 0.0)))
+        after = spec.get("after_events", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise RuleError("fault.after_events must be an integer >= 0")
+        return replace(fault, after_events=after)
     return fault
 
 
@@ -352,8 +385,11 @@ def parse_rule(spec: Any, rule_id: str, scenario: str | None = None, default_see
         rule.fault = parse_fault(spec["fault"])
     else:
         rule.outcome, rule.replies = parse_outcome(spec["outcome"])
-    base = seed if seed is not None else default_seed
-    rule._rng = random.Random(f"{base}:{rule_id}") if base is not None else random.Random()
+    # A rule's own seed alone fixes its firing pattern; otherwise the server seed and the rule id do.
+    if seed is not None:
+        rule._rng = random.Random(f"rule-seed:{seed}")
+    elif default_seed is not None:
+        rule._rng = random.Random(f"{default_seed}:{rule_id}")
     return rule
 
 
@@ -397,15 +433,32 @@ class Rules:
         self._counter += 1
         return f"rule_{self._counter}"
 
+    def _rule_id(self, spec: Any, taken: set[str]) -> str:
+        """The id a new rule gets: the spec's ``id`` if given (unique), else the next ``rule_N``."""
+        wanted = spec.get("id") if isinstance(spec, Mapping) else None
+        if wanted is None:
+            rule_id = self._next_id()
+            while rule_id in taken:
+                rule_id = self._next_id()
+            return rule_id
+        if not isinstance(wanted, str) or not ID_PATTERN.fullmatch(wanted):
+            raise RuleError("id must be 1-64 letters, digits, '_', '-' or '.'")
+        if wanted in taken:
+            raise RuleError(f"a rule with id {wanted!r} already exists")
+        return wanted
+
+    def _ids(self) -> set[str]:
+        return {r.id for r in self._rules} | {r.id for rules in self._scenarios.values() for r in rules}
+
     # -- managing ------------------------------------------------------------------------
 
     def add(self, spec: Any) -> Rule:
         """Register a global rule (or, with ``"scenario": name``, add it to that scenario)."""
         scenario = spec.get("scenario") if isinstance(spec, Mapping) else None
-        if scenario is not None and (not isinstance(scenario, str) or not scenario):
-            raise RuleError("scenario must be a non-empty string")
+        if scenario is not None:
+            check_scenario_name(scenario)
         with self._lock:
-            rule = parse_rule(spec, self._next_id(), scenario, self.seed)
+            rule = parse_rule(spec, self._rule_id(spec, self._ids()), scenario, self.seed)
             if scenario:
                 self._scenarios.setdefault(scenario, []).append(rule)
             else:
@@ -429,10 +482,19 @@ class Rules:
 
     def set_scenario(self, name: str, specs: list[Any]) -> list[Rule]:
         """Define (or replace) a named scenario from rule specs."""
+        check_scenario_name(name)
         if not isinstance(specs, list):
             raise RuleError("a scenario is a list of rules")
         with self._lock:
-            rules = [parse_rule(spec, self._next_id(), name, self.seed) for spec in specs]
+            taken = self._ids() - {r.id for r in self._scenarios.get(name, [])}
+            rules = []
+            for index, spec in enumerate(specs):
+                try:
+                    rule = parse_rule(spec, self._rule_id(spec, taken), name, self.seed)
+                except RuleError as exc:
+                    raise RuleError(f"rules[{index}]: {exc}") from None
+                taken.add(rule.id)
+                rules.append(rule)
             self._scenarios[name] = rules
             return list(rules)
 
