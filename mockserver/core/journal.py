@@ -1,22 +1,462 @@
-"""The request journal: every API request the mock answered (helper J implements this)."""
+"""The request journal: every API request the mock answered, for tests and debugging.
+
+:class:`JournalMiddleware` sits outside the scenario/fault middleware, so it also sees injected
+errors, added latency and dropped connections. For each API request (``/_mock…`` paths are the
+mock's own and are not recorded) it keeps: method, path, query, the API, the key (masked; the raw key
+is kept privately as the entry's *owner* so entries can be filtered and cleared per key), status,
+real latency, the request id, request headers (auth masked), the first :data:`BODY_CAP` bytes of the
+request and response bodies, the scripted rules that fired and, for server-sent events, the number of
+events. A request answered with no response at all has status ``None`` and an ``error``.
+
+Recording is incremental and cheap on the hot path: bodies are copied only up to the cap while they
+stream, SSE events are counted line by line, and bodies are decoded (JSON, text, or a binary summary)
+only when an entry is read. :class:`Journal` is a thread-safe ring buffer (oldest entries dropped).
+"""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import fnmatch
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.accounts import mask_key
+from mockserver.core.asgi import route_path
+from mockserver.core.clock import isoformat
+from mockserver.core.scenarios import selection_of
+
+if TYPE_CHECKING:  # the runtime module imports this one
+    from mockserver.core.runtime import Runtime
+
+#: Paths below this prefix belong to the mock itself and are not journaled.
+MOCK_PREFIX = "/_mock"
+DEFAULT_SIZE = 5000
+BODY_CAP = 16 * 1024
+#: Request headers whose values are credentials (masked in the journal).
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-mock-admin-token", "cookie", "proxy-authorization"})
+_TEXT_MEDIA = re.compile(r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|x-ndjson|"
+                         r"javascript|problem\+json))$")
+_STATUS = re.compile(r"^([1-5])(\d\d|xx)$")
+#: What a request dropped by a scripted fault (no response at all) is journaled with.
+DROPS = {"reset": "connection reset (scripted reset fault)",
+         "empty": "connection closed with an empty reply (scripted empty fault)"}
+
+
+# -- capturing -------------------------------------------------------------------------------------
+
+
+class BodyCapture:
+    """The first ``cap`` bytes of a body as it streams, and its total size."""
+
+    def __init__(self, cap: int = BODY_CAP) -> None:
+        self.cap = cap
+        self.head = bytearray()
+        self.size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk:
+            room = self.cap - len(self.head)
+            if room > 0:
+                self.head.extend(chunk[:room])
+            self.size += len(chunk)
+
+    @property
+    def truncated(self) -> bool:
+        return self.size > len(self.head)
+
+
+class SseCounter:
+    """Counts server-sent events as the stream passes: a blank line ends an event that had a field.
+
+    Keeps only the state of the current line (its length and first byte), never the stream.
+    """
+
+    def __init__(self) -> None:
+        self.events = 0
+        self._has_field = False
+        self._line_len = 0
+        self._first = b""
+
+    def feed(self, chunk: bytes) -> None:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if piece and not self._line_len:
+                self._first = piece[:1]
+            self._line_len += len(piece)
+            if end < 0:
+                return
+            self._end_line()
+            start = end + 1
+
+    def _end_line(self) -> None:
+        blank = self._line_len == 0 or (self._line_len == 1 and self._first == b"\r")
+        if blank:
+            if self._has_field:
+                self.events += 1
+            self._has_field = False
+        elif self._first != b":":  # ":" starts a comment (keep-alives)
+            self._has_field = True
+        self._line_len, self._first = 0, b""
+
+
+def render_body(capture: BodyCapture, content_type: str | None, secret: str | None = None) -> Any:
+    """A captured body for the journal: parsed JSON, else text, else ``{"bytes", "content_type"}``.
+
+    ``secret`` (the request's raw key) is replaced by its masked form wherever it appears.
+    """
+    if capture.size == 0:
+        return None
+    media = (content_type or "").split(";")[0].strip().lower()
+    summary = {"bytes": capture.size, "content_type": content_type or None}
+    if media and not _TEXT_MEDIA.match(media):
+        return summary
+    data = bytes(capture.head)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not (capture.truncated and exc.start >= len(data) - 3):  # not just a character cut by the cap
+            return summary
+        text = data[:exc.start].decode("utf-8")
+    if secret and secret in text:
+        text = text.replace(secret, mask_key(secret))
+    if not capture.truncated and (media.endswith("json") or text.lstrip()[:1] in ("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+# -- entries ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One journaled request. ``owner`` is the raw key (never shown); :meth:`as_json` is the public view."""
+
+    epoch: float
+    api: str
+    method: str
+    path: str
+    query: dict[str, str | list[str]]
+    owner: str | None
+    request_id: str | None
+    request_headers: dict[str, str]
+    request_body: BodyCapture
+    request_type: str | None
+    status: int | None = None
+    error: str | None = None
+    latency_ms: float = 0.0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: BodyCapture = field(default_factory=BodyCapture)
+    events: int | None = None
+    rule_ids: tuple[str, ...] = ()
+    scenario: str | None = None
+    id: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        response_type = self.response_headers.get("content-type")
+        return {
+            "id": self.id,
+            "time": isoformat(self.epoch),
+            "epoch": self.epoch,
+            "api": self.api,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "key": mask_key(self.owner) if self.owner else None,
+            "status": self.status,
+            "error": self.error,
+            "latency_ms": round(self.latency_ms, 3),
+            "request_id": self.request_id,
+            "rules": list(self.rule_ids),
+            "scenario": self.scenario,
+            "events": self.events,
+            "request": {
+                "headers": self.request_headers,
+                "body": render_body(self.request_body, self.request_type, self.owner),
+                "bytes": self.request_body.size,
+                "truncated": self.request_body.truncated,
+            },
+            "response": {
+                "headers": self.response_headers,
+                "body": render_body(self.response_body, response_type, self.owner),
+                "bytes": self.response_body.size,
+                "truncated": self.response_body.truncated,
+            },
+        }
+
+
+# -- filters ---------------------------------------------------------------------------------------
+
+
+def parse_status(text: str) -> tuple[int, int]:
+    """``"404"`` -> (404, 404); ``"4xx"`` -> (400, 499). ValueError otherwise."""
+    match = _STATUS.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"status must be a status code such as 404 or a class such as 4xx, got {text!r}")
+    if match.group(2) == "xx":
+        low = int(match.group(1)) * 100
+        return low, low + 99
+    code = int(text.strip())
+    return code, code
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which entries to return; unset fields match everything."""
+
+    api: str | None = None
+    method: str | None = None
+    path: str | None = None  # a glob on the path: "/v1/predictions*"
+    status: tuple[int, int] | None = None  # inclusive range, from parse_status
+    key: str | None = None  # the raw key, matched against each entry's owner
+    since: float | None = None  # virtual epoch seconds, inclusive
+    until: float | None = None
+    rule: str | None = None
+    limit: int | None = None
+    newest_first: bool = True
+
+    def matches(self, entry: Entry) -> bool:
+        if self.api is not None and entry.api != self.api:
+            return False
+        if self.method is not None and entry.method != self.method.upper():
+            return False
+        if self.path is not None and not fnmatch.fnmatchcase(entry.path, self.path):
+            return False
+        if self.status is not None and (entry.status is None or not self.status[0] <= entry.status <= self.status[1]):
+            return False
+        if self.key is not None and entry.owner != self.key:
+            return False
+        if self.since is not None and entry.epoch < self.since:
+            return False
+        if self.until is not None and entry.epoch > self.until:
+            return False
+        return self.rule is None or self.rule in entry.rule_ids
 
 
 class Journal:
-    """A bounded, thread-safe log of requests (method, path, api, masked key, status, latency, bodies)."""
+    """A bounded, thread-safe log of requests; the oldest entries are dropped beyond ``size``."""
 
-    def clear(self, owner: str | None = None) -> None:
-        """Forget every entry (or one key's)."""
+    def __init__(self, size: int = DEFAULT_SIZE, body_cap: int = BODY_CAP) -> None:
+        self.size = size
+        self.body_cap = body_cap
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def add(self, entry: Entry) -> Entry:
+        """Record ``entry``, giving it the next id (``jr_1``, ``jr_2``, …)."""
+        with self._lock:
+            self._seq += 1
+            entry.id = f"jr_{self._seq}"
+            self._entries.append(entry)
+        return entry
+
+    def _snapshot(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries)
+
+    def find(self, query: Query = Query()) -> list[Entry]:
+        """Matching entries, newest first unless ``query.newest_first`` is False; at most ``query.limit``."""
+        entries: Iterable[Entry] = self._snapshot()
+        if query.newest_first:
+            entries = reversed(entries)  # type: ignore[call-overload]
+        found: list[Entry] = []
+        for entry in entries:
+            if query.matches(entry):
+                found.append(entry)
+                if query.limit is not None and len(found) >= query.limit:
+                    break
+        return found
+
+    def count(self, query: Query = Query()) -> int:
+        return sum(1 for entry in self._snapshot() if query.matches(entry))
+
+    def get(self, entry_id: str) -> Entry | None:
+        """An entry by its id, or by the request id it carried (``req_…``)."""
+        for entry in reversed(self._snapshot()):
+            if entry.id == entry_id or entry.request_id == entry_id:
+                return entry
+        return None
+
+    def clear(self, owner: str | None = None) -> int:
+        """Forget every entry (or one key's); returns how many were dropped. Ids restart after a full clear."""
+        with self._lock:
+            before = len(self._entries)
+            if owner is None:
+                self._entries.clear()
+                self._seq = 0
+            else:
+                kept = [entry for entry in self._entries if entry.owner != owner]
+                self._entries = deque(kept, maxlen=self.size)
+            return before - len(self._entries)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+# -- the middleware --------------------------------------------------------------------------------
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in raw:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        out[key] = f"{out[key]}, {text}" if key in out else text
+    return out
+
+
+def _mask_header(name: str, value: str) -> str:
+    if name not in SECRET_HEADERS:
+        return value
+    scheme, _, token = value.partition(" ")
+    if token.strip() and name in ("authorization", "proxy-authorization"):
+        return f"{scheme} {mask_key(token.strip())}"
+    return mask_key(value.strip())
+
+
+def request_key(headers: dict[str, str], query: list[tuple[str, str]]) -> str | None:
+    """The API key a request presented: ``x-api-key``, ``Authorization: Bearer``, or ``?key=``."""
+    key = headers.get("x-api-key", "").strip()
+    if key:
+        return key
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return next((value.strip() for name, value in query if name == "key" and value.strip()), None)
+
+
+def _query(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {}
+    for name, value in pairs:
+        if "key" in name.lower() and value:
+            value = mask_key(value)
+        if name in out:
+            previous = out[name]
+            out[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            out[name] = value
+    return out
+
+
+class _Recorder:
+    """Wraps one request's ``receive`` and ``send`` and fills in its :class:`Entry`."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self.started = False
+        self.finished = False
+        self.disconnected = False
+        self.sse: SseCounter | None = None
+        self.t0 = time.perf_counter()
+
+    def receive(self, receive: Receive) -> Receive:
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                self.entry.request_body.feed(message.get("body", b""))
+            elif message["type"] == "http.disconnect":
+                self.disconnected = True
+            return message
+
+        return wrapped
+
+    def send(self, send: Send) -> Send:
+        async def wrapped(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                self.started = True
+                self.entry.status = message["status"]
+                headers = _headers(message.get("headers", []))
+                self.entry.response_headers = headers
+                if headers.get("content-type", "").lower().startswith("text/event-stream"):
+                    self.sse = SseCounter()
+            elif kind == "http.response.body":
+                chunk = message.get("body", b"")
+                self.entry.response_body.feed(chunk)
+                if self.sse is not None and chunk:
+                    self.sse.feed(chunk)
+                if not message.get("more_body", False):
+                    self.finished = True
+            await send(message)
+
+        return wrapped
+
+    def close(self, scope: Scope, exc: BaseException | None) -> Entry:
+        entry = self.entry
+        entry.latency_ms = (time.perf_counter() - self.t0) * 1000
+        selection = selection_of(scope)
+        entry.rule_ids, entry.scenario = selection.rule_ids, selection.scenario
+        if self.sse is not None:
+            entry.events = self.sse.events
+        fault = selection.fault.type if selection.fault is not None else None
+        if not self.started:
+            if fault in DROPS:
+                entry.error = DROPS[fault]
+            elif exc is not None:  # an unexpected exception: Starlette's outermost handler answers 500
+                entry.status = 500
+                entry.error = f"unhandled {type(exc).__name__}: {exc}"[:500]
+            else:
+                entry.error = "connection closed without a response"
+        elif not self.finished:
+            if fault == "sse_cut":
+                entry.error = f"stream cut after {entry.events} event(s) (scripted sse_cut fault)"
+            elif self.disconnected:
+                entry.error = "client disconnected before the response ended"
+            else:
+                entry.error = "response cut off (connection dropped mid-body)"
+        return entry
 
 
 class JournalMiddleware:
-    """Records each API request in the runtime's journal (helper J implements this)."""
+    """Records each API request in ``runtime.journal`` (the runtime is read per request, never copied)."""
 
-    def __init__(self, app: ASGIApp, **_: object) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, api: str) -> None:
         self.app = app
+        self.runtime = runtime
+        self.api = api
+
+    def _entry(self, scope: Scope, path: str) -> Entry:
+        headers = _headers(scope.get("headers", []))
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        journal: Journal = self.runtime.journal
+        return Entry(
+            epoch=self.runtime.clock.now(),
+            api=self.api,
+            method=scope.get("method", "GET").upper(),
+            path=path,
+            query=_query(pairs),
+            owner=request_key(headers, pairs),
+            request_id=scope.get("state", {}).get("request_id"),
+            request_headers={name: _mask_header(name, value) for name, value in headers.items()},
+            request_body=BodyCapture(journal.body_cap),
+            request_type=headers.get("content-type"),
+            response_body=BodyCapture(journal.body_cap),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        path = route_path(scope) if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith(MOCK_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        recorder = _Recorder(self._entry(scope, path))
+        failure: BaseException | None = None
+        try:
+            await self.app(scope, recorder.receive(receive), recorder.send(send))
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            self.runtime.journal.add(recorder.close(scope, failure))
