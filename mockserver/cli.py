@@ -11,6 +11,7 @@ import typing
 from collections.abc import Sequence
 
 from mockserver import settings as settings_module
+from mockserver.core import logs
 from mockserver.settings import Settings
 
 _HELP = {
@@ -38,6 +39,7 @@ _HELP = {
     "time_to_first_token": "Inference API: seconds before the first token (default 0 = instant)",
     "tokens_per_second": "Inference API: generation speed (default 0 = instant)",
     "log_level": "uvicorn log level",
+    "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
 }
 
 
@@ -119,6 +121,7 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"mockserver: bad settings: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logs.install()  # API keys are masked in every log line (serve() installs it again over uvicorn's handlers)
     try:
         serving = plan(build(settings))
     except OSError as exc:

@@ -13,6 +13,7 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mockserver.app import PREFIXES, MockServer, build
+from mockserver.core import logs
 from mockserver.core.wire import transport_exposing
 from mockserver.settings import Settings
 
@@ -90,6 +91,7 @@ def _uvicorn(listener: Listener, log_level: str) -> uvicorn.Server:
 async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
     """Serve every listener until interrupted (or until ``stop`` is set)."""
     servers = [_uvicorn(listener, log_level) for listener in serving.listeners]
+    logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
     if stop is not None:

@@ -45,6 +45,7 @@ class Settings:
     public_url: str | None = None
     admin_token: str | None = None
     log_level: str = "info"
+    journal_size: int = 5000
 
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:
@@ -57,6 +58,8 @@ class Settings:
             raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
         if self.time_to_first_token < 0 or self.tokens_per_second < 0:
             raise ValueError("time_to_first_token and tokens_per_second must not be negative")
+        if self.journal_size < 1:
+            raise ValueError("journal_size must be at least 1")
         if not self.api_keys and not self.accept_any_key:
             raise ValueError("at least one API key is needed (or accept_any_key)")
 

@@ -25,6 +25,9 @@ class Account:
     daily_budget: float
     suspended: bool = False
     limits: dict[str, Any] = field(default_factory=dict)
+    #: What the account was created with (credits, daily_budget, suspended, limits): a per-key reset
+    #: (:meth:`Accounts.restore`) returns to it, not to the server's defaults.
+    initial: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_record(cls, record: Record) -> Account:
@@ -64,8 +67,23 @@ class Accounts:
             suspended=suspended,
             limits=dict(limits or {}),
         )
+        account.initial = {"credits": account.credits, "daily_budget": account.daily_budget,
+                           "suspended": account.suspended, "limits": dict(account.limits)}
         self.store.put(KIND, key, asdict(account))
         return account
+
+    def restore(self, key: str) -> Account | None:
+        """Put an existing account back to what it was created with (None if there is no such account)."""
+        record = self.store.get(KIND, key)
+        if record is None:
+            return None
+        initial = record.get("initial") or {}
+        return self.create(key, credits=initial.get("credits"), daily_budget=initial.get("daily_budget"),
+                           suspended=initial.get("suspended", False), limits=initial.get("limits"))
+
+    def delete(self, key: str) -> bool:
+        """Forget an account; True if it existed."""
+        return self.store.delete(KIND, key)
 
     def get(self, key: str | None) -> Account | None:
         """The account for ``key``; with ``accept_any_key``, any ``sk-`` key gets a fresh one."""
@@ -77,6 +95,11 @@ class Accounts:
         if self.accept_any_key and key.startswith("sk-") and len(key) >= 8:
             return self.create(key)
         return None
+
+    def find(self, key: str) -> Account | None:
+        """The account for ``key`` if it exists (never creates one, even with ``accept_any_key``)."""
+        record = self.store.get(KIND, key)
+        return None if record is None else Account.from_record(record)
 
     def all(self) -> list[Account]:
         return [Account.from_record(r) for r in self.store.scan(KIND, newest_first=False)]

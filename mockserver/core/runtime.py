@@ -44,7 +44,7 @@ class Runtime:
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
             files=Files(store),
             rules=Rules(settings.seed),
-            journal=Journal(),
+            journal=Journal(size=settings.journal_size),
             webhooks=Webhooks(),
             admin_token=effective_token(settings),
         )
@@ -58,7 +58,7 @@ class Runtime:
                 self.accounts.create(key)
 
     def reset(self, owner: str | None = None) -> None:
-        """Forget all traffic (of one key); accounts go back to their starting balances.
+        """Forget all traffic (of one key); accounts go back to the balances they were created with.
 
         A full reset also restarts the clock at the configured start time, mode and speed, and the
         seeded sequences, so the server behaves as if freshly started.
@@ -73,5 +73,4 @@ class Runtime:
             self.provision_keys()
             return
         self.store.clear(owner=owner)
-        if self.accounts.get(owner) is not None:
-            self.accounts.create(owner)
+        self.accounts.restore(owner)  # back to what the key was created with (server defaults or its own)

@@ -58,19 +58,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _check_limits(params: Mapping[str, Any]) -> None:
+def _check_limits(params: Mapping[str, Any], max_prompt_length: int | None = None) -> None:
+    """The documented prompt and quantity limits; ``max_prompt_length`` overrides the prompt's (a key's limit)."""
     limits = catalog.limits()
+    prompt_max = limits.prompt_max_chars if max_prompt_length is None else max_prompt_length
     prompt = params.get("prompt")
     if prompt is not None:
         if not isinstance(prompt, str):
             raise _invalid("prompt", "prompt must be a string")
-        if len(prompt) > limits.prompt_max_chars:
+        if len(prompt) > prompt_max:
             raise ApiError(
                 400,
                 "PROMPT_TOO_LONG",
-                f"Prompt is {len(prompt)} characters; the maximum is {limits.prompt_max_chars}",
+                f"Prompt is {len(prompt)} characters; the maximum is {prompt_max}",
                 param="prompt",
-                details={"length": len(prompt), "max": limits.prompt_max_chars},
+                details={"length": len(prompt), "max": prompt_max},
             )
     quantity = params.get("quantity")
     if quantity is not None:
@@ -315,8 +317,11 @@ def _model(model: Model | str) -> Model:
     return catalog.get(model) if isinstance(model, str) else model
 
 
-def prepare(model: Model | str, params: Mapping[str, Any] | None) -> Prepared:
-    """Validate ``params`` for ``model``, fill defaults, snap sizes; raise :class:`ApiError` on bad input."""
+def prepare(model: Model | str, params: Mapping[str, Any] | None, max_prompt_length: int | None = None) -> Prepared:
+    """Validate ``params`` for ``model``, fill defaults, snap sizes; raise :class:`ApiError` on bad input.
+
+    ``max_prompt_length`` replaces the documented prompt limit (a key's own limit, set on the control plane).
+    """
     model = _model(model)
     if params is None:
         params = {}
@@ -324,7 +329,7 @@ def prepare(model: Model | str, params: Mapping[str, Any] | None) -> Prepared:
         raise _invalid("params", "params must be an object")
     for name, value in params.items():
         _check_numbers(name, value)
-    _check_limits(params)
+    _check_limits(params, max_prompt_length)
     given = {key for key, value in params.items() if value is not None}
     merged = pricing.with_defaults(model, params)
     adjustments: list[Adjustment] = []
@@ -391,13 +396,14 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any], reason: str) -> list[A
     return [_change(key, old.get(key), new.get(key), reason) for key in keys if old.get(key) != new.get(key)]
 
 
-def downgrade(model: Model | str, params: Mapping[str, Any] | None, remaining_budget: float) -> Prepared | None:
+def downgrade(model: Model | str, params: Mapping[str, Any] | None, remaining_budget: float,
+              max_prompt_length: int | None = None) -> Prepared | None:
     """Prepared params whose cost fits ``remaining_budget``: resolution lowered first, then duration.
 
     Returns the params unchanged when they already fit, ``None`` when no downgrade fits.
     """
     model = _model(model)
-    prepared = prepare(model, params)
+    prepared = prepare(model, params, max_prompt_length)
     current, adjustments = dict(prepared.params), list(prepared.adjustments)
     steps: tuple[tuple[Callable[[Model, dict[str, Any]], dict[str, Any] | None], str], ...] = (
         (_lower_resolution, RESOLUTION_REASON),

@@ -15,7 +15,8 @@ no slot and spends nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mockserver.core import jobs
@@ -105,6 +106,21 @@ def result_count(record: dict[str, Any]) -> int:
     return len(record["files"]) if given is None else len(given)
 
 
+@dataclass(frozen=True)
+class GenerateLimits:
+    """A key's generation limits: the documented ones, or the account's own (set on the control plane)."""
+
+    concurrency: int = CONCURRENCY_LIMIT
+    requests_per_window: int = WINDOW_LIMIT
+    window_seconds: float = WINDOW_SECONDS
+    max_prompt_length: int | None = None  # None: the documented maximum (catalog limits)
+
+    @classmethod
+    def of(cls, overrides: Mapping[str, Any]) -> GenerateLimits:
+        names = {item.name for item in fields(cls)}
+        return cls(**{name: value for name, value in overrides.items() if name in names and value is not None})
+
+
 def money(usd: float) -> float | int:
     """A dollar amount as the API prints it (6 decimals at most; whole amounts as ints)."""
     return to_usd(to_micros(usd))
@@ -121,6 +137,21 @@ class Tasks:
         self.window = SlidingWindow(runtime.store, "gateai-generate", WINDOW_LIMIT, WINDOW_SECONDS, now)
         self.slots = ConcurrencySlots(runtime.store, "gateai-generate", CONCURRENCY_LIMIT, now,
                                       auto_release=SLOT_AUTO_RELEASE)
+
+    # -- limits --------------------------------------------------------------------------
+
+    def limits(self, owner: str) -> GenerateLimits:
+        """The owner's limits: the account's overrides (``concurrency``, ``requests_per_window``,
+        ``window_seconds``, ``max_prompt_length``) over the documented defaults."""
+        account = self.runtime.accounts.get(owner)
+        return GenerateLimits.of(account.limits if account is not None else {})
+
+    def window_for(self, limits: GenerateLimits) -> SlidingWindow:
+        """The 30 s window, or the key's own length and size (same hit log, so changes apply at once)."""
+        if (limits.requests_per_window, limits.window_seconds) == (WINDOW_LIMIT, WINDOW_SECONDS):
+            return self.window
+        return SlidingWindow(self.runtime.store, self.window.name, limits.requests_per_window,
+                             limits.window_seconds, self.runtime.clock.now)
 
     # -- creation ------------------------------------------------------------------------
 
@@ -158,7 +189,8 @@ class Tasks:
         cost = pricing.cost(request.model, prepared.params)
         if status.fits(cost):
             return prepared
-        fitted = params.downgrade(request.model, request.params, status.remaining)
+        fitted = params.downgrade(request.model, request.params, status.remaining,
+                                  self.limits(owner).max_prompt_length)
         if fitted is None:
             raise budget_exceeded(cost, status)
         return fitted
@@ -170,26 +202,29 @@ class Tasks:
         runtime = self.runtime
         request = parse_request(body)
         model = request.model
-        prepared = params.prepare(model, request.params)
+        limits = self.limits(owner)
+        prepared = params.prepare(model, request.params, limits.max_prompt_length)
         self.uploads.check(owner, prepared.params)
         now = runtime.clock.now()
-        window = self.window.hit(owner)
+        window = self.window_for(limits).hit(owner)
         if not window.allowed:
             raise rate_limited(
-                f"Rate limit: at most {WINDOW_LIMIT} generation requests per {WINDOW_SECONDS:g} s per key; "
-                f"retry in {window.retry_after_header} s",
+                f"Rate limit: at most {limits.requests_per_window} generation requests per "
+                f"{limits.window_seconds:g} s per key; retry in {window.retry_after_header} s",
                 window.retry_after_header,
-                {"limit": "requests_per_window", "max": WINDOW_LIMIT, "window_seconds": WINDOW_SECONDS},
+                {"limit": "requests_per_window", "max": limits.requests_per_window,
+                 "window_seconds": limits.window_seconds},
             )
         task_id = runtime.rng.uuid4(KIND)
         plan = self._plan(task_id, model, prepared.params, script)
-        slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id})
+        slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id},
+                                  limit=limits.concurrency)
         if not slot.allowed:
             raise rate_limited(
-                f"Too many concurrent generations: {slot.used} of {CONCURRENCY_LIMIT} slots in use; a slot frees "
+                f"Too many concurrent generations: {slot.used} of {limits.concurrency} slots in use; a slot frees "
                 f"when a generation ends (or after {SLOT_AUTO_RELEASE / 60:g} minutes)",
                 slot.retry_after_header,
-                {"limit": "concurrency", "max": CONCURRENCY_LIMIT, "used": slot.used},
+                {"limit": "concurrency", "max": limits.concurrency, "used": slot.used},
             )
         try:
             final = self._fit_budget(owner, request, prepared, now)
@@ -248,7 +283,8 @@ class Tasks:
     def estimate(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
         """``{cost, daily_remaining, fits_in_budget}``; over budget, the parameters that would fit."""
         request = parse_request(body)
-        prepared = params.prepare(request.model, request.params)
+        max_prompt_length = self.limits(owner).max_prompt_length
+        prepared = params.prepare(request.model, request.params, max_prompt_length)
         self.uploads.check(owner, prepared.params)
         status = self.budget.status(owner)
         cost = pricing.cost(request.model, prepared.params)
@@ -258,7 +294,7 @@ class Tasks:
             if prepared.adjustments:
                 out["adjustments"] = prepared.adjustments
             return out
-        fitted = params.downgrade(request.model, request.params, status.remaining)
+        fitted = params.downgrade(request.model, request.params, status.remaining, max_prompt_length)
         out["adjusted_params"] = None if fitted is None else fitted.params
         out["adjusted_cost"] = None if fitted is None else money(pricing.cost(request.model, fitted.params))
         out["adjustments"] = prepared.adjustments if fitted is None else fitted.adjustments
@@ -320,6 +356,7 @@ class Tasks:
         """``GET /api/me``: budget, concurrency, active and recent tasks, today's spending per model."""
         now = self.runtime.clock.now()
         slots = sorted(self.slots.active(owner).items(), key=lambda item: item[1]["acquired_at"])
+        concurrency = self.limits(owner).concurrency
         active: list[dict[str, Any]] = []
         finished: list[tuple[float, dict[str, Any]]] = []
         for record in self.runtime.store.scan(KIND, owner=owner):
@@ -345,8 +382,8 @@ class Tasks:
             "budget": self.budget.status(owner, now).as_json(),
             "concurrency": {
                 "used": len(slots),
-                "max": CONCURRENCY_LIMIT,
-                "available": max(CONCURRENCY_LIMIT - len(slots), 0),
+                "max": concurrency,
+                "available": max(concurrency - len(slots), 0),
                 "active_slots": [
                     {"taskId": slot_id, "model": slot.get("model"), "elapsed": int(now - slot["acquired_at"])}
                     for slot_id, slot in slots
