@@ -2,7 +2,16 @@
 
 A rule is ``{"match"?, "fault" | "outcome", "times"?, "probability"?, "seed"?, "scenario"?, "id"?}``
 (see :mod:`mockserver.core.scenarios`); a rule that cannot be understood is a 400 saying why.
-``/faults`` and ``/outcomes`` take the fault or outcome fields at the top level instead.
+
+* ``GET /_mock/rules`` -- ``{"data": [rule, …], "count": n}``: global rules, then scenarios' rules,
+  each with ``fired`` and ``remaining``;
+* ``POST /_mock/rules`` -- one rule (201: the rule), or ``{"rules": [...]}`` / a bare array (201:
+  ``{"data", "count"}``; all or none);
+* ``GET`` / ``DELETE /_mock/rules/{id}``; ``DELETE /_mock/rules`` -- every rule and scenario;
+* ``POST /_mock/faults`` / ``POST /_mock/outcomes`` -- the fault (outcome) fields at the top level
+  beside the optional ``match``, ``times``, ``probability``, ``seed``, ``scenario``, ``id``;
+* ``GET /_mock/scenarios`` -- ``{"data": [{"name", "rules"}], "count"}``; ``PUT /_mock/scenarios/{name}``
+  (an array of rules or ``{"rules": [...]}``; 201 created, 200 replaced); ``GET`` / ``DELETE`` one.
 """
 
 from __future__ import annotations
@@ -68,6 +77,11 @@ def split_action(body: Any, action: str) -> dict[str, Any]:
     return spec
 
 
+def listing(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The control plane's list shape: ``{"data": [...], "count": n}``."""
+    return {"data": items, "count": len(items)}
+
+
 def scenario_json(name: str, rules: list[Rule]) -> dict[str, Any]:
     return {"name": name, "rules": [rule.as_json() for rule in rules]}
 
@@ -83,14 +97,14 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return JSONResponse(rule.as_json(), status_code=201)
 
     async def list_rules(request: Request) -> Response:
-        return JSONResponse({"rules": [rule.as_json() for rule in rules.list()]})
+        return JSONResponse(listing([rule.as_json() for rule in rules.list()]))
 
     async def create_rules(request: Request) -> Response:
         body = await json_body(request)
         specs = rule_specs(body)
         if specs is None:
             return add_one(body)
-        return JSONResponse({"rules": [rule.as_json() for rule in add_all(rules, specs)]}, status_code=201)
+        return JSONResponse(listing([rule.as_json() for rule in add_all(rules, specs)]), status_code=201)
 
     async def clear_rules(request: Request) -> Response:
         count, scenarios = len(rules.list()), len(rules.scenario_names())
@@ -118,8 +132,8 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return add_one(split_action(await json_body(request), "outcome"))
 
     async def list_scenarios(request: Request) -> Response:
-        listing = [scenario_json(name, rules.scenario(name) or []) for name in rules.scenario_names()]
-        return JSONResponse({"scenarios": listing})
+        names = rules.scenario_names()
+        return JSONResponse(listing([scenario_json(name, rules.scenario(name) or []) for name in names]))
 
     def find_scenario(name: str) -> list[Rule]:
         found = rules.scenario(name)
