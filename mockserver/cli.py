@@ -40,6 +40,10 @@ _HELP = {
     "tokens_per_second": "Inference API: generation speed (default 0 = instant)",
     "log_level": "uvicorn log level",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
+    "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
+    "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
+    "webhook_timeout": "real seconds one webhook attempt may take before it counts as a timeout (default 10)",
+    "webhook_concurrency": "webhook attempts in flight at once, server-wide (default 16)",
 }
 
 

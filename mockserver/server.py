@@ -98,7 +98,10 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
         await stop.wait()
         for server in servers:
             server.should_exit = True
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
 
 
 class ServerThread:

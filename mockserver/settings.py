@@ -46,6 +46,10 @@ class Settings:
     admin_token: str | None = None
     log_level: str = "info"
     journal_size: int = 5000
+    webhook_max_attempts: int = 12
+    webhook_backoff: float = 5.0
+    webhook_timeout: float = 10.0
+    webhook_concurrency: int = 16
 
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:
@@ -60,6 +64,10 @@ class Settings:
             raise ValueError("time_to_first_token and tokens_per_second must not be negative")
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
+        if self.webhook_max_attempts < 1 or self.webhook_concurrency < 1:
+            raise ValueError("webhook_max_attempts and webhook_concurrency must be at least 1")
+        if self.webhook_backoff <= 0 or self.webhook_timeout <= 0:
+            raise ValueError("webhook_backoff and webhook_timeout must be positive")
         if not self.api_keys and not self.accept_any_key:
             raise ValueError("at least one API key is needed (or accept_any_key)")
 

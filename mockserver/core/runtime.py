@@ -45,7 +45,7 @@ class Runtime:
             files=Files(store),
             rules=Rules(settings.seed),
             journal=Journal(size=settings.journal_size),
-            webhooks=Webhooks(),
+            webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=effective_token(settings),
         )
         runtime.provision_keys()

@@ -41,6 +41,13 @@ WEBHOOK_EVENTS = frozenset({
 })
 #: A plain-string webhook subscribes to the terminal events.
 DEFAULT_WEBHOOK_EVENTS = ("succeeded", "failed", "cancelled")
+#: The status each webhook event fires on ("prediction.started" fires on reaching processing, per the API
+#: v1 schema's "Webhook Triggers"; "completed" is an alias of a successful end).
+WEBHOOK_EVENT_STATUS = {
+    "prediction.started": "processing", "prediction.succeeded": "succeeded", "prediction.failed": "failed",
+    "prediction.cancelled": "cancelled", "starting": "starting", "processing": "processing",
+    "succeeded": "succeeded", "failed": "failed", "cancelled": "cancelled", "completed": "succeeded",
+}
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
 #: The failure message of a scripted failure that names no error.
 SCRIPTED_ERROR = "The prediction failed: the model returned an error"
@@ -177,8 +184,11 @@ class Predictions:
                               "Try a different prompt.")
         return "succeeded", None
 
-    def create(self, owner: str, request: CreateRequest, scripted: Outcome | None = None) -> dict[str, Any]:
+    def create(self, owner: str, request: CreateRequest, scripted: Outcome | None = None,
+               base_url: str | None = None) -> dict[str, Any]:
         """Create a prediction; ``scripted`` (from a matching rule) fixes its duration, ending or output.
+
+        With a ``webhook.url`` its transitions are delivered there, rendered against ``base_url``.
 
         A failed prediction -- scripted or flagged by the safety checker -- is never charged.
         """
@@ -227,7 +237,26 @@ class Predictions:
             "deleted": False,
         }
         runtime.store.put(KIND, pid, record, owner=owner)
+        if request.webhook["url"]:
+            self._subscribe_webhook(record, base_url)
         return record
+
+    def _subscribe_webhook(self, record: dict[str, Any], base_url: str | None) -> None:
+        """Deliver the subscribed transitions: the Prediction Object as ``GET`` renders it at each one."""
+        settings = self.runtime.settings
+        base = base_url or (settings.public_url or f"http://{settings.host}:{settings.skytells_port}") + "/v1"
+        pid, store = record["id"], self.runtime.store
+
+        def timeline() -> jobs.Phases | None:
+            current = store.get(KIND, pid)
+            return None if current is None else self.timeline(current)
+
+        def render(_status: str, at: float) -> dict[str, Any]:
+            return self.view(store.get(KIND, pid) or record, base, now=at)
+
+        webhook = record["webhook"]
+        statuses = {WEBHOOK_EVENT_STATUS[event] for event in webhook["events"]}
+        self.runtime.webhooks.subscribe(pid, record["owner"], webhook["url"], statuses, timeline, render)
 
     def _charge(self, owner: str, cost: float) -> None:
         if cost <= 0:
@@ -398,6 +427,7 @@ class Predictions:
             self.runtime.accounts.credit(owner, record["credits"])
         self.runtime.files.remove(record["files"])
         self.runtime.clock.notify()
+        self.runtime.webhooks.refresh(pid)  # enqueue "cancelled" now: a delete may follow at once
         return record
 
     def delete(self, owner: str, pid: str) -> dict[str, Any]:

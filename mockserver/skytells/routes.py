@@ -71,7 +71,7 @@ class SkytellsAPI:
         account = self.authenticate(request)
         body = await read_json_object(request, self.runtime.settings.max_body_bytes)
         create = parse_create(body, self.catalog)
-        record = self.predictions.create(account.key, create, scripted_outcome(request))
+        record = self.predictions.create(account.key, create, scripted_outcome(request), self.api_base(request))
         if create.wait:
             record = await self.predictions.wait_terminal(record, self.runtime.settings.await_timeout)
         return self.prediction_response(request, record, status=201)
