@@ -1,0 +1,277 @@
+"""schemathesis 4.x, driven from Python: the examples, coverage, fuzzing and stateful phases with every check.
+
+The contract comes from :func:`contracts.document`; the engine (``schemathesis.engine.from_schema(schema)
+.execute()``) yields events that are turned into progress lines, per-phase counts and :class:`Finding`\\ s.
+Every request schemathesis sends passes a ``before_call`` hook (scoped to this run's schema) that enforces
+``--read-only`` and the spend guard; a refused request stops the run.
+
+Against the mock, time moves on after each paid request (``POST /_mock/clock/advance``) so the documented
+rate limits (GateAI: 5 per 30 s, 5 in flight) do not turn the rest of the run into 429s, and the run's key gets
+ample credits and budget (``PATCH /_mock/keys/{key}``) so valid requests are not refused for money.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events, from_schema
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
+
+import contracts
+from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
+from contracts.harness.options import ST_PHASES, Options
+from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
+from contracts.harness.target import Target, api_root
+
+Progress = Callable[[str], None]
+#: Virtual seconds the mock's clock moves after each paid request schemathesis sends.
+MOCK_SECONDS_PER_PAID_CALL = 11.0
+#: Credits / budget the run's key gets on the mock before schemathesis runs.
+MOCK_AMPLE_MONEY = 1_000_000.0
+
+
+class ReadOnlyViolation(Exception):
+    """A non-GET request was about to be sent in a read-only run (never expected: the filters exclude them)."""
+
+
+@dataclass
+class SchemathesisOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    phases: list[PhaseStats] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    non_get_sent: int = 0
+
+
+def auth_config(api: str, key: str) -> dict[str, Any]:
+    """Credentials for every security scheme the contract declares."""
+    if api == "skytells":
+        return {"openapi": {"ApiKeyHeader": {"api_key": key}, "BearerAuth": {"bearer": key}}}
+    return {"openapi": {"BearerAuth": {"bearer": key}, "KeyQuery": {"api_key": key}}}
+
+
+def build_config(options: Options, target: Target) -> SchemathesisConfig:
+    """The run's configuration as a schemathesis config dict (validated by schemathesis itself)."""
+    phases = {name: {"enabled": name in options.st_phases} for name in ST_PHASES}
+    phases["stateful"]["max-steps"] = max(options.steps, 2)
+    if options.read_only:
+        # the coverage phase also probes other methods on each path ("unsupported_method"): not in read-only
+        phases["coverage"]["unexpected-methods"] = []
+    data: dict[str, Any] = {
+        "base-url": api_root(options.api, options.base_url),
+        "seed": options.seed,
+        "auth": auth_config(options.api, options.api_key),
+        "generation": {"max-examples": options.max_examples, "database": "none"},
+        "phases": phases,
+        "checks": {"enabled": True},
+        "request-timeout": options.request_timeout,
+        "workers": options.workers,
+        "cache": {"enabled": False},
+        "suppress-health-check": ["all"],
+        "warnings": False,
+    }
+    return SchemathesisConfig.from_dict(data)
+
+
+def load_schema(options: Options, target: Target) -> Any:
+    """The API's contract as a schemathesis schema, filtered for ``--read-only`` and ``operations``."""
+    schema = schemathesis.openapi.from_dict(contracts.document(options.api), config=build_config(options, target))
+    if options.read_only:
+        schema = schema.include(method="GET")
+    if options.operations:
+        schema = schema.include(name=list(options.operations))
+    return schema
+
+
+def operation_labels(schema: Any) -> list[str]:
+    labels = []
+    for result in schema.get_all_operations():
+        operation = result.ok() if hasattr(result, "ok") else result
+        if operation is not None:
+            labels.append(operation.label)
+    return labels
+
+
+def _field_of(failure: Any) -> str | None:
+    path = getattr(failure, "instance_path", None)
+    if path is not None:
+        return ".".join(str(part) for part in path) or "(body)"
+    name = type(failure).__name__
+    return {"UndefinedStatusCode": "status_code", "UndefinedContentType": "content-type",
+            "MalformedMediaType": "content-type", "MissingHeaders": "headers",
+            "JSONDecodeErrorContext": "(body)"}.get(name)
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:count])
+
+
+class GuardHook:
+    """A ``before_call``/``after_call`` pair for one schema: read-only, spend and (on the mock) time."""
+
+    def __init__(self, schema: Any, options: Options, target: Target, prices: Prices, guard: SpendGuard) -> None:
+        self.schema, self.options, self.target, self.prices, self.guard = schema, options, target, prices, guard
+        self.non_get = 0
+        self.estimates: dict[int, float] = {}
+        self.lock = threading.Lock()
+
+    def ours(self, case: Any) -> bool:
+        return case.operation.schema.raw_schema is self.schema.raw_schema
+
+    def before_call(self, context: HookContext, case: Any, kwargs: dict[str, Any]) -> None:
+        if not self.ours(case):
+            return
+        method = case.method.upper()
+        if method != "GET":
+            if self.options.read_only:
+                raise ReadOnlyViolation(f"read-only run: {method} {case.formatted_path} was not sent")
+            with self.lock:
+                self.non_get += 1
+        if self.prices.paid(method, case.path):
+            cost = self.prices.cost(method, case.path, case.body if isinstance(case.body, dict) else None)
+            self.guard.authorize(f"{method} {case.path}", cost)
+            self.estimates[id(case)] = cost
+
+    def after_call(self, context: HookContext, case: Any, response: Any) -> None:
+        if not self.ours(case) or not self.prices.paid(case.method, case.path):
+            return
+        estimate = self.estimates.pop(id(case), 0.0)
+        try:
+            body = response.json()
+        except Exception:
+            body = None
+        self.guard.settle(estimate, actual_cost(self.options.api, case.path, response.status_code, body))
+        if self.target.control is not None and response.status_code < 400:
+            self.target.control.clock.advance(MOCK_SECONDS_PER_PAID_CALL, settle=False)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[GuardHook]:
+        before = GLOBAL_HOOK_DISPATCHER.register_hook_with_name(self.before_call, "before_call")
+        after = GLOBAL_HOOK_DISPATCHER.register_hook_with_name(self.after_call, "after_call")
+        try:
+            yield self
+        finally:
+            GLOBAL_HOOK_DISPATCHER.unregister(before)
+            GLOBAL_HOOK_DISPATCHER.unregister(after)
+
+
+def prepare_mock(target: Target) -> None:
+    """A clean mock whose run key can afford every valid request schemathesis makes up."""
+    if target.control is None:
+        return
+    target.control.reset()
+    with contextlib.suppress(Exception):
+        target.control.keys.update(target.key, credits=MOCK_AMPLE_MONEY, daily_budget=MOCK_AMPLE_MONEY)
+
+
+class EventCollector:
+    """Turns engine events into counts per phase, findings, errors and progress lines."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.outcome = SchemathesisOutcome()
+        self.stats: dict[str, PhaseStats] = {}
+        self.seen: set[tuple[str, str, str, str | None]] = set()
+        self.started: dict[str, float] = {}
+
+    def phase(self, name: str) -> PhaseStats:
+        if name not in self.stats:
+            self.stats[name] = PhaseStats(name=name, source=SCHEMATHESIS)
+        return self.stats[name]
+
+    def handle(self, event: Any) -> None:
+        if isinstance(event, events.PhaseStarted):
+            name = event.phase.name.value
+            if name in ST_PHASES:
+                self.started[name] = time.monotonic()
+                self.progress(f"[schemathesis] {name} ...")
+        elif isinstance(event, events.PhaseFinished):
+            name = event.phase.name.value
+            if name in ST_PHASES:
+                stats = self.phase(name)
+                stats.seconds += time.monotonic() - self.started.get(name, time.monotonic())
+                if event.status == Status.SKIP:
+                    reason = event.phase.skip_reason
+                    stats.status = "skipped" if not stats.examples else stats.status
+                    stats.note = str(reason.value if hasattr(reason, "value") else reason or "")
+                self.progress(f"[schemathesis] {name}: {stats.examples} cases, {stats.requests} requests, "
+                              f"{stats.checks_failed} failed checks ({stats.status})")
+        elif isinstance(event, events.ScenarioFinished):
+            self.scenario(event)
+        elif isinstance(event, events.NonFatalError):
+            self.error(event)
+        elif isinstance(event, events.FatalError):
+            self.outcome.errors.append(f"schemathesis: {type(event.exception).__name__}: {event.exception}")
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures or ():
+                self.add_failure("after_run", "after_run", failure, "")
+
+    def scenario(self, event: Any) -> None:
+        name = event.phase.value if hasattr(event.phase, "value") else str(event.phase)
+        stats = self.phase(name)
+        recorder = event.recorder
+        stats.examples += len(recorder.cases)
+        stats.requests += len(recorder.interactions)
+        for checks in recorder.checks.values():
+            for check in checks:
+                if check.status == Status.FAILURE and check.failure_info is not None:
+                    stats.checks_failed += 1
+                    self.add_failure(name, check.name, check.failure_info.failure, check.failure_info.code_sample)
+                elif check.status == Status.SUCCESS:
+                    stats.checks_passed += 1
+        if stats.checks_failed:
+            stats.status = "failed"
+
+    def add_failure(self, phase: str, check: str, failure: Any, code_sample: str) -> None:
+        operation = getattr(failure, "operation", None) or "(run)"
+        field_name = _field_of(failure)
+        title = getattr(failure, "title", type(failure).__name__)
+        key = (check, operation, title, field_name)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        message = f"{title}: {_first_lines(getattr(failure, 'message', '') or '')}".rstrip(": ")
+        details = (getattr(failure, "message", "") or "").strip()
+        if code_sample:
+            details += f"\n\nReproduce with:\n\n    {code_sample}"
+        self.outcome.findings.append(Finding(SCHEMATHESIS, check, operation, message, field_name, phase, details))
+        self.progress(f"  FAIL {Finding(SCHEMATHESIS, check, operation, message, field_name).headline()}")
+
+    def error(self, event: Any) -> None:
+        value = event.value
+        cause = getattr(value, "__cause__", None) or value
+        if isinstance(cause, SpendLimitReached):
+            self.outcome.stopped = str(cause)
+            return
+        if isinstance(cause, ReadOnlyViolation):
+            self.outcome.errors.append(str(cause))
+            return
+        self.outcome.errors.append(f"schemathesis {event.label}: {event.info.title}: {_first_lines(event.info.message)}")
+
+
+def run_schemathesis(options: Options, target: Target, prices: Prices, guard: SpendGuard,
+                     progress: Progress) -> SchemathesisOutcome:
+    """Run the enabled schemathesis phases against the target and collect what they found."""
+    collector = EventCollector(progress)
+    if not options.st_phases:
+        return collector.outcome
+    schema = load_schema(options, target)
+    prepare_mock(target)
+    hook = GuardHook(schema, options, target, prices, guard)
+    with hook.installed():
+        stream = from_schema(schema).execute()
+        for event in stream:
+            collector.handle(event)
+            if collector.outcome.stopped is not None:
+                stream.stop()
+    collector.outcome.phases = [collector.stats[name] for name in ST_PHASES if name in collector.stats]
+    collector.outcome.non_get_sent = hook.non_get
+    return collector.outcome
