@@ -338,8 +338,17 @@ class Webhooks:
     def _read(self, sub: Subscription) -> bool:
         """Enqueue the timeline entries reached since the last read; True if any was enqueued.
 
-        Called with the lock held.
+        Called with the lock held. A subject whose timeline or payload cannot be read is a bug on the
+        API side: it is logged and the subject is no longer followed (API calls never fail for it).
         """
+        try:
+            return self._read_timeline(sub)
+        except Exception:
+            log.exception("webhooks: cannot read the timeline of %s; no longer following it", sub.subject)
+            sub.ended, sub.next_at = True, None
+            return False
+
+    def _read_timeline(self, sub: Subscription) -> bool:
         line = sub.timeline()
         now = self.clock.now()
         if line is None:
@@ -469,7 +478,7 @@ class Webhooks:
             outcome, error = "timeout", f"no answer within {self.timeout:g} s"
         except httpx.TransportError as exc:
             outcome, error = "connection_error", f"{type(exc).__name__}: {exc}".rstrip(": ")
-        except (httpx.HTTPError, ValueError) as exc:  # e.g. a URL httpx cannot send to
+        except Exception as exc:  # e.g. a URL httpx cannot send to: recorded, never fatal
             outcome, error = "error", f"{type(exc).__name__}: {exc}".rstrip(": ")
         return outcome, code, error, (time.perf_counter() - started) * 1000.0
 

@@ -71,7 +71,8 @@ class Receiver:
         self._server = ThreadingHTTPServer((HOST, self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="webhook-receiver", daemon=True)
         self._thread.start()
         return self
 

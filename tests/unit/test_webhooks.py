@@ -310,3 +310,21 @@ def test_clearing_the_journal_keeps_pending_events() -> None:
         await hub.webhooks.close()
 
     run(body)
+
+
+def test_a_payload_that_cannot_be_rendered_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    async def body() -> None:
+        hub = Hub()
+
+        def broken(event: str, at: float) -> dict[str, Any]:
+            raise RuntimeError("render bug")
+
+        hub.webhooks.subscribe("p1", KEY, "https://hooks.test/p1", {"succeeded"}, lambda: LIFECYCLE, broken)
+        hub.clock.set(START + 10)
+        hub.webhooks.refresh("p1")  # what a cancel calls on the API's request path: must not raise
+        assert await hub.webhooks.settle(max_real=10)
+        assert hub.requests == [] and hub.webhooks.events() == []
+        await hub.webhooks.close()
+
+    run(body)
+    assert "render bug" in caplog.text
