@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from mockserver.server import ServerThread
 from tests.conftest import KEY, OTHER_KEY, make_settings
@@ -174,10 +175,17 @@ def test_stream_flag_and_stream_prediction(scenario, server: ServerThread) -> No
     assert is_webp(bytes.fromhex(result["file"]["head"])) and result["file"]["status"] == 200
 
 
-def test_webhook_option_is_kept_and_checked(scenario) -> None:
+def test_webhook_option_is_kept_checked_and_delivered(scenario, server: ServerThread, runtime) -> None:
     result = scenario("webhook")
-    assert result["created"]["webhook"] == {"url": "http://127.0.0.1:9/hooks/skytells",
-                                            "events": ["prediction.succeeded", "prediction.failed"]}
+    created = result["created"]
+    assert created["webhook"] == {"url": result["receiverUrl"] + "/hooks/skytells",
+                                  "events": ["prediction.succeeded", "prediction.failed"]}
+    [delivery] = result["received"]  # only the subscribed transition: succeeded
+    assert delivery["method"] == "POST" and delivery["path"] == "/hooks/skytells"
+    assert delivery["headers"]["content-type"].startswith("application/json")
+    payload = Webhook(runtime.webhooks.secret_for(KEY)).verify(delivery["body"], delivery["headers"])
+    assert payload["id"] == created["id"] and payload["status"] == "succeeded"
+    assert payload["output"][0].startswith(files_root(server)) and delivery["headers"]["webhook-id"]
     error = sdk_error(result["unknownEvent"])
     assert error["errorId"] == "INVALID_PARAMETER" and error["httpStatus"] == 400
     assert "prediction.exploded" in error["message"]

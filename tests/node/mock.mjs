@@ -1,6 +1,8 @@
 // What the SDK scenarios need from their surroundings: the mock's addresses and keys (from the
-// environment), its control plane (the virtual clock), raw reads of output files, and a plain-JSON
-// picture of whatever an SDK call threw.
+// environment), its control plane (the virtual clock), raw reads of output files, a webhook receiver,
+// and a plain-JSON picture of whatever an SDK call threw.
+
+import { createServer } from 'node:http';
 
 import { SkytellsError } from 'skytells';
 
@@ -27,8 +29,38 @@ async function control(method, path, body) {
   return response.json();
 }
 
-/** Move the mock's virtual clock forward (it never moves by itself in manual mode). */
-export const advanceClock = (seconds) => control('POST', '/clock/advance', { seconds });
+/** Move the mock's virtual clock forward (it never moves by itself in manual mode); `settle` also
+ * waits until the webhook deliveries due by then are done. */
+export const advanceClock = (seconds, { settle = false } = {}) => control('POST', '/clock/advance', { seconds, settle });
+
+/** A webhook receiver on a free loopback port that records every request and answers 204. */
+export async function startReceiver() {
+  const received = [];
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      const { headers } = request;
+      received.push({
+        method: request.method,
+        path: request.url,
+        headers: Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type']
+          .map((name) => [name, headers[name] ?? null])),
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    received,
+    close: () => new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections(); // the mock's delivery client keeps connections alive
+    }),
+  };
+}
 
 /** The number of predictions the key has, read with a plain request (the SDK has no list call). */
 export async function predictionCount(key = env.apiKey) {

@@ -10,7 +10,7 @@
 
 import { API_BASE_URL, PredictionStatus, SkytellsClient, SkytellsError, createClient } from 'skytells';
 
-import { advanceClock, attempt, describeError, env, fetchFile, predictionCount } from './mock.mjs';
+import { advanceClock, attempt, describeError, env, fetchFile, predictionCount, startReceiver } from './mock.mjs';
 
 const client = () => createClient(env.apiKey, { baseUrl: env.baseUrl });
 
@@ -95,14 +95,21 @@ const scenarios = {
     return { created, early, late, file: await fetchFile(late.output[0]) };
   },
 
+  /** The webhook option: kept on the prediction, checked, and delivered (signed) to a local receiver. */
   async webhook() {
     const sdk = client();
-    const webhook = { url: 'http://127.0.0.1:9/hooks/skytells', events: ['prediction.succeeded', 'prediction.failed'] };
-    const created = await sdk.predict({ model: 'truefusion', input: { prompt: 'hooked' }, webhook });
-    const unknownEvent = await attempt(() => sdk.predict({
-      model: 'truefusion', input: { prompt: 'x' }, webhook: { url: webhook.url, events: ['prediction.exploded'] },
-    }));
-    return { created, unknownEvent };
+    const receiver = await startReceiver();
+    try {
+      const webhook = { url: `${receiver.url}/hooks/skytells`, events: ['prediction.succeeded', 'prediction.failed'] };
+      const created = await sdk.predict({ model: 'truefusion', input: { prompt: 'hooked' }, webhook });
+      await advanceClock(60, { settle: true });
+      const unknownEvent = await attempt(() => sdk.predict({
+        model: 'truefusion', input: { prompt: 'x' }, webhook: { url: webhook.url, events: ['prediction.exploded'] },
+      }));
+      return { receiverUrl: receiver.url, created, received: receiver.received, unknownEvent };
+    } finally {
+      await receiver.close();
+    }
   },
 
   async cancelDelete() {
