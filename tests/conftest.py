@@ -13,10 +13,13 @@ import pytest
 from mockserver.core.runtime import Runtime
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
+from tests.contract_capture import Violations, install
 
 KEY = "sk-test-owner-0001"
 OTHER_KEY = "sk-test-other-0002"
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+#: Contract problems of the session server's responses, per test (see tests/contract_capture.py).
+CONTRACT_VIOLATIONS = Violations()
 
 
 def make_settings(**changes: object) -> Settings:
@@ -27,7 +30,7 @@ def make_settings(**changes: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerThread]:
-    with ServerThread(make_settings()) as running:
+    with install(ServerThread(make_settings()), CONTRACT_VIOLATIONS) as running:
         yield running
 
 
@@ -37,6 +40,16 @@ def _fresh_state(request: pytest.FixtureRequest) -> None:
     if "server" in request.fixturenames:
         running: ServerThread = request.getfixturevalue("server")
         running.runtime.reset()  # also restarts the clock at START in manual mode
+
+
+@pytest.fixture(autouse=True)
+def _contract_conformance(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails if any response the session server gave it breaks the contracts (``contracts/``)."""
+    CONTRACT_VIOLATIONS.begin(request.node.nodeid)
+    yield
+    problems = CONTRACT_VIOLATIONS.take(request.node.nodeid)
+    if problems:
+        pytest.fail("responses that break the contract:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
