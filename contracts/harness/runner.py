@@ -37,6 +37,16 @@ MOCK_SECONDS_PER_PAID_CALL = 11.0
 MOCK_AMPLE_MONEY = 1_000_000.0
 
 
+#: Schema-valid requests an API must refuse because of server state, by operation: extra statuses allowed by
+#: ``positive_data_acceptance``. Cancelling a prediction that has finished is a 400 (README error table);
+#: a ``previous_response_id`` that does not exist is a 400 (OpenAI Responses semantics).
+STATE_DEPENDENT_REJECTIONS = {
+    "POST /v1/predictions/{id}/cancel": ["400"],
+    "POST /v1/responses": ["400"],
+}
+POSITIVE_DEFAULT = ["2XX", "3XX", "401", "403", "404", "409", "429", "5XX"]
+
+
 class ReadOnlyViolation(Exception):
     """A non-GET request was about to be sent in a read-only run (never expected: the filters exclude them)."""
 
@@ -76,7 +86,15 @@ def build_config(options: Options, target: Target) -> SchemathesisConfig:
         "cache": {"enabled": False},
         "suppress-health-check": ["all"],
         "warnings": False,
+        # keep request bodies readable in reports (``max_tokens`` is not a secret); keys stay hidden
+        "output": {"sanitization": {"keys-to-sanitize": ["x-api-key", "authorization", "key"],
+                                    "sensitive-markers": ["x-api-key", "authorization"]}},
     }
+    data["operations"] = [
+        {"include-name": name,
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_DEFAULT, *extra]}}}
+        for name, extra in STATE_DEPENDENT_REJECTIONS.items()
+    ]
     return SchemathesisConfig.from_dict(data)
 
 
@@ -107,6 +125,16 @@ def _field_of(failure: Any) -> str | None:
     return {"UndefinedStatusCode": "status_code", "UndefinedContentType": "content-type",
             "MalformedMediaType": "content-type", "MissingHeaders": "headers",
             "JSONDecodeErrorContext": "(body)"}.get(name)
+
+
+def _response_line(interaction: Any) -> str:
+    """``got 400 {"error_id": …}`` for the response a failure was found on."""
+    response = getattr(interaction, "response", None)
+    if response is None:
+        return ""
+    content = getattr(response, "content", b"") or b""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+    return f"got {response.status_code} {' '.join(text.split())[:160]}"
 
 
 def _first_lines(text: str, count: int = 3) -> str:
@@ -220,17 +248,19 @@ class EventCollector:
         recorder = event.recorder
         stats.examples += len(recorder.cases)
         stats.requests += len(recorder.interactions)
-        for checks in recorder.checks.values():
+        for case_id, checks in recorder.checks.items():
             for check in checks:
                 if check.status == Status.FAILURE and check.failure_info is not None:
                     stats.checks_failed += 1
-                    self.add_failure(name, check.name, check.failure_info.failure, check.failure_info.code_sample)
+                    interaction = recorder.interactions.get(check.failure_info.failure.case_id or case_id)
+                    self.add_failure(name, check.name, check.failure_info.failure, check.failure_info.code_sample,
+                                     _response_line(interaction))
                 elif check.status == Status.SUCCESS:
                     stats.checks_passed += 1
         if stats.checks_failed:
             stats.status = "failed"
 
-    def add_failure(self, phase: str, check: str, failure: Any, code_sample: str) -> None:
+    def add_failure(self, phase: str, check: str, failure: Any, code_sample: str, response: str = "") -> None:
         operation = getattr(failure, "operation", None) or "(run)"
         field_name = _field_of(failure)
         title = getattr(failure, "title", type(failure).__name__)
@@ -239,6 +269,8 @@ class EventCollector:
             return
         self.seen.add(key)
         message = f"{title}: {_first_lines(getattr(failure, 'message', '') or '')}".rstrip(": ")
+        if response:
+            message += f" [{response}]"
         details = (getattr(failure, "message", "") or "").strip()
         if code_sample:
             details += f"\n\nReproduce with:\n\n    {code_sample}"
@@ -254,7 +286,8 @@ class EventCollector:
         if isinstance(cause, ReadOnlyViolation):
             self.outcome.errors.append(str(cause))
             return
-        self.outcome.errors.append(f"schemathesis {event.label}: {event.info.title}: {_first_lines(event.info.message)}")
+        summary = _first_lines(event.info.message)
+        self.outcome.errors.append(f"schemathesis {event.label}: {event.info.title}: {summary}")
 
 
 def run_schemathesis(options: Options, target: Target, prices: Prices, guard: SpendGuard,

@@ -263,7 +263,8 @@ class Limits(HarnessMachine):
         used = read_credits(self.ctx)["used"]
         self.invalid.append(self.ctx.target.now())
         operation = self.ctx.operation("POST", "/api/generate")
-        response = self.ctx.call("POST", "/api/generate", json_body=generate_body(self.model, "x" * (PROMPT_LIMIT + extra)))
+        body = generate_body(self.model, "x" * (PROMPT_LIMIT + extra))
+        response = self.ctx.call("POST", "/api/generate", json_body=body)
         expect_gateai_error(self.ctx, response, 400, "PROMPT_TOO_LONG", "limits.prompt_length", operation,
                             f"the prompt has {PROMPT_LIMIT + extra} characters (max {PROMPT_LIMIT})")
         expect(read_credits(self.ctx)["used"] == used, "limits.prompt_length", operation,

@@ -65,7 +65,7 @@ def lifecycle_models(ctx: Context) -> list[tuple[str, float]]:
     if cached is not None:
         return cached
     prices = _prices(ctx)
-    chosen: dict[str, tuple[float, str]] = {}
+    by_type: dict[str, list[tuple[float, str]]] = {}
     for name, model in prices.models.items():
         data = model.data
         schema = data.get("input_schema") or {}
@@ -75,11 +75,10 @@ def lifecycle_models(ctx: Context) -> list[tuple[str, float]]:
             continue
         if (data.get("pricing") or {}).get("unit") not in EXACT_UNITS:
             continue
-        cost = prices.prediction_cost({"model": name, "input": {"prompt": "x"}})
-        best = chosen.get(data["type"])
-        if best is None or (cost, name) < best:
-            chosen[data["type"]] = (cost, name)
-    result = [(name, cost) for _, (cost, name) in sorted(chosen.items())]
+        by_type.setdefault(data["type"], []).append((prices.prediction_cost({"model": name, "input": {"prompt": "x"}}),
+                                                     name))
+    # the two cheapest of each type: different speeds (inline, seconds, minutes) at the lowest cost
+    result = [(name, cost) for kind in sorted(by_type) for cost, name in sorted(by_type[kind])[:2]]
     ctx.cache["skytells.lifecycle_models"] = result
     return result
 
