@@ -10,7 +10,14 @@ applies the fault, if any:
   network, not slow work, so it does not move the virtual clock;
 * ``error`` / ``rate_limit``: the API's own error body (429 with ``Retry-After`` and
   ``retry-after-ms``), without calling the app;
-* ``reset`` / ``empty`` / ``sse_cut``: the connection is dropped (see :mod:`mockserver.core.wire`).
+* ``reset``: a TCP RST before any byte of response; ``empty``: the connection closes (FIN) without a
+  response;
+* ``sse_cut``: the app answers; after ``after_events`` server-sent events (blocks ended by a blank
+  line) the connection closes mid-body, so the client sees an incomplete chunked response. A
+  response that is not ``text/event-stream`` is left alone (the rule still counts as fired).
+
+Dropping needs the connection's transport (:mod:`mockserver.core.wire`); without it (an in-process
+ASGI client) the middleware raises :class:`~mockserver.core.wire.ConnectionDropped` instead.
 
 A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's error format.
 """

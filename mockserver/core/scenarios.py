@@ -18,8 +18,10 @@ optional ``seed``) makes it fire at random but reproducibly.
 Rules live in a :class:`Rules` registry: global rules apply to every request; rules registered
 under a **scenario** name apply only to requests that carry ``X-Mock-Scenario: <name>``, so tests
 running in parallel do not interfere. The header may also carry one rule (or a list) inline as
-JSON. Selection happens once per request (:meth:`Rules.select`); the result rides on the request
-scope and domain code reads it with :func:`scripted_outcome`.
+JSON, used alone (no global rules); requests with the same header text share those rules' budgets
+(``times``, ``replies``) and random draws. Selection happens once per request
+(:meth:`Rules.select`); the result rides on the request scope and domain code reads it with
+:func:`scripted_outcome`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import random
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -40,6 +43,8 @@ JOB_STATUSES = ("succeeded", "failed")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 #: Where the selection for a request is kept in the ASGI scope's ``state``.
 SCOPE_KEY = "mock_selection"
+#: How many distinct inline ``X-Mock-Scenario`` headers keep their rules' state.
+INLINE_CACHE = 256
 
 
 class RuleError(ValueError):
@@ -427,6 +432,7 @@ class Rules:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._scenarios: dict[str, list[Rule]] = {}
+        self._inline: OrderedDict[str, list[Rule]] = OrderedDict()
         self._counter = 0
 
     def _next_id(self) -> str:
@@ -515,18 +521,33 @@ class Rules:
         with self._lock:
             self._rules.clear()
             self._scenarios.clear()
+            self._inline.clear()
             self._counter = 0
 
     # -- selecting -----------------------------------------------------------------------
 
     def inline(self, header: str) -> list[Rule]:
-        """Rules given inline in an ``X-Mock-Scenario`` header (a JSON rule or list of rules)."""
+        """Rules given inline in an ``X-Mock-Scenario`` header (a JSON rule or list of rules).
+
+        The same header text gets the same rules back (the last :data:`INLINE_CACHE` headers are
+        kept), so ``times``, ``probability`` and ``replies`` carry over between its requests.
+        """
+        with self._lock:
+            cached = self._inline.get(header)
+            if cached is not None:
+                self._inline.move_to_end(header)
+                return cached
         try:
             data = json.loads(header)
         except ValueError as exc:
             raise RuleError(f"X-Mock-Scenario is not valid JSON: {exc}") from None
         specs = data if isinstance(data, list) else [data]
-        return [parse_rule(spec, f"inline_{i + 1}", "inline", self.seed) for i, spec in enumerate(specs)]
+        rules = [parse_rule(spec, f"inline_{i + 1}", "inline", self.seed) for i, spec in enumerate(specs)]
+        with self._lock:
+            rules = self._inline.setdefault(header, rules)
+            while len(self._inline) > INLINE_CACHE:
+                self._inline.popitem(last=False)
+        return rules
 
     def select(self, facts: RequestFacts, scenario: str | None = None) -> Selection:
         """The first matching fault and the first matching outcome; spends their budgets.

@@ -280,6 +280,21 @@ def test_inline_header_rules_apply_alone() -> None:
         rules.select(CHAT, '{"fault": "reset", "bogus": 1}')
 
 
+def test_inline_rules_keep_their_budget_across_requests_with_the_same_header() -> None:
+    rules = Rules(seed=5)
+    once = json.dumps({"fault": "reset", "times": 1})
+    assert rules.select(CHAT, once).fault == Fault(type="reset")
+    assert rules.select(CHAT, once).fault is None
+    assert rules.select(CHAT, once.replace(" ", "")).fault == Fault(type="reset")  # other text: other rules
+    replies = json.dumps({"outcome": {"replies": ["a", "b"]}})
+    assert [rules.select(CHAT, replies).outcome for _ in range(3)] == [Outcome(reply="a"), Outcome(reply="b"), None]
+    coin = json.dumps({"fault": "empty", "probability": 0.5})
+    draws = {rules.select(CHAT, coin).fault is not None for _ in range(50)}
+    assert draws == {True, False}
+    rules.clear()
+    assert rules.select(CHAT, once).fault == Fault(type="reset")  # a clear forgets them
+
+
 def test_remove_and_clear() -> None:
     rules = Rules()
     rules.add({"fault": "reset"})
