@@ -66,7 +66,7 @@ class Clock(_Section):
         return self._call("POST", "/clock/set", json={"time": value, "settle": settle})
 
     def mode(self, mode: str | None = None, speed: float | None = None) -> dict[str, Any]:
-        """Switch between ``manual``, ``realtime`` (× ``speed``) and ``instant``."""
+        """Switch between ``manual``, ``realtime`` (times ``speed``) and ``instant``."""
         return self._call("POST", "/clock/mode", json=_clean({"mode": mode, "speed": speed}))
 
 
