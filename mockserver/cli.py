@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     health = commands.add_parser("health", help="exit 0 if the local server answers its health checks")
     health.add_argument("--config", help="TOML settings file (also MOCKSERVER_CONFIG)")
     health.add_argument("--timeout", type=float, default=3.0)
+    from contracts.harness.cli import add_arguments as add_check_arguments
+
+    check = commands.add_parser("check", help="contract-test an API (the mock or a real one) against its OpenAPI "
+                                              "contract and its documented behaviour")
+    add_check_arguments(check)
     return parser
 
 
@@ -143,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_command(args)
     if args.command == "health":
         return health_command(args)
+    if args.command == "check":
+        from contracts.harness.cli import check_command
+
+        return check_command(args)
     return 2
 
 

@@ -4,10 +4,29 @@ machines of documented behaviour, against any base URL of the Skytells API v1 or
     from contracts.harness import Options, run
     result = run(Options(api="skytells", base_url="http://127.0.0.1:8080/v1", api_key="sk-…"))
     assert result.exit_code == 0, [f.headline() for f in result.findings]
+
+Names are imported lazily, so ``mockserver serve`` (whose CLI knows the ``check`` options) does not load
+schemathesis.
 """
 
-from contracts.harness.findings import Finding, PhaseStats, RunResult
-from contracts.harness.harness import run
-from contracts.harness.options import Options
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Finding", "Options", "PhaseStats", "RunResult", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "run":
+        from contracts.harness.harness import run
+
+        return run
+    if name == "Options":
+        from contracts.harness.options import Options
+
+        return Options
+    if name in ("Finding", "PhaseStats", "RunResult"):
+        from contracts.harness import findings
+
+        return getattr(findings, name)
+    raise AttributeError(name)
