@@ -44,6 +44,8 @@ _HELP = {
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
     "webhook_timeout": "real seconds one webhook attempt may take before it counts as a timeout (default 10)",
     "webhook_concurrency": "webhook attempts in flight at once, server-wide (default 16)",
+    "webhook_hosts": "comma-separated hosts webhooks may be sent to (default: any host except the reserved "
+                     "example domains such as example.com, *.test, *.invalid)",
 }
 
 

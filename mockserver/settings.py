@@ -50,6 +50,7 @@ class Settings:
     webhook_backoff: float = 5.0
     webhook_timeout: float = 10.0
     webhook_concurrency: int = 16
+    webhook_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:

@@ -24,7 +24,7 @@ CONTRACT_VIOLATIONS = Violations()
 
 def make_settings(**changes: object) -> Settings:
     base = Settings(api_keys=(KEY, OTHER_KEY), seed=20260101, time_mode="manual", start_time=START,
-                    credits=100.0, await_timeout=5.0)
+                    credits=100.0, await_timeout=5.0, webhook_hosts=("127.0.0.1", "localhost", "::1"))
     return base.replace(**changes)
 
 

@@ -45,7 +45,7 @@ class SlidingWindow:
         now = self.now()
         key = self._key(who)
         if self.store.get(KIND, key) is None:
-            self.store.put(KIND, key, {"hits": []})
+            self.store.put(KIND, key, {"hits": []}, owner=who)
         outcome: list[Decision] = []
 
         def apply(record: Record) -> Record:
@@ -93,7 +93,7 @@ class ConcurrencySlots:
             release_at = now + self.auto_release
         key = self._key(who)
         if self.store.get(KIND, key) is None:
-            self.store.put(KIND, key, {"slots": {}})
+            self.store.put(KIND, key, {"slots": {}}, owner=who)
         outcome: list[Decision] = []
 
         def apply(record: Record) -> Record:

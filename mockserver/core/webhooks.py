@@ -60,7 +60,25 @@ Renderer = Callable[[str, float], dict[str, Any]]
 EventState = Literal["pending", "delivered", "failed"]
 EVENT_STATES: tuple[EventState, ...] = ("pending", "delivered", "failed")
 #: What one attempt came to.
-Outcome = Literal["delivered", "http_error", "timeout", "connection_error", "error"]
+Outcome = Literal["delivered", "http_error", "timeout", "connection_error", "error", "blocked"]
+#: Names reserved for documentation (RFC 2606 / RFC 6761): the docs' ``https://example.com/webhook``
+#: has no receiver, so nothing is sent there (the attempt is journaled as ``blocked``).
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+RESERVED_TLDS = ("example", "invalid", "test")
+
+
+def blocked_reason(url: str, allowed_hosts: Sequence[str] = ()) -> str | None:
+    """Why a delivery to ``url`` is not attempted (None: it may be sent)."""
+    host = (httpx.URL(url).host or "").lower().rstrip(".")
+    if allowed_hosts:
+        if host not in {h.lower() for h in allowed_hosts}:
+            return f"host {host!r} is not in webhook_hosts ({', '.join(allowed_hosts)})"
+        return None
+    if host in RESERVED_DOMAINS or host.endswith(tuple("." + d for d in RESERVED_DOMAINS)):
+        return f"{host!r} is a domain reserved for documentation (RFC 2606); nothing was sent"
+    if host.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        return f"{host!r} is under a reserved top-level domain (RFC 2606); nothing was sent"
+    return None
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -220,6 +238,7 @@ class Webhooks:
         self.policy = RetryPolicy.from_settings(settings)
         self.timeout = settings.webhook_timeout
         self.concurrency = settings.webhook_concurrency
+        self.allowed_hosts = settings.webhook_hosts
         self._transport = transport
         self._lock = threading.RLock()
         self._subs: dict[str, Subscription] = {}
@@ -447,7 +466,7 @@ class Webhooks:
                                              latency_ms=latency, response_code=code, error=error))
             failures = len(delivery.attempts)
             now = self.clock.now()
-            if outcome == "delivered" or failures >= self.policy.max_attempts:
+            if outcome in ("delivered", "blocked") or failures >= self.policy.max_attempts:
                 delivery.state = "delivered" if outcome == "delivered" else "failed"
                 delivery.next_attempt_at, delivery.finished_at = None, now
                 if sub.queue and sub.queue[0] is delivery:
@@ -459,6 +478,9 @@ class Webhooks:
     async def _post(self, delivery: Delivery) -> tuple[Outcome, int | None, str | None, float]:
         """Send one signed attempt: (outcome, response code, error text, real latency in ms)."""
         assert self._client is not None
+        reason = blocked_reason(delivery.url, self.allowed_hosts)
+        if reason is not None:
+            return "blocked", None, reason, 0.0
         headers = signed_headers(self.secret_for(delivery.owner), delivery.id, delivery.body, datetime.now(UTC))
         started = time.perf_counter()
         outcome: Outcome

@@ -37,13 +37,15 @@ class Hub:
             self.requests.append(request)
             return self.handler(request)
 
+        settings = {"webhook_hosts": ("hooks.test",), **settings}  # .test is reserved: allow it explicitly
         self.webhooks = Webhooks(self.clock, Randomness(seed), Settings(seed=seed, **settings),
                                  transport=httpx.MockTransport(record))
 
-    def follow(self, subject: str, line: list[tuple[str, float]], events: set[str], owner: str = KEY) -> None:
+    def follow(self, subject: str, line: list[tuple[str, float]], events: set[str], owner: str = KEY,
+               url: str | None = None) -> None:
         """Subscribe to a fixed timeline (times relative to START); the payload names the event."""
         timeline = [(event, START + at) for event, at in line]
-        self.webhooks.subscribe(subject, owner, f"https://hooks.test/{subject}", events, lambda: timeline,
+        self.webhooks.subscribe(subject, owner, url or f"https://hooks.test/{subject}", events, lambda: timeline,
                                 lambda event, at: {"id": subject, "status": event, "at": at})
 
     def bodies(self) -> list[tuple[str, str]]:
@@ -328,3 +330,36 @@ def test_a_payload_that_cannot_be_rendered_is_logged_not_raised(caplog: pytest.L
 
     run(body)
     assert "render bug" in caplog.text
+
+
+@pytest.mark.parametrize(("url", "allowed", "blocked"), [
+    ("https://example.com/webhook", (), True),
+    ("https://hooks.example.org/x", (), True),
+    ("http://receiver.test/hook", (), True),
+    ("https://nothing.invalid/", (), True),
+    ("http://127.0.0.1:9000/hook", (), False),
+    ("https://hooks.acme.dev/hook", (), False),
+    ("https://hooks.acme.dev/hook", ("127.0.0.1", "localhost"), True),
+    ("http://localhost:9000/hook", ("127.0.0.1", "localhost"), False),
+])
+def test_reserved_and_unlisted_hosts_are_never_sent_to(url: str, allowed: tuple[str, ...], blocked: bool) -> None:
+    from mockserver.core.webhooks import blocked_reason
+
+    reason = blocked_reason(url, allowed)
+    assert (reason is not None) == blocked
+    if reason:
+        assert "nothing was sent" in reason or "webhook_hosts" in reason
+
+
+def test_a_blocked_delivery_is_journaled_once_and_never_retried() -> None:
+    hub = Hub(webhook_hosts=())
+
+    async def body() -> None:
+        hub.follow("pred-doc", LIFECYCLE, {"succeeded"}, url="https://example.com/webhook")
+        await hub.advance(3600)
+
+    run(body)
+    assert hub.requests == []
+    [event] = hub.webhooks.events("pred-doc", None, None, False)
+    assert event["state"] == "failed" and len(event["attempts"]) == 1
+    assert event["attempts"][0]["outcome"] == "blocked" and "RFC 2606" in event["attempts"][0]["error"]
