@@ -414,6 +414,22 @@ class Selection:
 NOTHING = Selection()
 
 
+#: The requests a scripted outcome can shape: creating a prediction or task, or a model turn. Other
+#: requests (a poll, a list, a file download) never spend an outcome rule's ``times``.
+OUTCOME_REQUESTS = frozenset({
+    ("skytells", "POST", "/v1/predictions"),
+    ("skytells", "POST", "/v1/predict"),
+    ("skytells", "POST", "/v1/chat/completions"),
+    ("skytells", "POST", "/v1/responses"),
+    ("gateai", "POST", "/api/generate"),
+})
+
+
+def takes_outcome(facts: RequestFacts) -> bool:
+    """True if a scripted outcome means something for this request."""
+    return (facts.api, facts.method.upper(), facts.path.rstrip("/") or "/") in OUTCOME_REQUESTS
+
+
 def _fire(rule: Rule, facts: RequestFacts) -> bool:
     """True (and the rule's budget spent) if ``rule`` fires for this request. Call under the lock."""
     if rule.exhausted or not rule.matcher.matches(facts):
@@ -573,7 +589,7 @@ class Rules:
             for rule in candidates:
                 if rule.fault is not None and fault is not None:
                     continue
-                if rule.fault is None and outcome is not None:
+                if rule.fault is None and (outcome is not None or not takes_outcome(facts)):
                     continue
                 if not _fire(rule, facts):
                     continue

@@ -37,9 +37,10 @@ def outcome_rule(**spec: object) -> dict[str, object]:
 
 
 def fires(match: dict[str, object], facts: RequestFacts) -> bool:
+    """Does a rule with this matcher fire? (A fault rule: faults apply to any request.)"""
     rules = Rules(seed=1)
-    rules.add(outcome_rule(match=match))
-    return rules.select(facts).outcome is not None
+    rules.add({"match": match, "fault": {"type": "latency", "latency_ms": 1}})
+    return rules.select(facts).fault is not None
 
 
 # -- parsing -----------------------------------------------------------------------------
@@ -182,7 +183,8 @@ def test_first_matching_fault_and_first_matching_outcome_both_apply() -> None:
     assert selection == Selection(fault=Fault(type="latency", latency_ms=5.0), outcome=Outcome(reply="first"),
                                   rule_ids=("a", "c"))
     assert rules.get("b").fired == 0 and rules.get("d").fired == 0  # not spent when not applied
-    assert rules.select(PREDICTION).rule_ids == ("b", "c")
+    assert rules.select(PREDICTION).rule_ids == ("b",)  # a poll spends no outcome rule
+    assert rules.select(GENERATE).rule_ids == ("b", "c")
 
 
 def test_replies_are_a_sequence_one_per_request() -> None:
@@ -353,3 +355,18 @@ def test_without_a_transport_a_drop_raises_connection_dropped() -> None:
 
     with pytest.raises(wire.ConnectionDropped, match="scripted reset fault"):
         asyncio.run(call())
+
+
+def test_outcome_rules_are_only_spent_by_requests_they_can_shape() -> None:
+    from mockserver.core.scenarios import RequestFacts, Rules
+
+    rules = Rules(seed=1)
+    rules.add({"outcome": {"status": "failed", "error": "boom"}, "times": 1})
+    rules.add({"fault": {"type": "latency", "latency_ms": 1}, "times": 1})
+    poll = RequestFacts(api="skytells", method="GET", path="/v1/predictions/abc", route="/v1/predictions/{id}")
+    first = rules.select(poll)
+    assert first.outcome is None and first.fault is not None  # faults apply anywhere
+    assert rules.select(poll).outcome is None
+    create = RequestFacts(api="skytells", method="POST", path="/v1/predictions", model="flux-pro")
+    assert rules.select(create).outcome is not None
+    assert rules.select(create).outcome is None  # times=1 spent by the create, not by the polls
