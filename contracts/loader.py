@@ -25,7 +25,8 @@ def source(api: str) -> dict[str, Any]:
     if api not in APIS:
         raise ValueError(f"unknown API {api!r}; expected one of {', '.join(APIS)}")
     text = resources.files("contracts").joinpath(f"{api}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C safe loader when libyaml is there
+    return yaml.load(text, Loader=loader)
 
 
 @cache

@@ -155,28 +155,50 @@ def contract(api: str) -> Contract:
     return Contract(api)
 
 
-def explain(error: ValidationError) -> list[str]:
-    """Readable problems for one validation error (a discriminated ``oneOf`` names its branch's errors)."""
+def _unknown_discriminator(error: ValidationError) -> str | None:
+    """For a discriminated ``oneOf`` whose property names no branch: the problem, naming the property."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     discriminator = schema.get("discriminator")
-    if error.validator == "oneOf" and isinstance(discriminator, dict) and isinstance(error.instance, dict):
-        name = discriminator["propertyName"]
-        value = error.instance.get(name)
-        mapping = discriminator.get("mapping", {})
-        where = _json_path([*error.absolute_path, name])
-        if not isinstance(value, str) or value not in mapping:
-            return [f"{where}: {value!r} is not one of the documented values"]
-        index = next((i for i, branch in enumerate(schema["oneOf"]) if branch.get("$ref") == mapping[value]), None)
-        branch_errors = [e for e in error.context or () if e.relative_schema_path and
-                         e.relative_schema_path[0] == index]
-        if branch_errors:
-            return [problem for sub in sorted(branch_errors, key=lambda e: list(e.absolute_path))
-                    for problem in explain(sub)]
-    if error.validator in ("anyOf", "oneOf") and error.context:
+    if error.validator != "oneOf" or not isinstance(discriminator, dict) or not isinstance(error.instance, dict):
+        return None
+    name = discriminator["propertyName"]
+    value = error.instance.get(name)
+    if isinstance(value, str) and value in discriminator.get("mapping", {}):
+        return None
+    return f"{_json_path([*error.absolute_path, name])}: {value!r} is not one of the documented values"
+
+
+def closest_errors(error: ValidationError) -> list[ValidationError]:
+    """The errors that explain ``error``: for ``anyOf``/``oneOf``, those of the branch the instance meant
+    (the discriminated one, or the only one its type fits), recursively; else ``error`` itself."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return [error]
+    discriminator = schema.get("discriminator")
+    branch: list[ValidationError] = []
+    if isinstance(discriminator, dict) and isinstance(error.instance, dict):
+        target = discriminator.get("mapping", {}).get(error.instance.get(discriminator["propertyName"]))
+        index = next((i for i, b in enumerate(schema[error.validator]) if target and b.get("$ref") == target), None)
+        branch = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
+    else:
         branch = _closest_branch(error)
-        if branch:
-            return [problem for sub in branch for problem in explain(sub)]
-    return [f"{_json_path(error.absolute_path)}: {error.message}"]
+    if not branch:
+        return [error]
+    return [leaf for sub in sorted(branch, key=lambda e: list(map(str, e.absolute_path)))
+            for leaf in closest_errors(sub)]
+
+
+def explain(error: ValidationError) -> list[str]:
+    """Readable problems for one validation error, each prefixed with the JSON path it concerns."""
+    unknown = _unknown_discriminator(error)
+    if unknown is not None:
+        return [unknown]
+    problems = []
+    for leaf in closest_errors(error):
+        schema = leaf.schema if isinstance(leaf.schema, dict) else {}
+        message = schema.get("x-message") if leaf.validator != "required" else None
+        problems.append(f"{_json_path(leaf.absolute_path)}: {message or leaf.message}")
+    return problems
 
 
 def _closest_branch(error: ValidationError) -> list[ValidationError]:
@@ -190,7 +212,7 @@ def _closest_branch(error: ValidationError) -> list[ValidationError]:
         return any(e.validator in ("type", "const") and list(e.absolute_path) == here for e in errors)
 
     fitting = [errors for errors in branches.values() if not type_mismatch(errors)]
-    return sorted(fitting[0], key=lambda e: list(e.absolute_path)) if len(fitting) == 1 else []
+    return fitting[0] if len(fitting) == 1 else []
 
 
 # -- responses ------------------------------------------------------------------------------------

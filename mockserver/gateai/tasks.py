@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from contracts.requests import body_problem
 from mockserver.core import jobs
 from mockserver.core.errors import ApiError
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
@@ -84,14 +85,12 @@ class Created:
 
 
 def parse_request(body: dict[str, Any]) -> GenerateRequest:
-    model_id = body.get("model")
-    if not isinstance(model_id, str) or not model_id.strip():
-        raise ApiError(400, "INVALID_REQUEST", "model is required: a model id from GET /v1/models", param="model")
-    kind = body.get("type")
-    if kind is not None and not isinstance(kind, str):
-        raise ApiError(400, "INVALID_REQUEST", "type must be a string such as \"image\" or \"text-to-image\"",
-                       param="type")
-    model = catalog.get(model_id.strip())
+    """The model and params of a generate/estimate body checked against the contract's ``GenerateBody``."""
+    problem = body_problem("gateai", "GenerateBody", body)
+    if problem is not None:
+        code = "INVALID_PARAMS" if problem.field.startswith("params") else "INVALID_REQUEST"
+        raise ApiError(400, code, problem.message, param=problem.field or None)
+    model = catalog.get(body["model"].strip())
     raw = body.get("params")
     return GenerateRequest(model, {} if raw is None else raw)
 

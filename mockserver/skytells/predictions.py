@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from contracts.requests import body_problem
 from mockserver.core import jobs
 from mockserver.core.accounts import InsufficientFunds
 from mockserver.core.clock import isoformat
@@ -67,12 +68,7 @@ class CreateRequest:
 
 
 def _bool(body: dict[str, Any], name: str) -> bool:
-    value = body.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a boolean", param=name)
-    return value
+    return body.get(name) is True  # the contract allows a boolean or null
 
 
 def _is_http_url(value: str) -> bool:
@@ -81,31 +77,18 @@ def _is_http_url(value: str) -> bool:
 
 
 def parse_webhook(raw: Any) -> dict[str, Any]:
-    """``webhook`` as an object ``{url, events}`` or a plain URL string (both are documented)."""
+    """``webhook`` (checked against the contract's ``WebhookRequest``) as ``{url, events}``.
+
+    A plain URL string, or an object without ``events``, subscribes to the terminal events;
+    ``null``, ``{}`` and ``{url: null, events: []}`` mean no webhook.
+    """
     if raw is None:
         return {"url": None, "events": []}
     if isinstance(raw, str):
-        if not _is_http_url(raw):
-            raise ApiError(400, "INVALID_PARAMETER", "webhook must be an http(s) URL", param="webhook")
         return {"url": raw, "events": list(DEFAULT_WEBHOOK_EVENTS)}
-    if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_PARAMETER", "webhook must be a URL string or an object {url, events}",
-                       param="webhook")
-    url = raw.get("url")
-    if url is None and not raw.get("events"):
+    if raw.get("url") is None:
         return {"url": None, "events": []}
-    if not isinstance(url, str) or not _is_http_url(url):
-        raise ApiError(400, "INVALID_PARAMETER", "webhook.url must be an http(s) URL", param="webhook.url")
-    events = raw.get("events", list(DEFAULT_WEBHOOK_EVENTS))
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        raise ApiError(400, "INVALID_PARAMETER", "webhook.events must be an array of strings",
-                       param="webhook.events")
-    unknown = [e for e in events if e not in WEBHOOK_EVENTS]
-    if unknown:
-        raise ApiError(400, "INVALID_PARAMETER",
-                       f"Unknown webhook event(s) {', '.join(unknown)}; allowed: {', '.join(sorted(WEBHOOK_EVENTS))}",
-                       param="webhook.events")
-    return {"url": url, "events": events}
+    return {"url": raw["url"], "events": list(raw.get("events", DEFAULT_WEBHOOK_EVENTS))}
 
 
 def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
@@ -123,6 +106,11 @@ def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
     if "input" not in body:
         raise ApiError(400, "INVALID_INPUT", "input is required (the model's input_schema describes it)",
                        param="input")
+    problem = body_problem("skytells", "CreatePredictionBody", body)  # the contract's top-level shape
+    if problem is not None:
+        on_input = problem.field == "input" or problem.field.startswith(("input.", "input["))
+        raise ApiError(400, "INVALID_INPUT" if on_input else "INVALID_PARAMETER", problem.message,
+                       param=problem.field or None)
     return CreateRequest(
         model=model,
         input=body["input"],

@@ -18,8 +18,13 @@ from starlette.routing import Route
 
 import contracts
 from contracts import validate_request, validate_response, validate_schema
+from contracts.requests import body_problem
 from mockserver.app import build
+from mockserver.core.errors import ApiError
 from mockserver.core.fixtures import load_json
+from mockserver.gateai.tasks import parse_request
+from mockserver.skytells.catalog import Catalog
+from mockserver.skytells.predictions import WEBHOOK_EVENTS, parse_create
 from tests.conftest import make_settings
 from tests.doc_examples import json_objects
 
@@ -393,3 +398,66 @@ def test_requests_are_checked_for_credentials_parameters_and_body() -> None:
     assert validate_request("gateai", "GET", "/api/me", {}, query="key=sk-1") == []
     assert validate_request("gateai", "GET", "/api/me", {})
     assert validate_request("gateai", "GET", "/v1/models", {}) == []
+
+
+# -- the server checks request bodies with the same schemas ----------------------------------------
+
+CATALOG = Catalog.load()
+FOX = {"model": "truefusion", "input": {"prompt": "a fox"}}
+
+
+@pytest.mark.parametrize(("extra", "error_id", "param", "needle"), [
+    ({"input": "a fox"}, "INVALID_INPUT", "input", "input must be an object (got string)"),
+    ({"await": "yes"}, "INVALID_PARAMETER", "await", "await must be a boolean"),
+    ({"stream": 1}, "INVALID_PARAMETER", "stream", "stream must be a boolean"),
+    ({"webhook": "ftp://x"}, "INVALID_PARAMETER", "webhook", "webhook must be an http(s) URL"),
+    ({"webhook": {"url": "https://a.b x"}}, "INVALID_PARAMETER", "webhook.url", "webhook.url must be an http(s) URL"),
+    ({"webhook": {"url": "https://a.b", "events": ["boom"]}}, "INVALID_PARAMETER", "webhook.events[0]", "'boom'"),
+    ({"webhook": {"events": ["succeeded"]}}, "INVALID_PARAMETER", "webhook", "needs a url"),
+    ({"webhook": 7}, "INVALID_PARAMETER", "webhook", "an http(s) URL or an object"),
+])
+def test_create_bodies_are_checked_with_the_contract(extra: dict, error_id: str, param: str, needle: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_create({**FOX, **extra}, CATALOG)
+    error = caught.value
+    assert (error.status, error.error_id, error.param) == (400, error_id, param)
+    assert needle in error.message and param.split("[")[0] in error.message
+
+
+@pytest.mark.parametrize(("webhook", "expected"), [
+    (None, {"url": None, "events": []}),
+    ({}, {"url": None, "events": []}),
+    ({"url": None, "events": []}, {"url": None, "events": []}),
+    ("https://a.b/h", {"url": "https://a.b/h", "events": ["succeeded", "failed", "cancelled"]}),
+    ({"url": "https://a.b/h"}, {"url": "https://a.b/h", "events": ["succeeded", "failed", "cancelled"]}),
+    ({"url": "https://a.b/h", "events": ["prediction.started"]}, {"url": "https://a.b/h",
+                                                                   "events": ["prediction.started"]}),
+])
+def test_accepted_webhooks_are_normalised(webhook: Any, expected: dict) -> None:
+    assert parse_create({**FOX, "webhook": webhook, "await": None}, CATALOG).webhook == expected
+
+
+def test_the_contract_lists_the_webhook_events_the_server_knows() -> None:
+    schema = contracts.document("skytells")["components"]["schemas"]["WebhookEvent"]
+    assert set(schema["enum"]) == WEBHOOK_EVENTS
+
+
+@pytest.mark.parametrize(("body", "code", "param", "needle"), [
+    ({"params": {"prompt": "x"}}, "INVALID_REQUEST", "model", "model is required"),
+    ({"model": 7}, "INVALID_REQUEST", "model", "model must be a model id"),
+    ({"model": " "}, "INVALID_REQUEST", "model", "model must be a model id"),
+    ({"model": "flux-dev", "type": 3}, "INVALID_REQUEST", "type", "type must be a string"),
+    ({"model": "flux-dev", "params": "x"}, "INVALID_PARAMS", "params", "params must be an object"),
+])
+def test_generate_bodies_are_checked_with_the_contract(body: dict, code: str, param: str, needle: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_request(body)
+    error = caught.value
+    assert (error.status, error.error_id, error.param) == (400, code, param)
+    assert needle in error.message
+
+
+def test_body_problem_is_none_for_conforming_bodies() -> None:
+    assert body_problem("skytells", "CreatePredictionBody", FOX) is None
+    assert body_problem("gateai", "GenerateBody", {"model": "flux-dev", "type": "image", "params": None}) is None
+    assert parse_request({"model": " flux-dev ", "params": None}).params == {}
