@@ -9,6 +9,7 @@ what they created, compare against a baseline read at the start, and wait for re
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,12 +21,30 @@ from hypothesis.errors import FlakyFailure
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+import contracts
 from contracts.harness.findings import BEHAVIOUR, Finding
 from contracts.harness.options import Options
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
 from contracts.harness.target import Target, WaitBudgetExceeded
 
 TRANSCRIPT_LINES = 40
+#: ``GET /v1/predictions/{id} -> 200 application/json: $.metadata.billing: 'x' is a required property``
+_PROBLEM = re.compile(r"^(?P<op>\S+ \S+) -> (?P<status>\d+)[^:]*: (?P<where>\$[^:]*): (?P<what>.*)$", re.DOTALL)
+_REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
+
+
+def problem_violation(problem: str, fallback_operation: str) -> Violation:
+    """A :func:`contracts.validate_response` problem as a violation naming the operation and the field."""
+    match = _PROBLEM.match(problem)
+    if match is None:
+        operation, _, message = problem.partition(": ")
+        return Violation("contract.response", operation.split(" ->")[0] or fallback_operation, message or problem)
+    where, what = match["where"], match["what"].strip()
+    field = where[2:] if where.startswith("$.") else None
+    required = _REQUIRED.match(what)
+    if required:
+        field = f"{field}.{required['name']}" if field else required["name"]
+    return Violation("contract.response", match["op"], f"HTTP {match['status']}: {what}", field)
 
 
 class Violation(AssertionError):
@@ -105,6 +124,10 @@ class Context:
         self.requests += 1
         who = "" if key in (None, self.target.key) else " (other key)"
         self.note(f"{method} {path}{who} -> {response.status_code} {response.text[:160]!r}")
+        problems = contracts.validate_response(self.options.api, method, self.prefix + path, response.status_code,
+                                               dict(response.headers), response.content)
+        if problems:
+            raise problem_violation(problems[0], operation)
         if estimate:
             body = _json_or_none(response) if not stream else None
             self.guard.settle(estimate, actual_cost(self.options.api, self.prefix + template,

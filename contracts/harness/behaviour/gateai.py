@@ -283,6 +283,12 @@ class Limits(HarnessMachine):
         for _ in range(count):
             self.generate_once()
 
+    @rule()
+    def one_past_the_limit(self) -> None:
+        """Six generations back to back: the sixth must be refused (by the window or the in-flight limit)."""
+        for _ in range(WINDOW_LIMIT + 1):
+            self.generate_once()
+
     def generate_once(self) -> None:
         now = self.ctx.target.now()
         in_window_admitted = sum(1 for sent, _ in self.admitted if sent > now - WINDOW_SECONDS)
