@@ -36,7 +36,7 @@ class Settings:
     max_records: int | None = 10_000
     ttl: float | None = None
     max_body_bytes: int = 10 * 1024 * 1024
-    await_timeout: float = 60.0
+    await_timeout: float = 55.0  # below both SDKs' 60 s client timeout: an awaited create answers in time
     safety_terms: tuple[str, ...] = ("nsfw", "gore")
     jailbreak_terms: tuple[str, ...] = ("ignore all previous instructions",)
     rate_limit_per_minute: int | None = None
