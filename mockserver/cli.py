@@ -110,7 +110,18 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return values
 
 
-def _announce(urls: dict[str, str], settings: Settings) -> None:
+def _control_plane_line(urls: dict[str, str], settings: Settings, admin_token: str | None) -> str:
+    root = urls.get("skytells", urls.get("gateai", "")).removesuffix("/v1")
+    if admin_token is None:
+        access = "loopback callers only"
+    elif settings.admin_token:
+        access = "send the configured admin token as X-Mock-Admin-Token"
+    else:  # made at start-up because the server is reachable beyond loopback: the only place it is shown
+        access = f"X-Mock-Admin-Token: {admin_token}"
+    return f"  control plane         : {root}/_mock ({access})"
+
+
+def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None = None) -> None:
     lines = [
         "mockserver is up",
         f"  Skytells API base URL : {urls.get('skytells', '-')}",
@@ -118,6 +129,7 @@ def _announce(urls: dict[str, str], settings: Settings) -> None:
         f"  default API key       : {settings.default_api_key}",
         f"  time mode             : {settings.time_mode} (speed {settings.speed})"
         + (f", seed {settings.seed}" if settings.seed is not None else ""),
+        _control_plane_line(urls, settings, admin_token),
     ]
     print("\n".join(lines), flush=True)
 
@@ -138,7 +150,7 @@ def serve_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mockserver: cannot bind: {exc}", file=sys.stderr)
         return 2
-    _announce(serving.base_urls(), settings)
+    _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(serving, log_level=settings.log_level))
     return 0

@@ -24,10 +24,12 @@ def test_serve_starts_on_embedded_defaults_and_announces_key_and_urls(tmp_path) 
         lines = []
         for line in process.stdout:  # type: ignore[union-attr]
             lines.append(line)
-            if "time mode" in line:
+            if "control plane" in line:
                 break
         banner = "".join(lines)
         assert DEFAULT_API_KEY in banner and "seed 3" in banner
+        control = re.search(r"control plane +: (\S+) \(loopback callers only\)", banner)
+        assert control and httpx.get(control.group(1) + "/clock", timeout=10).json()["mode"] == "instant"
         base = re.search(r"Skytells API base URL : (\S+)", banner).group(1)  # type: ignore[union-attr]
         assert base.endswith("/v1")
         models = httpx.get(base + "/models", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10)
@@ -89,3 +91,18 @@ def test_listening_sockets_are_tcp_so_connections_get_nodelay() -> None:
 
     with ServerThread(make_settings()) as server:
         assert all(listener.sock.proto == socket.IPPROTO_TCP for listener in server.plan.listeners)
+
+
+def test_serve_beyond_loopback_prints_the_admin_token_it_made() -> None:
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--host", "0.0.0.0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = next(line for line in process.stdout if "control plane" in line)  # type: ignore[union-attr]
+        url, token = re.search(r": (\S+) \(X-Mock-Admin-Token: (\S+)\)", line).groups()  # type: ignore[union-attr]
+        url = url.replace("0.0.0.0", "127.0.0.1")
+        assert httpx.get(url + "/clock", timeout=10).status_code == 401
+        assert httpx.get(url + "/clock", headers={"X-Mock-Admin-Token": token}, timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(10)
