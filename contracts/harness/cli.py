@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated subset of {','.join(PHASES)} (default: all)")
     parser.add_argument("--checks", default="",
                         help="comma-separated behaviour checks to run (default: all of the API's)")
+    parser.add_argument("--operations", action="append", default=[],
+                        help="only this schemathesis operation, e.g. 'GET /v1/models' (repeatable; default: all)")
     parser.add_argument("--steps", type=int, default=12, help="steps per behaviour program (12)")
     parser.add_argument("--read-only", action="store_true",
                         help="send GET requests only (schemathesis GET operations, read-only behaviour checks)")
@@ -59,7 +61,8 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(api=args.api, base_url=args.base_url, api_key=args.api_key, other_api_key=args.other_api_key,
                    max_examples=args.max_examples, seed=args.seed, phases=phases, read_only=args.read_only,
                    max_spend=args.max_spend, timeout=args.timeout, request_timeout=args.request_timeout,
-                   steps=args.steps, admin_token=args.admin_token, machines=checks)
+                   steps=args.steps, admin_token=args.admin_token, machines=checks,
+                   operations=tuple(args.operations))
 
 
 def check_command(args: argparse.Namespace) -> int:

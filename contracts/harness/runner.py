@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +67,12 @@ def auth_config(api: str, key: str) -> dict[str, Any]:
     return {"openapi": {"BearerAuth": {"bearer": key}, "KeyQuery": {"api_key": key}}}
 
 
-def build_config(options: Options, target: Target) -> SchemathesisConfig:
-    """The run's configuration as a schemathesis config dict (validated by schemathesis itself)."""
+def build_config(options: Options, selected: Iterable[str] = ()) -> SchemathesisConfig:
+    """The run's configuration as a schemathesis config dict (validated by schemathesis itself).
+
+    Per-operation settings are given only for ``selected`` operations: schemathesis adds every operation an
+    ``operations`` entry names to the run, whatever the schema's include filters say.
+    """
     phases = {name: {"enabled": name in options.st_phases} for name in ST_PHASES}
     phases["stateful"]["max-steps"] = max(options.steps, 2)
     if options.read_only:
@@ -90,22 +94,30 @@ def build_config(options: Options, target: Target) -> SchemathesisConfig:
         "output": {"sanitization": {"keys-to-sanitize": ["x-api-key", "authorization", "key"],
                                     "sensitive-markers": ["x-api-key", "authorization"]}},
     }
-    data["operations"] = [
+    chosen = set(selected)
+    entries = [
         {"include-name": name,
          "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_DEFAULT, *extra]}}}
-        for name, extra in STATE_DEPENDENT_REJECTIONS.items()
+        for name, extra in STATE_DEPENDENT_REJECTIONS.items() if name in chosen
     ]
+    if entries:
+        data["operations"] = entries
     return SchemathesisConfig.from_dict(data)
 
 
-def load_schema(options: Options, target: Target) -> Any:
-    """The API's contract as a schemathesis schema, filtered for ``--read-only`` and ``operations``."""
-    schema = schemathesis.openapi.from_dict(contracts.document(options.api), config=build_config(options, target))
+def _filtered(options: Options, config: SchemathesisConfig) -> Any:
+    schema = schemathesis.openapi.from_dict(contracts.document(options.api), config=config)
     if options.read_only:
         schema = schema.include(method="GET")
     if options.operations:
         schema = schema.include(name=list(options.operations))
     return schema
+
+
+def load_schema(options: Options, target: Target | None = None) -> Any:
+    """The API's contract as a schemathesis schema, filtered for ``--read-only`` and ``operations``."""
+    selected = operation_labels(_filtered(options, build_config(options)))
+    return _filtered(options, build_config(options, selected))
 
 
 def operation_labels(schema: Any) -> list[str]:
