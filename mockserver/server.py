@@ -132,7 +132,15 @@ class ServerThread:
             self._started.set()
             await serve(self.plan, log_level="warning", stop=self._stop)
 
-        self._loop.run_until_complete(main())
+        try:
+            self._loop.run_until_complete(main())
+        finally:
+            # library tasks that outlive the servers (sse-starlette's shutdown watcher) end with the loop
+            leftovers = asyncio.all_tasks(self._loop)
+            for task in leftovers:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+            self._loop.close()
 
     def start(self) -> ServerThread:
         self._thread.start()
