@@ -21,6 +21,7 @@ from skytells import SkytellsClient, SkytellsError
 
 from mockserver.server import ServerThread
 from tests.conftest import KEY, OTHER_KEY, make_settings
+from tests.sdk_clock import redirect_openai_sleeps
 
 MESSAGES = [{"role": "user", "content": "Tell me about red foxes"}]
 CHAT_ROUTE = {"route": "POST /v1/chat/completions"}
@@ -42,19 +43,7 @@ def add(admin: httpx.Client, path: str, body: object) -> dict:
 @pytest.fixture
 def sdk_sleeps(monkeypatch: pytest.MonkeyPatch, runtime) -> list[float]:
     """``openai._base_client`` sleeps with ``time.sleep`` between retries: record it, advance the mock clock."""
-    slept: list[float] = []
-
-    class ClockTime:
-        def __getattr__(self, name: str) -> object:
-            return getattr(real_time, name)
-
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            slept.append(seconds)
-            runtime.clock.advance(seconds)
-
-    monkeypatch.setattr(openai._base_client, "time", ClockTime())
-    return slept
+    return redirect_openai_sleeps(monkeypatch, runtime.clock)
 
 
 def sdk(url: str, retries: int = 2) -> OpenAI:

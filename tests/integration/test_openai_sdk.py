@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as real_time
 from collections.abc import Iterator
 
 import httpx
@@ -16,6 +15,7 @@ from mockserver.server import ServerThread
 from mockserver.skytells.inference import chat as chat_module
 from mockserver.skytells.inference import pacing, safety, tokens
 from tests.conftest import KEY, OTHER_KEY, make_settings
+from tests.sdk_clock import redirect_openai_sleeps
 
 MESSAGES = [{"role": "system", "content": "You are a helpful assistant."},
             {"role": "user", "content": "What is machine learning?"}]
@@ -359,19 +359,7 @@ def limited() -> Iterator[ServerThread]:
 @pytest.fixture
 def clock_sleep(monkeypatch: pytest.MonkeyPatch, limited: ServerThread) -> list[float]:
     """``openai._base_client`` sleeps with ``time.sleep`` between retries: advance the mock clock instead."""
-    slept: list[float] = []
-
-    class ClockTime:
-        def __getattr__(self, name: str) -> object:
-            return getattr(real_time, name)
-
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            slept.append(seconds)
-            limited.runtime.clock.advance(seconds)
-
-    monkeypatch.setattr(openai._base_client, "time", ClockTime())
-    return slept
+    return redirect_openai_sleeps(monkeypatch, limited.runtime.clock)
 
 
 def test_rate_limit_retry_after_is_honoured_by_the_sdk(limited: ServerThread, clock_sleep: list[float]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import types
 
 import httpx
 import pytest
@@ -17,6 +16,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.gateai.tasks import HARD_LIMIT, TIMEOUT_ERROR
 from mockserver.skytells.inference import tokens
 from tests.conftest import KEY, OTHER_KEY, START
+from tests.sdk_clock import redirect_skytells_sleeps
 
 ERROR = "CUDA out of memory on the upstream GPU"
 SCENARIO = "x-mock-scenario"
@@ -37,14 +37,7 @@ def control(base_url: str, path: str, body: dict) -> dict:
 @pytest.fixture
 def clock_driven_sleep(monkeypatch: pytest.MonkeyPatch, runtime: Runtime) -> list[float]:
     """The skytells SDK polls with time.sleep(5): its sleeps advance the mock clock instead."""
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        runtime.clock.advance(seconds)
-
-    monkeypatch.setattr(skytells._client, "time", types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
-    return slept
+    return redirect_skytells_sleeps(monkeypatch, runtime.clock)
 
 
 def sdk(skytells_url: str, **headers: str) -> SkytellsClient:

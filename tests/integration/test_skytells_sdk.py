@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import types
 
 import httpx
 import pytest
-import skytells
 from skytells import AsyncSkytellsClient, SkytellsClient, SkytellsError
 
 from tests.conftest import KEY, OTHER_KEY
+from tests.sdk_clock import redirect_skytells_sleeps
 
 
 @pytest.fixture
@@ -21,16 +20,7 @@ def client(skytells_url: str) -> SkytellsClient:
 @pytest.fixture
 def clock_driven_sleep(monkeypatch: pytest.MonkeyPatch, runtime):
     """The SDK polls with time.sleep(5): make its sleep advance the mock's clock instead."""
-    import time as real_time
-
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        runtime.clock.advance(seconds)
-
-    monkeypatch.setattr(skytells._client, "time", types.SimpleNamespace(sleep=sleep, monotonic=real_time.monotonic))
-    return slept
+    return redirect_skytells_sleeps(monkeypatch, runtime.clock)
 
 
 def test_models_list_and_get_with_fields(client: SkytellsClient) -> None:
