@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.bodies import optional_json
 from mockserver.admin.errors import bad_request, not_found
-from mockserver.admin.state import optional_json
 from mockserver.core.accounts import Account, InsufficientFunds, mask_key, round_money
 from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError

@@ -16,13 +16,13 @@ A rule is ``{"match"?, "fault" | "outcome", "times"?, "probability"?, "seed"?, "
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.bodies import json_body
 from mockserver.admin.errors import bad_request, not_found
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
@@ -30,17 +30,6 @@ from mockserver.core.scenarios import Rule, RuleError, Rules
 
 #: Fields of a rule that are not part of its fault or outcome (for ``/faults`` and ``/outcomes``).
 RULE_FIELDS = ("match", "times", "probability", "seed", "scenario", "id")
-
-
-async def json_body(request: Request) -> Any:
-    """The request body as JSON (any value); 400 when missing or malformed."""
-    raw = await request.body()
-    if not raw.strip():
-        raise bad_request("a JSON body is required")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"body is not valid JSON: {exc}") from None
 
 
 def rule_specs(body: Any) -> list[Any] | None:

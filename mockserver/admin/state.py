@@ -9,26 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.admin.bodies import optional_json
 from mockserver.admin.errors import bad_request
 from mockserver.core.clock import TIME_MODES, ClockState, isoformat
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
-
-
-async def optional_json(request: Request) -> dict[str, Any]:
-    """A control-plane body: a JSON object, or nothing at all."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    import json
-
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise bad_request("body must be a JSON object")
-    return data
 
 
 def parse_time(value: Any, name: str) -> float:
