@@ -63,15 +63,22 @@ def explain(result: RunResult) -> str:
     return report.summary(result) + "".join(f"\n--- {f.headline()}\n{f.details}" for f in result.findings)
 
 
+#: GateAI's coverage phase alone sends ~22,000 requests (~1 minute; one JSON Schema per model for ``params``):
+#: it runs in ``python bench/harness_full_run.py``, not in the suite.
+CI_PHASES = {"skytells": ("examples", "coverage", "fuzzing", "stateful", "behaviour"),
+             "gateai": ("examples", "fuzzing", "stateful", "behaviour")}
+
+
 @pytest.mark.parametrize("api", ["skytells", "gateai"])
 def test_a_full_run_against_the_mock_passes(api: str) -> None:
     """Every phase and behaviour check, small example counts for CI time (bench/harness_full_run.py: bigger)."""
     with serving(api) as url:
-        result = run(Options(api=api, base_url=url, api_key=KEY, max_examples=CLEAN_EXAMPLES, seed=1, steps=8))
+        result = run(Options(api=api, base_url=url, api_key=KEY, max_examples=CLEAN_EXAMPLES, seed=1, steps=8,
+                             phases=CI_PHASES[api]))
     print(report.summary(result))
     assert result.exit_code == 0, explain(result)
     names = {phase.name for phase in result.phases}
-    assert {"examples", "coverage", "fuzzing", "stateful"} <= names
+    assert {"fuzzing", "stateful"} <= names
     assert sum(p.examples for p in result.phases if p.source == "behaviour") >= 3 * CLEAN_EXAMPLES
     assert result.examples("schemathesis") > 100
 
