@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contracts.harness import harness, report  # noqa: E402
-from contracts.harness.options import Options  # noqa: E402
-from mockserver.server import ServerThread  # noqa: E402
-from mockserver.settings import Settings  # noqa: E402
+from contracts.harness import harness, report
+from contracts.harness.options import Options
+from mockserver.server import ServerThread
+from mockserver.settings import Settings
 
 KEY = "sk-bench-harness-0001"
 
