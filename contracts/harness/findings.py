@@ -63,7 +63,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)  # the harness could not run something (not a violation)
     phases: list[PhaseStats] = field(default_factory=list)
     plan_lines: list[str] = field(default_factory=list)
-    spent: float = 0.0
+    spent: float = 0.0  # what the run committed to spend: actual costs where responses say, else estimates
     stopped: str | None = None  # why the run stopped early (spend limit), if it did
     seconds: float = 0.0
 

@@ -22,7 +22,7 @@ def summary(result: RunResult) -> str:
                      f"{phase.checks_failed:>6} {phase.seconds:>7.1f}  {phase.status}{note}")
     lines.append("-" * len(header))
     lines.append(f"{'total':<34} {'':<12} {result.examples():>8} {result.requests():>8} "
-                 f"{len(result.findings):>6} {result.seconds:>7.1f}  spent ${result.spent:.4f}")
+                 f"{len(result.findings):>6} {result.seconds:>7.1f}  spend <= ${result.spent:.4f} (est.)")
     if result.findings:
         lines.append("")
         lines.append(f"{len(result.findings)} violation(s):")

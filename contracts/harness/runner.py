@@ -43,12 +43,14 @@ SSE_EVENT_SCHEMA = {"type": "object", "required": ["data"],
 
 #: Schema-valid requests an API must refuse because of server state, by operation: extra statuses allowed by
 #: ``positive_data_acceptance``. Cancelling a prediction that has finished is a 400 (README error table);
-#: a ``previous_response_id`` that does not exist is a 400 (OpenAI Responses semantics).
+#: a ``previous_response_id`` that does not exist is a 400 (OpenAI Responses semantics); a valid prediction
+#: the balance cannot cover is a 402; and one documented rule spans two parameters, which a schema cannot say.
 STATE_DEPENDENT_REJECTIONS = {
     "POST /v1/predictions": ["402"],  # a valid prediction the balance cannot cover (README: Billing)
     "POST /v1/predict": ["402"],
     "POST /v1/predictions/{id}/cancel": ["400"],
     "POST /v1/responses": ["400"],
+    "GET /v1/predictions": ["400"],  # `from` after `to` is INVALID_DATE_RANGE: a rule across two parameters
 }
 POSITIVE_DEFAULT = ["2XX", "3XX", "401", "403", "404", "409", "429", "5XX"]
 
