@@ -119,7 +119,7 @@ def _params_schema(model: dict[str, Any], limits: dict[str, Any]) -> Schema:
     out: Schema = {"type": "object", "properties": properties}
     if required:
         out["required"] = required
-    return {"allOf": [_ref("InlineReferences"), out]}
+    return {"allOf": [_ref("InlineReferences"), out, _ref("FiniteNumbers")]}
 
 
 _BASE64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})"
@@ -130,8 +130,8 @@ def reference_schema(kind: str) -> Schema:
     return {
         "type": "string",
         "anyOf": [
-            {"pattern": "^[hH][tT][tT][pP][sS]://[^\\s/?#]+[^\\s]*$"},
-            {"pattern": f"^data:{kind}/[^;,\\s]*(?:;[^;,]*)*;base64(?:;[^;,]*)*,{_BASE64}$"},
+            {"pattern": "^[hH][tT][tT][pP][sS]://[^\\s/?#\\[\\]]+(?:[/?#]\\S*)?$"},
+            {"pattern": f"^data:{kind}/[^;,]*(?:;[^;,]*)*;\\s*[bB][aA][sS][eE]64\\s*(?:;[^;,]*)*,{_BASE64}$"},
         ],
     }
 

@@ -283,12 +283,12 @@ def route_error_problems(api: str, path: str, status: int, headers: Headers, bod
 
 def validate_response(api: str, method: str, path: str, status: int, headers: Headers, body: bytes | str,
                       complete: bool = True) -> list[str]:
-    """Problems of one response of ``api`` to ``method path`` (path relative to the API root, no query).
+    """Problems of one response of ``api`` to ``method path`` (the decoded path relative to the API root,
+    without the query string).
 
     ``complete`` is False when the client stopped reading a stream early.
     """
     found = contract(api)
-    path = path.split("?", 1)[0]
     lowered = _lower_headers(headers)
     matched = found.match(path)
     head = f"{method.upper()} {path} -> {status}"
@@ -327,8 +327,10 @@ def validate_response(api: str, method: str, path: str, status: int, headers: He
 
 def _coerce(schema: Any, raw: str) -> Any:
     """A query/path/header string as the type its schema names (left as is when it does not parse)."""
-    kinds = schema.get("type") if isinstance(schema, dict) else None
-    kinds = kinds if isinstance(kinds, list) else [kinds]
+    kinds: set[Any] = set()
+    for node in [schema, *(schema.get("anyOf", []) + schema.get("oneOf", []) if isinstance(schema, dict) else [])]:
+        kind = node.get("type") if isinstance(node, dict) else None
+        kinds.update(kind if isinstance(kind, list) else [kind])
     try:
         if "integer" in kinds:
             return int(raw)
@@ -388,10 +390,8 @@ def _parameter_problems(found: Contract, route: Route, operation: Located, path_
 
 def validate_request(api: str, method: str, path: str, headers: Headers, body: bytes | str = b"",
                      query: str = "") -> list[str]:
-    """Problems of one request to ``api`` (path relative to the API root; ``query`` without ``?``)."""
+    """Problems of one request to ``api`` (the decoded path relative to the API root; ``query`` without ``?``)."""
     found = contract(api)
-    if "?" in path and not query:
-        path, query = path.split("?", 1)
     lowered = _lower_headers(headers)
     params = dict(parse_qsl(query, keep_blank_values=True))
     matched = found.match(path)
