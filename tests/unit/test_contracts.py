@@ -14,7 +14,10 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_openapi
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 import contracts
 from contracts import validate_request, validate_response, validate_schema
@@ -26,6 +29,7 @@ from mockserver.gateai.tasks import parse_request
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.predictions import WEBHOOK_EVENTS, parse_create
 from tests.conftest import make_settings
+from tests.contract_capture import ContractCapture, Violations
 from tests.doc_examples import json_objects
 
 SKYTELLS_DOCS = ("skytells-api-v1-schema.txt", "skytells-predictions.txt", "skytells-two-apis.txt",
@@ -462,3 +466,24 @@ def test_body_problem_is_none_for_conforming_bodies() -> None:
     assert body_problem("skytells", "CreatePredictionBody", FOX) is None
     assert body_problem("gateai", "GenerateBody", {"model": "flux-dev", "type": "image", "params": None}) is None
     assert parse_request({"model": " flux-dev ", "params": None}).params == {}
+
+
+# -- the test-suite capture ------------------------------------------------------------------------
+
+
+def test_the_capture_reports_a_response_that_breaks_the_contract() -> None:
+    async def models(request: Any) -> JSONResponse:
+        return JSONResponse([{"namespace": "x"}])
+
+    async def health(request: Any) -> JSONResponse:
+        return JSONResponse({"anything": True})
+
+    app = Starlette(routes=[Route("/v1/models", models), Route("/_mock/health", health)])
+    sink = Violations()
+    sink.begin("t")
+    with TestClient(ContractCapture(app, "skytells", sink)) as client:
+        client.get("/v1/models")
+        client.get("/_mock/health")  # the mock's own routes are not part of the contract
+    problems = sink.take("t")
+    assert sink.checked == 1
+    assert any("GET /v1/models -> 200 application/json: $[0]: 'name' is a required property" in p for p in problems)
