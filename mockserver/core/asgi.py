@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.errors import ApiError, http_error_id
@@ -73,6 +74,16 @@ def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> 
     return JSONResponse(body, status_code=error.status, headers={**(error.headers or {}), "x-request-id": rid})
 
 
+def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
+    """Every method some route serves on this path (Starlette's own ``Allow`` names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
     """Every error -- ours, the router's 404/405, an unexpected crash -- in the API's format."""
 
@@ -82,14 +93,15 @@ def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 404:
-            message = f"No route {request.method} {route_path(request)}; see the README's endpoint table"
-        elif exc.status_code == 405:
-            message = f"Method {request.method} is not allowed on {route_path(request)}"
-        else:
+        message = f"No route {request.method} {route_path(request)}; see the README's endpoint table"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(app, request.scope)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"Method {request.method} is not allowed on {route_path(request)}; allowed: {headers['Allow']}"
+        elif exc.status_code != 404:
             message = str(exc.detail)
-        error = ApiError(exc.status_code, http_error_id(exc.status_code), message,
-                         headers=dict(exc.headers or {}))
+        error = ApiError(exc.status_code, http_error_id(exc.status_code), message, headers=headers)
         return error_response(error, request, render)
 
     async def on_crash(request: Request, exc: Exception) -> Response:

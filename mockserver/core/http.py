@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -61,3 +62,13 @@ def api_key_from(request: Request, allow_bearer: bool = True) -> str | None:
 
 def accepts_event_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "").lower()
+
+
+def split_url(value: str) -> SplitResult | None:
+    """``urlsplit`` that answers None for text it cannot split (``https://[``) instead of raising."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- a bad port only raises when read
+    except ValueError:
+        return None
+    return parts

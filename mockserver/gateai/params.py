@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from mockserver.core.errors import ApiError
+from mockserver.core.http import split_url
 from mockserver.gateai import catalog, pricing
 from mockserver.gateai.catalog import Model, Param
 
@@ -293,8 +293,8 @@ def check_reference(name: str, value: Any, kind: str) -> None:
     if value.startswith("data:"):
         _check_data_uri(name, value, kind)
         return
-    parts = urlsplit(value)
-    if parts.scheme.lower() != "https" or not parts.netloc or any(ch.isspace() for ch in value):
+    parts = split_url(value)
+    if parts is None or parts.scheme.lower() != "https" or not parts.netloc or any(ch.isspace() for ch in value):
         raise _invalid(name, f"{name} must be an https URL or a data: URI")
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 from contracts.requests import body_problem
 from mockserver.core import jobs
@@ -25,6 +24,7 @@ from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
 from mockserver.core.files import Files, file_name
 from mockserver.core.fixtures import load_json
+from mockserver.core.http import split_url
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
 from mockserver.core.scenarios import Outcome
@@ -72,8 +72,8 @@ def _bool(body: dict[str, Any], name: str) -> bool:
 
 
 def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    parts = split_url(value)
+    return parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def parse_webhook(raw: Any) -> dict[str, Any]:
@@ -457,8 +457,10 @@ def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
     for value in output if isinstance(output, list) else [output]:
         if not isinstance(value, str) or not _is_http_url(value):
             continue
-        name = PurePosixPath(urlsplit(value).path).name or urlsplit(value).netloc
-        info = files.info(name) if "/files/" in urlsplit(value).path else None
+        parts = split_url(value)
+        assert parts is not None  # _is_http_url said so
+        name = PurePosixPath(parts.path).name or parts.netloc
+        info = files.info(name) if "/files/" in parts.path else None
         if info is not None:
             entries.append({"name": name, "type": info.content_type, "size": info.size, "url": value})
         else:

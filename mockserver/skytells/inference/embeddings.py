@@ -74,7 +74,8 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
         raise params.invalid("input", "Missing required parameter: 'input'", "INVALID_INPUT")
     native = native_dimensions(model)
     dims = params.integer(body, "dimensions", 1, native, maximum=native)
-    encoding = body.get("encoding_format") or "float"
+    encoding = body.get("encoding_format")
+    encoding = "float" if encoding is None else encoding
     if encoding not in ENCODINGS:
         raise params.invalid("encoding_format", f"'encoding_format' must be one of {', '.join(ENCODINGS)}")
     return EmbeddingRequest(model, tuple(_inputs(body["input"])), dims or native, encoding)
