@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,17 +75,27 @@ def auth_config(api: str, key: str) -> dict[str, Any]:
     return {"openapi": {"BearerAuth": {"bearer": key}, "KeyQuery": {"api_key": key}}}
 
 
-def build_config(options: Options, selected: Iterable[str] = ()) -> SchemathesisConfig:
+def build_config(options: Options) -> SchemathesisConfig:
     """The run's configuration as a schemathesis config dict (validated by schemathesis itself).
 
-    Per-operation settings are given only for ``selected`` operations: schemathesis adds every operation an
-    ``operations`` entry names to the run, whatever the schema's include filters say.
+    Which operations run is said with ``[[operations]]`` entries only (``enabled = false`` deselects): with
+    any entry present, schemathesis ORs ``schema.include(...)`` filters with "every operation", so
+    ``--read-only`` and ``--operations`` cannot be schema filters once per-operation settings exist.
     """
-    phases = {name: {"enabled": name in options.st_phases} for name in ST_PHASES}
+    phases: dict[str, dict[str, Any]] = {name: {"enabled": name in options.st_phases} for name in ST_PHASES}
     phases["stateful"]["max-steps"] = max(options.steps, 2)
     if options.read_only:
         # the coverage phase also probes other methods on each path ("unsupported_method"): not in read-only
         phases["coverage"]["unexpected-methods"] = []
+    operations: list[dict[str, Any]] = [
+        {"include-name": name,
+         "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_DEFAULT, *extra]}}}
+        for name, extra in STATE_DEPENDENT_REJECTIONS.items()
+    ]
+    if options.read_only:
+        operations.append({"exclude-method": "GET", "enabled": False})
+    if options.operations:
+        operations.append({"exclude-name": list(options.operations), "enabled": False})
     data: dict[str, Any] = {
         "base-url": api_root(options.api, options.base_url),
         "seed": options.seed,
@@ -101,15 +111,8 @@ def build_config(options: Options, selected: Iterable[str] = ()) -> Schemathesis
         # keep request bodies readable in reports (``max_tokens`` is not a secret); keys stay hidden
         "output": {"sanitization": {"keys-to-sanitize": ["x-api-key", "authorization", "key"],
                                     "sensitive-markers": ["x-api-key", "authorization"]}},
+        "operations": operations,
     }
-    chosen = set(selected)
-    entries = [
-        {"include-name": name,
-         "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_DEFAULT, *extra]}}}
-        for name, extra in STATE_DEPENDENT_REJECTIONS.items() if name in chosen
-    ]
-    if entries:
-        data["operations"] = entries
     return SchemathesisConfig.from_dict(data)
 
 
@@ -132,20 +135,10 @@ def for_schemathesis(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _filtered(options: Options, config: SchemathesisConfig) -> Any:
-    document = for_schemathesis(contracts.document(options.api))
-    schema = schemathesis.openapi.from_dict(document, config=config)
-    if options.read_only:
-        schema = schema.include(method="GET")
-    if options.operations:
-        schema = schema.include(name=list(options.operations))
-    return schema
-
-
 def load_schema(options: Options, target: Target | None = None) -> Any:
-    """The API's contract as a schemathesis schema, filtered for ``--read-only`` and ``operations``."""
-    selected = operation_labels(_filtered(options, build_config(options)))
-    return _filtered(options, build_config(options, selected))
+    """The API's contract as a schemathesis schema, restricted for ``--read-only`` and ``operations``."""
+    return schemathesis.openapi.from_dict(for_schemathesis(contracts.document(options.api)),
+                                          config=build_config(options))
 
 
 def operation_labels(schema: Any) -> list[str]:
