@@ -67,6 +67,8 @@ def explain(result: RunResult) -> str:
 #: it runs in ``python bench/harness_full_run.py``, not in the suite.
 CI_PHASES = {"skytells": ("examples", "coverage", "fuzzing", "stateful", "behaviour"),
              "gateai": ("examples", "fuzzing", "stateful", "behaviour")}
+#: schemathesis cases at least sent in those phases (GateAI's coverage phase, ~22k cases, runs in the bench only)
+MIN_CASES = {"skytells": 1000, "gateai": 50}
 
 
 @pytest.mark.parametrize("api", ["skytells", "gateai"])
@@ -80,7 +82,7 @@ def test_a_full_run_against_the_mock_passes(api: str) -> None:
     names = {phase.name for phase in result.phases}
     assert {"fuzzing", "stateful"} <= names
     assert sum(p.examples for p in result.phases if p.source == "behaviour") >= 3 * CLEAN_EXAMPLES
-    assert result.examples("schemathesis") > 100
+    assert result.examples("schemathesis") >= MIN_CASES[api]
 
 
 def test_the_cli_writes_junit_and_json_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
