@@ -125,12 +125,17 @@ def _params_schema(model: dict[str, Any], limits: dict[str, Any]) -> Schema:
 _BASE64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})"
 
 
+#: An https URL as GateAI takes it inline: no whitespace or control characters anywhere. The classes are
+#: spelled out (not ``\\S``) so generators and validators agree on what a control character is.
+HTTPS_REFERENCE = r"^[hH][tT][tT][pP][sS]://[^\s\x00-\x20\x7f-\x9f/?#\[\]]+(?:[/?#][^\s\x00-\x20\x7f-\x9f]*)?$"
+
+
 def reference_schema(kind: str) -> Schema:
     """An inline reference: an https URL, or a base64 ``data:`` URI of the right media kind."""
     return {
         "type": "string",
         "anyOf": [
-            {"pattern": "^[hH][tT][tT][pP][sS]://[^\\s/?#\\[\\]]+(?:[/?#]\\S*)?$"},
+            {"pattern": HTTPS_REFERENCE},
             {"pattern": f"^data:{kind}/[^;,]*(?:;[^;,]*)*;\\s*[bB][aA][sS][eE]64\\s*(?:;[^;,]*)*,{_BASE64}$"},
         ],
     }

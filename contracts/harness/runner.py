@@ -51,7 +51,10 @@ STATE_DEPENDENT_REJECTIONS = {
     "POST /v1/predictions/{id}/cancel": ["400"],
     "POST /v1/responses": ["400"],
     "GET /v1/predictions": ["400"],  # `from` after `to` is INVALID_DATE_RANGE: a rule across two parameters
-    "POST /api/upload": ["415"],  # the bytes must really be an image, video or audio file: no schema says that
+    "POST /api/upload": ["415"],
+    # ids in params.images / params.videos must name files uploaded before (POST /api/upload): state
+    "POST /api/generate": ["400"],
+    "POST /api/estimate": ["400"],  # the bytes must really be an image, video or audio file: no schema says that
 }
 POSITIVE_DEFAULT = ["2XX", "3XX", "401", "403", "404", "409", "429", "5XX"]
 

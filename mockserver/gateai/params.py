@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.catalogs import HTTPS_REFERENCE
 from mockserver.core.errors import ApiError
 from mockserver.core.http import split_url
 from mockserver.gateai import catalog, pricing
@@ -33,6 +34,9 @@ RESOLUTION_REASON = "resolution lowered to fit the remaining budget"
 DURATION_REASON = "duration shortened to fit the remaining budget"
 
 Adjustment = dict[str, Any] | str
+
+#: The contract's pattern for an inline https reference (one definition: contracts.catalogs).
+_HTTPS_REFERENCE = re.compile(HTTPS_REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -293,8 +297,7 @@ def check_reference(name: str, value: Any, kind: str) -> None:
     if value.startswith("data:"):
         _check_data_uri(name, value, kind)
         return
-    parts = split_url(value)
-    if parts is None or parts.scheme.lower() != "https" or not parts.netloc or any(ch.isspace() for ch in value):
+    if not _HTTPS_REFERENCE.match(value) or split_url(value) is None:
         raise _invalid(name, f"{name} must be an https URL or a data: URI")
 
 

@@ -37,3 +37,18 @@ def test_embeddings_encoding_format_must_be_float_or_base64(http: httpx.Client, 
     response = http.post("/embeddings", json={"model": "deepbrain-router", "input": "x", "encoding_format": value})
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "encoding_format"
+
+
+def test_embeddings_token_ids_may_be_integral_floats(http: httpx.Client) -> None:
+    as_ints = http.post("/embeddings", json={"model": "deepbrain-router", "input": [18071, 137]})
+    as_floats = http.post("/embeddings", json={"model": "deepbrain-router", "input": [18071.0, 137.0]})
+    assert as_ints.status_code == as_floats.status_code == 200
+    assert as_ints.json()["data"] == as_floats.json()["data"]
+    assert http.post("/embeddings", json={"model": "deepbrain-router", "input": [1.5]}).status_code == 400
+
+
+def test_gateai_reference_urls_follow_the_contract_pattern(gateai: httpx.Client) -> None:
+    for url, status in [("HTtPs://cdn.example.org/a.png", 200), ("https://cdn.example.org/a\x1fb.png", 400)]:
+        response = gateai.post("/api/estimate", json={"model": "flux-kontext-pro", "params": {"prompt": "x",
+                                                                                              "image": url}})
+        assert response.status_code == status, response.text

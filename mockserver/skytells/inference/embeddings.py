@@ -41,9 +41,19 @@ class EmbeddingRequest:
     encoding_format: str = "float"
 
 
+def _token_id(value: Any) -> int | None:
+    """A token id: a non-negative integer (``160.0`` counts: JSON does not tell 160 from 160.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if value >= 0 else None
+
+
 def _token_array_text(value: list[Any]) -> str | None:
-    if value and all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in value):
-        return " ".join(f"<{t}>" for t in value)
+    ids = [_token_id(t) for t in value]
+    if ids and all(i is not None for i in ids):
+        return " ".join(f"<{i}>" for i in ids)
     return None
 
 
