@@ -11,11 +11,9 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.admin import access, errors, journal, keys, rules, state, webhooks
-from mockserver.core.asgi import error_response, install_error_handlers
+from mockserver.core.asgi import MOCK_PREFIX, error_response, install_error_handlers
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
-
-PREFIX = "/_mock"
 
 
 class AdminAccess:
@@ -47,4 +45,4 @@ def control_plane(runtime: Runtime) -> Mount:
     ])
     install_error_handlers(app, errors.render)
     app.add_middleware(AdminAccess, runtime=runtime)
-    return Mount(PREFIX, app=app)
+    return Mount(MOCK_PREFIX, app=app)

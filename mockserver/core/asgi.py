@@ -23,6 +23,10 @@ log = logging.getLogger("mockserver")
 ErrorRenderer = Callable[[ApiError, str, str], dict[str, Any]]
 
 
+#: Paths below this prefix belong to the mock itself (health, control plane): never journaled or faulted.
+MOCK_PREFIX = "/_mock"
+
+
 def route_path(request: Request | Scope) -> str:
     """The request path below any mount prefix (``/skytells/v1/models`` -> ``/v1/models``)."""
     scope = request.scope if isinstance(request, Request) else request

@@ -32,13 +32,15 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core import wire
-from mockserver.core.asgi import ErrorRenderer, error_response, route_path
+from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
 from mockserver.core.errors import ApiError, http_error_id
+from mockserver.core.http import api_key_in
 from mockserver.core.runtime import Runtime
 from mockserver.core.scenarios import (
     SCENARIO_HEADER,
@@ -49,10 +51,6 @@ from mockserver.core.scenarios import (
     Selection,
     prompt_text,
 )
-
-#: Paths below this prefix belong to the mock itself: never faulted.
-MOCK_PREFIX = "/_mock"
-
 
 # -- the request's facts ---------------------------------------------------------------------
 
@@ -86,17 +84,10 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str | None:
 
 def api_key(scope: Scope, api: str, path: str) -> str | None:
     """``x-api-key``, else ``Authorization: Bearer``; GateAI's ``/api/me`` takes ``?key=``."""
-    key = header(scope, "x-api-key")
-    if key and key.strip():
-        return key.strip()
-    scheme, _, token = (header(scope, "authorization") or "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    query_key = None
     if api == "gateai" and path == "/api/me":
-        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key")
-        if values and values[0].strip():
-            return values[0].strip()
-    return None
+        query_key = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key") or [None])[0]
+    return api_key_in(Headers(scope=scope), query_key)
 
 
 def json_body(raw: bytes | None) -> Any:

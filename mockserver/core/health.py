@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver.core.asgi import MOCK_PREFIX
 from mockserver.core.clock import isoformat
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
 
-PATH = "/_mock/health"
+PATH = MOCK_PREFIX + "/health"
 
 
 def health_route(api: str, runtime: Runtime) -> Route:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -47,17 +48,23 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
     return data
 
 
-def api_key_from(request: Request, allow_bearer: bool = True) -> str | None:
-    """The API key from ``x-api-key`` or (if allowed) ``Authorization: Bearer``."""
-    key = request.headers.get("x-api-key")
+def api_key_in(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
+    """The API key a request presents: ``x-api-key``, else ``Authorization: Bearer``, else ``query_key``.
+
+    ``headers`` is looked up by lower-case name (Starlette's ``Headers`` or a lower-cased dict).
+    """
+    key = (headers.get("x-api-key") or "").strip()
     if key:
-        return key.strip()
-    if allow_bearer:
-        auth = request.headers.get("authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-    return None
+        return key
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return query_key.strip() if query_key and query_key.strip() else None
+
+
+def api_key_from(request: Request) -> str | None:
+    """The API key of a request, from its headers."""
+    return api_key_in(request.headers)
 
 
 def accepts_event_stream(request: Request) -> bool:

@@ -29,15 +29,14 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.accounts import mask_key
-from mockserver.core.asgi import route_path
+from mockserver.core.asgi import MOCK_PREFIX, route_path
 from mockserver.core.clock import isoformat
+from mockserver.core.http import api_key_in
 from mockserver.core.scenarios import selection_of
 
 if TYPE_CHECKING:  # the runtime module imports this one
     from mockserver.core.runtime import Runtime
 
-#: Paths below this prefix belong to the mock itself and are not journaled.
-MOCK_PREFIX = "/_mock"
 DEFAULT_SIZE = 5000
 BODY_CAP = 16 * 1024
 #: Request headers whose values are credentials (masked in the journal).
@@ -329,13 +328,7 @@ def _mask_header(name: str, value: str) -> str:
 
 def request_key(headers: dict[str, str], query: list[tuple[str, str]]) -> str | None:
     """The API key a request presented: ``x-api-key``, ``Authorization: Bearer``, or ``?key=``."""
-    key = headers.get("x-api-key", "").strip()
-    if key:
-        return key
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return next((value.strip() for name, value in query if name == "key" and value.strip()), None)
+    return api_key_in(headers, query_key=next((value for name, value in query if name == "key"), None))
 
 
 def _query(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:

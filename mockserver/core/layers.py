@@ -12,9 +12,6 @@ from mockserver.core.health import health_route
 from mockserver.core.journal import JournalMiddleware
 from mockserver.core.runtime import Runtime
 
-#: Paths below this prefix belong to the mock itself: never journaled, never faulted.
-MOCK_PREFIX = "/_mock"
-
 
 def build_api_app(api: str, runtime: Runtime, routes: list[BaseRoute], render: ErrorRenderer) -> Starlette:
     """An API personality: its routes, ``/_mock`` (health and control plane), errors in its format.
