@@ -186,13 +186,17 @@ class ScenarioMiddleware:
         if scope["type"] != "http" or route_path(scope).startswith(MOCK_PREFIX):
             await self.app(scope, receive, send)
             return
+        scenario = header(scope, SCENARIO_HEADER)
+        if scenario is None and not self.runtime.rules.has_global_rules:
+            await self.app(scope, receive, send)  # nothing could match: no body buffering, no matching
+            return
         limit = self.runtime.settings.max_body_bytes
         body: bytes | None = None
         if _wants_buffering(scope, limit):
             body, receive = await buffer_body(receive, limit)
         facts = request_facts(scope, self.api, self.routes, body)
         try:
-            selection = self.runtime.rules.select(facts, header(scope, SCENARIO_HEADER))
+            selection = self.runtime.rules.select(facts, scenario)
         except RuleError as exc:
             response = error_response(invalid_scenario(str(exc)), Request(scope, receive), self.render)
             await response(scope, receive, send)

@@ -487,6 +487,11 @@ class Rules:
                 self._rules.append(rule)
             return rule
 
+    @property
+    def has_global_rules(self) -> bool:
+        """True if some rule applies without a scenario header (read without the lock: a hint)."""
+        return bool(self._rules)
+
     def list(self) -> list[Rule]:
         with self._lock:
             return [*self._rules, *(r for rules in self._scenarios.values() for r in rules)]
