@@ -26,6 +26,8 @@ _HELP = {
     "seed": "seed for ids, durations, generated text and media (reproducible runs)",
     "time_mode": "realtime | manual | instant",
     "speed": "virtual seconds per real second in realtime mode",
+    "autojump": "manual mode: after this many real seconds, a client waiting on the clock (await:true, paced "
+                "streams) makes it jump to the moment it waits for (default: never)",
     "start_time": "virtual start time, epoch seconds (default: now)",
     "max_records": "retention: at most this many stored objects per kind",
     "ttl": "retention: forget objects older than this many (virtual) seconds",
@@ -128,6 +130,7 @@ def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None 
         f"  GateAI API base URL   : {urls.get('gateai', '-')}",
         f"  default API key       : {settings.default_api_key}",
         f"  time mode             : {settings.time_mode} (speed {settings.speed})"
+        + (f", autojump after {settings.autojump:g} s" if settings.autojump is not None else "")
         + (f", seed {settings.seed}" if settings.seed is not None else ""),
         _control_plane_line(urls, settings, admin_token),
     ]

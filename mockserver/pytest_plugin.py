@@ -11,7 +11,9 @@ asks for the ``mockserver`` fixture::
         assert mockserver.requests.count(path="/v1/predictions") == 1
 
 Options: ``--mockserver-seed`` (default 0), ``--mockserver-time-mode`` (``manual`` by default, so time
-only moves when a test advances it), ``--mockserver-url`` (use an already running mock -- e.g. the
+only moves when a test advances it), ``--mockserver-autojump`` (real seconds after which a request waiting on
+the manual clock -- ``await: true``, a paced stream -- makes it jump to the moment it waits for; off by
+default), ``--mockserver-url`` (use an already running mock -- e.g. the
 Docker image -- instead of starting one; ``--mockserver-admin-token`` if it needs one).
 """
 
@@ -78,6 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockserver-seed", type=int, default=0, help="seed for ids, text, media and timings")
     group.addoption("--mockserver-time-mode", default="manual", choices=["manual", "realtime", "instant"],
                     help="clock mode of the in-process server (default: manual)")
+    group.addoption("--mockserver-autojump", type=float, default=None, metavar="SECONDS",
+                    help="manual clock: a request waiting on it (await: true, paced streams) makes time jump to "
+                         "what it waits for after this many real seconds (default: off; 0 jumps at once)")
     group.addoption("--mockserver-url", default=None,
                     help="use a running mock (its Skytells port root, e.g. http://127.0.0.1:8080) "
                          "instead of starting one; pair with --mockserver-gateai-url")
@@ -102,7 +107,7 @@ def mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServerHandle
     from mockserver.server import ServerThread
 
     settings = Settings(seed=option("--mockserver-seed"), time_mode=option("--mockserver-time-mode"),
-                        api_keys=(api_key,))
+                        autojump=option("--mockserver-autojump"), api_keys=(api_key,))
     with ServerThread(settings) as server:
         urls = server.urls
         control = MockControl(urls["skytells"], admin_token=server.runtime.admin_token)

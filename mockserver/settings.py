@@ -32,6 +32,7 @@ class Settings:
     seed: int | None = None
     time_mode: str = "realtime"
     speed: float = 1.0
+    autojump: float | None = None  # manual mode: real seconds a waiting client waits before time jumps (clock.py)
     start_time: float | None = None
     max_records: int | None = 10_000
     ttl: float | None = None
@@ -57,6 +58,8 @@ class Settings:
             raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}")
         if self.speed <= 0:
             raise ValueError("speed must be positive")
+        if self.autojump is not None and self.autojump < 0:
+            raise ValueError("autojump must not be negative (or unset)")
         if self.credits < 0 or self.daily_budget < 0:
             raise ValueError("credits and daily_budget must not be negative")
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:

@@ -65,9 +65,17 @@ class Clock(_Section):
         value: float | str = when.isoformat() if isinstance(when, datetime) else when
         return self._call("POST", "/clock/set", json={"time": value, "settle": settle})
 
-    def mode(self, mode: str | None = None, speed: float | None = None) -> dict[str, Any]:
-        """Switch between ``manual``, ``realtime`` (times ``speed``) and ``instant``."""
-        return self._call("POST", "/clock/mode", json=_clean({"mode": mode, "speed": speed}))
+    def mode(self, mode: str | None = None, speed: float | None = None, *,
+             autojump: float | bool | None = False) -> dict[str, Any]:
+        """Switch between ``manual``, ``realtime`` (times ``speed``) and ``instant``.
+
+        ``autojump`` (manual mode): real seconds a waiting client waits before time jumps to the moment it
+        waits for; ``None`` turns it off; ``False`` (default) leaves it as it is.
+        """
+        body: dict[str, Any] = _clean({"mode": mode, "speed": speed})
+        if autojump is not False:
+            body["autojump"] = autojump
+        return self._call("POST", "/clock/mode", json=body)
 
 
 class Keys(_Section):

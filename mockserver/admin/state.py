@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.admin.bodies import optional_json
 from mockserver.admin.errors import bad_request
-from mockserver.core.clock import TIME_MODES, ClockState, isoformat
+from mockserver.core.clock import TIME_MODES, UNSET, ClockState, isoformat
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
 
@@ -37,7 +37,8 @@ def parse_time(value: Any, name: str) -> float:
 
 
 def clock_json(state: ClockState) -> dict[str, Any]:
-    return {"now": isoformat(state.now), "epoch": state.now, "mode": state.mode, "speed": state.speed}
+    return {"now": isoformat(state.now), "epoch": state.now, "mode": state.mode, "speed": state.speed,
+            "autojump": state.autojump}
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
@@ -85,7 +86,11 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             raise bad_request(f"mode must be one of {', '.join(TIME_MODES)}", param="mode")
         if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
             raise bad_request("speed must be a number > 0", param="speed")
-        return JSONResponse(clock_json(clock.configure(mode=mode, speed=speed)))
+        autojump = body.get("autojump", UNSET)  # null turns it off; absent leaves it as it is
+        if autojump is not UNSET and autojump is not None and (
+                isinstance(autojump, bool) or not isinstance(autojump, int | float) or autojump < 0):
+            raise bad_request("autojump must be a number of real seconds >= 0, or null (off)", param="autojump")
+        return JSONResponse(clock_json(clock.configure(mode=mode, speed=speed, autojump=autojump)))
 
     return [
         Route("/reset", reset, methods=["POST"]),

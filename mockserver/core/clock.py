@@ -10,6 +10,12 @@ Three modes:
 
 Everything that waits on time (``await: true``, SSE streams, webhook retries) waits through
 :meth:`Clock.sleep_until`, which wakes up when the clock is advanced from any thread.
+
+*Autojump* (manual mode only, off unless set; named after trio's ``MockClock.autojump_threshold``): when a
+client's request has waited ``autojump`` real seconds on the clock and nothing moved it, virtual time jumps
+to the moment that request waits for. An ``await: true`` create or a paced stream then answers at once
+instead of after ``await_timeout``, while time still moves only when a test moves it or a client waits.
+Background timers (webhook retries) never jump the clock.
 """
 
 from __future__ import annotations
@@ -26,6 +32,18 @@ TimeMode = Literal["realtime", "manual", "instant"]
 TIME_MODES: tuple[TimeMode, ...] = ("realtime", "manual", "instant")
 
 
+class Unset:
+    """The type of :data:`UNSET`: "leave this setting as it is" where None is a value."""
+
+
+UNSET = Unset()
+
+
+def _check_autojump(autojump: float | None) -> None:
+    if autojump is not None and (isinstance(autojump, bool) or not isinstance(autojump, int | float) or autojump < 0):
+        raise ValueError("autojump must be a number of real seconds >= 0, or None")
+
+
 @dataclass(frozen=True)
 class ClockState:
     """A snapshot of the clock, as the control plane reports it."""
@@ -33,6 +51,7 @@ class ClockState:
     now: float
     mode: TimeMode
     speed: float
+    autojump: float | None = None
 
 
 class Clock:
@@ -44,11 +63,14 @@ class Clock:
         speed: float = 1.0,
         start: float | None = None,
         wall: Callable[[], float] = time.monotonic,
+        autojump: float | None = None,
     ) -> None:
         if mode not in TIME_MODES:
             raise ValueError(f"unknown time mode {mode!r}; expected one of {TIME_MODES}")
         if speed <= 0:
             raise ValueError("speed must be positive")
+        _check_autojump(autojump)
+        self._autojump = autojump
         self._wall = wall
         self._lock = threading.Lock()
         self._mode: TimeMode = mode
@@ -78,13 +100,18 @@ class Clock:
         return self._speed
 
     @property
+    def autojump(self) -> float | None:
+        """Real seconds a waiting client waits before manual time jumps to its moment; None: never."""
+        return self._autojump
+
+    @property
     def collapses_durations(self) -> bool:
         """True in ``instant`` mode: jobs created now finish at once."""
         return self._mode == "instant"
 
     def state(self) -> ClockState:
         with self._lock:
-            return ClockState(now=self._now_locked(), mode=self._mode, speed=self._speed)
+            return ClockState(now=self._now_locked(), mode=self._mode, speed=self._speed, autojump=self._autojump)
 
     # -- steering --------------------------------------------------------------------------
 
@@ -108,12 +135,17 @@ class Clock:
         self._wake()
         return when
 
-    def reset(self, start: float | None = None, mode: TimeMode | None = None, speed: float | None = None) -> None:
+    def reset(self, start: float | None = None, mode: TimeMode | None = None, speed: float | None = None,
+              autojump: float | Unset | None = UNSET) -> None:
         """Start over at ``start`` (default: the wall clock's now) -- the one way time goes back.
 
         Only a full state reset may do this: every stored schedule is gone with it.
         """
+        if not isinstance(autojump, Unset):
+            _check_autojump(autojump)
         with self._lock:
+            if not isinstance(autojump, Unset):
+                self._autojump = autojump
             self._anchor_virtual = time.time() if start is None else float(start)
             self._anchor_wall = self._wall()
             if mode is not None:
@@ -122,19 +154,24 @@ class Clock:
                 self._speed = float(speed)
         self._wake()
 
-    def configure(self, mode: TimeMode | None = None, speed: float | None = None) -> ClockState:
-        """Switch mode and/or speed without a jump in virtual time."""
+    def configure(self, mode: TimeMode | None = None, speed: float | None = None,
+                  autojump: float | Unset | None = UNSET) -> ClockState:
+        """Switch mode, speed and/or autojump (None turns it off) without a jump in virtual time."""
         if mode is not None and mode not in TIME_MODES:
             raise ValueError(f"unknown time mode {mode!r}; expected one of {TIME_MODES}")
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
+        if not isinstance(autojump, Unset):
+            _check_autojump(autojump)
         with self._lock:
             self._rebase(self._now_locked())
             if mode is not None:
                 self._mode = mode
             if speed is not None:
                 self._speed = float(speed)
-            state = ClockState(now=self._anchor_virtual, mode=self._mode, speed=self._speed)
+            if not isinstance(autojump, Unset):
+                self._autojump = autojump
+            state = ClockState(now=self._anchor_virtual, mode=self._mode, speed=self._speed, autojump=self._autojump)
         self._wake()
         return state
 
@@ -165,10 +202,11 @@ class Clock:
                 return None
             return remaining / self._speed
 
-    async def sleep_until(self, when: float, max_real: float | None = None) -> bool:
+    async def sleep_until(self, when: float, max_real: float | None = None, *, client: bool = False) -> bool:
         """Wait until virtual time reaches ``when``.
 
-        Returns True when reached, False when ``max_real`` wall seconds ran out first.
+        Returns True when reached, False when ``max_real`` wall seconds ran out first. ``client``: a client's
+        request is waiting, so autojump applies (see the module docstring).
         """
         loop = asyncio.get_running_loop()
         deadline = None if max_real is None else loop.time() + max_real
@@ -176,11 +214,16 @@ class Clock:
             wait = self.real_seconds_until(when)
             if wait == 0.0:
                 return True
+            jump = self._autojump if client and wait is None else None
+            if jump is not None:
+                wait = jump
             if deadline is not None:
                 left = deadline - loop.time()
                 if left <= 0:
                     return False
                 wait = left if wait is None else min(wait, left)
+                if jump is not None and wait < jump:
+                    jump = None  # max_real runs out first
             event = asyncio.Event()
             entry = (loop, event)
             self._waiters.add(entry)
@@ -190,8 +233,19 @@ class Clock:
                     return True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), timeout=wait)
+                    jump = None  # something moved the clock or changed state: look again before jumping
             finally:
                 self._waiters.discard(entry)
+            if jump is not None:
+                self._jump_to(when)
+
+    def _jump_to(self, when: float) -> None:
+        """Autojump: manual time moves to ``when`` unless it is already there (or mode changed meanwhile)."""
+        with self._lock:
+            if self._mode != "manual" or self._anchor_virtual >= when:
+                return
+            self._rebase(when)
+        self._wake()
 
     async def sleep(self, seconds: float, max_real: float | None = None) -> bool:
         """Wait ``seconds`` of virtual time."""

@@ -34,7 +34,8 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time)  # type: ignore[arg-type]
+        clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time,  # type: ignore[arg-type]
+                      autojump=settings.autojump)
         store = MemoryStore(Retention(max_records=settings.max_records, ttl=settings.ttl), now=clock.now)
         runtime = cls(
             settings=settings,
@@ -60,7 +61,7 @@ class Runtime:
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.
 
-        A full reset also restarts the clock at the configured start time, mode and speed, and the
+        A full reset also restarts the clock at the configured start time, mode, speed and autojump, and the
         seeded sequences, so the server behaves as if freshly started.
         """
         self.journal.clear(owner)
@@ -69,7 +70,8 @@ class Runtime:
             self.rules.clear()
             self.store.clear()
             self.rng.reset()
-            self.clock.reset(self.settings.start_time, mode=self.settings.time_mode, speed=self.settings.speed)  # type: ignore[arg-type]
+            self.clock.reset(self.settings.start_time, mode=self.settings.time_mode, speed=self.settings.speed,  # type: ignore[arg-type]
+                             autojump=self.settings.autojump)
             self.provision_keys()
             return
         self.store.clear(owner=owner)

@@ -443,7 +443,7 @@ class Predictions:
             left = deadline - loop.time()
             if left <= 0:
                 return current
-            await self.runtime.clock.sleep_until(upcoming[0] if upcoming else now, max_real=left)
+            await self.runtime.clock.sleep_until(upcoming[0] if upcoming else now, max_real=left, client=True)
 
 
 def given_files(output: Any, files: Files) -> list[dict[str, Any]]:

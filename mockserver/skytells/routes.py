@@ -131,7 +131,7 @@ class SkytellsAPI:
                 yield {"event": "done", "data": json.dumps({"id": current["id"], "status": reached[-1][0]})}
                 return
             upcoming = [at for _, at in line if at > now]
-            await clock.sleep_until(upcoming[0], max_real=30.0)
+            await clock.sleep_until(upcoming[0], max_real=30.0, client=True)
             current = self.runtime.store.get("prediction", record["id"]) or current
 
     def routes(self) -> list[BaseRoute]:

@@ -31,7 +31,7 @@ def _create_prediction(http: httpx.Client) -> str:
 
 def test_clock_read_advance_set_and_mode(control: MockControl, http: httpx.Client) -> None:
     assert control.clock.get() == {"now": "2026-01-01T00:00:00.000000Z", "epoch": START, "mode": "manual",
-                                   "speed": 1.0}
+                                   "speed": 1.0, "autojump": None}
     pid = _create_prediction(http)
     assert http.get(f"/predictions/{pid}").json()["status"] == "pending"
     assert control.clock.advance(90)["epoch"] == START + 90
@@ -54,6 +54,8 @@ def test_clock_refuses_bad_input_with_clear_errors(control: MockControl, server:
         ("/clock/set", {"time": START - 1}, "time"),
         ("/clock/mode", {"mode": "warp"}, "mode"),
         ("/clock/mode", {"speed": 0}, "speed"),
+        ("/clock/mode", {"autojump": -0.5}, "autojump"),
+        ("/clock/mode", {"autojump": "soon"}, "autojump"),
     ]
     for path, body, param in cases:
         response = httpx.post(base + path, json=body)
@@ -66,6 +68,25 @@ def test_clock_refuses_bad_input_with_clear_errors(control: MockControl, server:
     with pytest.raises(ControlPlaneError) as caught:
         control.clock.set(START - 10)
     assert caught.value.status == 400 and "only moves forward" in caught.value.message
+
+
+def test_autojump_answers_an_awaited_create_without_anyone_moving_the_clock(control: MockControl,
+                                                                           http: httpx.Client) -> None:
+    control.clock.mode(autojump=0)
+    assert control.clock.get()["autojump"] == 0
+    response = http.post("/predictions", json={"model": "truefusion-pro", "input": {"prompt": "a red fox"},
+                                               "await": True})
+    body = response.json()
+    # without autojump nobody moves the manual clock: after await_timeout the answer would be "pending"
+    assert response.status_code == 201 and body["status"] == "succeeded", response.text
+    now = control.clock.now()
+    assert START < now <= START + 600  # time moved only to the prediction's own end
+    assert body["completed_at"] is not None
+    assert http.get(f"/predictions/{body['id']}").json()["status"] == "succeeded"
+    control.clock.mode(autojump=None)  # off again: a second awaited create waits for the clock (not tested: slow)
+    assert control.clock.get()["autojump"] is None
+    control.reset()
+    assert control.clock.get()["autojump"] is None  # reset restores the configured value
 
 
 def test_a_video_prediction_runs_to_its_end_through_the_clock_api(control: MockControl, http: httpx.Client) -> None:

@@ -52,6 +52,22 @@ def test_two(mockserver):
     assert re.search(r"\b2 passed\b", result.stdout), result.stdout
 
 
+def test_autojump_lets_an_awaited_create_finish_on_the_manual_clock(tmp_path: Path) -> None:
+    (tmp_path / "test_await.py").write_text('''
+import httpx
+
+def test_await(mockserver):
+    assert mockserver.clock.get()["autojump"] == 0
+    started = mockserver.clock.now()
+    created = httpx.post(mockserver.skytells_url + "/predictions", headers={"x-api-key": mockserver.api_key},
+                         json={"model": "truefusion-pro", "input": {"prompt": "a fox"}, "await": True}).json()
+    assert created["status"] == "succeeded"
+    assert mockserver.clock.now() > started  # the wait moved virtual time, to the prediction's end
+''', encoding="utf-8")
+    result = run_pytest(tmp_path, "--mockserver-autojump", "0")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_plugin_starts_nothing_unless_asked(tmp_path: Path) -> None:
     (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert True\n", encoding="utf-8")
     result = run_pytest(tmp_path, "--setup-show")

@@ -88,3 +88,40 @@ def test_reset_starts_over() -> None:
     clock.advance(1000)
     clock.reset(100.0, mode="instant", speed=3)
     assert clock.now() == pytest.approx(100.0, abs=0.5) and clock.mode == "instant" and clock.speed == 3
+
+
+def test_autojump_moves_manual_time_to_what_a_waiting_client_waits_for() -> None:
+    clock = Clock(mode="manual", start=0.0, autojump=0.0)
+    assert asyncio.run(clock.sleep_until(90.0, max_real=5, client=True)) is True
+    assert clock.now() == 90.0  # exactly the waited-for moment: no overshoot
+
+
+def test_autojump_never_moves_time_for_background_waiters_or_when_off() -> None:
+    clock = Clock(mode="manual", start=0.0, autojump=0.0)
+    assert asyncio.run(clock.sleep_until(90.0, max_real=0.02)) is False  # not a client: webhooks, timers
+    assert clock.now() == 0.0
+    clock.configure(autojump=None)
+    assert asyncio.run(clock.sleep_until(90.0, max_real=0.02, client=True)) is False
+    assert clock.now() == 0.0
+    clock.configure(autojump=0.0, mode="realtime", speed=1)
+    assert clock.state().autojump == 0.0 and clock.mode == "realtime"  # realtime: no jump, time just runs
+
+
+def test_autojump_does_not_jump_when_max_real_runs_out_first() -> None:
+    clock = Clock(mode="manual", start=0.0, autojump=30.0)
+    assert asyncio.run(clock.sleep_until(90.0, max_real=0.02, client=True)) is False
+    assert clock.now() == 0.0
+
+
+def test_autojump_is_reset_and_validated() -> None:
+    clock = Clock(mode="manual", start=0.0)
+    assert clock.autojump is None
+    clock.configure(autojump=0.5)
+    assert clock.autojump == 0.5
+    clock.configure(mode="manual")  # leaves it as it is
+    assert clock.autojump == 0.5
+    clock.reset(0.0, autojump=None)
+    assert clock.autojump is None
+    for bad in (-1, True, "1"):
+        with pytest.raises(ValueError):
+            clock.configure(autojump=bad)  # type: ignore[arg-type]

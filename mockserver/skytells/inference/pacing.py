@@ -43,7 +43,7 @@ class Pacer:
             return
         clock = self.runtime.clock
         max_real = self.runtime.settings.await_timeout if clock.mode == "manual" else None
-        await clock.sleep_until(self.start + offset, max_real=max_real)
+        await clock.sleep_until(self.start + offset, max_real=max_real, client=True)
 
     async def token(self, index: int) -> None:
         await self.until(ready_at(index, self.ttft, self.tps))
