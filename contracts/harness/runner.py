@@ -25,6 +25,7 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 
 import contracts
+from contracts.harness import removals
 from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from contracts.harness.options import ST_PHASES, Options
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
@@ -33,6 +34,9 @@ from contracts.harness.target import Target, api_root
 Progress = Callable[[str], None]
 #: Virtual seconds the mock's clock moves after each paid request schemathesis sends.
 MOCK_SECONDS_PER_PAID_CALL = 11.0
+#: Real seconds a request waiting on the mock's manual clock (``await: true``, ``POST /v1/predict``, paced streams)
+#: waits before the clock jumps to the moment it waits for (``autojump``); the next reset turns it off again.
+MOCK_AUTOJUMP = 0.0
 #: Credits / budget the run's key gets on the mock before schemathesis runs.
 MOCK_AMPLE_MONEY = 1_000_000.0
 
@@ -106,7 +110,8 @@ def build_config(options: Options) -> SchemathesisConfig:
         "auth": auth_config(options.api, options.api_key),
         "generation": {"max-examples": options.max_examples, "database": "none"},
         "phases": phases,
-        "checks": {"enabled": True},
+        # the built-in availability check, replaced for this run by one that knows ``x-removes`` (removals.py)
+        "checks": {"enabled": True, removals.BUILTIN: {"enabled": False}},
         "request-timeout": options.request_timeout,
         "workers": options.workers,
         "cache": {"enabled": False},
@@ -229,12 +234,15 @@ class GuardHook:
 
 
 def prepare_mock(target: Target) -> None:
-    """A clean mock whose run key can afford every valid request schemathesis makes up."""
+    """A clean mock whose run key can afford every valid request schemathesis makes up, and whose clock
+    jumps for a request that waits on it (nothing else moves it while schemathesis runs)."""
     if target.control is None:
         return
     target.control.reset()
     with contextlib.suppress(Exception):
         target.control.keys.update(target.key, credits=MOCK_AMPLE_MONEY, daily_budget=MOCK_AMPLE_MONEY)
+    with contextlib.suppress(Exception):  # an older mock without autojump: awaited requests wait await_timeout
+        target.control.clock.mode(autojump=MOCK_AUTOJUMP)
 
 
 class EventCollector:
@@ -336,7 +344,7 @@ def run_schemathesis(options: Options, target: Target, prices: Prices, guard: Sp
     schema = load_schema(options, target)
     prepare_mock(target)
     hook = GuardHook(schema, options, target, prices, guard)
-    with hook.installed():
+    with hook.installed(), removals.installed():
         stream = from_schema(schema).execute()
         for event in stream:
             collector.handle(event)

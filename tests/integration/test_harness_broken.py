@@ -133,6 +133,20 @@ def test_a_wrong_status_code_is_reported_by_schemathesis() -> None:
     assert "202" in headline
 
 
+def test_a_created_resource_that_is_not_found_is_reported() -> None:
+    def edit(status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body, dict):  # every prediction "vanishes" as soon as it is read
+            return 404, {"status": False, "error_id": "PREDICTION_NOT_FOUND", "message": "gone", "response": "gone"}
+        return status, body
+
+    wrap = lambda app: RewriteJSON(app, "GET", r"/v1/predictions/[^/]+", edit)  # noqa: E731
+    with broken_mock("skytells", wrap=wrap) as url:
+        result = run("skytells", url, phases=("stateful",), max_examples=10,
+                     operations=("POST /v1/predictions", "GET /v1/predictions/{id}"))
+    headline = reported(result, {"resource_availability"}, "POST /v1/predictions")
+    assert "404" in headline and "just created" in headline
+
+
 def test_the_wrong_error_format_is_reported() -> None:
     def edit(status: int, body: Any) -> tuple[int, Any]:
         if status >= 400 and isinstance(body, dict):
