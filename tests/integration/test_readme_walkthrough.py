@@ -58,6 +58,7 @@ def test_readme_control_plane_examples_answer_as_described(tmp_path: Path) -> No
         statuses = [int(line) for line in result.stdout.splitlines() if re.fullmatch(r"\d{3}", line)]
         rules = server.runtime.rules.list()
         suspended = server.runtime.accounts.get("sk-team-b-0001")
-    # reset, clock x4, keys create + patch, 3 rules, a scenario, its 429, an inline 500, journal x2, webhooks
-    assert statuses == [200, 200, 200, 200, 200, 200, 201, 200, 201, 201, 201, 201, 429, 500, 200, 200, 200], result.stdout
+    # reset, clock x5, keys create + patch, 3 rules, a scenario, its 429, an inline 500, journal x2, webhooks
+    assert statuses == [200, 200, 200, 200, 200, 200, 201, 200, 201, 201, 201, 201, 429, 500, 200, 200, 200], \
+        result.stdout
     assert len(rules) == 4 and suspended is not None and suspended.suspended

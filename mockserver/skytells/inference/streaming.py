@@ -7,6 +7,7 @@ each frame with ``event:`` (its ``type``) and ends when the ``response.completed
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -28,11 +29,17 @@ def frame(data: dict[str, Any], event: str | None = None) -> bytes:
 
 
 async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: bool) -> AsyncIterator[bytes]:
-    """The frames of ``items``, each token frame held until the pacer says it is ready."""
+    """The frames of ``items``, each token frame held until the pacer says it is ready.
+
+    Between frames the event loop always gets a turn, even when pacing is instant: other requests are served
+    meanwhile, and a client that went away is noticed (the stream is cancelled) instead of being written to
+    until the end.
+    """
     for data, token_index in items:
         if token_index is not None:
             await pacer.token(token_index)
         yield frame(data, data.get("type") if named else None)
+        await asyncio.sleep(0)
     if done:
         yield DONE
 
