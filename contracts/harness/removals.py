@@ -33,26 +33,23 @@ _runs = 0
 _runs_lock = threading.Lock()
 
 
-def removed_path(case: Any) -> str | None:
-    """The concrete path ``case``'s operation removes by its ``x-removes`` extension, if it has one."""
-    template = case.operation.definition.raw.get(REMOVES) if case.operation.definition is not None else None
-    if not isinstance(template, str):
-        return None
-    values = case.path_parameters or {}
+def _fill(template: str, values: dict[str, Any]) -> str | None:
+    """``template`` with its ``{name}`` variables replaced from ``values``; None if one is missing."""
     try:
         return _VARIABLE.sub(lambda match: str(values[match.group(1)]), template)
     except KeyError:
         return None
 
 
-def _concrete(case: Any) -> str:
-    values = case.path_parameters or {}
-    return _VARIABLE.sub(lambda match: str(values.get(match.group(1), match.group(0))), case.path)
+def removed_path(case: Any) -> str | None:
+    """The concrete path ``case``'s operation removes by its ``x-removes`` extension, if it has one."""
+    template = case.operation.definition.raw.get(REMOVES) if case.operation.definition is not None else None
+    return _fill(template, case.path_parameters or {}) if isinstance(template, str) else None
 
 
 def removed_by_extension(recorder: Any, case: Any) -> bool:
     """True when a successful earlier request of the scenario removed ``case``'s resource via ``x-removes``."""
-    target = _concrete(case).rstrip("/")
+    target = (_fill(case.path, case.path_parameters or {}) or case.path).rstrip("/")
     for prior in recorder.find_all_cases():
         if prior.id == case.id:
             continue
