@@ -87,10 +87,11 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
             raise bad_request("speed must be a number > 0", param="speed")
         autojump = body.get("autojump", UNSET)  # null turns it off; absent leaves it as it is
-        if autojump is not UNSET and autojump is not None and (
-                isinstance(autojump, bool) or not isinstance(autojump, int | float) or autojump < 0):
-            raise bad_request("autojump must be a number of real seconds >= 0, or null (off)", param="autojump")
-        return JSONResponse(clock_json(clock.configure(mode=mode, speed=speed, autojump=autojump)))
+        try:
+            state = clock.configure(mode=mode, speed=speed, autojump=autojump)
+        except ValueError as error:  # mode and speed are checked above: only autojump is left
+            raise bad_request(str(error), param="autojump") from None
+        return JSONResponse(clock_json(state))
 
     return [
         Route("/reset", reset, methods=["POST"]),

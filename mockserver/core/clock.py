@@ -41,7 +41,7 @@ UNSET = Unset()
 
 def _check_autojump(autojump: float | None) -> None:
     if autojump is not None and (isinstance(autojump, bool) or not isinstance(autojump, int | float) or autojump < 0):
-        raise ValueError("autojump must be a number of real seconds >= 0, or None")
+        raise ValueError("autojump must be a number of real seconds >= 0, or null (off)")
 
 
 @dataclass(frozen=True)
