@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
@@ -30,6 +31,7 @@ from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from contracts.harness.options import ST_PHASES, Options
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
 from contracts.harness.target import Target, api_root
+from mockserver.admin.client import ControlPlaneError
 
 Progress = Callable[[str], None]
 #: Virtual seconds the mock's clock moves after each paid request schemathesis sends.
@@ -239,9 +241,9 @@ def prepare_mock(target: Target) -> None:
     if target.control is None:
         return
     target.control.reset()
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(ControlPlaneError, httpx.HTTPError):
         target.control.keys.update(target.key, credits=MOCK_AMPLE_MONEY, daily_budget=MOCK_AMPLE_MONEY)
-    with contextlib.suppress(Exception):  # an older mock without autojump: awaited requests wait await_timeout
+    with contextlib.suppress(ControlPlaneError, httpx.HTTPError):  # a mock without autojump: awaits just wait longer
         target.control.clock.mode(autojump=MOCK_AUTOJUMP)
 
 
