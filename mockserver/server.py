@@ -102,6 +102,7 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
         await asyncio.gather(*tasks)
     finally:
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
+        serving.mock.runtime.renders.close()
 
 
 class ServerThread:

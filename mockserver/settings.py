@@ -34,8 +34,13 @@ class Settings:
     speed: float = 1.0
     autojump: float | None = None  # manual mode: real seconds a waiting client waits before time jumps (clock.py)
     start_time: float | None = None
-    max_records: int | None = 10_000
+    max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, files, uploads, ...)
+    max_key_bytes: int | None = 64 * 1024 * 1024  # stored objects per key, measured as their JSON length
+    max_store_bytes: int | None = 512 * 1024 * 1024  # all keys together; the key holding the most loses first
     ttl: float | None = None
+    render_workers: int = 2  # worker processes rendering output files (core.render_pool)
+    render_processes: bool = True  # False: render in threads (lighter, but large renders slow the event loop)
+    render_cache_bytes: int = 256 * 1024 * 1024  # rendered files kept for re-download
     max_body_bytes: int = 10 * 1024 * 1024
     await_timeout: float = 55.0  # below both SDKs' 60 s client timeout: an awaited create answers in time
     safety_terms: tuple[str, ...] = ("nsfw", "gore")
@@ -66,6 +71,14 @@ class Settings:
             raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
         if self.time_to_first_token < 0 or self.tokens_per_second < 0:
             raise ValueError("time_to_first_token and tokens_per_second must not be negative")
+        if self.render_workers < 1:
+            raise ValueError("render_workers must be at least 1")
+        for name in ("max_records", "max_key_bytes", "max_store_bytes"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1 (or unset)")
+        if self.render_cache_bytes < 0:
+            raise ValueError("render_cache_bytes must not be negative")
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
         if self.webhook_max_attempts < 1 or self.webhook_concurrency < 1:

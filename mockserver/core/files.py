@@ -1,12 +1,16 @@
-"""Output files served by the mock: a name -> media recipe registry; bytes rendered on demand.
+"""Output files served by the mock: a name -> media recipe registry; bytes rendered on download.
 
-Only the recipe (a :class:`~mockserver.core.media.MediaSpec`) is stored; rendering is
-deterministic and cached, so a file's bytes and size are the same on every request and every
-server process.
+Only the recipe (a :class:`~mockserver.core.media.MediaSpec`) is stored. A file's size is
+declared by its recipe (no rendering to learn it); its bytes are rendered only when downloaded,
+by a worker of the :class:`~mockserver.core.render_pool.RenderPool` (never on the event loop).
+Rendering is deterministic and cached, so a file's bytes and size are the same on every request
+and every server process.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 
 from starlette.requests import Request
@@ -15,6 +19,7 @@ from starlette.routing import Route
 
 from mockserver.core import media
 from mockserver.core.errors import ApiError
+from mockserver.core.render_pool import RenderPool
 from mockserver.core.store import Store
 
 KIND = "file"
@@ -37,8 +42,9 @@ class Files:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def register(self, name: str, spec: media.MediaSpec, job_id: str) -> None:
-        self.store.put(KIND, name, {"name": name, "job": job_id, "spec": asdict(spec)})
+    def register(self, name: str, spec: media.MediaSpec, job_id: str, owner: str | None = None) -> None:
+        """Remember a file of ``job_id``; owned by the job's key (its retention budget pays for it)."""
+        self.store.put(KIND, name, {"name": name, "job": job_id, "spec": asdict(spec)}, owner=owner)
 
     def spec(self, name: str) -> media.MediaSpec | None:
         record = self.store.get(KIND, name)
@@ -48,13 +54,7 @@ class Files:
         spec = self.spec(name)
         if spec is None:
             return None
-        return FileInfo(name=name, content_type=media.content_type(spec.format), size=len(media.render(spec)))
-
-    def read(self, name: str) -> tuple[bytes, str] | None:
-        spec = self.spec(name)
-        if spec is None:
-            return None
-        return media.render(spec), media.content_type(spec.format)
+        return FileInfo(name=name, content_type=media.content_type(spec.format), size=media.declared_size(spec))
 
     def remove(self, names: list[str]) -> None:
         for name in names:
@@ -65,14 +65,29 @@ def file_name(file_id: str, fmt: str) -> str:
     return f"{file_id}.{media.extension(fmt)}"
 
 
-def file_route(files: Files) -> Route:
-    """``GET /files/{name}``: an output file with its real content type (public, like a CDN URL)."""
+def etag(spec: media.MediaSpec) -> str:
+    """A strong ETag: the digest of the recipe (equal recipes render equal bytes)."""
+    digest = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def file_route(files: Files, pool: RenderPool, cache_control: str) -> Route:
+    """``GET /files/{name}``: an output file with its real content type (public, like a CDN URL).
+
+    ``HEAD`` answers from the recipe alone; ``GET`` awaits a render worker.
+    """
 
     async def get_file(request: Request) -> Response:
-        found = files.read(request.path_params["name"])
-        if found is None:
+        spec = files.spec(request.path_params["name"])
+        if spec is None:
             raise ApiError(404, "NOT_FOUND", "This file does not exist or was deleted with its job")
-        data, content_type = found
-        return Response(data, media_type=content_type, headers={"cache-control": "public, max-age=31536000, immutable"})
+        headers = {"cache-control": cache_control, "etag": etag(spec)}
+        content_type = media.content_type(spec.format)
+        if headers["etag"] in request.headers.get("if-none-match", ""):
+            return Response(None, status_code=304, headers=headers)
+        if request.method == "HEAD":
+            headers["content-length"] = str(media.declared_size(spec))
+            return Response(None, media_type=content_type, headers=headers)
+        return Response(await pool.render(spec), media_type=content_type, headers=headers)
 
     return Route(ROUTE_PREFIX + "{name}", get_file, methods=["GET", "HEAD"])

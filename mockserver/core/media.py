@@ -4,7 +4,10 @@
 format -- PNG/JPEG/WebP via Pillow, WAV/PCM/MP3 and H.264 MP4 via numpy and PyAV, glTF binary
 by hand -- whose content (a smooth seeded pattern, a seeded chord sequence, a coloured cube)
 depends only on the spec. The same spec always yields identical bytes, and results are kept in
-a bounded LRU cache, so serving the same output file again costs nothing.
+an LRU cache bounded by bytes, so serving the same output file again costs nothing. A file's
+length is known from its spec without rendering (:func:`declared_size`; see
+:mod:`mockserver.core.media_size`), and rendering belongs in a worker
+(:mod:`mockserver.core.render_pool`), never on the event loop.
 
 Videos are scaled down so that neither side exceeds :data:`MAX_VIDEO_SIDE` pixels (keeping
 the aspect ratio, even dimensions) to keep the mock fast; use :func:`video_dimensions` to
@@ -19,7 +22,9 @@ import io
 import json
 import math
 import struct
+import threading
 import wave
+from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,17 +32,24 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from mockserver.core import media_size
+
 __all__ = [
     "FORMATS",
     "MAX_VIDEO_SIDE",
     "MediaSpec",
+    "cached",
     "clear_cache",
     "content_type",
+    "declared_size",
     "dimensions_for_aspect",
+    "encode",
     "extension",
     "mp3_sample_rate",
     "normalise_format",
+    "remember",
     "render",
+    "set_cache_budget",
     "video_dimensions",
 ]
 
@@ -63,7 +75,7 @@ MAX_VIDEO_SIDE = 640
 _MAX_IMAGE_SIDE = 8192
 _MAX_SECONDS = 600.0
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
-_CACHE_SIZE = 256
+_CACHE_BYTES = 256 * 1024 * 1024
 # The pattern is computed at most this many pixels on its longer side, then upscaled.
 _PATTERN_SIDE = 128
 
@@ -199,26 +211,105 @@ class MediaSpec:
         return content_type(self.format)
 
 
+def declared_size(spec: MediaSpec) -> int:
+    """The exact length of ``render(spec)``, known without rendering (see :mod:`mockserver.core.media_size`)."""
+    return media_size.declared_size(spec)
+
+
 def render(spec: MediaSpec) -> bytes:
-    """The file bytes for ``spec``; identical for equal specs (cached, LRU of 256 entries)."""
-    return _render_cached(spec)
+    """The served file for ``spec``: exactly ``declared_size(spec)`` bytes, identical for equal specs.
+
+    CPU-heavy (up to seconds for a large image or a long video): call it from a worker, e.g.
+    :mod:`mockserver.core.render_pool`, never on the event loop. Results are kept in an LRU
+    cache bounded by bytes (:func:`set_cache_budget`).
+    """
+    cached = _CACHE.get(spec)
+    if cached is not None:
+        return cached
+    size = declared_size(spec)
+    for effort in range(_MAX_EFFORT + 1):
+        data = encode(spec, effort)
+        if media_size.fits(spec.format, len(data), size):
+            data = media_size.pad(spec.format, data, size)
+            _CACHE.put(spec, data)
+            return data
+    raise RuntimeError(f"{spec.format} encoding of {len(data)} bytes exceeds its declared {size} bytes")
+
+
+def encode(spec: MediaSpec, effort: int = 0) -> bytes:
+    """The unpadded encoding of ``spec``; a higher ``effort`` trades quality for a smaller file."""
+    kind = spec.kind
+    if kind == "image":
+        return _render_image(spec, effort)
+    if kind == "audio":
+        return _render_audio(spec)
+    if kind == "video":
+        return _render_video(spec, effort)
+    return _render_glb(spec)
+
+
+def cached(spec: MediaSpec) -> bytes | None:
+    """The cached file for ``spec``, or None (never renders)."""
+    return _CACHE.get(spec)
+
+
+def remember(spec: MediaSpec, data: bytes) -> None:
+    """Cache ``data`` as the file for ``spec`` (rendered elsewhere, e.g. by a worker process)."""
+    _CACHE.put(spec, data)
 
 
 def clear_cache() -> None:
     """Forget every cached rendering."""
-    _render_cached.cache_clear()
+    _CACHE.clear()
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _render_cached(spec: MediaSpec) -> bytes:
-    kind = spec.kind
-    if kind == "image":
-        return _render_image(spec)
-    if kind == "audio":
-        return _render_audio(spec)
-    if kind == "video":
-        return _render_video(spec)
-    return _render_glb(spec)
+def set_cache_budget(max_bytes: int) -> None:
+    """Bound the rendering cache to ``max_bytes`` (least recently used files are dropped first)."""
+    _CACHE.budget = max(0, int(max_bytes))
+    _CACHE.trim()
+
+
+class _ByteLRU:
+    """A thread-safe LRU mapping bounded by the total length of its byte values."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._items: OrderedDict[MediaSpec, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, spec: MediaSpec) -> bytes | None:
+        with self._lock:
+            data = self._items.get(spec)
+            if data is not None:
+                self._items.move_to_end(spec)
+            return data
+
+    def put(self, spec: MediaSpec, data: bytes) -> None:
+        with self._lock:
+            if spec not in self._items and len(data) <= self.budget:
+                self._items[spec] = data
+                self._bytes += len(data)
+            self._trim()
+
+    def trim(self) -> None:
+        with self._lock:
+            self._trim()
+
+    def _trim(self) -> None:
+        while self._bytes > self.budget and self._items:
+            _, data = self._items.popitem(last=False)
+            self._bytes -= len(data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+_CACHE = _ByteLRU(_CACHE_BYTES)
+# Steps of smaller encodings tried when a file would exceed its declared size (never seen in practice).
+_MAX_EFFORT = 3
 
 
 # --------------------------------------------------------------------------- randomness
@@ -306,17 +397,20 @@ def _draw_label(image: Image.Image, label: str) -> None:
     )
 
 
-def _render_image(spec: MediaSpec) -> bytes:
+def _render_image(spec: MediaSpec, effort: int = 0) -> bytes:
     image = _pattern(spec.seed, spec.width, spec.height)
     if spec.label:
         _draw_label(image, spec.label)
     out = io.BytesIO()
-    if spec.format == "png":
+    quality = max(1, spec.quality >> (2 * effort))
+    if spec.format == "png" and effort:
+        image.quantize(colors=max(2, 256 >> (2 * effort))).save(out, "PNG", compress_level=9)
+    elif spec.format == "png":
         image.save(out, "PNG", compress_level=1)
     elif spec.format == "jpg":
-        image.save(out, "JPEG", quality=spec.quality)
+        image.save(out, "JPEG", quality=quality)
     else:
-        image.save(out, "WEBP", quality=spec.quality, method=0)
+        image.save(out, "WEBP", quality=quality, method=0)
     return out.getvalue()
 
 
@@ -341,7 +435,7 @@ def _samples(spec: MediaSpec, sample_rate: int) -> np.ndarray:
     freqs = (440.0 * 2.0 ** ((np.array(midi, dtype=np.float32) - 69.0) / 12.0)).astype(np.float32)
     gains = np.array([0.35, 0.3, 0.22, 0.22], dtype=np.float32)
 
-    n = max(1, round(spec.seconds * sample_rate))
+    n = media_size.audio_samples(spec, sample_rate)
     t = np.arange(n, dtype=np.float64) / sample_rate
     segment = (t // chord_len).astype(np.int64)
     local = (t - segment * chord_len).astype(np.float32)
@@ -404,7 +498,7 @@ def _label_overlay(label: str, width: int, height: int) -> tuple[np.ndarray, np.
     return mask, rgb
 
 
-def _render_video(spec: MediaSpec) -> bytes:
+def _render_video(spec: MediaSpec, effort: int = 0) -> bytes:
     width, height = video_dimensions(spec.width, spec.height)
     frames = max(1, round(spec.seconds * spec.fps))
     pad = 0.35
@@ -424,7 +518,7 @@ def _render_video(spec: MediaSpec) -> bytes:
         stream.codec_context.time_base = Fraction(1, spec.fps)
         stream.codec_context.options = {
             "preset": "ultrafast",
-            "crf": "28",
+            "crf": str(min(51, 28 + 8 * effort)),
             "tune": "zerolatency",
             "flags": "+bitexact",
         }

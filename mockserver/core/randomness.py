@@ -48,6 +48,12 @@ class Randomness:
         return "".join(rng.choice(chars) for _ in range(length))
 
     def reset(self) -> None:
-        """Restart every sequence, as on a fresh server start."""
+        """Restart every sequence, as on a fresh server start.
+
+        Unseeded, a fresh start means a fresh session: ids drawn after a reset never repeat earlier ones
+        (output file URLs are served as immutable). Seeded, the sequences repeat exactly.
+        """
         with self._lock:
             self._counters.clear()
+            if self.seed is None:
+                self._session = secrets.token_hex(8)

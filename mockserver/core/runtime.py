@@ -3,14 +3,16 @@ scripted rules, the request journal and webhook delivery."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.admin.access import effective_token
+from mockserver.core import media
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
 from mockserver.core.files import Files
 from mockserver.core.journal import Journal
 from mockserver.core.randomness import Randomness
+from mockserver.core.render_pool import RenderPool
 from mockserver.core.scenarios import Rules
 from mockserver.core.store import MemoryStore, Retention, Store
 from mockserver.core.webhooks import Webhooks
@@ -31,12 +33,16 @@ class Runtime:
     journal: Journal
     webhooks: Webhooks
     admin_token: str | None = None  # what control-plane callers must send (None: loopback only)
+    renders: RenderPool = field(default_factory=RenderPool)  # output files are rendered here, off the loop
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time,  # type: ignore[arg-type]
                       autojump=settings.autojump)
-        store = MemoryStore(Retention(max_records=settings.max_records, ttl=settings.ttl), now=clock.now)
+        retention = Retention(max_records=settings.max_records, ttl=settings.ttl,
+                              max_key_bytes=settings.max_key_bytes, max_store_bytes=settings.max_store_bytes)
+        store = MemoryStore(retention, now=clock.now)
+        media.set_cache_budget(settings.render_cache_bytes)
         runtime = cls(
             settings=settings,
             clock=clock,
@@ -48,9 +54,22 @@ class Runtime:
             journal=Journal(size=settings.journal_size),
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=effective_token(settings),
+            renders=RenderPool(settings.render_workers, processes=settings.render_processes),
         )
         runtime.provision_keys()
         return runtime
+
+    @property
+    def files_cache_control(self) -> str:
+        """``Cache-Control`` of output files: immutable only where a file URL is never reused.
+
+        An unseeded server draws fresh ids after every reset, so a URL always names the same bytes. A
+        seeded server repeats its ids after a reset (that is what makes runs reproducible), and the same
+        URL may then name another file: clients must revalidate (the ``ETag`` is the recipe's digest).
+        """
+        if self.settings.seed is None:
+            return "public, max-age=31536000, immutable"
+        return "public, no-cache"
 
     def provision_keys(self) -> None:
         """Create the configured keys' accounts (starting credits and budget)."""

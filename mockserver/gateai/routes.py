@@ -30,7 +30,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
-from mockserver.gateai.uploads import MAX_FILES, Uploads
+from mockserver.gateai.uploads import MAX_FILES, Uploads, limited_receive
 
 
 @cache
@@ -145,6 +145,7 @@ class GateAIAPI:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
+        request = Request(request.scope, limited_receive(request.receive, limit))  # chunked: stop at the limit
         async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
             files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
             if not files:
@@ -172,7 +173,7 @@ class GateAIAPI:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            file_route(self.runtime.files),
+            file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/schema", self.models_schema, methods=["GET"]),
             Route("/v1/models/{model_id}", self.get_model, methods=["GET"]),

@@ -240,7 +240,7 @@ class Tasks:
             seed = runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
             planned, meshes = outputs.plan(task_id, model, final.params, seed)
             for item in [*planned, *meshes]:
-                runtime.files.register(item.name, item.spec, task_id)
+                runtime.files.register(item.name, item.spec, task_id, owner)
             result, glb = [item.name for item in planned], [item.name for item in meshes]
         record = {
             "id": task_id,

@@ -4,16 +4,20 @@ An upload's kind (image, video, audio) is sniffed from its bytes -- images must 
 videos are MP4/MOV (``ftyp``) or WebM/Matroska, audio MP3/WAV/OGG/FLAC -- and a declared
 ``Content-Type`` of another kind is refused, so a broken upload fails here and not in a generation.
 Uploads are store records (kind ``"gateai_upload"``) owned by the key; another key's ids are unknown.
+A record keeps the file's size and SHA-256, not its bytes: nothing reads them after the sniffing (a
+generation only checks that its ids are this key's uploads of the right kind), and keeping them made
+every upload cost its size in RAM until evicted.
 """
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
 from collections.abc import Mapping
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from starlette.types import Message, Receive
 
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
@@ -22,6 +26,22 @@ KIND = "gateai_upload"
 #: ``params`` arrays that take upload ids, and the kind of file each accepts.
 ID_FIELDS = {"images": "image", "videos": "video"}
 MAX_FILES = 10
+
+
+def limited_receive(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises a 413 as soon as the body passes ``limit`` bytes (no Content-Length needed)."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
+        return message
+
+    return counted
 
 
 def _is_image(data: bytes) -> bool:
@@ -78,7 +98,7 @@ class Uploads:
             "size": len(data),
             "kind": kind,
             "created_at": self.runtime.clock.now(),
-            "data": base64.b64encode(data).decode("ascii"),
+            "sha256": hashlib.sha256(data).hexdigest(),
         }
         self.runtime.store.put(KIND, file_id, record, owner=owner)
         return record

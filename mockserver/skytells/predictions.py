@@ -199,7 +199,7 @@ class Predictions:
             seed = runtime.rng.rng(f"media:{pid}").randrange(2**31)
             for index, spec in enumerate(outputs.plan_files(model, request.params, seed)):
                 name = file_name(f"{pid}-{index}", spec.format)
-                runtime.files.register(name, spec, pid)
+                runtime.files.register(name, spec, pid, owner)
                 files.append(name)
         record = {
             "id": pid,

@@ -136,7 +136,7 @@ class SkytellsAPI:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            file_route(self.runtime.files),
+            file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/{slug}", self.get_model, methods=["GET"]),
             Route("/v1/model/{slug}", self.get_model, methods=["GET"]),
