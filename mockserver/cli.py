@@ -29,7 +29,15 @@ _HELP = {
     "autojump": "manual mode: after this many real seconds, a client waiting on the clock (await:true, paced "
                 "streams) makes it jump to the moment it waits for (default: never)",
     "start_time": "virtual start time, epoch seconds (default: now)",
-    "max_records": "retention: at most this many stored objects per kind",
+    "max_records": "retention: at most this many stored objects per key and kind (the key's oldest go first)",
+    "max_key_bytes": "retention: stored objects per key, in bytes of their JSON (default 64 MiB; the key's oldest go "
+                     "first, other keys are never touched)",
+    "max_store_bytes": "retention: stored objects of all keys, in bytes of their JSON (default 512 MiB; the key "
+                       "holding the most loses its oldest first)",
+    "render_workers": "worker processes rendering output files (default 2)",
+    "render_threads": "render output files in threads rather than worker processes (lighter; large renders then "
+                      "slow the event loop)",
+    "render_cache_bytes": "rendered output files kept in memory for re-download (default 256 MiB)",
     "ttl": "retention: forget objects older than this many (virtual) seconds",
     "max_body_bytes": "largest accepted request body",
     "await_timeout": "longest real-time wait for await:true before answering as-is",
@@ -46,6 +54,8 @@ _HELP = {
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
     "webhook_timeout": "real seconds one webhook attempt may take before it counts as a timeout (default 10)",
     "webhook_concurrency": "webhook attempts in flight at once, server-wide (default 16)",
+    "webhook_receiver_concurrency": "webhook attempts in flight at once per receiver, scheme://host:port (default 4)",
+    "webhook_key_concurrency": "webhook attempts in flight at once per API key (default 8)",
     "webhook_hosts": "comma-separated hosts webhooks may be sent to (default: any host except the reserved "
                      "example domains such as example.com, *.test, *.invalid)",
 }

@@ -39,7 +39,7 @@ class Settings:
     max_store_bytes: int | None = 512 * 1024 * 1024  # all keys together; the key holding the most loses first
     ttl: float | None = None
     render_workers: int = 2  # worker processes rendering output files (core.render_pool)
-    render_processes: bool = True  # False: render in threads (lighter, but large renders slow the event loop)
+    render_threads: bool = False  # render in threads, not processes (lighter; large renders then slow the loop)
     render_cache_bytes: int = 256 * 1024 * 1024  # rendered files kept for re-download
     max_body_bytes: int = 10 * 1024 * 1024
     await_timeout: float = 55.0  # below both SDKs' 60 s client timeout: an awaited create answers in time
@@ -56,6 +56,8 @@ class Settings:
     webhook_backoff: float = 5.0
     webhook_timeout: float = 10.0
     webhook_concurrency: int = 16
+    webhook_receiver_concurrency: int = 4  # attempts in flight per receiver (scheme://host:port)
+    webhook_key_concurrency: int = 8  # attempts in flight per API key
     webhook_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -81,8 +83,9 @@ class Settings:
             raise ValueError("render_cache_bytes must not be negative")
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
-        if self.webhook_max_attempts < 1 or self.webhook_concurrency < 1:
-            raise ValueError("webhook_max_attempts and webhook_concurrency must be at least 1")
+        if min(self.webhook_max_attempts, self.webhook_concurrency, self.webhook_receiver_concurrency,
+               self.webhook_key_concurrency) < 1:
+            raise ValueError("webhook_max_attempts and webhook_*concurrency must be at least 1")
         if self.webhook_backoff <= 0 or self.webhook_timeout <= 0:
             raise ValueError("webhook_backoff and webhook_timeout must be positive")
         if not self.api_keys and not self.accept_any_key:

@@ -5,8 +5,8 @@ Done on the event loop it froze both ports (issue 12). Threads are not enough: m
 concurrent renders on 2 cores, the loop's worst lag was 229 ms for 8192x8192 PNGs and 115 ms for
 30 s MP3s under a thread pool (numpy synthesis and zlib hold the GIL in stretches), and 31-43 ms
 under a process pool. So renders run in ``workers`` processes (started lazily, with ``spawn`` so
-no lock held by a server thread is inherited); ``processes=False`` uses threads instead (tests,
-or a platform without process support).
+no lock held by a server thread is inherited); ``processes=False`` (setting ``render_threads``) uses
+threads instead (tests, or a platform without process support).
 
 Equal specs rendering at the same time share one job, and finished bytes go into the parent's
 byte-bounded cache (:func:`mockserver.core.media.set_cache_budget`).

@@ -54,7 +54,7 @@ class Runtime:
             journal=Journal(size=settings.journal_size),
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=effective_token(settings),
-            renders=RenderPool(settings.render_workers, processes=settings.render_processes),
+            renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
         )
         runtime.provision_keys()
         return runtime

@@ -21,9 +21,15 @@ Guarantees:
   been delivered or given up;
 * the same ``webhook-id`` for every attempt of one event (receivers de-duplicate on it);
 * retries on connection errors, timeouts and non-2xx answers with exponential backoff and seeded
-  jitter (:class:`RetryPolicy`), on the virtual clock, so a test fast-forwards through them;
+  jitter (:class:`RetryPolicy`), on the virtual clock, so a test fast-forwards through them. A retry
+  is due ``backoff`` after the moment its previous attempt was *due*, so one clock jump runs every
+  attempt that falls within it, back to back (a jump of 30 minutes runs ~9 attempts, as many as 360
+  jumps of 5 s);
 * request handling never waits on a delivery: attempts run in their own tasks, at most
-  ``webhook_concurrency`` at once server-wide, each bounded by ``webhook_timeout`` real seconds.
+  ``webhook_concurrency`` at once server-wide, each bounded by ``webhook_timeout`` real seconds;
+* fairness: at most ``webhook_receiver_concurrency`` attempts in flight per receiver (scheme, host
+  and port) and ``webhook_key_concurrency`` per key, so a dead or hanging receiver -- or one key's
+  many receivers -- cannot take every server-wide slot and delay other keys' deliveries.
 
 Every attempt is journaled (outcome, response code, real latency, error text) under its event
 (pending / delivered / failed, attempts, next attempt time); see :meth:`Webhooks.events`.
@@ -238,6 +244,8 @@ class Webhooks:
         self.policy = RetryPolicy.from_settings(settings)
         self.timeout = settings.webhook_timeout
         self.concurrency = settings.webhook_concurrency
+        self.receiver_concurrency = settings.webhook_receiver_concurrency
+        self.key_concurrency = settings.webhook_key_concurrency
         self.allowed_hosts = settings.webhook_hosts
         self._transport = transport
         self._lock = threading.RLock()
@@ -246,6 +254,8 @@ class Webhooks:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._receiver_slots: dict[str, asyncio.Semaphore] = {}
+        self._key_slots: dict[str, asyncio.Semaphore] = {}
         self._progress: asyncio.Event | None = None
 
     # -- public API ----------------------------------------------------------------------------
@@ -451,9 +461,20 @@ class Webhooks:
 
     # -- one attempt ----------------------------------------------------------------------------
 
-    async def _attempt(self, sub: Subscription, delivery: Delivery) -> None:
+    def _slots_for(self, delivery: Delivery) -> tuple[asyncio.Semaphore, asyncio.Semaphore, asyncio.Semaphore]:
+        """The receiver's, the key's and the server-wide slots, taken in that order."""
         assert self._slots is not None
-        async with self._slots:
+        url = httpx.URL(delivery.url)
+        receiver = f"{url.scheme}://{url.host}:{url.port or ''}"
+        by_receiver = self._receiver_slots.setdefault(receiver, asyncio.Semaphore(self.receiver_concurrency))
+        by_key = self._key_slots.setdefault(delivery.owner, asyncio.Semaphore(self.key_concurrency))
+        return by_receiver, by_key, self._slots
+
+    async def _attempt(self, sub: Subscription, delivery: Delivery) -> None:
+        due = delivery.next_attempt_at if delivery.next_attempt_at is not None else self.clock.now()
+        async with contextlib.AsyncExitStack() as stack:
+            for slots in self._slots_for(delivery):
+                await stack.enter_async_context(slots)
             delivery.in_flight = True
             self._signal()
             try:
@@ -465,14 +486,15 @@ class Webhooks:
             delivery.attempts.append(Attempt(number=len(delivery.attempts) + 1, at=sent_at, outcome=outcome,
                                              latency_ms=latency, response_code=code, error=error))
             failures = len(delivery.attempts)
-            now = self.clock.now()
             if outcome in ("delivered", "blocked") or failures >= self.policy.max_attempts:
                 delivery.state = "delivered" if outcome == "delivered" else "failed"
-                delivery.next_attempt_at, delivery.finished_at = None, now
+                delivery.next_attempt_at, delivery.finished_at = None, self.clock.now()
                 if sub.queue and sub.queue[0] is delivery:
                     sub.queue.popleft()
-            else:
-                delivery.next_attempt_at = now + self.backoff(delivery.id, failures)
+                if sub.queue and sub.queue[0].next_attempt_at is not None:  # the next event follows this one
+                    sub.queue[0].next_attempt_at = max(sub.queue[0].next_attempt_at, due)
+            else:  # on the schedule: after a clock jump, every retry due within it runs
+                delivery.next_attempt_at = due + self.backoff(delivery.id, failures)
         self._signal()
 
     async def _post(self, delivery: Delivery) -> tuple[Outcome, int | None, str | None, float]:
@@ -527,6 +549,7 @@ class Webhooks:
             limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
         )
         self._slots = asyncio.Semaphore(self.concurrency)
+        self._receiver_slots, self._key_slots = {}, {}
         self._progress = asyncio.Event()
         with self._lock:
             for sub in self._subs.values():
