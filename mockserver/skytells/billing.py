@@ -39,7 +39,14 @@ def unit_amount(pricing: dict[str, Any], params: dict[str, Any]) -> float:
 
 
 def quantity(model: Model, params: dict[str, Any]) -> int:
-    """How many outputs the parameters ask for (1 unless the model has a count field)."""
+    """How many outputs the parameters ask for and the prediction returns (what is billed).
+
+    1 unless the model has a count field *and* returns an array: a model documented to return a single
+    URL (``truefusion-x``, ``FLUX-1.1-pro``: "Returns a single image URL") returns one image whatever
+    its ``n``, so one image is billed -- never more outputs billed than returned.
+    """
+    if not model.returns_array:
+        return 1
     field = model.pricing.get("quantity_field")
     for name in (field, "num_outputs", "number_of_images", "n"):
         if name and isinstance(params.get(name), int | float) and not isinstance(params.get(name), bool):

@@ -188,19 +188,18 @@ class Predictions:
         steps, predict_time, inline = self._plan(pid, model, script.duration)
         outcome, error = self._ending(request, script, runtime.settings.safety_terms)
         succeeds = outcome == "succeeded"
+        planned = self._plan_outputs(pid, model, request.params) if succeeds and script.output is None else []
         cost = billing.credits_for(model, request.params, compute_seconds=predict_time) if succeeds else 0.0
-        self._charge(owner, cost)
+        self._charge(owner, cost)  # only once the outputs are known to be producible
         collapse = inline or runtime.clock.collapses_durations
         phases = jobs.build_phases(now, [*steps, (outcome, 0.0)], collapse=collapse)
         if script.duration is not None and not collapse:
             phases[-1] = (outcome, now + script.duration)  # exactly the scripted time, whatever the rounding
         files: list[str] = []
-        if succeeds and script.output is None:
-            seed = runtime.rng.rng(f"media:{pid}").randrange(2**31)
-            for index, spec in enumerate(outputs.plan_files(model, request.params, seed)):
-                name = file_name(f"{pid}-{index}", spec.format)
-                runtime.files.register(name, spec, pid, owner)
-                files.append(name)
+        for index, spec in enumerate(planned):
+            name = file_name(f"{pid}-{index}", spec.format)
+            runtime.files.register(name, spec, pid, owner)
+            files.append(name)
         record = {
             "id": pid,
             "owner": owner,
@@ -228,6 +227,16 @@ class Predictions:
         if request.webhook["url"]:
             self._subscribe_webhook(record, base_url)
         return record
+
+    def _plan_outputs(self, pid: str, model: Model, params: dict[str, Any]) -> list[Any]:
+        """The output files' recipes; input the mock cannot produce (e.g. a 9000 px side) is a 400, uncharged."""
+        seed = self.runtime.rng.rng(f"media:{pid}").randrange(2**31)
+        try:
+            return outputs.plan_files(model, params, seed)
+        except ValueError as exc:
+            field = str(exc).split(" ", 1)[0]
+            raise ApiError(400, "INVALID_INPUT", f"The model cannot produce this output: {exc}",
+                           param=f"input.{field}" if field in params else "input") from None
 
     def _subscribe_webhook(self, record: dict[str, Any], base_url: str | None) -> None:
         """Deliver the subscribed transitions: the Prediction Object as ``GET`` renders it at each one."""
