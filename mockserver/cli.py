@@ -48,7 +48,8 @@ _HELP = {
     "rate_limit_per_minute": "Skytells requests per key per minute before 429 (default: unlimited)",
     "time_to_first_token": "Inference API: seconds before the first token (default 0 = instant)",
     "tokens_per_second": "Inference API: generation speed (default 0 = instant)",
-    "log_level": "uvicorn log level",
+    "log_level": "critical | error | warning | info | debug | trace (default info)",
+    "shutdown_grace": "on SIGTERM, real seconds status streams and await:true requests get to answer (default 5)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
@@ -156,7 +157,9 @@ def serve_command(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"mockserver: bad settings: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from uvicorn.config import LOG_LEVELS  # also registers the TRACE level name with logging
+
+    logging.basicConfig(level=LOG_LEVELS[settings.log_level.lower()], format="%(levelname)s %(name)s: %(message)s")
     logs.install()  # API keys are masked in every log line (serve() installs it again over uvicorn's handlers)
     try:
         serving = plan(build(settings))

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -81,19 +81,22 @@ def plan(mock: MockServer) -> Plan:
     return result
 
 
-def _uvicorn(listener: Listener, log_level: str) -> uvicorn.Server:
+def _uvicorn(listener: Listener, log_level: str, grace: float) -> uvicorn.Server:
     # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire).
-    config = uvicorn.Config(listener.app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2, http=transport_exposing(AutoHTTPProtocol))
+    config = uvicorn.Config(listener.app, log_level=log_level.lower(), access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=max(grace, 0.1) + 1.0,
+                            http=transport_exposing(AutoHTTPProtocol))
     return uvicorn.Server(config)
 
 
 async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
     """Serve every listener until interrupted (or until ``stop`` is set)."""
-    servers = [_uvicorn(listener, log_level) for listener in serving.listeners]
+    grace = serving.mock.settings.shutdown_grace
+    servers = [_uvicorn(listener, log_level, grace) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
+    drain = asyncio.create_task(_drain_on_exit(servers, serving.mock.runtime.clock.drain))
     if stop is not None:
         await stop.wait()
         for server in servers:
@@ -101,8 +104,22 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
     try:
         await asyncio.gather(*tasks)
     finally:
+        drain.cancel()
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
+
+
+async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:
+    """Once any server is told to exit (SIGTERM, Ctrl-C, ``stop``), stop every client wait (clock.drain).
+
+    uvicorn then waits up to the grace period for in-flight requests: awaited creates answer with the
+    prediction as it is, status streams send a final ``error`` event; none is cut mid-way.
+    """
+    while not any(server.should_exit for server in servers):
+        await asyncio.sleep(0.05)
+    for server in servers:  # SIGTERM reaches one server's handler: every port stops
+        server.should_exit = True
+    drain()
 
 
 class ServerThread:

@@ -15,6 +15,8 @@ from typing import Any
 from mockserver.core.clock import TIME_MODES
 
 DEFAULT_API_KEY = "sk-mock-0000000000000000"
+#: uvicorn's log levels ("trace" is below debug: every byte on the wire).
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class Settings:
     tokens_per_second: float = 0.0
     public_url: str | None = None
     admin_token: str | None = None
-    log_level: str = "info"
+    log_level: str = "info"  # critical | error | warning | info | debug | trace
+    shutdown_grace: float = 5.0  # on SIGTERM: real seconds for streams and await:true requests to answer
     journal_size: int = 5000
     webhook_max_attempts: int = 12
     webhook_backoff: float = 5.0
@@ -73,6 +76,10 @@ class Settings:
             raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
         if self.time_to_first_token < 0 or self.tokens_per_second < 0:
             raise ValueError("time_to_first_token and tokens_per_second must not be negative")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        if not 0 <= self.shutdown_grace <= 600:
+            raise ValueError("shutdown_grace must be between 0 and 600 seconds")
         if self.render_workers < 1:
             raise ValueError("render_workers must be at least 1")
         for name in ("max_records", "max_key_bytes", "max_store_bytes"):

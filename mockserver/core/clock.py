@@ -78,6 +78,7 @@ class Clock:
         self._anchor_virtual = time.time() if start is None else float(start)
         self._anchor_wall = wall()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._draining = False  # the server is shutting down: clients stop waiting (see drain())
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -185,6 +186,20 @@ class Clock:
         """Wake every waiter to re-check its condition (state changed, not the time)."""
         self._wake()
 
+    def drain(self) -> None:
+        """The server is shutting down: every client wait ends now and new ones end at once.
+
+        ``sleep_until(..., client=True)`` then returns False (not reached), so an ``await: true`` create
+        answers with the prediction as it is and a status stream sends its final event, instead of both
+        being cut when the server stops.
+        """
+        self._draining = True
+        self._wake()
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
     def _wake(self) -> None:
         for loop, event in list(self._waiters):
             try:
@@ -214,6 +229,8 @@ class Clock:
             wait = self.real_seconds_until(when)
             if wait == 0.0:
                 return True
+            if client and self._draining:
+                return False
             jump = self._autojump if client and wait is None else None
             if jump is not None:
                 wait = jump

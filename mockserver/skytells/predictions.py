@@ -450,7 +450,7 @@ class Predictions:
             now = self.runtime.clock.now()
             upcoming = [at for _, at in line if at > now]
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or self.runtime.clock.draining:  # shutting down: answer with the prediction as it is
                 return current
             await self.runtime.clock.sleep_until(upcoming[0] if upcoming else now, max_real=left, client=True)
 

@@ -22,6 +22,9 @@ from mockserver.skytells import ratelimit
 from mockserver.skytells.catalog import Catalog, parse_fields
 from mockserver.skytells.predictions import Predictions, parse_create
 
+#: The last event of a status stream cut short by a server shutdown.
+SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once it is back"
+
 
 class SkytellsAPI:
     """Handlers bound to one runtime."""
@@ -112,7 +115,8 @@ class SkytellsAPI:
         if not accepts_event_stream(request):
             return self.prediction_response(request, record)
         base = self.api_base(request)
-        return EventSourceResponse(self._status_events(record, base), ping=15)
+        return EventSourceResponse(self._status_events(record, base), ping=15,
+                                   shutdown_grace_period=self.runtime.settings.shutdown_grace)
 
     async def _status_events(self, record: dict[str, Any], base: str) -> AsyncIterator[dict[str, str]]:
         """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``."""
@@ -132,6 +136,11 @@ class SkytellsAPI:
                 return
             upcoming = [at for _, at in line if at > now]
             await clock.sleep_until(upcoming[0], max_real=30.0, client=True)
+            if clock.draining:  # the server is shutting down: say so instead of being cut
+                status = predictions.state(current).status
+                yield {"event": "error", "data": json.dumps({"id": current["id"], "status": status,
+                                                             "error": SHUTDOWN_MESSAGE}, separators=(",", ":"))}
+                return
             current = self.runtime.store.get("prediction", record["id"]) or current
 
     def routes(self) -> list[BaseRoute]:
