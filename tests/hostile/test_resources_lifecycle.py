@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -65,11 +64,10 @@ def test_log_levels_are_validated_and_trace_is_one() -> None:
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    log = tempfile.TemporaryFile("w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
          "--api-key", KEY, "--time-mode", "manual", "--render-threads", *args],
-        stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     urls: dict[str, str] = {}
     assert process.stdout is not None
     for line in process.stdout:
