@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,8 @@ from mockserver.skytells import ratelimit
 from mockserver.skytells.catalog import Catalog, parse_fields
 from mockserver.skytells.predictions import Predictions, parse_create
 
+#: Status streams that may write their pending events at the same time.
+EMITTING_STREAMS = 4
 #: The last event of a status stream cut short by a server shutdown.
 SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once it is back"
 
@@ -33,6 +36,9 @@ class SkytellsAPI:
         self.runtime = runtime
         self.catalog = catalog
         self.predictions = predictions
+        # Status streams writing their events at once: the rest wait their turn (off the loop's ready queue),
+        # so a request on either port waits behind at most this many bursts, not behind every woken stream.
+        self._emitting = asyncio.Semaphore(EMITTING_STREAMS)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -127,13 +133,14 @@ class SkytellsAPI:
             line = predictions.timeline(current)
             now = clock.now()
             reached = [(status, at) for status, at in line if at <= now] or line[:1]
-            for _status, at in reached[emitted:]:
-                view = predictions.view(current, base, now=at)
-                yield {"event": "prediction", "data": json.dumps(view, separators=(",", ":"))}
-            emitted = max(emitted, len(reached))
-            if predictions.state(current, now).terminal:
-                yield {"event": "done", "data": json.dumps({"id": current["id"], "status": reached[-1][0]})}
-                return
+            async with self._emitting:  # a clock jump that wakes hundreds of streams leaves room for others
+                for _status, at in reached[emitted:]:
+                    view = predictions.view(current, base, now=at)
+                    yield {"event": "prediction", "data": json.dumps(view, separators=(",", ":"))}
+                emitted = max(emitted, len(reached))
+                if predictions.state(current, now).terminal:
+                    yield {"event": "done", "data": json.dumps({"id": current["id"], "status": reached[-1][0]})}
+                    return
             upcoming = [at for _, at in line if at > now]
             await clock.sleep_until(upcoming[0], max_real=30.0, client=True)
             if clock.draining:  # the server is shutting down: say so instead of being cut
