@@ -248,7 +248,7 @@ def main() -> int:
     finally:
         server.close()
 
-    budget = ["--max-records", "none", "--max-key-bytes", str(args.max_key_bytes)]
+    budget = ["--max-records", "none", "--max-key-bytes", str(args.max_key_bytes), "--credits", "1000000000"]
     server = Server(budget)
     try:
         print(f"RSS during {args.creates} creates (max_key_bytes {args.max_key_bytes / 2**20:.0f} MiB, "

@@ -19,6 +19,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from mockserver.core import media
 
@@ -63,7 +64,11 @@ class RenderPool:
 
     def _finished(self, spec: media.MediaSpec, done: asyncio.Future[bytes]) -> None:
         self._pending.pop(spec, None)
-        if not done.cancelled() and done.exception() is None:
+        if done.cancelled():
+            return
+        if isinstance(done.exception(), BrokenProcessPool):  # a worker died (e.g. killed): start afresh next time
+            self.close()
+        elif done.exception() is None:
             media.remember(spec, done.result())
 
     def close(self) -> None:

@@ -218,7 +218,6 @@ class Predictions:
             "credits": cost,
             "refunded": False,
             "files": files,
-            "file_info": None,
             "given_output": script.output,  # a scripted output, returned verbatim instead of files
             "output_array": model.returns_array,
             "deleted": False,
@@ -286,16 +285,12 @@ class Predictions:
         return jobs.timeline(record["phases"], record["cancelled_at"])
 
     def _file_info(self, record: dict[str, Any]) -> list[dict[str, Any]]:
-        """Name, type and size of each output file; rendered once, then remembered on the record."""
-        if record["file_info"] is not None:
-            return record["file_info"]
-        infos = [
+        """Name, type and size of each output file, from the recipes (nothing is rendered)."""
+        return [
             {"name": info.name, "type": info.content_type, "size": info.size}
             for info in map(self.runtime.files.info, record["files"])
             if info is not None
         ]
-        self.runtime.store.update(KIND, record["id"], lambda r: {**r, "file_info": infos})
-        return infos
 
     def view(self, record: dict[str, Any], base_url: str, now: float | None = None) -> dict[str, Any]:
         """The documented Prediction Object as of ``now``."""

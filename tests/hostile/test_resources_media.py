@@ -135,3 +135,30 @@ def test_both_ports_answer_while_a_render_is_in_flight(counting: tuple[ServerThr
         response = download.result(30)
     assert response.status_code == 200 and len(response.content) == entry["size"]
     assert response.headers["content-type"] == entry["type"]
+
+
+# -- the pool ----------------------------------------------------------------------------------------------
+
+
+def test_equal_renders_in_flight_share_one_job_and_a_process_pool_renders_the_same_bytes() -> None:
+    import asyncio
+
+    from mockserver.core.render_pool import RenderPool
+
+    spec = media.MediaSpec("png", width=40, height=30, seed=77, label="shared")
+    renderer = CountingRenderer()
+
+    async def twice(pool: RenderPool) -> list[bytes]:
+        return list(await asyncio.gather(pool.render(spec), pool.render(spec)))
+
+    media.clear_cache()
+    threads = RenderPool(2, processes=False, renderer=renderer)
+    first, second = asyncio.run(twice(threads))
+    assert first == second and len(renderer.calls) == 1
+    media.clear_cache()
+    processes = RenderPool(1)
+    try:
+        assert asyncio.run(twice(processes))[0] == first  # rendered in a spawned worker: the same bytes
+    finally:
+        processes.close()
+        threads.close()
