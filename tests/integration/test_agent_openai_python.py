@@ -140,7 +140,7 @@ def test_agent_loop_quotes_the_tool_result(client: OpenAI, runtime) -> None:
     first = client.chat.completions.create(model=MODEL, messages=messages, tools=CHAT_TOOLS)
     assistant = first.choices[0].message
     assert first.choices[0].finish_reason == "tool_calls"
-    messages.append(assistant.model_dump(exclude_none=True))  # as the docs do: the message goes back as-is
+    messages.append(assistant)  # as the docs do: the SDK's message object goes back as it came
     outputs = []
     for call in assistant.tool_calls:
         output = run_tool(call.function.name, call.function.arguments)
@@ -176,9 +176,11 @@ def test_pydantic_function_tool_loop(client: OpenAI) -> None:
     assert isinstance(parsed, GetWeather)
     assert set(json.loads(call.function.arguments)) == {"city", "unit"}  # strict: every property, nothing else
     output = get_weather(parsed.city, parsed.unit)
+    by_hand = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": call.id, "type": "function", "function": {"name": call.function.name,
+                                                         "arguments": call.function.arguments}}]}
     final = client.chat.completions.create(model=MODEL, messages=[
-        *ask(WEATHER_QUESTION), first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": output}])
+        *ask(WEATHER_QUESTION), by_hand, {"role": "tool", "tool_call_id": call.id, "content": output}])
     assert output in final.choices[0].message.content and seen == [parsed]
 
 
