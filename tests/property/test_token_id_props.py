@@ -12,8 +12,11 @@ from mockserver.skytells.inference import embeddings, tokens
 
 CATALOG = Catalog.load()
 
-#: Any text at all: every code point, lone surrogates and control characters included.
-any_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=80)
+#: Any text at all: every code point, with lone surrogates and control characters drawn often (by default
+#: Hypothesis almost never draws surrogates).
+any_char = st.one_of(st.characters(exclude_categories=()), st.integers(0xD800, 0xDFFF).map(chr),
+                     st.integers(0, 0x1F).map(chr))
+any_text = st.text(any_char, max_size=80)
 words = st.sampled_from(["machine", " learning", " the", "Lorem", ",", ".", "\n\n", " 42", "🙂", " zyx", "\ud800"])
 prose = st.lists(st.one_of(words, any_text), min_size=1, max_size=10).map("".join)
 token_ids = st.lists(st.integers(0, embeddings.MAX_TOKEN_ID), min_size=1, max_size=40)
