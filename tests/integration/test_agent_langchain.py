@@ -22,7 +22,6 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
-from langchain_openai.chat_models.base import _convert_to_openai_response_format
 from openai import OpenAI
 from pydantic import BaseModel
 
@@ -142,7 +141,7 @@ def test_manual_tool_loop_with_tool_messages(llm: ChatOpenAI, skytells_url: str)
 
 
 @pytest.mark.parametrize("method", [None, "json_schema", "function_calling"])
-def test_with_structured_output_pydantic(llm: ChatOpenAI, method: str | None) -> None:
+def test_with_structured_output_pydantic(llm: ChatOpenAI, method: str | None, skytells_url: str) -> None:
     options = {} if method is None else {"method": method}
     structured = llm.with_structured_output(CalendarEvent, include_raw=True, **options)
     result = structured.invoke(EVENT_PROMPT)
@@ -155,8 +154,9 @@ def test_with_structured_output_pydantic(llm: ChatOpenAI, method: str | None) ->
         assert call["name"] == "CalendarEvent" and CalendarEvent(**call["args"]) == event
         assert_valid(call["args"], convert_to_openai_tool(CalendarEvent)["function"]["parameters"])
     else:
-        schema = _convert_to_openai_response_format(CalendarEvent)["json_schema"]["schema"]
-        assert assert_valid(raw.content, schema) == event.model_dump()
+        sent = requests_to(skytells_url, "/v1/chat/completions")[-1]["response_format"]
+        assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "CalendarEvent"
+        assert assert_valid(raw.content, sent["json_schema"]["schema"]) == event.model_dump()
 
 
 def test_with_structured_output_json_mode(llm: ChatOpenAI, runtime) -> None:
