@@ -60,3 +60,12 @@ def test_a_credits_patch_cannot_overflow_a_balance(hostile: Hostile) -> None:
     response = admin.patch(f"/_mock/keys/{OTHER_KEY}", json={"add_credits": 1e12})
     assert response.status_code == 400 and error_of("control", response.json())[1] == "add_credits"
     hostile.reads_work()
+
+
+def test_a_huge_mock_duration_header_is_refused(hostile: Hostile) -> None:
+    before = hostile.balances()
+    response = hostile.clients["gateai"].post("/api/generate", json={"model": "seedance-2.0", "prompt": "p"},
+                                              headers={"x-mock-duration": "1e300"})
+    assert response.status_code == 400 and error_of("gateai", response.json())[1] == "X-Mock-Duration"
+    assert hostile.balances() == before
+    hostile.reads_work()
