@@ -1,27 +1,20 @@
 """``langchain-openai`` pointed at the mock as its docs show for any OpenAI-compatible endpoint.
 
 ``ChatOpenAI(base_url=..., api_key=...)`` (invoke, stream, ``bind_tools`` and a manual tool loop, every
-``with_structured_output`` method, the Responses API) and ``OpenAIEmbeddings``.
-
-``OpenAIEmbeddings`` tokenizes with tiktoken by default and sends token ids. tiktoken downloads its encodings
-the first time unless ``TIKTOKEN_CACHE_DIR`` holds them; litellm's wheel (also in the ``test`` extra) bundles
-``cl100k_base`` and ``o200k_base`` under the names tiktoken looks for, so the tests point tiktoken there and
-run offline.
+``with_structured_output`` method, the Responses API). ``OpenAIEmbeddings`` (token ids by default, text with
+``check_embedding_ctx_length=False``) is covered in ``test_embedding_token_ids.py``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_openai import ChatOpenAI, OpenAIEmbeddings
+from langchain_openai import ChatOpenAI
 from openai import OpenAI
 from pydantic import BaseModel
 
@@ -188,53 +181,3 @@ def test_responses_api_tool_loop(skytells_url: str) -> None:
     plain = llm.invoke("What is machine learning?")
     assert plain.text and plain.tool_calls == []
 
-
-# -- embeddings --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def offline_tiktoken(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """tiktoken reads ``TIKTOKEN_CACHE_DIR`` on every load: point it at litellm's bundled encodings."""
-    spec = importlib.util.find_spec("litellm")
-    assert spec is not None and spec.submodule_search_locations
-    bundled = Path(spec.submodule_search_locations[0], "litellm_core_utils", "tokenizers")
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(bundled))
-    return bundled
-
-
-TEXTS = ["A photorealistic mountain lake at sunrise", "A red fox in the snow"]
-
-
-def sdk_vectors(skytells_url: str, texts: list[str]) -> np.ndarray:
-    data = OpenAI(api_key=KEY, base_url=skytells_url).embeddings.create(model=MODEL, input=texts,
-                                                                        encoding_format="float").data
-    return np.array([d.embedding for d in data])
-
-
-def test_embeddings_without_token_ids_equal_the_sdk(skytells_url: str) -> None:
-    embeddings = OpenAIEmbeddings(model=MODEL, base_url=skytells_url, api_key=KEY, max_retries=0,
-                                  check_embedding_ctx_length=False)
-    vectors = np.array(embeddings.embed_documents(TEXTS))
-    np.testing.assert_allclose(vectors, sdk_vectors(skytells_url, TEXTS), atol=1e-6)
-    np.testing.assert_allclose(embeddings.embed_query(TEXTS[1]), vectors[1], atol=1e-6)
-
-
-def test_embeddings_default_settings_send_tiktoken_ids(skytells_url: str, offline_tiktoken: Path) -> None:
-    """What a LangChain user sees with the defaults: token ids (tiktoken ``cl100k_base``) go on the wire.
-
-    Within LangChain, documents and queries agree (both are sent as ids). The mock decodes ids with its own
-    tokenizer, not tiktoken's, so these vectors are *not* those of the same text sent as a string (by the openai
-    SDK, litellm or ``check_embedding_ctx_length=False``): use one way consistently for a store and its queries.
-    """
-    import tiktoken
-
-    embeddings = OpenAIEmbeddings(model=MODEL, base_url=skytells_url, api_key=KEY, max_retries=0)
-    vectors = np.array(embeddings.embed_documents(TEXTS))
-    sent = requests_to(skytells_url, "/v1/embeddings")[-1]["input"]
-    encoding = tiktoken.get_encoding("cl100k_base")
-    assert sent == [encoding.encode(text) for text in TEXTS]
-    assert vectors.shape == (2, 1536)
-    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(embeddings.embed_query(TEXTS[0]), vectors[0], atol=1e-6)
-    assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
-    print("cosine of LangChain default vs text embedding:", float(vectors[0] @ sdk_vectors(skytells_url, TEXTS)[0]))

@@ -486,14 +486,3 @@ def test_scripted_tool_calls_then_reply(client: OpenAI, runtime) -> None:
         {"role": "tool", "tool_call_id": call.id, "content": run_tool(call.function.name, call.function.arguments)}])
     assert final.choices[0].message.content == "It is sunny in Oslo."
 
-
-def test_token_id_input_embeds_like_the_text(client: OpenAI) -> None:
-    """Ids from the mock's own tokenizer embed exactly like the text they encode."""
-    text = "A photorealistic mountain lake at sunrise"
-    ids = tokens.encode(text)
-    assert tokens.decode(ids) == text
-    by_text = client.embeddings.create(model=MODEL, input=[text, "A red fox"], encoding_format="float")
-    by_ids = client.embeddings.create(model=MODEL, input=[ids, tokens.encode("A red fox")], encoding_format="float")
-    assert [d.embedding for d in by_ids.data] == [d.embedding for d in by_text.data]
-    single = client.embeddings.create(model=MODEL, input=ids, encoding_format="float")
-    assert single.data[0].embedding == by_text.data[0].embedding
