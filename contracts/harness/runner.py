@@ -13,6 +13,7 @@ ample credits and budget (``PATCH /_mock/keys/{key}``) so valid requests are not
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
@@ -146,8 +148,16 @@ def for_schemathesis(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+#: The contracts' ``format: json`` (JSON text: tool-call arguments): generated as the JSON text of a small value.
+JSON_TEXT = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=3),
+                         max_leaves=6).map(json.dumps)
+
+
 def load_schema(options: Options, target: Target | None = None) -> Any:
     """The API's contract as a schemathesis schema, restricted for ``--read-only`` and ``operations``."""
+    schemathesis.openapi.format("json", JSON_TEXT)
     return schemathesis.openapi.from_dict(for_schemathesis(contracts.document(options.api)),
                                           config=build_config(options))
 

@@ -71,8 +71,12 @@ def test_openai_chat_requests_conform(extra: dict[str, Any]) -> None:
     ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://x/a.png"}}]}]},
      "$.messages[0].content"),
     ({"messages": [{"role": "system", "content": None}]}, "$.messages[0].content"),
+    ({"tool_choice": "auto"}, "'tools' is a required property"),
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}]},
+     "$.tools[0].function.parameters.type"),
 ], ids=["n_high", "n_low", "top_without_logprobs", "top_high", "tool_name", "tool_type", "choice", "no_schema",
-        "format_type", "tool_without_id", "audio_part", "ftp_image", "null_system"])
+        "format_type", "tool_without_id", "audio_part", "ftp_image", "null_system", "choice_without_tools",
+        "string_parameters"])
 def test_chat_requests_outside_the_contract_are_reported(extra: dict[str, Any], needle: str) -> None:
     problems = request_problems("/v1/chat/completions", chat_request(**extra))
     assert any(needle in problem for problem in problems), problems
@@ -156,10 +160,12 @@ FUNCTION_TOOL = {"type": "function", "name": "get_weather", "description": "Weat
                {"type": "function_call", "call_id": CALL_ID, "name": "get_weather", "arguments": "{}"},
                {"type": "function_call_output", "call_id": CALL_ID, "output": "21"}], "tools": [FUNCTION_TOOL]},
     {"input": [{"type": "function_call_output", "call_id": CALL_ID, "output": "21"}],
-     "previous_response_id": "resp_1", "tool_choice": "auto"},
+     "previous_response_id": "resp_1"},
+    {"input": [{"type": "item_reference", "id": "msg_1"},
+               {"role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]}]},
     {"input": "Weather?", "text": {"format": {"type": "json_schema", "name": "w", "schema": WEATHER, "strict": True}}},
     {"input": "Weather?", "text": {"format": {"type": "json_object"}}},
-], ids=["named", "items", "chained", "json_schema", "json_object"])
+], ids=["named", "items", "chained", "reference", "json_schema", "json_object"])
 def test_openai_responses_requests_conform(extra: dict[str, Any]) -> None:
     assert request_problems("/v1/responses", {"model": "gpt-5", **extra}) == []
 
@@ -169,7 +175,10 @@ def test_openai_responses_requests_conform(extra: dict[str, Any]) -> None:
     ({"tool_choice": {"type": "function", "function": {"name": "get_weather"}}}, "$.tool_choice"),
     ({"text": {"format": {"type": "json_schema", "schema": WEATHER}}}, "'name' is a required property"),
     ({"input": [{"type": "function_call_output", "output": "21"}]}, "$.input"),
-], ids=["tool_type", "chat_style_choice", "format_name", "output_without_call_id"])
+    ({"input": [{"type": "function_call", "call_id": "c", "name": "f", "arguments": "{x"}]}, "$.input"),
+    ({"tool_choice": "required"}, "'tools' is a required property"),
+], ids=["tool_type", "chat_style_choice", "format_name", "output_without_call_id", "arguments_not_json",
+        "choice_without_tools"])
 def test_responses_requests_outside_the_contract_are_reported(extra: dict[str, Any], needle: str) -> None:
     problems = request_problems("/v1/responses", {"model": "gpt-5", "input": "x", **extra})
     assert any(needle in problem for problem in problems), problems
