@@ -25,10 +25,11 @@ import schemathesis
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 
 import contracts
-from contracts.harness import removals
+from contracts.harness import cross_rules, removals
 from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from contracts.harness.options import ST_PHASES, Options
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
@@ -58,6 +59,7 @@ STATE_DEPENDENT_REJECTIONS = {
     "POST /v1/predict": ["402"],
     "POST /v1/predictions/{id}/cancel": ["400"],
     "POST /v1/responses": ["400"],
+    "GET /v1/responses/{id}/input_items": ["400"],  # `after` / `before` must name an item of that response
     "GET /v1/predictions": ["400"],  # `from` after `to` is INVALID_DATE_RANGE: a rule across two parameters
     "POST /api/upload": ["415"],
     # ids in params.images / params.videos must name files uploaded before (POST /api/upload): state
@@ -212,6 +214,9 @@ class GuardHook:
         if not self.ours(case):
             return
         method = case.method.upper()
+        meta = getattr(case, "meta", None)
+        if meta is not None and meta.generation.mode == GenerationMode.POSITIVE:
+            cross_rules.satisfy(case.path, case.body)
         if method != "GET":
             if self.options.read_only:
                 raise ReadOnlyViolation(f"read-only run: {method} {case.formatted_path} was not sent")

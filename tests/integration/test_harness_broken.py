@@ -207,6 +207,23 @@ def test_a_limiter_that_admits_a_sixth_request_is_reported() -> None:
     assert "expected HTTP 429" in headline and "got 200" in headline
 
 
+def test_tool_arguments_that_break_the_tools_schema_are_reported() -> None:
+    def edit(status: int, body: Any) -> tuple[int, Any]:
+        for choice in body.get("choices") or [] if status == 200 and isinstance(body, dict) else []:
+            for call in (choice.get("message") or {}).get("tool_calls") or []:
+                arguments = json.loads(call["function"]["arguments"])  # still JSON, but every value of a wrong type
+                wrong = {key: {"wrong": [True]} for key in arguments} or {"unexpected": {"wrong": [True]}}
+                call["function"]["arguments"] = json.dumps(wrong)
+        return status, body
+
+    wrap = lambda app: RewriteJSON(app, "POST", r"/v1/chat/completions", edit)  # noqa: E731
+    with broken_mock("skytells", wrap=wrap) as url:
+        result = run("skytells", url, phases=("behaviour",), machines=("skytells.agent_turns",))
+    headline = reported(result, {"tools.arguments"}, "POST /v1/chat/completions",
+                        "choices[0].message.tool_calls.function.arguments")
+    assert "break its parameters schema" in headline
+
+
 @pytest.mark.parametrize("api", ["skytells", "gateai"])
 def test_the_cli_exits_non_zero_on_a_violation(api: str, capsys: pytest.CaptureFixture[str]) -> None:
     from mockserver.cli import main
