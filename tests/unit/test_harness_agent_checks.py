@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from contracts.harness.behaviour.agent_schemas import schema_problem, tools
 from contracts.harness.behaviour.common import Violation
-from contracts.harness.behaviour.skytells_agents import chat_stream_message, check_arguments, function_call_stream
+from contracts.harness.behaviour.skytells_agents import (
+    chat_stream_message,
+    check_arguments,
+    function_call_stream,
+    stream_choices,
+)
 
 CALL = "call_" + "A" * 24
 OP = "POST /v1/chat/completions"
@@ -84,3 +89,15 @@ def test_generated_tools_have_distinct_names_and_strict_means_closed(data: st.Da
         if tool["strict"]:
             assert schema["required"] == list(schema["properties"]) and schema["additionalProperties"] is False
             assert schema_problem(schema, {"unexpected": 1}) is not None
+
+
+def test_stream_choices_follow_each_index_and_keep_the_last_usage() -> None:
+    def frame(index: int, text: str) -> dict[str, Any]:
+        logprobs = {"content": [{"token": text, "logprob": -0.1, "bytes": None, "top_logprobs": []}]}
+        return {"choices": [{"index": index, "delta": {"content": text}, "logprobs": logprobs}], "usage": None}
+
+    frames = [frame(0, "He"), frame(1, "Hi"), frame(0, "llo"), {"choices": [], "usage": {"completion_tokens": 3}}]
+    text = "".join(f"data: {json.dumps(f)}\n\n" for f in frames) + "data: [DONE]\n\n"
+    choices, usage = stream_choices(text)
+    assert {index: content for index, (content, _) in choices.items()} == {0: "Hello", 1: "Hi"}
+    assert [t["token"] for t in choices[0][1]] == ["He", "llo"] and usage == {"completion_tokens": 3}

@@ -9,6 +9,8 @@
   with ``role: tool`` results gives a text answer (on the mock: quoting a tool output).
 * Structured outputs: ``response_format`` ``json_object`` is a JSON object, ``json_schema`` an instance of its
   schema (chat and Responses ``text.format``).
+* ``n`` and logprobs: choices indexed ``0..n-1`` whose logprob tokens spell their content (with at most
+  ``top_logprobs`` alternatives) and add up to the completion tokens billed, plain and streamed.
 * Responses tool loop: ``function_call`` output items (streamed with ``response.function_call_arguments``
   deltas that add up to ``.done`` and the item), answered with ``function_call_output`` items, through
   ``previous_response_id`` or the whole conversation; ``GET /v1/responses/{id}/input_items`` lists the input
@@ -108,6 +110,19 @@ def merge_call_delta(calls: dict[int, dict[str, Any]], piece: Any, operation: st
     calls[index]["function"]["arguments"] += fragment or ""
 
 
+def stream_choices(text: str) -> tuple[dict[int, tuple[str, list[Any]]], Any]:
+    """Every choice of a chat stream: its content and logprob entries in order; and the last usage seen."""
+    found: dict[int, tuple[str, list[Any]]] = {}
+    usage = None
+    for chunk in (parse_json_data(f) for f in sse_frames(text) if f.get("data") != "[DONE]"):
+        usage = (chunk or {}).get("usage") or usage
+        for choice in (chunk or {}).get("choices") or []:
+            content, tokens = found.get(choice.get("index"), ("", []))
+            found[choice.get("index")] = (content + (dig(choice, "delta.content") or ""),
+                                          tokens + (dig(choice, "logprobs.content") or []))
+    return found, usage
+
+
 def function_call_stream(text: str, final: dict[str, Any], operation: str) -> None:
     """``response.function_call_arguments`` deltas of each call add up to its ``.done`` and to the item."""
     check = "sse.responses_function_calls"
@@ -137,7 +152,8 @@ class AgentTurns(HarnessMachine):
     """Tool loops (chat and Responses), structured outputs and stored input items."""
 
     name = "skytells.agent_turns"
-    description = "tool calls valid against their schemas, tool results answered, structured outputs, input items"
+    description = ("tool calls valid against their schemas, tool results answered, structured outputs, n and "
+                   "logprobs, input items")
     paid_per_step: ClassVar[float] = 2.0
     answered = Bundle("answered")  # (response id, [(type, call_id)] of its input, in order)
     MAX_TOKENS = 1024
@@ -258,6 +274,41 @@ class AgentTurns(HarnessMachine):
             problem = schema_problem(schema, value)
             expect(problem is None, check, operation, f"the reply breaks the json_schema: {problem}; reply "
                                                       f"{content[:200]}", field=field)
+
+    @rule(n=st.integers(1, 4), top=st.integers(0, 5), stream=st.booleans(), max_tokens=st.integers(1, 64))
+    def chat_choices_and_logprobs(self, n: int, top: int, stream: bool, max_tokens: int) -> None:
+        """``n`` choices indexed 0..n-1; each choice's logprob tokens spell its content (at most ``top``
+        alternatives each) and together they are the completion tokens billed."""
+        operation = self.ctx.operation("POST", "/chat/completions")
+        check = "chat.choices"
+        body = {"model": self.model, "messages": [{"role": "user", "content": "Say something"}], "n": n,
+                "logprobs": True, "top_logprobs": top, "max_tokens": max_tokens, "stream": stream}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        response = self.ctx.call("POST", "/chat/completions", json_body=body, stream=stream)
+        expect_status(response, 200, check, operation, f"n={n} with logprobs")
+        choices, usage = (stream_choices(response.text) if stream
+                          else self.plain_choices(self.ctx.json(response, check, operation)))
+        expect(sorted(choices) == list(range(n)), check, operation, f"n={n} gave choices {sorted(choices)}",
+               field="choices.index")
+        for index, (content, tokens) in sorted(choices.items()):
+            spelled = "".join(str(dig(t, "token")) for t in tokens)
+            expect(spelled == content, check, operation, f"choice {index}: the logprob tokens spell "
+                                                         f"{spelled[:60]!r}, the content is {content[:60]!r}",
+                   field="choices.logprobs.content")
+            widest = max((len(dig(t, "top_logprobs") or []) for t in tokens), default=0)
+            expect(widest <= top, check, operation, f"choice {index}: {widest} top_logprobs with top_logprobs={top}",
+                   field="choices.logprobs.content.top_logprobs")
+        billed = dig(usage, "completion_tokens")
+        counted = sum(len(tokens) for _, tokens in choices.values())
+        expect(billed == counted, check, operation, f"usage.completion_tokens is {billed}, the {n} choices have "
+                                                    f"{counted} tokens", field="usage.completion_tokens")
+
+    @staticmethod
+    def plain_choices(completion: Any) -> tuple[dict[int, tuple[str, list[Any]]], Any]:
+        found = {c.get("index"): (dig(c, "message.content") or "", dig(c, "logprobs.content") or [])
+                 for c in (completion or {}).get("choices") or []}
+        return found, (completion or {}).get("usage")
 
     # -- responses ------------------------------------------------------------------------------
 
