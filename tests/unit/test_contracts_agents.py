@@ -248,3 +248,19 @@ def test_token_id_embedding_input_conforms() -> None:
     for value in ([1, 2, 3], [[1, 2], [3]]):
         assert request_problems("/v1/embeddings", {"model": "deepbrain-router", "input": value}) == []
     assert request_problems("/v1/embeddings", {"model": "deepbrain-router", "input": [[-1]]})
+
+
+def test_responses_refusals_conform() -> None:
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    message = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant", "content": [refusal]}
+    assert validate_schema("skytells", "Response", response([message])) == []
+    where = {"item_id": "msg_1", "output_index": 0, "content_index": 0}
+    stream = (event("response.content_part.added", **where, part={"type": "refusal", "refusal": ""})
+              + event("response.refusal.delta", **where, delta="I can't")
+              + event("response.refusal.done", **where, refusal="I can't help with that.")
+              + event("response.content_part.done", **where, part=refusal)
+              + event("response.completed", response=response([message])))
+    assert validate_response("skytells", "POST", "/v1/responses", 200, SSE, stream) == []
+    broken = event("response.refusal.done", **where, text="x") + event("response.completed", response=response([]))
+    problems = validate_response("skytells", "POST", "/v1/responses", 200, SSE, broken)
+    assert any("'refusal' is a required property" in p for p in problems), problems

@@ -392,8 +392,11 @@ class AgentTurns(HarnessMachine):
                              f"text.format {kind}")
         expect(dig(final, "text.format.type") == kind, f"structured.{kind}", operation,
                f"the response echoes text.format {dig(final, 'text.format')!r}", field="text.format")
-        text = "".join(dig(part, "text") or "" for item in final.get("output") or [] if dig(item, "type") == "message"
-                       for part in dig(item, "content") or [])
+        parts = [part for item in final.get("output") or [] if dig(item, "type") == "message"
+                 for part in dig(item, "content") or []]
+        if any(dig(part, "type") == "refusal" for part in parts):
+            return  # a structured refusal (the safety checker) is an answer too
+        text = "".join(dig(part, "text") or "" for part in parts)
         reason = dig(final, "incomplete_details.reason")
         self.check_structured(text, reason, schema if kind == "json_schema" else None, f"structured.{kind}",
                               operation, "output.content.text")
