@@ -1,7 +1,8 @@
 """What the agent-turn checks send: function tools and structured-output schemas, as Hypothesis strategies.
 
-The schemas are the kind agent frameworks send (pydantic / zod output): objects of strings with formats,
-enums, bounded numbers, arrays, nested objects, ``anyOf``, ``const``, nullable types and ``$ref`` to ``$defs``.
+The schemas are the kind agent frameworks send (pydantic / zod output): objects of strings with formats and
+patterns, enums, bounded numbers (exclusive bounds, ``multipleOf``), arrays of objects, nested objects,
+``anyOf``, ``const``, nullable types, ``$ref`` to ``$defs``, and (not strict) ``oneOf`` / ``allOf``.
 With ``strict`` every property is required and no others are allowed, at every level (OpenAI's strict mode).
 :func:`schema_problem` checks an instance against one of them (formats included).
 """
@@ -48,6 +49,18 @@ PROPERTIES: dict[str, dict[str, Any]] = {
                                                                          "maximum": 5}]},
     "version": {"const": "v1"},
     "note": {"type": ["string", "null"], "maxLength": 80},
+    "lines": {"type": "array", "minItems": 1, "maxItems": 2, "items": {
+        "type": "object", "properties": {"sku": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$"},
+                                         "qty": {"type": "integer", "minimum": 1, "maximum": 9}},
+        "required": ["sku", "qty"], "additionalProperties": False}},
+    "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "count": {"type": "integer", "multipleOf": 5, "minimum": 0, "maximum": 100},
+}
+#: Only in non-strict schemas (OpenAI's strict mode does not take ``oneOf`` / ``allOf``).
+LOOSE_PROPERTIES: dict[str, dict[str, Any]] = {
+    "contact": {"oneOf": [{"type": "string", "format": "email"}, {"type": "integer", "minimum": 1000,
+                                                                   "maximum": 9999}]},
+    "quantity": {"allOf": [{"type": "integer", "minimum": 1}, {"maximum": 10}]},
 }
 TOOL_NAMES = ("get_weather", "search_flights", "create_ticket", "lookup_order", "send_email", "convert_currency")
 DESCRIPTIONS = {"get_weather": "Get the current weather for a city", "search_flights": "Search flights",
@@ -69,11 +82,11 @@ def closed(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
 @st.composite
 def object_schemas(draw: st.DrawFn, strict: bool | None = None) -> tuple[dict[str, Any], bool]:
     """An object schema of 1..4 properties (some required) and whether it is strict."""
-    names = draw(st.lists(st.sampled_from(sorted(PROPERTIES)), min_size=1, max_size=4, unique=True))
     strict = draw(st.booleans()) if strict is None else strict
+    pool = PROPERTIES if strict else {**PROPERTIES, **LOOSE_PROPERTIES}
+    names = draw(st.lists(st.sampled_from(sorted(pool)), min_size=1, max_size=4, unique=True))
     required = draw(st.lists(st.sampled_from(names), unique=True))
-    schema = {"type": "object", "properties": {name: PROPERTIES[name] for name in names},
-              "required": sorted(required)}
+    schema = {"type": "object", "properties": {name: pool[name] for name in names}, "required": sorted(required)}
     return closed(schema, strict), strict
 
 
