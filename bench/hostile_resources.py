@@ -194,6 +194,7 @@ async def streams(server: Server, count: int) -> dict[str, float]:
 
 async def creates(server: Server, count: int, concurrency: int = 32) -> list[tuple[int, float, float]]:
     samples = [(0, rss_mib(server.process.pid), children_rss_mib(server.process.pid))]
+    retried: list[int] = []
     step = max(count // 5, 1)
     done = 0
     limits = httpx.Limits(max_connections=concurrency)
@@ -203,7 +204,14 @@ async def creates(server: Server, count: int, concurrency: int = 32) -> list[tup
         async def worker(n: int) -> None:
             nonlocal done
             for _ in range(n):
-                (await http.post("/predictions", json=body)).raise_for_status()
+                for attempt in range(3):  # a kept-alive connection the server closed meanwhile: once more
+                    try:
+                        (await http.post("/predictions", json=body)).raise_for_status()
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
+                        retried.append(1)
                 done += 1
 
         while done < count:
@@ -211,6 +219,8 @@ async def creates(server: Server, count: int, concurrency: int = 32) -> list[tup
             await asyncio.gather(*(worker(batch // concurrency + (i < batch % concurrency))
                                    for i in range(concurrency)))
             samples.append((done, rss_mib(server.process.pid), children_rss_mib(server.process.pid)))
+    if retried:
+        print(f"  ({len(retried)} creates retried after a transport error)")
     return samples
 
 
