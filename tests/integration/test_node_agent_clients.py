@@ -37,7 +37,7 @@ AISDK_CHECKS = [
     "ai_generate_text_responses", "ai_generate_text_chat", "ai_stream_text_responses", "ai_stream_text_chat",
     "ai_tool_loop_responses", "ai_tool_loop_chat", "ai_stream_tool_loop_responses", "ai_stream_tool_loop_chat",
     "ai_output_object_responses", "ai_output_object_chat", "ai_stream_output_object_responses",
-    "ai_stream_output_object_chat", "ai_embed",
+    "ai_stream_output_object_chat", "ai_conversation_responses", "ai_conversation_chat", "ai_embed",
 ]
 SCRIPTS = {"openai": "openai_checks.mjs", "aisdk": "aisdk_checks.mjs"}
 

@@ -15,7 +15,8 @@ const openai = createOpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey });
 const MODELS = { responses: () => openai(env.model), chat: () => openai.chat(env.model) };
 const SETTINGS = { maxRetries: 0 };
 const WEATHER_PROMPT = 'What is the weather in Paris?';
-const Weather = z.object({ city: z.string(), temperature: z.number(), conditions: z.enum(['sunny', 'rainy', 'cloudy']) });
+const Weather = z.object({ city: z.string(), temperature: z.number(),
+  conditions: z.enum(['sunny', 'rainy', 'cloudy']) });
 
 /** A weather tool that records its calls and answers with a fixed report. */
 function weatherTool(calls) {
@@ -107,6 +108,18 @@ async function streamedStructured(kind) {
   return { output, partials };
 }
 
+/** A second turn sends the first turn's messages back (the Responses model may reference stored items). */
+async function conversation(kind) {
+  const model = kind === 'responses' ? openai('deepbrain-router') : openai.chat('deepbrain-router');
+  const messages = [{ role: 'user', content: WEATHER_PROMPT }];
+  const first = await generateText({ ...SETTINGS, model, messages });
+  messages.push(...first.response.messages, { role: 'user', content: 'And tomorrow?' });
+  const second = await generateText({ ...SETTINGS, model, messages });
+  assert.ok(second.text.length > 0);
+  assert.notEqual(second.text, first.text);
+  return { turns: [first.text, second.text] };
+}
+
 const checks = {
   ai_generate_text_responses: () => plainText('responses'),
   ai_generate_text_chat: () => plainText('chat'),
@@ -120,6 +133,9 @@ const checks = {
   ai_output_object_chat: () => structured('chat'),
   ai_stream_output_object_responses: () => streamedStructured('responses'),
   ai_stream_output_object_chat: () => streamedStructured('chat'),
+
+  ai_conversation_responses: () => conversation('responses'),
+  ai_conversation_chat: () => conversation('chat'),
 
   async ai_embed() {
     const model = openai.embedding(env.model);
