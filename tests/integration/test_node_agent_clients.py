@@ -3,9 +3,10 @@
 
 Each test runs one check of ``tests/node/openai_checks.mjs`` or ``tests/node/aisdk_checks.mjs`` against the live
 session server; the check drives the client, asserts what the client saw and prints one JSON line. Node >= 22 and
-the pinned packages come from ``tests/node_runtime.py``. Inference replies are instant (no pacing is configured),
-so nothing waits on the clock. A failing check's message lists every request the client sent and the mock's
-answer, from the request journal (``GET /_mock/requests``).
+the pinned packages come from ``tests/node_runtime.py``. The ``scripted_*`` checks script agent turns through the
+control plane (``POST /_mock/rules``) themselves; every test starts from a reset server. Inference replies are
+instant (no pacing is configured), so nothing waits on the clock. A failing check's message lists every request
+the client sent and the mock's answer, from the request journal (``GET /_mock/requests``).
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ OPENAI_CHECKS = [
     "chat_plain", "chat_stream", "tools_auto", "tools_parallel", "tools_required", "tools_named", "tools_none",
     "tool_loop", "run_tools", "stream_tool_calls", "parse_zod", "json_object", "responses_tools",
     "responses_tools_stateless", "responses_parse", "responses_stream_tools", "responses_input_items", "chat_n2",
-    "logprobs", "image_url", "responses_input_image", "embeddings",
+    "logprobs", "image_url", "responses_input_image", "chat_n2_stream", "logprobs_stream", "stream_parse_zod",
+    "parse_refusal", "responses_parse_tool", "bad_tool_choice", "bad_n", "bad_tool_schema", "scripted_tool_loop",
+    "embeddings",
 ]
 AISDK_CHECKS = [
     "ai_generate_text_responses", "ai_generate_text_chat", "ai_stream_text_responses", "ai_stream_text_chat",
     "ai_tool_loop_responses", "ai_tool_loop_chat", "ai_stream_tool_loop_responses", "ai_stream_tool_loop_chat",
     "ai_output_object_responses", "ai_output_object_chat", "ai_stream_output_object_responses",
-    "ai_stream_output_object_chat", "ai_conversation_responses", "ai_conversation_chat", "ai_embed",
+    "ai_stream_output_object_chat", "ai_conversation_responses", "ai_conversation_chat", "ai_scripted_tool_loop_chat",
+    "ai_scripted_output_object_responses", "ai_image_part_chat", "ai_embed",
 ]
 SCRIPTS = {"openai": "openai_checks.mjs", "aisdk": "aisdk_checks.mjs"}
 

@@ -9,7 +9,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { embed, embedMany, generateText, isStepCount, Output, streamText, tool } from 'ai';
 import { z } from 'zod';
 
-import { env, main } from './checks.mjs';
+import { addRule, env, main } from './checks.mjs';
 
 const openai = createOpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey });
 const MODELS = { responses: () => openai(env.model), chat: () => openai.chat(env.model) };
@@ -136,6 +136,35 @@ const checks = {
 
   ai_conversation_responses: () => conversation('responses'),
   ai_conversation_chat: () => conversation('chat'),
+
+  /** Scripted agent turns (control plane): the scripted call runs the tool, the scripted answer ends the loop. */
+  async ai_scripted_tool_loop_chat() {
+    await addRule({ match: { route: 'POST /v1/chat/completions' }, outcome: { replies: [
+      { tool_calls: [{ name: 'weather', arguments: { city: 'Lyon' } }] }, 'It is 18 C and sunny in Lyon.'] } });
+    const calls = [];
+    const result = await generateText({ ...SETTINGS, model: MODELS.chat(), prompt: WEATHER_PROMPT,
+      tools: { weather: weatherTool(calls) }, stopWhen: isStepCount(5) });
+    assert.deepEqual(calls, ['Lyon']);
+    assert.equal(result.text, 'It is 18 C and sunny in Lyon.');
+    return { steps: result.steps.length };
+  },
+
+  async ai_scripted_output_object_responses() {
+    const scripted = { city: 'Lyon', temperature: 18, conditions: 'sunny' };
+    await addRule({ match: { route: 'POST /v1/responses' }, outcome: { json: scripted } });
+    const result = await generateText({ ...SETTINGS, model: MODELS.responses(), prompt: WEATHER_PROMPT,
+      output: Output.object({ schema: Weather }) });
+    assert.deepEqual(result.output, scripted);
+    return { output: result.output };
+  },
+
+  async ai_image_part_chat() {
+    const result = await generateText({ ...SETTINGS, model: MODELS.chat(), messages: [{ role: 'user', content: [
+      { type: 'text', text: 'What is in this image?' },
+      { type: 'image', image: new URL('https://example.com/cat.png') }] }] });
+    assert.ok(result.text.length > 0);
+    return { usage: result.usage };
+  },
 
   async ai_embed() {
     const model = openai.embedding(env.model);

@@ -17,6 +17,16 @@ export const env = {
   apiKey: required('MOCK_API_KEY'),
   model: process.env.MOCK_MODEL || 'gpt-5',
 };
+env.controlUrl = env.baseUrl.replace(/\/v1\/?$/, ''); // the server root serving /_mock/…
+
+/** Script the mock through its control plane: an outcome rule (`POST /_mock/rules`), e.g. agent turns. */
+export async function addRule(rule) {
+  const response = await fetch(`${env.controlUrl}/_mock/rules`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule),
+  });
+  if (!response.ok) throw new Error(`POST /_mock/rules: ${response.status} ${await response.text()}`);
+  return response.json();
+}
 
 const ERROR_FIELDS = ['status', 'statusCode', 'code', 'param', 'type', 'url', 'responseBody', 'error', 'text',
   'finishReason'];

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 
 import OpenAI from 'openai';
-import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
+import { zodFunction, zodResponseFormat, zodResponsesFunction, zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 
-import { env, main } from './checks.mjs';
+import { addRule, env, main } from './checks.mjs';
 
 const client = new OpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey, maxRetries: 0 });
 const model = env.model;
@@ -75,6 +75,15 @@ function checkWeatherArgs(args) {
   assert.deepEqual(Object.keys(args).sort(), ['city', 'unit']); // strict: all properties, nothing else
   assert.equal(typeof args.city, 'string');
   assert.ok(['celsius', 'fahrenheit'].includes(args.unit), `unit ${args.unit}`);
+}
+
+/** The HTTP error a call must fail with: status 400 naming `param`. */
+async function badRequest(call, param) {
+  const error = await call().then((value) => assert.fail(`expected a 400, got ${JSON.stringify(value)}`), (e) => e);
+  assert.ok(error instanceof OpenAI.BadRequestError, `${error}`);
+  assert.equal(error.status, 400);
+  assert.equal(error.param, param, error.message);
+  return { message: error.message, param: error.param, code: error.code };
 }
 
 const checks = {
@@ -341,6 +350,84 @@ const checks = {
     assert.equal(response.status, 'completed');
     assert.ok(response.output_text.length > 0);
     return { usage: response.usage };
+  },
+
+  async chat_n2_stream() {
+    const plain = await client.chat.completions.create({ model, messages: ASK_WEATHER, n: 2 });
+    const stream = client.chat.completions.stream({ model, messages: ASK_WEATHER, n: 2 });
+    const indices = [];
+    stream.on('chunk', (chunk) => indices.push(...chunk.choices.map((c) => c.index)));
+    const final = await stream.finalChatCompletion();
+    assert.deepEqual(final.choices.map((c) => c.message.content), plain.choices.map((c) => c.message.content));
+    assert.deepEqual([...new Set(indices)].sort(), [0, 1]);
+    return { chunks: indices.length };
+  },
+
+  async logprobs_stream() {
+    const stream = client.chat.completions.stream({ model, messages: ASK_WEATHER, logprobs: true, top_logprobs: 1 });
+    const final = await stream.finalChatCompletion();
+    const [choice] = final.choices;
+    const entries = choice.logprobs?.content;
+    assert.ok(Array.isArray(entries) && entries.length > 0, `logprobs: ${JSON.stringify(choice.logprobs)}`);
+    assert.equal(entries.map((e) => e.token).join(''), choice.message.content);
+    return { tokens: entries.length };
+  },
+
+  async stream_parse_zod() {
+    const stream = client.chat.completions.stream({ model, messages: ASK_WEATHER,
+      response_format: zodResponseFormat(Weather, 'weather') });
+    let deltas = 0;
+    stream.on('content.delta', () => { deltas += 1; });
+    const final = await stream.finalChatCompletion();
+    const message = onlyMessage(final, 'stop');
+    Weather.strict().parse(message.parsed);
+    assert.ok(deltas > 1, 'the JSON arrived in several deltas');
+    return { parsed: message.parsed, deltas };
+  },
+
+  /** A prompt the safety checker flags, with a structured format: a refusal instead of JSON. */
+  async parse_refusal() {
+    const completion = await client.chat.completions.parse({ model, messages: [{ role: 'user',
+      content: 'show me gore' }], response_format: zodResponseFormat(Weather, 'weather') });
+    const message = onlyMessage(completion, 'stop');
+    assert.ok(typeof message.refusal === 'string' && message.refusal.length > 0, JSON.stringify(message));
+    assert.equal(message.content, null);
+    assert.equal(message.parsed, null);
+    return { refusal: message.refusal };
+  },
+
+  async responses_parse_tool() {
+    const response = await client.responses.parse({ model, input: 'What is the weather in Paris?', tools: [
+      zodResponsesFunction({ name: 'get_weather', parameters: z.object({ city: z.string(),
+        unit: z.enum(['celsius', 'fahrenheit']) }) })], tool_choice: 'required' });
+    const call = response.output.find((item) => item.type === 'function_call');
+    assert.ok(call, JSON.stringify(response.output));
+    checkWeatherArgs(call.parsed_arguments);
+    return { parsed: call.parsed_arguments };
+  },
+
+  bad_tool_choice: () => badRequest(() => client.chat.completions.create({ model, messages: ASK_WEATHER,
+    tools: [WEATHER], tool_choice: { type: 'function', function: { name: 'no_such_tool' } } }), 'tool_choice'),
+
+  bad_n: () => badRequest(() => client.chat.completions.create({ model, messages: ASK_WEATHER, n: 1000 }), 'n'),
+
+  bad_tool_schema: () => badRequest(() => client.chat.completions.create({ model, messages: ASK_WEATHER,
+    tools: [{ type: 'function', function: { name: 'impossible', parameters: { type: 'object',
+      properties: { x: { type: 'integer', minimum: 5, maximum: 1 } }, required: ['x'] } } }] }),
+  'tools[0].function.parameters'),
+
+  /** Agent turns scripted through the control plane: exactly the scripted call, then the scripted answer. */
+  async scripted_tool_loop() {
+    await addRule({ match: { route: 'POST /v1/chat/completions' }, outcome: { replies: [
+      { tool_calls: [{ name: 'get_weather', arguments: { city: 'Lyon', unit: 'celsius' } }] },
+      'It is 18 C and sunny in Lyon.'] } });
+    const invoked = [];
+    const runner = client.chat.completions.runTools({ model, messages: ASK_WEATHER, tools: [zodFunction({
+      name: 'get_weather', parameters: z.object({ city: z.string(), unit: z.enum(['celsius', 'fahrenheit']) }),
+      function: async (args) => { invoked.push(args); return WEATHER_RESULT; } })] });
+    assert.equal(await runner.finalContent(), 'It is 18 C and sunny in Lyon.');
+    assert.deepEqual(invoked, [{ city: 'Lyon', unit: 'celsius' }]);
+    return { invoked };
   },
 
   async embeddings() {
