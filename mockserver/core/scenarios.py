@@ -7,7 +7,8 @@ A **rule** is a matcher plus exactly one action:
   connection reset, an empty reply, or an SSE stream cut after N events;
 * an **outcome** -- the request succeeds at the HTTP level but its result is scripted: a
   prediction/task fails with a given error, takes a given time, or returns given outputs; a
-  chat/responses turn replies with given text (or the next of a sequence of replies).
+  chat/responses turn replies with given text, calls given tools or answers given JSON (or takes the
+  next of a sequence of such turns, for multi-step agent tests).
 
 Matchers: ``api`` (``skytells``/``gateai``), ``route`` (``"POST /v1/predictions"``, a glob such as
 ``"/v1/chat/*"``, or the route template ``"/v1/predictions/{id}"``), ``model`` (exact or glob),
@@ -186,6 +187,33 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class ScriptedCall:
+    """A tool call a scripted turn makes: the function's name and its arguments as JSON text."""
+
+    name: str
+    arguments: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": json.loads(self.arguments)}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One scripted model turn: text, tool calls or a JSON answer (exactly one is set)."""
+
+    reply: str | None = None
+    tool_calls: tuple[ScriptedCall, ...] | None = None
+    json: str | None = None  # JSON text of the answer
+
+    def as_json(self) -> str | dict[str, Any]:
+        if self.reply is not None:
+            return self.reply
+        if self.tool_calls is not None:
+            return {"tool_calls": [call.as_json() for call in self.tool_calls]}
+        return {"json": json.loads(self.json or "null")}
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A scripted result; unset fields keep the mock's normal behaviour."""
 
@@ -194,10 +222,22 @@ class Outcome:
     duration: float | None = None  # virtual seconds from creation to the end
     output: Any = None  # outputs returned as given (URLs or values), instead of generated files
     reply: str | None = None  # chat/responses: the assistant's text
+    tool_calls: tuple[ScriptedCall, ...] | None = None  # chat/responses: the tool calls the turn makes
+    json: str | None = None  # chat/responses: the JSON answer (as text)
+
+    @property
+    def turn(self) -> Turn | None:
+        """The scripted model turn, if this outcome scripts one."""
+        if self.reply is None and self.tool_calls is None and self.json is None:
+            return None
+        return Turn(self.reply, self.tool_calls, self.json)
 
     def as_json(self) -> dict[str, Any]:
-        out = {"status": self.status, "error": self.error, "duration": self.duration, "output": self.output,
-               "reply": self.reply}
+        out = {"status": self.status, "error": self.error, "duration": self.duration, "output": self.output}
+        turn = self.turn
+        if turn is not None:
+            shown = turn.as_json()
+            out.update({"reply": shown} if isinstance(shown, str) else shown)
         return {k: v for k, v in out.items() if v is not None}
 
 
@@ -209,7 +249,7 @@ class Rule:
     matcher: Matcher
     fault: Fault | None = None
     outcome: Outcome | None = None
-    replies: tuple[str, ...] = ()  # a sequence of replies, one per matching request
+    replies: tuple[Turn, ...] = ()  # a sequence of scripted turns, one per matching request
     times: int | None = None
     probability: float = 1.0
     seed: int | None = None
@@ -232,7 +272,7 @@ class Rule:
         if self.outcome:
             out["outcome"] = self.outcome.as_json()
         if self.replies:
-            out["outcome"] = {**out.get("outcome", {}), "replies": list(self.replies)}
+            out["outcome"] = {**out.get("outcome", {}), "replies": [turn.as_json() for turn in self.replies]}
         out.update(times=self.times, probability=self.probability, fired=self.fired,
                    remaining=None if self.times is None and not self.replies else self._remaining())
         if self.seed is not None:
@@ -332,10 +372,64 @@ def parse_fault(spec: Any) -> Fault:
     return fault
 
 
-def parse_outcome(spec: Any) -> tuple[Outcome, tuple[str, ...]]:
+TURN_FIELDS = ("reply", "tool_calls", "json")
+OUTCOME_FIELDS = ("status", "error", "duration", "output", *TURN_FIELDS, "replies")
+
+
+def _scripted_call(spec: Any, where: str) -> ScriptedCall:
+    if not isinstance(spec, Mapping) or set(spec) - {"name", "arguments"}:
+        raise RuleError(f"{where} must be an object {{name, arguments}}")
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        raise RuleError(f"{where}.name must be a non-empty string")
+    arguments = spec.get("arguments", {})
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            raise RuleError(f"{where}.arguments must be an object or its JSON text") from None
+    if not isinstance(arguments, Mapping):
+        raise RuleError(f"{where}.arguments must be an object or its JSON text")
+    return ScriptedCall(name, json.dumps(arguments, ensure_ascii=False, allow_nan=False))
+
+
+def parse_turn(spec: Any, where: str = "outcome") -> Turn:
+    """One scripted turn: a string (text), or an object with one of ``reply``, ``tool_calls``, ``json``."""
+    if isinstance(spec, str):
+        return Turn(reply=spec)
     if not isinstance(spec, Mapping):
-        raise RuleError("outcome must be an object {status, error, duration, output, reply, replies}")
-    unknown = set(spec) - {"status", "error", "duration", "output", "reply", "replies"}
+        raise RuleError(f"{where} must be a string or an object with one of reply, tool_calls, json")
+    given = [name for name in TURN_FIELDS if spec.get(name) is not None]
+    if len(given) != 1:
+        raise RuleError(f"{where} takes one of reply, tool_calls, json")
+    if given == ["reply"]:
+        return Turn(reply=_text(spec, "reply"))
+    if given == ["json"]:
+        try:
+            return Turn(json=json.dumps(spec["json"], ensure_ascii=False, allow_nan=False))
+        except ValueError:
+            raise RuleError(f"{where}.json must be finite JSON") from None
+    calls = spec["tool_calls"]
+    if not isinstance(calls, list) or not calls:
+        raise RuleError(f"{where}.tool_calls must be a non-empty array of {{name, arguments}}")
+    return Turn(tool_calls=tuple(_scripted_call(call, f"{where}.tool_calls[{i}]") for i, call in enumerate(calls)))
+
+
+def _replies(spec: Mapping[str, Any]) -> tuple[Turn, ...]:
+    replies = spec.get("replies")
+    if replies is None:
+        return ()
+    if not isinstance(replies, list) or not replies:
+        raise RuleError("outcome.replies must be a non-empty array of turns (strings or {reply|tool_calls|json})")
+    if any(spec.get(name) is not None for name in TURN_FIELDS):
+        raise RuleError("give outcome.reply/tool_calls/json or outcome.replies, not both")
+    return tuple(parse_turn(turn, f"outcome.replies[{i}]") for i, turn in enumerate(replies))
+
+
+def parse_outcome(spec: Any) -> tuple[Outcome, tuple[Turn, ...]]:
+    if not isinstance(spec, Mapping):
+        raise RuleError(f"outcome must be an object {{{', '.join(OUTCOME_FIELDS)}}}")
+    unknown = set(spec) - set(OUTCOME_FIELDS)
     if unknown:
         raise RuleError(f"unknown outcome field(s): {', '.join(sorted(unknown))}")
     status = _text(spec, "status")
@@ -349,17 +443,14 @@ def parse_outcome(spec: Any) -> tuple[Outcome, tuple[str, ...]]:
     if error is not None and status is None:
         status = "failed"
     duration = None if spec.get("duration") is None else _number(spec, "duration", 0.0, 0.0, 10 * 86_400.0)
-    replies = spec.get("replies")
-    if replies is not None:
-        if not isinstance(replies, list) or not replies or not all(isinstance(r, str) for r in replies):
-            raise RuleError("outcome.replies must be a non-empty array of strings")
-        if spec.get("reply") is not None:
-            raise RuleError("give outcome.reply or outcome.replies, not both")
+    replies = _replies(spec)
+    scripted = {name: spec[name] for name in TURN_FIELDS if spec.get(name) is not None}
+    turn = parse_turn(scripted) if scripted else Turn()
     outcome = Outcome(status=status, error=error, duration=duration, output=spec.get("output"),
-                      reply=_text(spec, "reply"))
+                      reply=turn.reply, tool_calls=turn.tool_calls, json=turn.json)
     if outcome == Outcome() and not replies:
-        raise RuleError("outcome must set at least one of status, error, duration, output, reply, replies")
-    return outcome, tuple(replies or ())
+        raise RuleError(f"outcome must set at least one of {', '.join(OUTCOME_FIELDS)}")
+    return outcome, replies
 
 
 def parse_rule(spec: Any, rule_id: str, scenario: str | None = None, default_seed: int | None = None) -> Rule:
@@ -602,7 +693,9 @@ class Rules:
                 if rule.fault is not None:
                     fault = rule.fault
                 elif rule.replies:
-                    outcome = replace(rule.outcome or Outcome(), reply=rule.replies[rule.fired - 1])
+                    turn = rule.replies[rule.fired - 1]
+                    outcome = replace(rule.outcome or Outcome(), reply=turn.reply, tool_calls=turn.tool_calls,
+                                      json=turn.json)
                 else:
                     outcome = rule.outcome
                 if fault is not None and outcome is not None:

@@ -36,6 +36,7 @@ def test_wheel_contains_packages_fixtures_and_entry_point(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "mockserver/_fixtures/skytells/models.json" in names
     assert "mockserver/_fixtures/skytells/timing.json" in names
+    assert "mockserver/_fixtures/skytells/vocabulary.json" in names
     assert "mockserver/cli.py" in names and "contracts/__init__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "mockserver = mockserver.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -44,12 +45,13 @@ def test_wheel_contains_packages_fixtures_and_entry_point(wheel: Path) -> None:
 def test_installed_wheel_finds_its_fixtures_outside_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = ("import mockserver.core.fixtures as f; from mockserver.skytells.catalog import Catalog; "
-            "print(f.fixtures_root(), len(Catalog.load()))")
+            "from mockserver.skytells.inference import tokens; "
+            "print(f.fixtures_root(), len(Catalog.load()), tokens.decode(tokens.encode('Hello, world')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
     assert result.returncode == 0, result.stderr
-    root, count = result.stdout.split()
-    assert root.startswith(str(tmp_path / "site")) and count == "39"
+    root, count, text = result.stdout.split(maxsplit=2)
+    assert root.startswith(str(tmp_path / "site")) and count == "39" and text.strip() == "Hello, world"
 
 
 def _dockerfile() -> tuple[dict[str, str], list[str], list[str]]:

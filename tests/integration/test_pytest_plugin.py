@@ -26,7 +26,7 @@ def test_the_readme_example_passes_with_the_plugin(tmp_path: Path) -> None:
     (tmp_path / "test_my_app.py").write_text(readme_example(), encoding="utf-8")
     result = run_pytest(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\b4 passed\b", result.stdout), result.stdout
+    assert re.search(r"\b5 passed\b", result.stdout), result.stdout
 
 
 def test_state_is_fresh_in_every_test_and_options_apply(tmp_path: Path) -> None:

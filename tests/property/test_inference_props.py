@@ -16,7 +16,7 @@ from mockserver.core.randomness import Randomness
 from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.inference import billing, chat, embeddings, responses, tokens
+from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses, tokens
 
 KEY = "sk-prop-owner"
 CATALOG = Catalog.load()
@@ -110,14 +110,14 @@ def test_responses_usage_and_stream_agree(turns: list[str], instructions: str | 
         request = responses.parse({k: v for k, v in body.items() if v is not None}, CATALOG)
         record, generation = service.create(KEY, request)
         service.save(record)
-        view = responses.view(record)
+        view = response_views.view(record)
         usage = view["usage"]
         assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
         assert usage["output_tokens"] == tokens.count_tokens(view["output_text"])
         assert usage["input_tokens"] == (tokens.count_all(history) + tokens.count_tokens(text)
                                          + (tokens.count_tokens(instructions) if instructions else 0))
         assert usage["input_tokens_details"]["cached_tokens"] == tokens.count_all(history)
-        events = [data for data, _ in responses.events(record, generation)]
+        events = [data for data, _ in response_views.events(record, generation)]
         assert [e["sequence_number"] for e in events] == list(range(len(events)))
         deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
         assert deltas == view["output_text"] == view["output"][0]["content"][0]["text"]

@@ -10,7 +10,7 @@ import pytest
 from mockserver.core.errors import ApiError
 from mockserver.core.randomness import Randomness
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.inference import embeddings
+from mockserver.skytells.inference import embeddings, tokens
 
 CATALOG = Catalog.load()
 
@@ -74,5 +74,61 @@ def test_bad_requests_name_the_param(body: dict, param: str) -> None:
 
 def test_token_arrays_are_accepted() -> None:
     request = embeddings.parse({"model": "gpt-5", "input": [[1, 2, 3], [4]]}, CATALOG)
-    assert len(request.inputs) == 2
-    assert embeddings.parse({"model": "gpt-5", "input": [1, 2, 3]}, CATALOG).inputs == ("<1> <2> <3>",)
+    assert request.inputs == ("\x01\x02\x03", "\x04") and request.token_counts == (3, 1)
+    assert embeddings.parse({"model": "gpt-5", "input": [1, 2, 3.0]}, CATALOG).inputs == ("\x01\x02\x03",)
+
+
+TEXTS = ["What is machine learning?", "A photorealistic mountain lake at sunrise", "héllo 🙂 wörld, 12345!",
+         "zyxwv qwerty\n\n\ttabs", "\ud800 lone surrogate"]
+
+
+def embed(body_input: object, encoding_format: str = "float", seed: int = 5) -> dict:
+    request = embeddings.parse({"model": "gpt-5", "input": body_input, "encoding_format": encoding_format}, CATALOG)
+    return embeddings.create(Randomness(seed), request)[0]
+
+
+@pytest.mark.parametrize("encoding_format", ["float", "base64"])
+def test_the_ids_of_a_text_embed_exactly_like_the_text(encoding_format: str) -> None:
+    ids = [tokens.encode(text) for text in TEXTS]
+    by_text, by_ids = embed(TEXTS, encoding_format), embed(ids, encoding_format)
+    assert [d["embedding"] for d in by_ids["data"]] == [d["embedding"] for d in by_text["data"]]
+    assert embed(ids[0], encoding_format)["data"] == embed(TEXTS[0], encoding_format)["data"]
+    mixed = embed([TEXTS[1], ids[2]], encoding_format)["data"]
+    assert [d["embedding"] for d in mixed] == [d["embedding"] for d in by_text["data"][1:3]]
+
+
+def test_token_id_input_bills_the_number_of_ids() -> None:
+    ids = tokens.encode("zyxwv qwerty")  # not in the vocabulary: 12 byte ids for 2 text tokens
+    assert len(ids) == 12 and tokens.count_tokens("zyxwv qwerty") == 2
+    assert embed([ids, "zyxwv qwerty"])["usage"] == {"prompt_tokens": 14, "total_tokens": 14}
+    request = embeddings.parse({"model": "gpt-5", "input": [ids, [7, 8]]}, CATALOG)
+    assert embeddings.create(Randomness(1), request)[1] == 14
+
+
+def test_foreign_token_ids_embed_deterministically_and_by_shared_ids() -> None:
+    cl100k = [3923, 374, 5780, 6975, 30]  # tiktoken cl100k_base ids of "What is machine learning?"
+    first = np.array(embed(cl100k)["data"][0]["embedding"])
+    assert first.tolist() == embed(cl100k)["data"][0]["embedding"]
+    near = np.array(embed([*cl100k, 100257])["data"][0]["embedding"])
+    far = np.array(embed([100000, 100001, 100002, 100003, 100004])["data"][0]["embedding"])
+    assert float(first @ near) > 0.5 > abs(float(first @ far))
+    big = embed([[2**31 - 1, 10**9], [123456789]])
+    assert len(big["data"]) == 2 and big["usage"]["prompt_tokens"] == 3
+
+
+@pytest.mark.parametrize(("body_input", "param"), [
+    ([1, -2], "input[1]"),
+    ([1, 2.5], "input[1]"),
+    ([2**31], "input[0]"),
+    ([1, 1e300], "input[1]"),
+    ([[1, 2], [3, 2**40]], "input[1]"),
+    ([[1], [-1]], "input[1]"),
+    ([[1], []], "input[1]"),
+    ([[1], [True]], "input[1]"),
+    ([1, "a"], "input[0]"),
+    ([[1], None], "input[1]"),
+])
+def test_bad_token_ids_name_the_input(body_input: object, param: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        embeddings.parse({"model": "gpt-5", "input": body_input}, CATALOG)
+    assert caught.value.status == 400 and caught.value.param == param

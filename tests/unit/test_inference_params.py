@@ -6,7 +6,7 @@ import pytest
 
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.inference import chat, responses
+from mockserver.skytells.inference import chat, response_input, responses
 
 CATALOG = Catalog.load()
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -49,11 +49,27 @@ def test_accepted_forms() -> None:
     ({"stop": [""]}, "stop"),
     ({"stream": "yes"}, "stream"),
     ({"stream_options": {"include_usage": True}}, "stream_options"),
-    ({"n": 2}, "n"),
+    ({"n": 129}, "n"),
+    ({"n": 0}, "n"),
+    ({"top_logprobs": 3}, "top_logprobs"),
+    ({"logprobs": True, "top_logprobs": 21}, "top_logprobs"),
+    ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+    ({"tools": [{"type": "function", "function": {"name": "a b"}}]}, "tools[0].function.name"),
+    ({"tool_choice": "required"}, "tool_choice"),
+    ({"response_format": {"type": "xml"}}, "response_format"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}},
+     "response_format.json_schema.schema"),
+    ({"audio": {"voice": "alloy"}}, "audio"),
+    ({"frobnicate": 1}, "frobnicate"),
+    ({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]},
+     "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://x"}}]}]},
+     "messages[0].content[0].image_url.url"),
     ({"messages": []}, "messages"),
-    ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
+    ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id"),
+    ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
     ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
-    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content[0]"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content[0].image_url"),
     ({"model": None}, "model"),
     ({"model": 5}, "model"),
 ])
@@ -80,7 +96,11 @@ def test_models_follow_the_catalog_endpoints() -> None:
 @pytest.mark.parametrize(("changes", "param"), [
     ({"input": None}, "input"),
     ({"input": 5}, "input"),
-    ({"input": [{"type": "function_call_output", "output": "x"}]}, "input[0].type"),
+    ({"input": [{"type": "function_call_output", "output": "x"}]}, "input[0].call_id"),
+    ({"input": [{"type": "web_search_call"}]}, "input[0].type"),
+    ({"tools": [{"type": "file_search"}]}, "tools[0].type"),
+    ({"text": {"format": {"type": "json_schema", "schema": {}}}}, "text.format.name"),
+    ({"background": True}, "background"),
     ({"max_output_tokens": 0}, "max_output_tokens"),
     ({"temperature": 3}, "temperature"),
     ({"top_p": -1}, "top_p"),
@@ -101,4 +121,5 @@ def test_responses_input_forms() -> None:
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "b"}]},
         {"role": "user", "content": [{"type": "input_text", "text": "c"}]},
     ]}, CATALOG)
-    assert [(m.role, m.content) for m in request.input] == [("user", "a"), ("assistant", "b"), ("user", "c")]
+    turns = response_input.conversation(list(request.input), lambda ref: {})
+    assert [(m.role, m.content) for m in turns] == [("user", "a"), ("assistant", "b"), ("user", "c")]

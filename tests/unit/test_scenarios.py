@@ -61,7 +61,7 @@ def fires(match: dict[str, object], facts: RequestFacts) -> bool:
     ({"fault": {"type": "sse_cut", "after_events": 1.5}}, "after_events must be an integer >= 0"),
     ({"outcome": {}}, "outcome must set at least one of"),
     ({"outcome": {"status": "exploded"}}, "outcome.status must be succeeded or failed"),
-    ({"outcome": {"replies": []}}, "outcome.replies must be a non-empty array of strings"),
+    ({"outcome": {"replies": []}}, "outcome.replies must be a non-empty array of turns"),
     ({"outcome": {"reply": "a", "replies": ["b"]}}, "not both"),
     ({"outcome": {"mood": "happy"}}, "unknown outcome field(s): mood"),
     (outcome_rule(match={"api": "other"}), "match.api must be one of skytells, gateai"),

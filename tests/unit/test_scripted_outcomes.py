@@ -9,7 +9,7 @@ from mockserver.core.scenarios import Outcome
 from mockserver.gateai.routes import combined_outcome
 from mockserver.gateai.tasks import FAILED, FINISHED, HARD_LIMIT, PROCESSING, TIMEOUT_ERROR, UPSTREAM_ERROR, Tasks
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.inference import chat, responses, tokens
+from mockserver.skytells.inference import chat, response_views, responses, tokens
 from mockserver.skytells.inference.generation import generate
 from mockserver.skytells.inference.text import Message
 from mockserver.skytells.predictions import SCRIPTED_ERROR, Predictions, given_files, parse_create
@@ -230,11 +230,11 @@ def test_scripted_reply_is_counted_cut_and_checked_like_generated_text(runtime: 
 def test_chat_completion_and_stream_carry_the_scripted_reply(runtime: Runtime) -> None:
     request = chat.parse({"model": "gpt-5", "messages": [{"role": "user", "content": "Capital?"}],
                           "stream": True}, CATALOG)
-    generation = chat.run(runtime, request, SCRIPT)
-    body = chat.completion(request, generation, "chatcmpl-x", 0)
+    generations = chat.run(runtime, request, SCRIPT)
+    body = chat.completion(request, generations, "chatcmpl-x", 0)
     assert body["choices"][0]["message"]["content"] == SCRIPT
     assert body["usage"]["completion_tokens"] == tokens.count_tokens(SCRIPT)
-    deltas = [item["choices"][0]["delta"].get("content", "") for item, _ in chat.chunks(request, generation, "c", 0)
+    deltas = [item["choices"][0]["delta"].get("content", "") for item, _ in chat.chunks(request, generations, "c", 0)
               if item["choices"]]
     assert "".join(deltas) == SCRIPT
 
@@ -244,7 +244,8 @@ def test_responses_chain_replays_scripted_replies(runtime: Runtime) -> None:
     first_request = responses.parse({"model": "gpt-5", "input": "Capital of France?"}, CATALOG)
     first, _ = store.create(KEY, first_request, "Paris.")
     store.save(first)
-    assert first["output_text"] == "Paris." and responses.view(first)["output"][0]["content"][0]["text"] == "Paris."
+    assert first["output_text"] == "Paris."
+    assert response_views.view(first)["output"][0]["content"][0]["text"] == "Paris."
     second_request = responses.parse({"model": "gpt-5", "input": "And Italy?", "previous_response_id": first["id"]},
                                      CATALOG)
     second, second_generation = store.create(KEY, second_request, "Rome.")
@@ -253,6 +254,6 @@ def test_responses_chain_replays_scripted_replies(runtime: Runtime) -> None:
                                            {"role": "user", "content": "And Italy?"}]
     replayed = tokens.count_all(["Capital of France?", "Paris."])
     assert second_generation.cached_tokens == replayed
-    streamed = [data for data, _ in responses.events(second, second_generation)
+    streamed = [data for data, _ in response_views.events(second, second_generation)
                 if data["type"] == "response.output_text.delta"]
     assert "".join(d["delta"] for d in streamed) == "Rome."

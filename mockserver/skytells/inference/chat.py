@@ -1,23 +1,42 @@
 """Chat Completions (``POST /v1/chat/completions``): request parsing and the response shapes.
 
-Everything here is plain data in, plain data out: :func:`parse` validates a body,
-:func:`completion` renders a :class:`~.generation.Generation` as a ``chat.completion`` and
-:func:`chunks` as the ``chat.completion.chunk`` sequence of a stream. Concatenating the chunks'
-``delta.content`` gives exactly the non-streamed ``message.content``.
+Everything here is plain data in, plain data out: :func:`parse` validates a body, :func:`run` makes one
+:class:`~.generation.Generation` per choice (``n``), :func:`completion` renders them as a
+``chat.completion`` and :func:`chunks` as the ``chat.completion.chunk`` sequence of a stream.
+Concatenating the chunks' ``delta.content`` (or a tool call's ``function.arguments`` fragments) of a
+choice gives exactly the non-streamed message.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.core.runtime import Runtime
+from mockserver.core.scenarios import Turn
 from mockserver.skytells.catalog import Catalog, Model
-from mockserver.skytells.inference import params, safety
-from mockserver.skytells.inference.generation import Generation, generate
+from mockserver.skytells.inference import logprobs, params, safety, structured, text, tokens, tools
+from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
 from mockserver.skytells.inference.streaming import Item
-from mockserver.skytells.inference.text import Message
+from mockserver.skytells.inference.text import Message, ToolCall
+
+MAX_CHOICES = 128
+#: Parameters of OpenAI's Chat Completions that the mock takes (validated, or accepted without effect).
+KNOWN = frozenset({
+    "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature",
+    "top_p", "frequency_penalty", "presence_penalty", "stop", "n", "tools", "tool_choice",
+    "parallel_tool_calls", "response_format", "logprobs", "top_logprobs", "seed", "user", "metadata", "store",
+    "logit_bias", "service_tier", "reasoning_effort", "prompt_cache_key", "safety_identifier", "verbosity",
+    "modalities", "prediction",
+})
+UNSUPPORTED = {
+    "audio": "Audio output is not supported",
+    "functions": "'functions' is deprecated and not supported; use 'tools'",
+    "function_call": "'function_call' is deprecated and not supported; use 'tool_choice'",
+    "web_search_options": "Web search is not supported",
+}
 
 
 @dataclass(frozen=True)
@@ -32,47 +51,84 @@ class ChatRequest:
     top_p: float = 0.95
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
+    n: int = 1
+    tools: tools.ToolUse = tools.NO_TOOLS
+    output: structured.OutputFormat = structured.TEXT
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+
+def _stream_options(body: dict[str, Any], stream: bool) -> bool:
+    options = body.get("stream_options")
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise params.invalid("stream_options", "'stream_options' must be an object")
+    if not stream:
+        raise params.invalid("stream_options", "'stream_options' is only allowed when 'stream' is true")
+    return params.boolean(options, "include_usage", False)
+
+
+def _logprob_options(body: dict[str, Any]) -> tuple[bool, int]:
+    wanted = params.boolean(body, "logprobs", False)
+    top = params.integer(body, "top_logprobs", 0, None, maximum=logprobs.MAX_TOP)
+    if top is not None and not wanted:
+        raise params.invalid("top_logprobs", "'top_logprobs' requires 'logprobs' to be true")
+    return wanted, top or 0
+
+
+def _modalities(body: dict[str, Any]) -> None:
+    value = body.get("modalities")
+    if value is not None and (not isinstance(value, list) or any(m != "text" for m in value)):
+        raise params.invalid("modalities", "Only the 'text' modality is supported")
 
 
 def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     """A validated request; any bad parameter is a 400 naming it."""
+    params.known_only(body, KNOWN, UNSUPPORTED)
     model = params.model_for(body, catalog, params.CHAT)
     if "messages" not in body:
         raise params.invalid("messages", "Missing required parameter: 'messages'", "INVALID_INPUT")
     messages = params.messages(body["messages"], "messages")
     # ``max_completion_tokens`` is the OpenAI SDKs' newer name for ``max_tokens``.
     limit_name = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
-    max_tokens = params.integer(body, limit_name, 1, params.DEFAULT_MAX_TOKENS)
     stream = params.boolean(body, "stream", False)
-    options = body.get("stream_options")
-    include_usage = False
-    if options is not None:
-        if not isinstance(options, dict):
-            raise params.invalid("stream_options", "'stream_options' must be an object")
-        if not stream:
-            raise params.invalid("stream_options", "'stream_options' is only allowed when 'stream' is true")
-        include_usage = params.boolean(options, "include_usage", False)
-    n = params.integer(body, "n", 1, 1)
-    if n != 1:
-        raise params.invalid("n", "Only n=1 is supported")
+    wanted, top = _logprob_options(body)
+    _modalities(body)
     return ChatRequest(
         model=model,
         messages=tuple(messages),
-        max_tokens=max_tokens or params.DEFAULT_MAX_TOKENS,
+        max_tokens=params.integer(body, limit_name, 1, params.DEFAULT_MAX_TOKENS) or params.DEFAULT_MAX_TOKENS,
         stop=params.stop_sequences(body),
         stream=stream,
-        include_usage=include_usage,
+        include_usage=_stream_options(body, stream),
         temperature=params.number(body, "temperature", 0, 2, 0.7),
         top_p=params.number(body, "top_p", 0, 1, 0.95),
         frequency_penalty=params.number(body, "frequency_penalty", -2, 2, 0.0),
         presence_penalty=params.number(body, "presence_penalty", -2, 2, 0.0),
+        n=params.integer(body, "n", 1, 1, maximum=MAX_CHOICES) or 1,
+        tools=tools.parse(body, nested=True),
+        output=structured.parse_format(body.get("response_format"), "response_format", nested=True),
+        logprobs=wanted,
+        top_logprobs=top,
     )
 
 
-def run(runtime: Runtime, request: ChatRequest, reply: str | None = None) -> Generation:
-    """The assistant's turn; ``reply`` (a scripted outcome) replaces the generated text."""
-    return generate(runtime, request.model.namespace, request.messages, request.max_tokens, request.stop,
-                    scripted=reply)
+def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = None) -> list[Generation]:
+    """The assistant's turn, once per choice; a scripted turn (text, calls or JSON) replaces every choice's."""
+    turn = Turn(reply=scripted) if isinstance(scripted, str) else scripted
+    generations = []
+    for index in range(request.n):
+        generation = generate_turn(runtime, TurnRequest(request.model.namespace, request.messages,
+                                                        request.max_tokens, request.stop, tools=request.tools,
+                                                        output=request.output, variant=index), turn)
+        if request.logprobs and generation.content:
+            digest = text.conversation_digest(request.model.namespace, request.messages)
+            entries = logprobs.content(runtime.rng, f"{request.model.namespace}:{digest}:{index}",
+                                       generation.deltas, request.top_logprobs)
+            generation = replace(generation, logprobs=tuple(entries))
+        generations.append(generation)
+    return generations
 
 
 def fingerprint(model: Model) -> str:
@@ -80,18 +136,47 @@ def fingerprint(model: Model) -> str:
     return "fp_" + hashlib.sha256(f"skytells:{model.namespace}".encode()).hexdigest()[:10]
 
 
-def usage(generation: Generation) -> dict[str, Any]:
+def usage(generations: Sequence[Generation]) -> dict[str, Any]:
+    """Prompt tokens once, completion tokens summed over the choices."""
+    first = generations[0]
+    completion = sum(g.completion_tokens for g in generations)
     return {
-        "prompt_tokens": generation.prompt_tokens,
-        "completion_tokens": generation.completion_tokens,
-        "total_tokens": generation.total_tokens,
+        "prompt_tokens": first.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": first.prompt_tokens + completion,
         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                       "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-        "prompt_tokens_details": {"cached_tokens": generation.cached_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": first.cached_tokens, "audio_tokens": 0},
     }
 
 
-def completion(request: ChatRequest, generation: Generation, completion_id: str, created: int) -> dict[str, Any]:
+def billed_tokens(generations: Sequence[Generation]) -> tuple[int, int]:
+    """(input, output) tokens to bill: the prompt once, every choice's completion."""
+    return generations[0].prompt_tokens, sum(g.completion_tokens for g in generations)
+
+
+def tool_call_json(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def _message(generation: Generation) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": generation.content, "annotations": [],
+                               "refusal": generation.refusal}
+    if generation.tool_calls:
+        message["tool_calls"] = [tool_call_json(call) for call in generation.tool_calls]
+    return message
+
+
+def _logprobs(request: ChatRequest, generation: Generation, entries: Sequence[dict] | None = None) -> Any:
+    """A choice's ``logprobs``: None unless asked; ``entries`` (a chunk's share) default to all of them."""
+    if not request.logprobs:
+        return None
+    shown = generation.logprobs if entries is None else entries
+    return {"content": list(shown) if shown is not None else None, "refusal": None}
+
+
+def completion(request: ChatRequest, generations: Sequence[Generation], completion_id: str,
+               created: int) -> dict[str, Any]:
     """The ``chat.completion`` object."""
     return {
         "id": completion_id,
@@ -100,43 +185,70 @@ def completion(request: ChatRequest, generation: Generation, completion_id: str,
         "model": request.model.namespace,
         "system_fingerprint": fingerprint(request.model),
         "choices": [{
-            "index": 0,
-            "logprobs": None,
+            "index": index,
+            "logprobs": _logprobs(request, generation),
             "finish_reason": generation.finish_reason,
-            "message": {"role": "assistant", "content": generation.text, "annotations": [], "refusal": None},
+            "message": _message(generation),
             "content_filter_results": safety.content_filter_results(generation.completion_safety),
-        }],
-        "prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety),
-        "usage": usage(generation),
+        } for index, generation in enumerate(generations)],
+        "prompt_filter_results": safety.prompt_filter_results(generations[0].prompt_safety),
+        "usage": usage(generations),
     }
 
 
-def chunks(request: ChatRequest, generation: Generation, completion_id: str, created: int) -> list[Item]:
-    """The stream: a role chunk (with ``prompt_filter_results``), one chunk per token, a chunk with
-    ``finish_reason``, and -- with ``stream_options.include_usage`` -- a usage chunk with empty
-    ``choices`` (every other chunk then carries ``usage: null``, as OpenAI sends it).
+def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
+    """One choice's stream after its role chunk: (delta, logprobs, token index) per chunk, in order."""
+    steps: list[tuple[dict[str, Any], Any, int | None]] = []
+    if generation.refusal is not None:
+        return [({"refusal": piece}, _logprobs(request, generation, []), i)
+                for i, piece in enumerate(tokens.tokenize(generation.refusal))]
+    for position, call in enumerate(generation.tool_calls):
+        steps.append(({"tool_calls": [{"index": position, **tool_call_json(call),
+                                       "function": {"name": call.name, "arguments": ""}}]}, None, None))
+        steps.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None, i)
+                     for i, piece in enumerate(tokens.tokenize(call.arguments)))
+    entries = generation.logprobs or ()
+    steps.extend(({"content": token}, _logprobs(request, generation, entries[i:i + 1] if entries else None), i)
+                 for i, token in enumerate(generation.deltas))
+    return steps
 
-    Azure-style services send the prompt's filter results in an extra leading chunk with an empty
-    ``id`` and ``object``; the SDK tolerates it, but every chunk here keeps the completion's id,
-    so ``prompt_filter_results`` ride on the role chunk instead."""
+
+def chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str, created: int) -> list[Item]:
+    """The stream: per choice a role chunk (the first with ``prompt_filter_results``), its content or tool-call
+    chunks, and a chunk with ``finish_reason``; choices are interleaved token by token, as OpenAI sends them.
+    With ``stream_options.include_usage`` a last chunk with empty ``choices`` carries the usage (every other
+    chunk then has ``usage: null``, as OpenAI sends it).
+
+    Azure-style services send the prompt's filter results in an extra leading chunk with an empty ``id`` and
+    ``object``; the SDK tolerates it, but every chunk here keeps the completion's id, so
+    ``prompt_filter_results`` ride on the first role chunk instead."""
     base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
             "model": request.model.namespace, "system_fingerprint": fingerprint(request.model)}
-    filters = safety.content_filter_results(generation.completion_safety)
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, filter_results: dict | None = None,
-              **extra: Any) -> dict[str, Any]:
-        body = {**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish,
-                                     "content_filter_results": filter_results if filter_results is not None else {}}],
-                **extra}
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None, filters: dict | None = None,
+              logprobs_value: Any = None, **extra: Any) -> dict[str, Any]:
+        body = {**base, "choices": [{"index": index, "delta": delta, "logprobs": logprobs_value,
+                                     "finish_reason": finish,
+                                     "content_filter_results": filters if filters is not None else {}}], **extra}
         if request.include_usage:
             body["usage"] = None
         return body
 
-    items: list[Item] = [(chunk({"role": "assistant", "content": "", "refusal": None},
-                                prompt_filter_results=safety.prompt_filter_results(generation.prompt_safety)), None)]
-    items.extend((chunk({"content": token}, filter_results=filters), index)
-                 for index, token in enumerate(generation.deltas))
-    items.append((chunk({}, generation.finish_reason, filters), None))
+    items: list[Item] = []
+    for index, generation in enumerate(generations):
+        role = {"role": "assistant", "content": None if generation.content is None else "", "refusal": None}
+        extra = {"prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety)} if not index else {}
+        items.append((chunk(index, role, **extra), None))
+    per_choice = [_choice_deltas(request, g) for g in generations]
+    for step in range(max((len(steps) for steps in per_choice), default=0)):
+        for index, steps in enumerate(per_choice):
+            if step < len(steps):
+                delta, shown, token = steps[step]
+                filters = safety.content_filter_results(generations[index].completion_safety)
+                items.append((chunk(index, delta, filters=filters, logprobs_value=shown), token))
+    for index, generation in enumerate(generations):
+        filters = safety.content_filter_results(generation.completion_safety)
+        items.append((chunk(index, {}, generation.finish_reason, filters), None))
     if request.include_usage:
-        items.append(({**base, "choices": [], "usage": usage(generation)}, None))
+        items.append(({**base, "choices": [], "usage": usage(generations)}, None))
     return items

@@ -7,13 +7,24 @@ enough for vector-search code to behave plausibly. ``dimensions`` keeps the firs
 components and re-normalises (as OpenAI's shortened embeddings do). Vectors are computed in
 float32; the ``float`` format sends those exact values and ``base64`` their little-endian bytes,
 so both formats decode to identical numbers.
+
+Token-id input (``[464, 3290]`` is one input, ``[[464], [3290, 11]]`` several) is decoded with the
+mock's own tokenizer (:func:`tokens.decode`) and embedded exactly like that text, so the ids
+``tokens.encode(text)`` give bit for bit the vector of ``text``; ``usage.prompt_tokens`` counts the
+ids given (as OpenAI does). Ids from another tokenizer (tiktoken's ``cl100k_base``, as
+``langchain-openai`` sends) still embed deterministically but *not* like their text: an id below
+the mock's vocabulary size (:func:`tokens.vocabulary_size`) decodes to the mock's byte or token of
+that number, and every larger id to a placeholder word of its own (`` tok`` + its digits as letters
+``a``-``j``), so identical id sequences embed identically and sequences sharing ids point in similar
+directions. Ids must be integers from 0 to ``2**31 - 1`` (a 400 names ``input[i]`` otherwise).
 """
 
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +38,7 @@ DEFAULT_DIMENSIONS = 1536
 MAX_INPUTS = 2048
 ENCODINGS = ("float", "base64")
 WHOLE_TEXT_WEIGHT = 0.5
+MAX_TOKEN_ID = 2**31 - 1
 
 
 def native_dimensions(model: Model) -> int:
@@ -39,43 +51,60 @@ class EmbeddingRequest:
     inputs: tuple[str, ...]
     dimensions: int
     encoding_format: str = "float"
+    #: Tokens billed per input: the pieces of a text, or the number of ids given.
+    token_counts: tuple[int, ...] = ()
+
+
+class _Input(NamedTuple):
+    text: str
+    tokens: int
 
 
 def _token_id(value: Any) -> int | None:
-    """A token id: a non-negative integer (``160.0`` counts: JSON does not tell 160 from 160.0)."""
+    """A token id: an integer ``0 <= id < 2**31`` (``160.0`` counts: JSON does not tell 160 from 160.0)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not value.is_integer():
         return None
-    return int(value) if value >= 0 else None
+    return int(value) if 0 <= value <= MAX_TOKEN_ID else None
 
 
-def _token_array_text(value: list[Any]) -> str | None:
-    ids = [_token_id(t) for t in value]
-    if ids and all(i is not None for i in ids):
-        return " ".join(f"<{i}>" for i in ids)
-    return None
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _inputs(value: Any) -> list[str]:
+def _ids_input(values: list[Any], param: str | None) -> _Input:
+    """Token ids decoded to their text; ``param`` names the input (``None``: ``values`` is ``input`` itself)."""
+    ids = []
+    for position, value in enumerate(values):
+        token_id = _token_id(value)
+        if token_id is None:
+            raise params.invalid(param or f"input[{position}]", f"Token id {param or 'input'}[{position}] must "
+                                 f"be an integer from 0 to {MAX_TOKEN_ID}, got {value!r}")
+        ids.append(token_id)
+    return _Input(tokens.decode(ids), len(ids))
+
+
+def _inputs(value: Any) -> list[_Input]:
     if isinstance(value, str):
         if not value:
             raise params.invalid("input", "'input' must not be an empty string")
-        return [value]
-    if isinstance(value, list) and value:
-        as_tokens = _token_array_text(value)
-        if as_tokens is not None:  # one input given as token ids
-            return [as_tokens]
-        texts = []
-        for index, item in enumerate(value):
-            text = item if isinstance(item, str) else _token_array_text(item) if isinstance(item, list) else None
-            if not text:
-                raise params.invalid(f"input[{index}]", "Each input must be a non-empty string (or array of token ids)")
-            texts.append(text)
-        if len(texts) > MAX_INPUTS:
-            raise params.invalid("input", f"At most {MAX_INPUTS} inputs per request, got {len(texts)}")
-        return texts
-    raise params.invalid("input", "'input' must be a string or a non-empty array of strings")
+        return [_Input(value, tokens.count_tokens(value))]
+    if not isinstance(value, list) or not value:
+        raise params.invalid("input", "'input' must be a string or a non-empty array of strings")
+    if all(_is_number(item) for item in value):  # one input given as token ids
+        return [_ids_input(value, None)]
+    if len(value) > MAX_INPUTS:
+        raise params.invalid("input", f"At most {MAX_INPUTS} inputs per request, got {len(value)}")
+    inputs = []
+    for index, item in enumerate(value):
+        if isinstance(item, str) and item:
+            inputs.append(_Input(item, tokens.count_tokens(item)))
+        elif isinstance(item, list) and item and all(_is_number(v) for v in item):
+            inputs.append(_ids_input(item, f"input[{index}]"))
+        else:
+            raise params.invalid(f"input[{index}]", "Each input must be a non-empty string (or array of token ids)")
+    return inputs
 
 
 def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
@@ -88,7 +117,9 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
     encoding = "float" if encoding is None else encoding
     if encoding not in ENCODINGS:
         raise params.invalid("encoding_format", f"'encoding_format' must be one of {', '.join(ENCODINGS)}")
-    return EmbeddingRequest(model, tuple(_inputs(body["input"])), dims or native, encoding)
+    inputs = _inputs(body["input"])
+    return EmbeddingRequest(model, tuple(i.text for i in inputs), dims or native, encoding,
+                            tuple(i.tokens for i in inputs))
 
 
 def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
@@ -96,13 +127,22 @@ def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(size)
 
 
+def _purpose(model: str, kind: str, text: str) -> str:
+    """The seed purpose of a word or text; one with lone surrogates (no UTF-8 form) goes by its WTF-8 bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"embedding:{model}:{kind}-wtf8:{text.encode('utf-8', 'surrogatepass').hex()}"
+    return f"embedding:{model}:{kind}:{text}"
+
+
 def vector(rng: Randomness, model: str, text: str, native: int, dimensions: int | None = None) -> np.ndarray:
     """The unit-length float32 embedding of ``text``."""
-    words = [token.strip().lower() for token in tokens.tokenize(text) if token.strip()]
+    words = Counter(token.strip().lower() for token in tokens.tokenize(text) if token.strip())
     total = np.zeros(native)
-    for word in dict.fromkeys(words):
-        total += words.count(word) * _gaussian(rng, f"embedding:{model}:token:{word}", native)
-    total += WHOLE_TEXT_WEIGHT * max(len(words), 1) ** 0.5 * _gaussian(rng, f"embedding:{model}:text:{text}", native)
+    for word, count in words.items():
+        total += count * _gaussian(rng, _purpose(model, "token", word), native)
+    total += WHOLE_TEXT_WEIGHT * max(words.total(), 1) ** 0.5 * _gaussian(rng, _purpose(model, "text", text), native)
     cut = total[: dimensions or native]
     return (cut / np.linalg.norm(cut)).astype(np.float32)
 
@@ -120,7 +160,7 @@ def create(rng: Randomness, request: EmbeddingRequest) -> tuple[dict[str, Any], 
     for index, text in enumerate(request.inputs):
         values = vector(rng, request.model.namespace, text, native, request.dimensions)
         data.append({"object": "embedding", "index": index, "embedding": encode(values, request.encoding_format)})
-    used = tokens.count_all(request.inputs)
+    used = sum(request.token_counts) if request.token_counts else tokens.count_all(request.inputs)
     body = {"object": "list", "data": data, "model": request.model.namespace,
             "usage": {"prompt_tokens": used, "total_tokens": used}}
     return body, used

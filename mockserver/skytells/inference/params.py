@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import PREDICTIONS_ENDPOINT, Catalog, Model
-from mockserver.skytells.inference.text import ROLES, Message
+from mockserver.skytells.inference.text import ROLES, Message, ToolCall
 
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
@@ -100,38 +101,107 @@ def stop_sequences(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
-def content_text(content: Any, param: str, part_types: tuple[str, ...]) -> str:
-    """A message's content as text: a string, or an array of text parts (``{type, text}``)."""
+IMAGE_TOKENS = {"low": 85, "high": 765, "auto": 765}
+IMAGE_URL = re.compile(r"(https?://\S+|data:image/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]*)", re.DOTALL)
+
+
+def image_tokens(url: Any, detail: Any, url_param: str, detail_param: str) -> int:
+    """What an image part counts for: 85 tokens at ``detail: "low"``, 765 otherwise (never fetched)."""
+    if not isinstance(url, str) or not IMAGE_URL.fullmatch(url):
+        raise invalid(url_param, "Image URLs must be http(s) URLs or data:image/...;base64 URLs")
+    detail = "auto" if detail is None else detail
+    if detail not in IMAGE_TOKENS:
+        raise invalid(detail_param, "'detail' must be one of low, high, auto")
+    return IMAGE_TOKENS[detail]
+
+
+def _image_part(part: dict[str, Any], where: str) -> int:
+    if part["type"] == "image_url":  # chat: {type, image_url: {url, detail}}
+        holder = part.get("image_url")
+        if isinstance(holder, str):
+            holder = {"url": holder}
+        if not isinstance(holder, dict):
+            raise invalid(f"{where}.image_url", "'image_url' must be an object {url, detail}")
+        return image_tokens(holder.get("url"), holder.get("detail"), f"{where}.image_url.url",
+                            f"{where}.image_url.detail")
+    if part.get("file_id") is not None and part.get("image_url") is None:  # Responses: {type, image_url|file_id}
+        raise invalid(f"{where}.file_id", "Images by file_id are not supported; send image_url")
+    return image_tokens(part.get("image_url"), part.get("detail"), f"{where}.image_url", f"{where}.detail")
+
+
+def content_parts(content: Any, param: str, part_types: tuple[str, ...]) -> tuple[str, int]:
+    """A message's content as (text, image tokens): a string, or an array of text and image parts."""
     if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = []
-        for index, part in enumerate(content):
-            if (not isinstance(part, dict) or part.get("type") not in part_types
-                    or not isinstance(part.get("text"), str)):
-                raise invalid(f"{param}[{index}]", f"Only text content parts ({', '.join(part_types)}) are supported")
-            texts.append(part["text"])
-        return "".join(texts)
-    raise invalid(param, "Message content must be a string or an array of text parts")
+        return content, 0
+    if not isinstance(content, list):
+        raise invalid(param, "Message content must be a string or an array of content parts")
+    texts: list[str] = []
+    images = 0
+    for index, part in enumerate(content):
+        where = f"{param}[{index}]"
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind in IMAGE_PARTS and kind in part_types:
+            images += _image_part(part, where)
+        elif kind in part_types and isinstance(part.get("text" if kind != "refusal" else "refusal"), str):
+            texts.append(part["text" if kind != "refusal" else "refusal"])
+        else:
+            raise invalid(where, f"Unsupported content part {kind!r}; supported: {', '.join(part_types)}")
+    return "".join(texts), images
 
 
-def messages(value: Any, param: str, part_types: tuple[str, ...] = ("text",)) -> list[Message]:
-    """Chat-style messages: roles system/user/assistant (``developer`` is taken as ``system``)."""
+IMAGE_PARTS = ("image_url", "input_image")
+CHAT_PARTS = ("text", "image_url", "refusal")
+
+
+def _tool_calls(value: Any, where: str) -> tuple[ToolCall, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise invalid(where, "'tool_calls' must be an array")
+    calls = []
+    for index, call in enumerate(value):
+        spot = f"{where}[{index}]"
+        function = call.get("function") if isinstance(call, dict) else None
+        if (not isinstance(function, dict) or not isinstance(call.get("id"), str)
+                or not isinstance(function.get("name"), str) or not isinstance(function.get("arguments"), str)):
+            raise invalid(spot, "A tool call is {id, type: 'function', function: {name, arguments}}")
+        calls.append(ToolCall(call["id"], function["name"], function["arguments"]))
+    return tuple(calls)
+
+
+def message(item: Any, where: str, part_types: tuple[str, ...]) -> Message:
+    """One chat-style message; roles system/developer/user/assistant/tool."""
+    if not isinstance(item, dict):
+        raise invalid(where, "Each message must be an object with 'role' and 'content'")
+    # The catalog documents system/user/assistant; the OpenAI SDKs also send ``developer`` (the newer
+    # name for system instructions, taken as system) and ``tool`` (a function's result).
+    role = "system" if item.get("role") == "developer" else item.get("role")
+    if role not in ROLES:
+        raise invalid(f"{where}.role", f"Invalid role {item.get('role')!r}; expected one of "
+                                       f"{', '.join((*ROLES, 'developer'))}")
+    content = item.get("content")
+    if content is None and role == "assistant":
+        content = ""
+    text, images = content_parts(content, f"{where}.content", part_types)
+    call_id = item.get("tool_call_id")
+    if role == "tool" and not isinstance(call_id, str):
+        raise invalid(f"{where}.tool_call_id", "A tool message needs the 'tool_call_id' it answers")
+    calls = _tool_calls(item.get("tool_calls"), f"{where}.tool_calls") if role == "assistant" else ()
+    return Message(role, text, calls, call_id if role == "tool" else None, images)
+
+
+def messages(value: Any, param: str, part_types: tuple[str, ...] = CHAT_PARTS) -> list[Message]:
+    """Chat-style messages (see :func:`message`)."""
     if not isinstance(value, list) or not value:
         raise invalid(param, f"'{param}' must be a non-empty array of messages")
-    found: list[Message] = []
-    for index, item in enumerate(value):
-        where = f"{param}[{index}]"
-        if not isinstance(item, dict):
-            raise invalid(where, "Each message must be an object with 'role' and 'content'")
-        role = item.get("role")
-        # The catalog documents system/user/assistant; the OpenAI SDKs also send ``developer``
-        # (the newer name for system instructions), so it is accepted as a system message.
-        role = "system" if role == "developer" else role
-        if role not in ROLES:
-            raise invalid(f"{where}.role", f"Invalid role {item.get('role')!r}; expected one of {', '.join(ROLES)}")
-        content = item.get("content")
-        if content is None and role == "assistant":
-            content = ""
-        found.append(Message(role, content_text(content, f"{where}.content", part_types)))
-    return found
+    return [message(item, f"{param}[{index}]", part_types) for index, item in enumerate(value)]
+
+
+def known_only(body: dict[str, Any], known: frozenset[str], unsupported: dict[str, str]) -> None:
+    """400 for a parameter the endpoint does not know (named, as OpenAI names it) or does not support."""
+    for name in body:
+        if name in unsupported and body[name] is not None:
+            raise ApiError(400, "INVALID_PARAMETER", unsupported[name], param=name, code="unsupported_parameter")
+        if name not in known and name not in unsupported:
+            raise ApiError(400, "INVALID_PARAMETER", f"Unrecognized request argument supplied: {name}",
+                           param=name, code="unknown_parameter")

@@ -1,10 +1,11 @@
-"""Responses (``/v1/responses``): stateful turns stored per key, and the Response object shapes.
+"""Responses (``/v1/responses``): stateful turns stored per key.
 
-A stored response (kind ``"response"``, owned by the API key) keeps its conversation -- every
-earlier turn replayed through ``previous_response_id`` plus its own input -- so a later turn is
-generated from the whole conversation, and deleting an earlier response does not break a chain
-already built on it. Instructions are not carried over between turns (as in OpenAI's API).
-The replayed turns count as cached input tokens (billed at the model's cached-input price).
+A stored response (kind ``"response"``, owned by the API key) keeps its conversation -- every earlier turn
+replayed through ``previous_response_id`` plus its own input -- so a later turn is generated from the whole
+conversation, and deleting an earlier response does not break a chain already built on it. Instructions are
+not carried over between turns (as in OpenAI's API). The replayed turns count as cached input tokens (billed
+at the model's cached-input price). Each output item is also stored on its own (kind ``"response_item"``),
+so a later request can name it with an ``item_reference``. The views live in :mod:`.response_views`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,32 @@ from typing import Any
 
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
+from mockserver.core.scenarios import Turn
 from mockserver.skytells.catalog import Catalog, Model
-from mockserver.skytells.inference import params, safety, tokens
-from mockserver.skytells.inference.generation import Generation, generate
-from mockserver.skytells.inference.streaming import Item
+from mockserver.skytells.inference import params, response_input, safety, structured, tokens, tools
+from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
 from mockserver.skytells.inference.text import Message
 
 KIND = "response"
-INPUT_PART_TYPES = ("input_text", "output_text", "text")
+ITEM_KIND = "response_item"
 HEX = "0123456789abcdef"
+KNOWN = frozenset({
+    "model", "input", "instructions", "previous_response_id", "stream", "max_output_tokens", "temperature",
+    "top_p", "store", "metadata", "user", "tools", "tool_choice", "parallel_tool_calls", "text", "include",
+    "truncation", "reasoning", "service_tier", "prompt_cache_key", "safety_identifier", "stream_options",
+    "top_logprobs", "max_tool_calls", "background", "conversation", "prompt",
+})
+UNSUPPORTED = {
+    "background": "Background responses are not supported",
+    "conversation": "Conversations are not supported; use previous_response_id",
+    "prompt": "Prompt templates are not supported",
+}
 
 
 @dataclass(frozen=True)
 class ResponseRequest:
     model: Model
-    input: tuple[Message, ...]
+    input: tuple[dict[str, Any], ...]
     instructions: str | None = None
     previous_response_id: str | None = None
     stream: bool = False
@@ -38,21 +50,14 @@ class ResponseRequest:
     store: bool = True
     metadata: dict[str, str] | None = None
     user: str | None = None
-
-
-def _input(value: Any) -> list[Message]:
-    if isinstance(value, str):
-        return [Message("user", value)]
-    if isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            if isinstance(item, dict) and item.get("type", "message") != "message":
-                raise params.invalid(f"input[{index}].type",
-                                     f"Input items of type {item.get('type')!r} are not supported; use messages")
-        return params.messages(value, "input", INPUT_PART_TYPES)
-    raise params.invalid("input", "'input' must be a string or a non-empty array of messages")
+    tools: tools.ToolUse = tools.NO_TOOLS
+    output: structured.OutputFormat = structured.TEXT
+    tool_specs: tuple[dict[str, Any], ...] = ()  # the tools as given, echoed by the view
+    tool_choice: Any = None  # as given, echoed by the view
 
 
 def parse(body: dict[str, Any], catalog: Catalog) -> ResponseRequest:
+    params.known_only(body, KNOWN, {k: v for k, v in UNSUPPORTED.items() if body.get(k) not in (None, False)})
     model = params.model_for(body, catalog, params.RESPONSES)
     if "input" not in body:
         raise params.invalid("input", "Missing required parameter: 'input'", "INVALID_INPUT")
@@ -60,9 +65,10 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ResponseRequest:
     if metadata is not None and (not isinstance(metadata, dict)
                                  or not all(isinstance(v, str) for v in metadata.values())):
         raise params.invalid("metadata", "'metadata' must be an object of string values")
+    use = tools.parse(body, nested=False)
     return ResponseRequest(
         model=model,
-        input=tuple(_input(body["input"])),
+        input=tuple(response_input.parse_items(body["input"])),
         instructions=params.optional_string(body, "instructions"),
         previous_response_id=params.optional_string(body, "previous_response_id"),
         stream=params.boolean(body, "stream", False),
@@ -72,15 +78,19 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ResponseRequest:
         store=params.boolean(body, "store", True),
         metadata=metadata,
         user=params.optional_string(body, "user"),
+        tools=use,
+        output=structured.parse_text(body),
+        tool_specs=tuple(body.get("tools") or ()),
+        tool_choice=body.get("tool_choice") if body.get("tool_choice") is not None else "auto",
     )
 
 
-def _messages(records: list[dict[str, str]]) -> list[Message]:
-    return [Message(m["role"], m["content"]) for m in records]
-
-
-def _dicts(messages: list[Message] | tuple[Message, ...]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in messages]
+def _status(generation: Generation) -> tuple[str, str | None]:
+    if generation.finish_reason == "length":
+        return "incomplete", "max_output_tokens"
+    if generation.finish_reason == "content_filter":
+        return "incomplete", "content_filter"
+    return "completed", None
 
 
 class Responses:
@@ -98,8 +108,10 @@ class Responses:
 
     def delete(self, owner: str, response_id: str) -> dict[str, Any]:
         """OpenAI's deletion body; the ``openai`` SDK's ``responses.delete`` reads no body and returns None."""
-        self.get(owner, response_id)
+        record = self.get(owner, response_id)
         self.runtime.store.delete(KIND, response_id)
+        for item in record.get("output_items", ()):
+            self.runtime.store.delete(ITEM_KIND, item["id"])
         return {"id": response_id, "object": "response.deleted", "deleted": True}
 
     def history(self, owner: str, previous_id: str | None) -> list[Message]:
@@ -110,56 +122,81 @@ class Responses:
         if record is None or record["owner"] != owner:
             raise ApiError(400, "INVALID_PARAMETER", f"Previous response with id '{previous_id}' not found.",
                            param="previous_response_id", code="previous_response_not_found")
-        return [*_messages(record["conversation"]), Message("assistant", record["output_text"])]
+        earlier = [Message.from_json(m) for m in record["conversation"]]
+        return [*earlier, *response_input.conversation(record["output_items"], lambda _: {})]
+
+    def item(self, owner: str, item_id: str) -> dict[str, Any]:
+        """A stored output item named by an ``item_reference``."""
+        stored = self.runtime.store.get(ITEM_KIND, item_id)
+        if stored is None or stored["owner"] != owner:
+            raise params.invalid("input", f"Item with id '{item_id}' not found.")
+        return stored["item"]
+
+    def _item_id(self, item: dict[str, Any]) -> str:
+        prefix = {"message": "msg_", "function_call": "fc_", "function_call_output": "fco_"}[item["type"]]
+        return prefix + self.runtime.rng.token(f"response-{item['type']}", 48, HEX)
 
     def create(self, owner: str, request: ResponseRequest,
-               reply: str | None = None) -> tuple[dict[str, Any], Generation]:
+               scripted: str | Turn | None = None) -> tuple[dict[str, Any], Generation]:
         """Generate the turn; returns the record (not yet stored: see :meth:`save`) and the generation.
 
-        ``reply`` (a scripted outcome) replaces the generated text; later turns replay it like any reply.
+        ``scripted`` (a rule's turn: text, tool calls or JSON) replaces what the model would say; later turns
+        replay it like any reply.
         """
         runtime = self.runtime
         replayed = self.history(owner, request.previous_response_id)
-        conversation = [*replayed, *request.input]
+        items = [item if "id" in item or item["type"] == "item_reference" else {"id": self._item_id(item), **item}
+                 for item in request.input]
+        conversation = [*replayed, *response_input.conversation(items, lambda ref: self.item(owner, ref))]
         prompt = ([Message("system", request.instructions)] if request.instructions else []) + conversation
-        limit = request.max_output_tokens or params.DEFAULT_MAX_TOKENS
-        generation = generate(runtime, request.model.namespace, prompt, limit,
-                              cached_tokens=tokens.count_all(m.content for m in replayed), scripted=reply)
-        status, reason = "completed", None
-        if generation.finish_reason == "length":
-            status, reason = "incomplete", "max_output_tokens"
-        elif generation.finish_reason == "content_filter":
-            status, reason = "incomplete", "content_filter"
-        now = runtime.clock.now()
-        record = {
-            "id": "resp_" + runtime.rng.token("response", 48, HEX),
-            "message_id": "msg_" + runtime.rng.token("response-message", 48, HEX),
-            "owner": owner,
-            "created_at": int(now),
+        turn = TurnRequest(request.model.namespace, tuple(prompt),
+                           request.max_output_tokens or params.DEFAULT_MAX_TOKENS,
+                           cached_tokens=tokens.count_all(m.text_for_counting for m in replayed),
+                           tools=request.tools, output=request.output)
+        generation = generate_turn(runtime, turn, Turn(reply=scripted) if isinstance(scripted, str) else scripted)
+        return self._record(owner, request, conversation, items, prompt, generation), generation
+
+    def _output_items(self, generation: Generation, status: str) -> list[dict[str, Any]]:
+        if generation.tool_calls:
+            return [{"id": "fc_" + self.runtime.rng.token("response-function-call", 48, HEX), "type": "function_call",
+                     "status": "completed", "arguments": call.arguments, "call_id": call.id, "name": call.name}
+                    for call in generation.tool_calls]
+        part = ({"type": "refusal", "refusal": generation.refusal} if generation.refusal is not None else
+                {"type": "output_text", "text": generation.text, "annotations": [], "logprobs": []})
+        return [{"id": "msg_" + self.runtime.rng.token("response-message", 48, HEX), "type": "message",
+                 "status": status, "role": "assistant", "content": [part]}]
+
+    def _record(self, owner: str, request: ResponseRequest, conversation: list[Message],
+                items: list[dict[str, Any]], prompt: list[Message], generation: Generation) -> dict[str, Any]:
+        status, reason = _status(generation)
+        now = self.runtime.clock.now()
+        record_id = "resp_" + self.runtime.rng.token("response", 48, HEX)
+        return {
+            "id": record_id, "owner": owner, "created_at": int(now),
             "completed_at": int(now) if status == "completed" else None,
-            "model": request.model.namespace,
-            "status": status,
-            "incomplete_reason": reason,
-            "instructions": request.instructions,
-            "previous_response_id": request.previous_response_id,
-            "max_output_tokens": request.max_output_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "store": request.store,
-            "metadata": dict(request.metadata or {}),
-            "user": request.user,
-            "conversation": _dicts(conversation),
+            "model": request.model.namespace, "status": status, "incomplete_reason": reason,
+            "instructions": request.instructions, "previous_response_id": request.previous_response_id,
+            "max_output_tokens": request.max_output_tokens, "temperature": request.temperature,
+            "top_p": request.top_p, "store": request.store, "metadata": dict(request.metadata or {}),
+            "user": request.user, "tools": list(request.tool_specs), "tool_choice": request.tool_choice,
+            "parallel_tool_calls": request.tools.parallel, "text": {"format": request.output.as_text_format()},
+            "conversation": [m.as_json() for m in conversation],
+            "input_items": items,
+            "output_items": self._output_items(generation, status),
             "output_text": generation.text,
             "usage": usage(generation),
             "content_filters": safety.content_filters(
                 generation.prompt_safety, generation.completion_safety,
                 sum(len(m.content) for m in prompt), len(generation.text)),
         }
-        return record, generation
 
     def save(self, record: dict[str, Any]) -> None:
-        if record["store"]:
-            self.runtime.store.put(KIND, record["id"], record, owner=record["owner"])
+        if not record["store"]:
+            return
+        store = self.runtime.store
+        store.put(KIND, record["id"], record, owner=record["owner"])
+        for item in record["output_items"]:
+            store.put(ITEM_KIND, item["id"], {"owner": record["owner"], "item": item}, owner=record["owner"])
 
 
 def usage(generation: Generation) -> dict[str, Any]:
@@ -170,77 +207,3 @@ def usage(generation: Generation) -> dict[str, Any]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": generation.total_tokens,
     }
-
-
-def _text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-
-
-def _message(record: dict[str, Any], status: str, content: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"id": record["message_id"], "type": "message", "status": status, "role": "assistant", "content": content}
-
-
-def view(record: dict[str, Any], in_progress: bool = False) -> dict[str, Any]:
-    """The Response object (OpenAI's fields plus Skytells ``content_filters``).
-
-    ``in_progress`` gives the snapshot a stream opens with: no output, no usage yet.
-    """
-    status = "in_progress" if in_progress else record["status"]
-    reason = None if in_progress else record["incomplete_reason"]
-    output = [] if in_progress else [_message(record, record["status"], [_text_part(record["output_text"])])]
-    return {
-        "id": record["id"],
-        "object": "response",
-        "created_at": record["created_at"],
-        "status": status,
-        "background": False,
-        "completed_at": None if in_progress else record["completed_at"],
-        "error": None,
-        "incomplete_details": {"reason": reason} if reason else None,
-        "instructions": record["instructions"],
-        "max_output_tokens": record["max_output_tokens"],
-        "model": record["model"],
-        "output": output,
-        "output_text": "" if in_progress else record["output_text"],
-        "parallel_tool_calls": True,
-        "previous_response_id": record["previous_response_id"],
-        "reasoning": {"effort": None, "summary": None},
-        "store": record["store"],
-        "temperature": record["temperature"],
-        "text": {"format": {"type": "text"}},
-        "tool_choice": "auto",
-        "tools": [],
-        "top_p": record["top_p"],
-        "truncation": "disabled",
-        "usage": None if in_progress else record["usage"],
-        "user": record["user"],
-        "metadata": record["metadata"],
-        "content_filters": [] if in_progress else record["content_filters"],
-    }
-
-
-def events(record: dict[str, Any], generation: Generation) -> list[Item]:
-    """The typed stream events, in order, with ``sequence_number`` 0, 1, 2, ..."""
-    item_id = record["message_id"]
-    where = {"item_id": item_id, "output_index": 0, "content_index": 0}
-    final = view(record)
-    opening = view(record, in_progress=True)
-    steps: list[tuple[dict[str, Any], int | None]] = [
-        ({"type": "response.created", "response": opening}, None),
-        ({"type": "response.in_progress", "response": opening}, None),
-        ({"type": "response.output_item.added", "output_index": 0,
-          "item": _message(record, "in_progress", [])}, None),
-        ({"type": "response.content_part.added", **where,
-          "part": {"type": "output_text", "text": "", "annotations": []}}, None),
-    ]
-    steps.extend(({"type": "response.output_text.delta", **where, "delta": token, "logprobs": []}, index)
-                 for index, token in enumerate(generation.deltas))
-    steps.extend([
-        ({"type": "response.output_text.done", **where, "text": generation.text, "logprobs": []}, None),
-        ({"type": "response.content_part.done", **where,
-          "part": {"type": "output_text", "text": generation.text, "annotations": []}}, None),
-        ({"type": "response.output_item.done", "output_index": 0, "item": final["output"][0]}, None),
-        ({"type": "response.completed" if record["status"] == "completed" else "response.incomplete",
-          "response": final}, None),
-    ])
-    return [({**data, "sequence_number": number}, token) for number, (data, token) in enumerate(steps)]

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.http import JSONResponse, read_json_object
-from mockserver.core.scenarios import Outcome, scripted_outcome
-from mockserver.skytells.inference import billing, chat, embeddings, responses
+from mockserver.core.scenarios import Outcome, Turn, scripted_outcome
+from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
 
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     from mockserver.skytells.routes import SkytellsAPI
 
 
-def scripted_reply(request: Request) -> str | None:
-    """The assistant text a matching rule scripts for this request, if any."""
+def scripted_turn(request: Request) -> Turn | None:
+    """The model turn (text, tool calls or JSON) a matching rule scripts for this request, if any."""
     outcome: Outcome | None = scripted_outcome(request)
-    return None if outcome is None else outcome.reply
+    return None if outcome is None else outcome.turn
 
 
 class InferenceAPI:
@@ -43,36 +43,40 @@ class InferenceAPI:
         account = self.api.authenticate(request)
         pacer = Pacer(self.runtime)
         parsed = chat.parse(await self._body(request), self.catalog)
-        generation = chat.run(self.runtime, parsed, scripted_reply(request))
-        billing.charge(self.runtime, account.key,
-                       billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens))
+        generations = chat.run(self.runtime, parsed, scripted_turn(request))
+        billing.charge(self.runtime, account.key, billing.cost(parsed.model, *chat.billed_tokens(generations)))
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
         created = int(pacer.start)
         if parsed.stream:
-            items = chat.chunks(parsed, generation, completion_id, created)
+            items = chat.chunks(parsed, generations, completion_id, created)
             return SSEResponse(paced_frames(items, pacer, named=False, done=True))
-        await pacer.finished(generation.completion_tokens)
-        return JSONResponse(chat.completion(parsed, generation, completion_id, created))
+        await pacer.finished(max(g.completion_tokens for g in generations))
+        return JSONResponse(chat.completion(parsed, generations, completion_id, created))
 
     async def create_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
         pacer = Pacer(self.runtime)
         parsed = responses.parse(await self._body(request), self.catalog)
-        record, generation = self.responses.create(account.key, parsed, scripted_reply(request))
+        record, generation = self.responses.create(account.key, parsed, scripted_turn(request))
         billing.charge(self.runtime, account.key,
                        billing.cost(parsed.model, generation.prompt_tokens, generation.completion_tokens,
                                     generation.cached_tokens))
         # Stored once billed, with its final state: a GET during a paced stream sees the result.
         self.responses.save(record)
         if parsed.stream:
-            items = responses.events(record, generation)
+            items = response_views.events(record, generation)
             return SSEResponse(paced_frames(items, pacer, named=True, done=False))
         await pacer.finished(generation.completion_tokens)
-        return JSONResponse(responses.view(record))
+        return JSONResponse(response_views.view(record))
 
     async def get_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
-        return JSONResponse(responses.view(self.responses.get(account.key, request.path_params["id"])))
+        return JSONResponse(response_views.view(self.responses.get(account.key, request.path_params["id"])))
+
+    async def list_input_items(self, request: Request) -> Response:
+        account = self.api.authenticate(request)
+        record = self.responses.get(account.key, request.path_params["id"])
+        return JSONResponse(response_views.input_items(record, dict(request.query_params)))
 
     async def delete_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
@@ -91,5 +95,6 @@ class InferenceAPI:
             Route("/v1/responses", self.create_response, methods=["POST"]),
             Route("/v1/responses/{id}", self.get_response, methods=["GET"]),
             Route("/v1/responses/{id}", self.delete_response, methods=["DELETE"]),
+            Route("/v1/responses/{id}/input_items", self.list_input_items, methods=["GET"]),
             Route("/v1/embeddings", self.create_embeddings, methods=["POST"]),
         ]

@@ -18,14 +18,50 @@ from faker import Faker
 
 from mockserver.core.randomness import Randomness
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
+
+
+class ToolCall(NamedTuple):
+    """A function call an assistant turn makes: ``arguments`` is JSON text."""
+
+    id: str
+    name: str
+    arguments: str
 
 
 class Message(NamedTuple):
-    """One conversation turn (``developer`` messages are normalised to ``system``)."""
+    """One conversation turn (``developer`` messages are normalised to ``system``).
+
+    An assistant turn may carry ``tool_calls``; a ``tool`` turn answers the call ``tool_call_id``.
+    ``image_tokens`` are what the turn's image parts count for (images are never fetched).
+    """
 
     role: str
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    image_tokens: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """The stored form: ``{role, content}`` plus whichever of the other fields are set."""
+        out: dict[str, object] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [list(call) for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.image_tokens:
+            out["image_tokens"] = self.image_tokens
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> Message:
+        calls = tuple(ToolCall(*call) for call in data.get("tool_calls") or ())
+        return cls(data["role"], data["content"], calls, data.get("tool_call_id"), data.get("image_tokens", 0))
+
+    @property
+    def text_for_counting(self) -> str:
+        """Everything of the turn that counts as prompt text: content plus each call's name and arguments."""
+        return self.content + "".join(f" {call.name} {call.arguments}" for call in self.tool_calls)
 
 
 _faker = Faker("en_US")
@@ -33,14 +69,19 @@ _faker_lock = threading.Lock()
 
 
 def conversation_digest(model: str, conversation: Iterable[Message]) -> str:
-    canonical = json.dumps([model, [[m.role, m.content] for m in conversation]], ensure_ascii=False,
-                           separators=(",", ":"))
+    turns = [[m.role, m.content] + ([[list(c) for c in m.tool_calls], m.tool_call_id] if m.tool_calls or
+                                    m.tool_call_id else []) for m in conversation]
+    canonical = json.dumps([model, turns], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def reply(rng: Randomness, model: str, conversation: Sequence[Message]) -> str:
-    """The assistant's full (uncut) reply to ``conversation``: one to three paragraphs."""
-    stream = rng.rng(f"text:{model}:{conversation_digest(model, conversation)}")
+def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant: int = 0) -> str:
+    """The assistant's full (uncut) reply to ``conversation``: one to three paragraphs.
+
+    ``variant`` (a choice index of ``n``) gives another, equally deterministic reply; 0 is the usual one.
+    """
+    salt = f":{variant}" if variant else ""
+    stream = rng.rng(f"text:{model}:{conversation_digest(model, conversation)}{salt}")
     paragraphs = stream.choice((1, 1, 2, 2, 3))
     sizes = [stream.randint(3, 6) for _ in range(paragraphs)]
     with _faker_lock:
