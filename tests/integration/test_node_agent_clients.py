@@ -22,10 +22,11 @@ import pytest
 
 from mockserver.server import ServerThread
 from mockserver.skytells.inference import tokens
-from tests.conftest import KEY
+from tests.conftest import CONTRACT_VIOLATIONS, KEY
 from tests.node_runtime import NODE_DIR, node_executable
 
 CHECK_TIMEOUT = 120  # seconds; a check takes about one (a bound, never an assertion)
+SETTLE_TIMEOUT = 30  # seconds the server thread may take to finish checking answers the client already read
 BODY_SHOWN = 2500  # characters of each journal body shown in a failure message
 
 OPENAI_CHECKS = [
@@ -56,12 +57,15 @@ def node_env(server: ServerThread) -> dict[str, str]:
 
 
 def run_check(node: str, server: ServerThread, script: str, name: str) -> dict[str, Any]:
+    """Run one check; return once the server has also finished (journaled and contract-checked) its answers."""
+    checked = CONTRACT_VIOLATIONS.checked
     done = subprocess.run([node, SCRIPTS[script], name], cwd=NODE_DIR, env=node_env(server), capture_output=True,
                           text=True, timeout=CHECK_TIMEOUT, check=False)
     assert done.returncode == 0, f"{script} {name} crashed ({done.returncode}):\n{done.stderr}"
     [line] = done.stdout.splitlines()
     result = json.loads(line)
     assert result["check"] == name
+    CONTRACT_VIOLATIONS.wait_checked(checked + result["requests"], SETTLE_TIMEOUT)  # a bound, not an assertion
     return result
 
 

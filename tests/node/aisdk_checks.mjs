@@ -9,9 +9,9 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { embed, embedMany, generateText, isStepCount, Output, streamText, tool } from 'ai';
 import { z } from 'zod';
 
-import { addRule, env, main } from './checks.mjs';
+import { addRule, apiFetch, env, main } from './checks.mjs';
 
-const openai = createOpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey });
+const openai = createOpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey, fetch: apiFetch });
 const MODELS = { responses: () => openai(env.model), chat: () => openai.chat(env.model) };
 const SETTINGS = { maxRetries: 0 };
 const WEATHER_PROMPT = 'What is the weather in Paris?';

@@ -1,6 +1,7 @@
-// Runs named checks and prints one JSON line per check: {"check", "ok": true, "value"} or
-// {"check", "ok": false, "error": {...}}. A check is an async function that returns what it observed
-// (plain JSON) and throws (node:assert) when the client saw something it should not have.
+// Runs named checks and prints one JSON line per check: {"check", "requests", "ok": true, "value"} or
+// {"check", "requests", "ok": false, "error": {...}}; `requests` counts the API requests the clients sent.
+// A check is an async function that returns what it observed (plain JSON) and throws (node:assert) when
+// the client saw something it should not have.
 //
 //   MOCK_BASE_URL=http://127.0.0.1:PORT/v1 MOCK_API_KEY=… node <script>.mjs [--list | check …]
 //
@@ -18,6 +19,13 @@ export const env = {
   model: process.env.MOCK_MODEL || 'gpt-5',
 };
 env.controlUrl = env.baseUrl.replace(/\/v1\/?$/, ''); // the server root serving /_mock/…
+
+let sent = 0;
+/** The clients' fetch: counts the API requests a check sends, so the driver knows how many the server answered. */
+export function apiFetch(input, init) {
+  sent += 1;
+  return fetch(input, init);
+}
 
 /** Script the mock through its control plane: an outcome rule (`POST /_mock/rules`), e.g. agent turns. */
 export async function addRule(rule) {
@@ -52,12 +60,13 @@ export async function main(checks) {
   for (const name of names) {
     const check = checks[name];
     if (!check) throw new Error(`unknown check ${name}; known: ${Object.keys(checks).join(', ')}`);
-    let line;
+    let outcome;
+    const before = sent;
     try {
-      line = { check: name, ok: true, value: (await check()) ?? null };
+      outcome = { ok: true, value: (await check()) ?? null };
     } catch (error) {
-      line = { check: name, ok: false, error: describeError(error) };
+      outcome = { ok: false, error: describeError(error) };
     }
-    console.log(JSON.stringify(line));
+    console.log(JSON.stringify({ check: name, requests: sent - before, ...outcome }));
   }
 }

@@ -8,9 +8,9 @@ import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat, zodResponsesFunction, zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 
-import { addRule, env, main } from './checks.mjs';
+import { addRule, apiFetch, env, main } from './checks.mjs';
 
-const client = new OpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey, maxRetries: 0 });
+const client = new OpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey, maxRetries: 0, fetch: apiFetch });
 const model = env.model;
 
 const WEATHER = {
