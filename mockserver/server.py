@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from mockserver.admin import errors as admin_errors
 from mockserver.app import PREFIXES, MockServer, build
 from mockserver.core import logs
+from mockserver.core.boundary import protocol_error_response
 from mockserver.core.wire import transport_exposing
 from mockserver.settings import Settings
 
@@ -81,16 +83,21 @@ def plan(mock: MockServer) -> Plan:
     return result
 
 
-def _uvicorn(listener: Listener, log_level: str) -> uvicorn.Server:
-    # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire).
+def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.Server:
+    # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire), and
+    # answers requests its parser refuses (headers past max_header_bytes: 431) in the API's error format.
+    def parser_error(head: bytes, status: int) -> bytes:
+        return protocol_error_response(listener.app, admin_errors.render, head, status, settings.max_header_bytes)
+
     config = uvicorn.Config(listener.app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2, http=transport_exposing(AutoHTTPProtocol))
+                            timeout_graceful_shutdown=2, http=transport_exposing(AutoHTTPProtocol, parser_error),
+                            h11_max_incomplete_event_size=settings.max_header_bytes + 1024)
     return uvicorn.Server(config)
 
 
 async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
     """Serve every listener until interrupted (or until ``stop`` is set)."""
-    servers = [_uvicorn(listener, log_level) for listener in serving.listeners]
+    servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]

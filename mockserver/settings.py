@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.clock import TIME_MODES
+from mockserver.core.clock import MAX_EPOCH, MAX_SPEED, MIN_EPOCH, TIME_MODES, in_range
 
 DEFAULT_API_KEY = "sk-mock-0000000000000000"
 
@@ -37,6 +37,9 @@ class Settings:
     max_records: int | None = 10_000
     ttl: float | None = None
     max_body_bytes: int = 10 * 1024 * 1024
+    max_control_body_bytes: int = 2 * 1024 * 1024  # control-plane (/_mock) request bodies
+    max_json_depth: int = 64  # nesting levels of a JSON body (the deepest documented body has 11)
+    max_header_bytes: int = 64 * 1024  # request line target + headers; beyond: 431
     await_timeout: float = 55.0  # below both SDKs' 60 s client timeout: an awaited create answers in time
     safety_terms: tuple[str, ...] = ("nsfw", "gore")
     jailbreak_terms: tuple[str, ...] = ("ignore all previous instructions",)
@@ -56,8 +59,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:
             raise ValueError(f"time_mode must be one of {', '.join(TIME_MODES)}")
-        if self.speed <= 0:
-            raise ValueError("speed must be positive")
+        if not 0 < self.speed <= MAX_SPEED:
+            raise ValueError(f"speed must be positive and at most {MAX_SPEED:g}")
+        if self.start_time is not None and not in_range(self.start_time):
+            raise ValueError(f"start_time must be epoch seconds from {MIN_EPOCH:g} to {MAX_EPOCH:g}")
         if self.autojump is not None and self.autojump < 0:
             raise ValueError("autojump must not be negative (or unset)")
         if self.credits < 0 or self.daily_budget < 0:
@@ -66,6 +71,10 @@ class Settings:
             raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
         if self.time_to_first_token < 0 or self.tokens_per_second < 0:
             raise ValueError("time_to_first_token and tokens_per_second must not be negative")
+        if min(self.max_body_bytes, self.max_control_body_bytes, self.max_header_bytes) < 1:
+            raise ValueError("max_body_bytes, max_control_body_bytes and max_header_bytes must be positive")
+        if not 1 <= self.max_json_depth <= 1000:
+            raise ValueError("max_json_depth must be between 1 and 1000")
         if self.journal_size < 1:
             raise ValueError("journal_size must be at least 1")
         if self.webhook_max_attempts < 1 or self.webhook_concurrency < 1:

@@ -1,36 +1,49 @@
-"""Reading control-plane request bodies: JSON, with a 400 that says what is wrong."""
+"""Reading control-plane request bodies through the shared boundary (:mod:`mockserver.core.bodies`).
+
+The same size limit while streaming (the control plane's own, ``max_control_body_bytes``), depth limit
+and strict JSON as the APIs; a refusal is a 400 (413 when too large) in the control plane's format
+naming the offending field.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
 from mockserver.admin.errors import bad_request
+from mockserver.core.bodies import BodyError, body_limit, declared_length, depth_limit, parse_json, read_body, too_large
+
+
+async def _raw(request: Request) -> bytes:
+    limit = body_limit(request.scope)
+    declared = declared_length(request.headers)
+    if declared is not None and declared > limit:
+        raise too_large(limit)
+    return await read_body(request.stream(), limit)
 
 
 async def json_body(request: Request) -> Any:
     """The request body as JSON (any value); 400 when missing or malformed."""
-    raw = await request.body()
+    raw = await _raw(request)
     if not raw.strip():
         raise bad_request("a JSON body is required")
-    return _parse(raw)
+    return _parse(raw, request)
 
 
 async def optional_json(request: Request) -> dict[str, Any]:
     """A JSON object body, or ``{}`` when there is no body at all."""
-    raw = await request.body()
+    raw = await _raw(request)
     if not raw.strip():
         return {}
-    data = _parse(raw)
+    data = _parse(raw, request)
     if not isinstance(data, dict):
         raise bad_request("body must be a JSON object")
     return data
 
 
-def _parse(raw: bytes) -> Any:
+def _parse(raw: bytes, request: Request) -> Any:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"body is not valid JSON: {exc}") from None
+        return parse_json(raw, depth_limit(request.scope))
+    except BodyError as exc:
+        raise bad_request(exc.message, param=exc.param) from None

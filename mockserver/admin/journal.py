@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from mockserver.admin.errors import bad_request, not_found
 from mockserver.admin.state import parse_time
 from mockserver.core.http import JSONResponse
-from mockserver.core.journal import Query, parse_status
+from mockserver.core.journal import KeyMasker, Query, parse_status
 from mockserver.core.runtime import Runtime
 from mockserver.core.scenarios import APIS
 
@@ -71,12 +71,21 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def key_masker(runtime: Runtime) -> KeyMasker:
+    """Masks every key the server knows -- accounts, configured keys, keys that made journaled requests --
+    wherever it appears in a journaled body (a key pasted into another key's prompt included)."""
+    keys = [account.key for account in runtime.accounts.all()]
+    return KeyMasker([*keys, *runtime.settings.api_keys, *runtime.journal.owners()])
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_requests(request: Request) -> Response:
         query = parse_query(request.query_params)
         entries = runtime.journal.find(query)
         total = runtime.journal.count(replace(query, limit=None))
-        return JSONResponse({"data": [entry.as_json() for entry in entries], "count": len(entries), "total": total})
+        masker = key_masker(runtime)
+        return JSONResponse({"data": [entry.as_json(masker) for entry in entries], "count": len(entries),
+                             "total": total})
 
     async def count_requests(request: Request) -> Response:
         query = parse_query({k: v for k, v in request.query_params.items() if k not in ("limit", "order")})
@@ -88,7 +97,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         if entry is None:
             raise not_found(f"No journaled request {entry_id!r} (it may have been cleared or dropped from the "
                             f"journal's last {runtime.journal.size})")
-        return JSONResponse(entry.as_json())
+        return JSONResponse(entry.as_json(key_masker(runtime)))
 
     async def clear_requests(request: Request) -> Response:
         unknown = sorted(set(request.query_params) - {"key"})

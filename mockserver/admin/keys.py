@@ -42,6 +42,8 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~+=:@]{1,256}$")
 GENERATED_PREFIX = "sk-mock-"
 CREATE_FIELDS = ("key", "credits", "daily_budget", "suspended", "limits")
 PATCH_FIELDS = ("credits", "add_credits", "daily_budget", "suspended", "limits")
+#: The largest balance or budget a key may hold (sums of prices stay exact and finite).
+MAX_MONEY = 1e12
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ LIMITS: dict[str, LimitSpec] = {
 
 
 def _number(body: dict[str, Any], name: str, minimum: float | None = 0.0) -> float | None:
+    """A money field: a finite number, at least ``minimum``, at most :data:`MAX_MONEY` in size."""
     value = body.get(name)
     if value is None:
         return None
@@ -75,6 +78,8 @@ def _number(body: dict[str, Any], name: str, minimum: float | None = 0.0) -> flo
         raise bad_request(f"{name} must be a number", param=name)
     if minimum is not None and value < minimum:
         raise bad_request(f"{name} must be >= {minimum:g}", param=name)
+    if abs(value) > MAX_MONEY:
+        raise bad_request(f"{name} must be at most {MAX_MONEY:g} in size", param=name)
     return float(value)
 
 
@@ -190,6 +195,8 @@ def change_key(runtime: Runtime, key: str, body: dict[str, Any]) -> Account:
     if "limits" in body:
         merged = {**account.limits, **parse_limits(body["limits"])}
         limits = {name: value for name, value in merged.items() if value is not None}
+    if added is not None and account.credits + added > MAX_MONEY:
+        raise bad_request(f"add_credits would take the balance above {MAX_MONEY:g}", param="add_credits")
     if added is not None and account.credits + added < 0:
         raise bad_request(f"add_credits {added:g} would take the balance ({account.credits:g}) below zero",
                           param="add_credits")

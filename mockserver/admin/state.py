@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -11,13 +12,20 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.admin.bodies import optional_json
 from mockserver.admin.errors import bad_request
-from mockserver.core.clock import TIME_MODES, UNSET, ClockState, isoformat
+from mockserver.core.clock import MAX_EPOCH, MAX_SPEED, MIN_EPOCH, TIME_MODES, UNSET, ClockState, in_range, isoformat
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
 
 
 def parse_time(value: Any, name: str) -> float:
-    """Epoch seconds, or an ISO 8601 timestamp (``Z`` or an offset; naive means UTC)."""
+    """Epoch seconds, or an ISO 8601 timestamp (``Z`` or an offset; naive means UTC), within the clock's range."""
+    when = _parse_time(value, name)
+    if not in_range(when):
+        raise bad_request(f"{name} must be between {isoformat(MIN_EPOCH)} and {isoformat(MAX_EPOCH)}", param=name)
+    return when
+
+
+def _parse_time(value: Any, name: str) -> float:
     if isinstance(value, bool):
         raise bad_request(f"{name} must be epoch seconds or an ISO 8601 time", param=name)
     if isinstance(value, int | float):
@@ -58,8 +66,11 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     async def advance(request: Request) -> Response:
         body = await optional_json(request)
         seconds = body.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) \
+                or seconds < 0:
             raise bad_request("seconds must be a number >= 0 (the clock only moves forward)", param="seconds")
+        if not in_range(clock.now() + seconds):
+            raise bad_request(f"seconds would move the clock past {isoformat(MAX_EPOCH)}", param="seconds")
         clock.advance(float(seconds))
         if body.get("settle"):
             await runtime.webhooks.settle()
@@ -84,8 +95,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         mode, speed = body.get("mode"), body.get("speed")
         if mode is not None and mode not in TIME_MODES:
             raise bad_request(f"mode must be one of {', '.join(TIME_MODES)}", param="mode")
-        if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
-            raise bad_request("speed must be a number > 0", param="speed")
+        if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float)
+                                  or not 0 < speed <= MAX_SPEED):
+            raise bad_request(f"speed must be a number > 0 and <= {MAX_SPEED:g}", param="speed")
         autojump = body.get("autojump", UNSET)  # null turns it off; absent leaves it as it is
         try:
             state = clock.configure(mode=mode, speed=speed, autojump=autojump)

@@ -92,9 +92,18 @@ class Accounts:
         record = self.store.get(KIND, key)
         if record is not None:
             return Account.from_record(record)
-        if self.accept_any_key and key.startswith("sk-") and len(key) >= 8:
+        if self._creates_on_use(key):
             return self.create(key)
         return None
+
+    def recognizes(self, key: str) -> bool:
+        """True if ``key`` authenticates (it has an account, or ``accept_any_key`` would make one); no side effect."""
+        if self.store.get(KIND, key) is not None:
+            return True
+        return self._creates_on_use(key)
+
+    def _creates_on_use(self, key: str) -> bool:
+        return self.accept_any_key and key.startswith("sk-") and len(key) >= 8
 
     def find(self, key: str) -> Account | None:
         """The account for ``key`` if it exists (never creates one, even with ``accept_any_key``)."""

@@ -108,11 +108,19 @@ def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
         error = ApiError(exc.status_code, http_error_id(exc.status_code), message, headers=headers)
         return error_response(error, request, render)
 
+    async def on_too_deep(request: Request, exc: Exception) -> Response:
+        error = ApiError(400, "INVALID_INPUT", "The request nests too deeply to be processed")
+        return error_response(error, request, render)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, route_path(request))
-        error = ApiError(500, "INTERNAL_ERROR", "The mock server hit an unexpected error; see its log")
+        # Starlette re-raises after this response and uvicorn then closes the connection: say so, so a
+        # keep-alive client opens a new one instead of meeting a reset on its next request.
+        error = ApiError(500, "INTERNAL_ERROR", "The mock server hit an unexpected error; see its log",
+                         headers={"Connection": "close"})
         return error_response(error, request, render)
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(HTTPException, on_http_exception)
+    app.add_exception_handler(RecursionError, on_too_deep)
     app.add_exception_handler(Exception, on_crash)

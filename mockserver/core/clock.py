@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,20 @@ TimeMode = Literal["realtime", "manual", "instant"]
 TIME_MODES: tuple[TimeMode, ...] = ("realtime", "manual", "instant")
 
 
+#: The clock's range: 1970-01-01 .. 9999-12-31T23:59:59Z (every moment in it has an ISO 8601 form).
+MIN_EPOCH = 0.0
+MAX_EPOCH = 253402300799.0
+#: The fastest realtime speed (a million virtual seconds per real second).
+MAX_SPEED = 1e6
+#: The longest autojump wait, in real seconds.
+MAX_AUTOJUMP = 86_400.0
+
+
+def in_range(when: float) -> bool:
+    """True if ``when`` is a finite epoch the clock can show (:data:`MIN_EPOCH` .. :data:`MAX_EPOCH`)."""
+    return math.isfinite(when) and MIN_EPOCH <= when <= MAX_EPOCH
+
+
 class Unset:
     """The type of :data:`UNSET`: "leave this setting as it is" where None is a value."""
 
@@ -40,8 +55,9 @@ UNSET = Unset()
 
 
 def _check_autojump(autojump: float | None) -> None:
-    if autojump is not None and (isinstance(autojump, bool) or not isinstance(autojump, int | float) or autojump < 0):
-        raise ValueError("autojump must be a number of real seconds >= 0, or null (off)")
+    if autojump is not None and (isinstance(autojump, bool) or not isinstance(autojump, int | float)
+                                 or not 0 <= autojump <= MAX_AUTOJUMP):
+        raise ValueError(f"autojump must be a number of real seconds from 0 to {MAX_AUTOJUMP:g}, or null (off)")
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,7 @@ class Clock:
     def _now_locked(self) -> float:
         if self._mode == "manual":
             return self._anchor_virtual
-        return self._anchor_virtual + (self._wall() - self._anchor_wall) * self._speed
+        return min(self._anchor_virtual + (self._wall() - self._anchor_wall) * self._speed, MAX_EPOCH)
 
     @property
     def mode(self) -> TimeMode:
@@ -256,4 +272,5 @@ def isoformat(ts: float) -> str:
     """Epoch seconds as the APIs print them: ``2026-03-06T20:15:23.293497Z``."""
     from datetime import UTC, datetime
 
+    ts = min(max(ts, MIN_EPOCH), MAX_EPOCH) if math.isfinite(ts) else MIN_EPOCH  # never a crash while answering
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -2,7 +2,9 @@
 
 For every API request (not ``/_mock…``) it reads the facts rules match on (api, method, path,
 route template, key, model, prompt) -- buffering a JSON body up to ``max_body_bytes`` and replaying
-it to the app unchanged -- asks :meth:`Rules.select` with the ``X-Mock-Scenario`` header, keeps the
+it to the app unchanged; the body (model, prompt) is parsed only for a caller whose API key the mock
+knows, so an unauthenticated caller never causes a ``prompt`` regex search -- asks
+:meth:`Rules.select` with the ``X-Mock-Scenario`` header, keeps the
 :class:`~mockserver.core.scenarios.Selection` in ``scope["state"][SCOPE_KEY]`` for domain code, and
 applies the fault, if any:
 
@@ -25,7 +27,6 @@ A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's erro
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
@@ -39,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core import wire
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
+from mockserver.core.bodies import DEFAULT_MAX_DEPTH, BodyError, depth_limit, parse_json
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import api_key_in
 from mockserver.core.runtime import Runtime
@@ -90,26 +92,30 @@ def api_key(scope: Scope, api: str, path: str) -> str | None:
     return api_key_in(Headers(scope=scope), query_key)
 
 
-def json_body(raw: bytes | None) -> Any:
-    """The parsed JSON body, or None when there is none or it is not JSON."""
+def json_body(raw: bytes | None, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """The body parsed as strict JSON (the app refuses anything else), or None when there is none or it is not."""
     if not raw or not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(raw, max_depth)
+    except BodyError:
         return None
 
 
-def request_facts(scope: Scope, api: str, routes: Sequence[BaseRoute], body: bytes | None) -> RequestFacts:
+def request_facts(scope: Scope, api: str, routes: Sequence[BaseRoute], body: bytes | None,
+                  known_key: Callable[[str], bool] = lambda key: True) -> RequestFacts:
+    """What rules match on. The body is read only for a caller whose key ``known_key`` accepts, so a caller
+    with no key or an invalid one never costs a parse or a ``prompt`` regex search."""
     path = route_path(scope)
-    data = json_body(body)
+    key = api_key(scope, api, path)
+    data = json_body(body, depth_limit(scope)) if key is not None and known_key(key) else None
     model = data.get("model") if isinstance(data, dict) else None
     return RequestFacts(
         api=api,
         method=scope.get("method", "GET").upper(),
         path=path,
         route=route_template(scope, routes),
-        key=api_key(scope, api, path),
+        key=key,
         model=model if isinstance(model, str) else None,
         prompt=prompt_text(data),
     )
@@ -192,9 +198,10 @@ class ScenarioMiddleware:
             return
         limit = self.runtime.settings.max_body_bytes
         body: bytes | None = None
-        if _wants_buffering(scope, limit):
+        key = api_key(scope, self.api, route_path(scope))
+        if key is not None and self.runtime.accounts.recognizes(key) and _wants_buffering(scope, limit):
             body, receive = await buffer_body(receive, limit)
-        facts = request_facts(scope, self.api, self.routes, body)
+        facts = request_facts(scope, self.api, self.routes, body, self.runtime.accounts.recognizes)
         try:
             selection = self.runtime.rules.select(facts, scenario)
         except RuleError as exc:

@@ -10,6 +10,7 @@ from urllib.parse import SplitResult, urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
 
 
@@ -22,27 +23,23 @@ class JSONResponse(Response):
         return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, or a clear 4xx :class:`ApiError`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {max_bytes} bytes")
+async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:
+    """The request body as a strict JSON object (see :mod:`mockserver.core.bodies`), or a clear 4xx.
+
+    ``max_depth`` defaults to the server's setting, which the boundary middleware puts in the scope.
+    """
+    declared = declared_length(request.headers)
+    if declared is not None and declared > max_bytes:
+        raise too_large(max_bytes)
     content_type = request.headers.get("content-type", "")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {max_bytes} bytes")
+    body = await read_body(request.stream(), max_bytes)
     if not body.strip():
         raise ApiError(400, "INVALID_INPUT", "Request body is empty; a JSON object is required")
     media = content_type.split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
                        f"Content-Type must be application/json, got {content_type!r}")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "INVALID_INPUT", f"Request body is not valid JSON: {exc}") from None
+    data = parse_json(body, max_depth or depth_limit(request.scope))
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_INPUT", "Request body must be a JSON object")
     return data

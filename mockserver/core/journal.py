@@ -16,7 +16,6 @@ only when an entry is read. :class:`Journal` is a thread-safe ring buffer (oldes
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 import threading
 import time
@@ -30,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.accounts import mask_key
 from mockserver.core.asgi import MOCK_PREFIX, route_path
+from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
 from mockserver.core.http import api_key_in
 from mockserver.core.scenarios import selection_of
@@ -108,10 +108,25 @@ class SseCounter:
         self._line_len, self._first = 0, b""
 
 
-def render_body(capture: BodyCapture, content_type: str | None, secret: str | None = None) -> Any:
-    """A captured body for the journal: parsed JSON, else text, else ``{"bytes", "content_type"}``.
+class KeyMasker:
+    """Replaces every known API key in a text by its masked form (one regex pass, longest key first)."""
 
-    ``secret`` (the request's raw key) is replaced by its masked form wherever it appears.
+    def __init__(self, keys: Iterable[str | None]) -> None:
+        known = sorted({key for key in keys if key}, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, known))) if known else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda match: mask_key(match.group(0)), text)
+
+
+def render_body(capture: BodyCapture, content_type: str | None, secret: str | KeyMasker | None = None) -> Any:
+    """A captured body for the journal: strict JSON parsed, else text, else ``{"bytes", "content_type"}``.
+
+    ``secret`` -- the request's raw key, or a :class:`KeyMasker` of every known key -- is replaced by its
+    masked form wherever it appears. JSON that the APIs would refuse (NaN, a lone surrogate, too deep) is
+    shown as text, so no stored body can break a later read of the journal.
     """
     if capture.size == 0:
         return None
@@ -126,12 +141,14 @@ def render_body(capture: BodyCapture, content_type: str | None, secret: str | No
         if not (capture.truncated and exc.start >= len(data) - 3):  # not just a character cut by the cap
             return summary
         text = data[:exc.start].decode("utf-8")
-    if secret and secret in text:
+    if isinstance(secret, KeyMasker):
+        text = secret(text)
+    elif secret and secret in text:
         text = text.replace(secret, mask_key(secret))
     if not capture.truncated and (media.endswith("json") or text.lstrip()[:1] in ("{", "[")):
         try:
-            return json.loads(text)
-        except ValueError:
+            return parse_json(text.encode())
+        except BodyError:
             pass
     return text
 
@@ -163,7 +180,9 @@ class Entry:
     scenario: str | None = None
     id: str = ""
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, masker: KeyMasker | None = None) -> dict[str, Any]:
+        """The public view; ``masker`` (default: this entry's own key) masks keys in the bodies."""
+        secret: str | KeyMasker | None = masker or self.owner
         response_type = self.response_headers.get("content-type")
         return {
             "id": self.id,
@@ -183,13 +202,13 @@ class Entry:
             "events": self.events,
             "request": {
                 "headers": self.request_headers,
-                "body": render_body(self.request_body, self.request_type, self.owner),
+                "body": render_body(self.request_body, self.request_type, secret),
                 "bytes": self.request_body.size,
                 "truncated": self.request_body.truncated,
             },
             "response": {
                 "headers": self.response_headers,
-                "body": render_body(self.response_body, response_type, self.owner),
+                "body": render_body(self.response_body, response_type, secret),
                 "bytes": self.response_body.size,
                 "truncated": self.response_body.truncated,
             },
@@ -304,6 +323,10 @@ class Journal:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+    def owners(self) -> set[str]:
+        """Every key that made a journaled request (they stay masked even after the key is deleted)."""
+        return {entry.owner for entry in self._snapshot() if entry.owner}
 
 
 # -- the middleware --------------------------------------------------------------------------------

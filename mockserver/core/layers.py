@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from mockserver.admin import errors as admin_errors
 from mockserver.admin.routes import control_plane
 from mockserver.core.asgi import ErrorRenderer, RequestIdMiddleware, install_error_handlers
+from mockserver.core.boundary import RENDER_STATE, BoundaryMiddleware
 from mockserver.core.faults import ScenarioMiddleware
 from mockserver.core.health import health_route
 from mockserver.core.journal import JournalMiddleware
@@ -16,11 +18,14 @@ from mockserver.core.runtime import Runtime
 def build_api_app(api: str, runtime: Runtime, routes: list[BaseRoute], render: ErrorRenderer) -> Starlette:
     """An API personality: its routes, ``/_mock`` (health and control plane), errors in its format.
 
-    Middleware, outermost first: request ids, the request journal, scenarios and faults.
+    Middleware, outermost first: request ids, the request journal, the request boundary (header, body
+    and depth limits: :mod:`mockserver.core.boundary`), scenarios and faults.
     """
     app = Starlette(routes=[health_route(api, runtime), control_plane(runtime), *routes])
     install_error_handlers(app, render)
+    setattr(app.state, RENDER_STATE, render)
     app.add_middleware(ScenarioMiddleware, runtime=runtime, api=api, render=render, routes=app.routes)
+    app.add_middleware(BoundaryMiddleware, settings=runtime.settings, render=render, control_render=admin_errors.render)
     app.add_middleware(JournalMiddleware, runtime=runtime, api=api)
     app.add_middleware(RequestIdMiddleware, rng=runtime.rng)
     return app

@@ -28,7 +28,7 @@ JSON, used alone (no global rules); requests with the same header text share tho
 from __future__ import annotations
 
 import fnmatch
-import json
+import math
 import random
 import re
 import threading
@@ -36,6 +36,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from mockserver.core.bodies import BodyError, parse_json
+from mockserver.core.patterns import Pattern, PatternError, compile_pattern
 
 SCENARIO_HEADER = "x-mock-scenario"
 APIS = ("skytells", "gateai")
@@ -135,7 +138,7 @@ class Matcher:
     path: str | None = None  # glob on the path or the route template
     model: str | None = None  # exact or glob
     key: str | None = None
-    prompt: re.Pattern[str] | None = None
+    prompt: Pattern | None = None  # RE2: linear-time search (mockserver.core.patterns)
 
     def matches(self, facts: RequestFacts) -> bool:
         if self.api is not None and self.api != facts.api:
@@ -286,7 +289,7 @@ class Rule:
 
 def _number(spec: Mapping[str, Any], name: str, default: float, low: float, high: float | None = None) -> float:
     value = spec.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise RuleError(f"{name} must be a number")
     if value < low or (high is not None and value > high):
         bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
@@ -324,9 +327,9 @@ def parse_matcher(spec: Any) -> Matcher:
     raw_prompt = _text(spec, "prompt")
     if raw_prompt is not None:
         try:
-            prompt = re.compile(raw_prompt)
-        except re.error as exc:
-            raise RuleError(f"match.prompt is not a valid regular expression: {exc}") from None
+            prompt = compile_pattern(raw_prompt)
+        except PatternError as exc:
+            raise RuleError(f"match.prompt is not a valid regular expression (RE2 syntax): {exc}") from None
     return Matcher(api=api, method=method, path=path, model=_text(spec, "model"), key=_text(spec, "key"),
                    prompt=prompt)
 
@@ -650,9 +653,9 @@ class Rules:
                 self._inline.move_to_end(header)
                 return cached
         try:
-            data = json.loads(header)
-        except ValueError as exc:
-            raise RuleError(f"X-Mock-Scenario is not valid JSON: {exc}") from None
+            data = parse_json(header.encode("utf-8", "surrogatepass"))
+        except BodyError as exc:
+            raise RuleError(f"X-Mock-Scenario is not valid JSON: {exc.message}") from None
         specs = data if isinstance(data, list) else [data]
         rules = [parse_rule(spec, f"inline_{i + 1}", "inline", self.seed) for i, spec in enumerate(specs)]
         with self._lock:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,8 +29,17 @@ class ConnectionDropped(OSError):
     """The mock dropped the connection on purpose (a scripted ``reset``, ``empty`` or ``sse_cut``)."""
 
 
-def transport_exposing(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
-    """A subclass of uvicorn's HTTP protocol ``base`` that puts its transport into every scope."""
+#: ``(head, status) -> response bytes``: what to answer a request the HTTP parser refused.
+ParserErrorWriter = Callable[[bytes, int], bytes]
+
+
+def transport_exposing(base: type[asyncio.Protocol],
+                       parser_error: ParserErrorWriter | None = None) -> type[asyncio.Protocol]:
+    """A subclass of uvicorn's HTTP protocol ``base`` that puts its transport into every scope.
+
+    With ``parser_error``, a request uvicorn's h11 parser refuses (a malformed request, or headers past
+    ``h11_max_incomplete_event_size``: 431) is answered with its bytes instead of uvicorn's plain text.
+    """
 
     class TransportExposingProtocol(base):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -41,6 +51,16 @@ def transport_exposing(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
                 await app(scope, receive, send)
 
             self.app = with_transport
+
+        def send_400_response(self, msg: str) -> None:
+            conn = getattr(self, "conn", None)
+            if parser_error is None or conn is None or not hasattr(conn, "trailing_data"):
+                super().send_400_response(msg)
+                return
+            head = conn.trailing_data[0]
+            status = 431 if len(head) > getattr(conn, "_max_incomplete_event_size", len(head)) else 400
+            self.transport.write(parser_error(head[:8192], status))
+            self.transport.close()
 
     TransportExposingProtocol.__name__ = TransportExposingProtocol.__qualname__ = f"TransportExposing{base.__name__}"
     return TransportExposingProtocol

@@ -39,6 +39,10 @@ def docs_text() -> str:
     return fixture_path("gateai", "docs.txt").read_text(encoding="utf-8")
 
 
+#: The longest X-Mock-Duration (as a scripted outcome's ``duration``): 10 days.
+MAX_MOCK_DURATION = 10 * 86_400.0
+
+
 def header_outcome(request: Request) -> Outcome | None:
     """The outcome the ``X-Mock-Duration`` / ``X-Mock-Outcome`` headers ask for (None without them)."""
     duration = None
@@ -48,8 +52,9 @@ def header_outcome(request: Request) -> Outcome | None:
             duration = float(raw)
         except ValueError:
             duration = -1.0
-        if not math.isfinite(duration) or duration < 0:
-            raise ApiError(400, "INVALID_REQUEST", "X-Mock-Duration must be a number of seconds >= 0",
+        if not math.isfinite(duration) or not 0 <= duration <= MAX_MOCK_DURATION:
+            raise ApiError(400, "INVALID_REQUEST",
+                           f"X-Mock-Duration must be a number of seconds from 0 to {MAX_MOCK_DURATION:g}",
                            param="X-Mock-Duration")
     raw_outcome = request.headers.get("x-mock-outcome")
     status = None

@@ -132,3 +132,17 @@ def test_bad_token_ids_name_the_input(body_input: object, param: str) -> None:
     with pytest.raises(ApiError) as caught:
         embeddings.parse({"model": "gpt-5", "input": body_input}, CATALOG)
     assert caught.value.status == 400 and caught.value.param == param
+
+
+def test_inputs_over_the_token_limits_are_refused_naming_them() -> None:
+    long_text = "word " * 9000  # 9,001 tokens (" word" pieces and the last space)
+    with pytest.raises(ApiError) as one:
+        embeddings.parse({"model": "deepbrain-router", "input": ["ok", long_text]}, CATALOG)
+    assert one.value.param == "input[1]" and "8192" in one.value.message
+    with pytest.raises(ApiError) as ids:
+        embeddings.parse({"model": "deepbrain-router", "input": [1] * 8193}, CATALOG)
+    assert ids.value.param == "input"
+    many = ["word " * 7600] * 40  # 7,601 tokens each, 304,040 in all
+    with pytest.raises(ApiError) as total:
+        embeddings.parse({"model": "deepbrain-router", "input": many}, CATALOG)
+    assert total.value.param == "input" and "300000" in total.value.message

@@ -39,6 +39,9 @@ MAX_INPUTS = 2048
 ENCODINGS = ("float", "base64")
 WHOLE_TEXT_WEIGHT = 0.5
 MAX_TOKEN_ID = 2**31 - 1
+#: OpenAI's limits: tokens in one input, and in one request (they also bound the work a request can cause).
+MAX_INPUT_TOKENS = 8192
+MAX_REQUEST_TOKENS = 300_000
 
 
 def native_dimensions(model: Model) -> int:
@@ -107,6 +110,19 @@ def _inputs(value: Any) -> list[_Input]:
     return inputs
 
 
+def _within_limits(inputs: list[_Input], raw: Any) -> list[_Input]:
+    """400 for an input over :data:`MAX_INPUT_TOKENS` (naming it) or a request over :data:`MAX_REQUEST_TOKENS`."""
+    for index, item in enumerate(inputs):
+        if item.tokens > MAX_INPUT_TOKENS:
+            several = isinstance(raw, list) and isinstance(raw[0], list | str)
+            where = f"input[{index}]" if several else "input"
+            raise params.invalid(where, f"An input may have at most {MAX_INPUT_TOKENS} tokens, got {item.tokens}")
+    total = sum(item.tokens for item in inputs)
+    if total > MAX_REQUEST_TOKENS:
+        raise params.invalid("input", f"A request may have at most {MAX_REQUEST_TOKENS} tokens, got {total}")
+    return inputs
+
+
 def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
     model = params.model_for(body, catalog, params.EMBEDDINGS)
     if "input" not in body:
@@ -117,7 +133,7 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
     encoding = "float" if encoding is None else encoding
     if encoding not in ENCODINGS:
         raise params.invalid("encoding_format", f"'encoding_format' must be one of {', '.join(ENCODINGS)}")
-    inputs = _inputs(body["input"])
+    inputs = _within_limits(_inputs(body["input"]), body["input"])
     return EmbeddingRequest(model, tuple(i.text for i in inputs), dims or native, encoding,
                             tuple(i.tokens for i in inputs))
 

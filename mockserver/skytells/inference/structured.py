@@ -27,6 +27,7 @@ class OutputFormat:
     schema: dict[str, Any] | None = None
     strict: bool = False
     description: str | None = None
+    param: str = "response_format"  # where the schema was given, named by errors
 
     @property
     def structured(self) -> bool:
@@ -60,7 +61,7 @@ def _schema_format(spec: dict[str, Any], param: str) -> OutputFormat:
     description = spec.get("description")
     if description is not None and not isinstance(description, str):
         raise params.invalid(f"{param}.description", "'description' must be a string")
-    return OutputFormat("json_schema", name, schema, bool(strict), description)
+    return OutputFormat("json_schema", name, schema, bool(strict), description, f"{param}.schema")
 
 
 def parse_format(value: Any, param: str, nested: bool) -> OutputFormat:
@@ -96,6 +97,6 @@ def render(output: OutputFormat, rng: Randomness, purpose: str, prose: str, hint
         try:
             value = instance(output.schema, rng.rng(purpose), strict=output.strict, hint=hint)
         except SchemaProblem as problem:
-            raise params.invalid("response_format", f"No reply satisfies the schema: {problem}") from None
+            raise params.invalid(output.param, f"No reply satisfies the schema: {problem}") from None
         return json.dumps(value, ensure_ascii=False)
     return prose

@@ -42,6 +42,7 @@ class Tool:
     description: str = ""
     parameters: Mapping[str, Any] | None = None
     strict: bool = False
+    param: str = "tools"  # where the parameters schema was given, named by errors
 
     def definition_text(self) -> str:
         """The tool as the prompt sees it (counted as prompt tokens)."""
@@ -86,7 +87,7 @@ def _tool(spec: Any, where: str, nested: bool) -> Tool:
     schema = body.get("parameters")
     if schema is not None:
         _check_parameters(schema, f"{prefix}.parameters")
-    return Tool(name, description or "", schema, bool(strict))
+    return Tool(name, description or "", schema, bool(strict), f"{prefix}.parameters")
 
 
 def _check_parameters(schema: Any, param: str) -> None:
@@ -178,8 +179,8 @@ def arguments(tool: Tool, rng: Randomness, model: str, conversation: Sequence[Me
     try:
         value = instance(tool.parameters or EMPTY_PARAMETERS, stream, strict=tool.strict,
                          hint=last_user_text(conversation))
-    except SchemaProblem as problem:  # checked when parsed, so only a schema the checker let through
-        raise params.invalid("tools", f"No arguments satisfy the parameters of '{tool.name}': {problem}") from None
+    except SchemaProblem as problem:  # a schema the cheap check lets through but no instance satisfies
+        raise params.invalid(tool.param, f"No arguments satisfy the parameters of '{tool.name}': {problem}") from None
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -1,0 +1,154 @@
+"""The request boundary: limits every request meets before any API or control-plane code sees it.
+
+:class:`BoundaryMiddleware` (inside the journal, outside the scenario middleware) enforces, for both
+APIs and the control plane alike:
+
+* header bytes (``max_header_bytes``): 431 in the API's error format;
+* body bytes -- ``max_body_bytes`` for the APIs, ``max_control_body_bytes`` for ``/_mock`` -- refused
+  up front when ``Content-Length`` declares more, and while streaming otherwise (chunked bodies,
+  multipart uploads): the ``receive`` the app gets raises a 413 the moment the limit is passed;
+* JSON depth (``max_json_depth``) and strictness: the limits ride in ``scope["state"]`` for
+  :func:`mockserver.core.http.read_json_object` and :mod:`mockserver.admin.bodies`;
+* a ``RecursionError`` anywhere below is a 400, never a 500.
+
+:func:`protocol_error_response` renders the errors uvicorn's HTTP parser raises before any app runs
+(headers beyond the parser's limit) in the same formats; :mod:`mockserver.core.wire` sends it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
+from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
+from mockserver.core.errors import ApiError
+from mockserver.core.http import JSONResponse
+
+#: Where an app built by :func:`mockserver.core.layers.build_api_app` keeps its error renderer.
+RENDER_STATE = "render_error"
+
+
+def too_deep() -> ApiError:
+    return ApiError(400, "INVALID_INPUT", "The request nests too deeply to be processed")
+
+
+def headers_too_large(limit: int) -> ApiError:
+    return ApiError(431, "REQUEST_HEADERS_TOO_LARGE", f"Request headers exceed {limit} bytes",
+                    headers={"Connection": "close"})
+
+
+def header_bytes(scope: Scope) -> int:
+    """The size of the request line's target and headers, as ``name: value\\r\\n`` lines."""
+    return len(scope.get("raw_path") or b"") + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
+class BoundaryMiddleware:
+    """Header and body limits for every request, errors in the API's or the control plane's format."""
+
+    def __init__(self, app: ASGIApp, settings: Any, render: ErrorRenderer, control_render: ErrorRenderer) -> None:
+        self.app = app
+        self.settings = settings
+        self.render = render
+        self.control_render = control_render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        control = route_path(scope).startswith(MOCK_PREFIX)
+        render = self.control_render if control else self.render
+        limit = self.settings.max_control_body_bytes if control else self.settings.max_body_bytes
+        state = scope.setdefault("state", {})
+        state[BYTES_STATE], state[DEPTH_STATE] = limit, self.settings.max_json_depth
+        refusal: ApiError | None = None
+        if header_bytes(scope) > self.settings.max_header_bytes:
+            refusal = headers_too_large(self.settings.max_header_bytes)
+        elif (declared_length(_Headers(scope)) or 0) > limit:
+            refusal = too_large(limit)
+        if refusal is not None:
+            await error_response(refusal, Request(scope), render)(scope, receive, send)
+            return
+        await self._guarded(scope, _limited(receive, limit), send, render)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, render: ErrorRenderer) -> None:
+        """Run the app; a 413 from ``receive`` or a ``RecursionError`` before the response is the API's 4xx."""
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except (BodyError, RecursionError) as exc:
+            if started:
+                raise
+            error = exc if isinstance(exc, BodyError) else too_deep()
+            await error_response(error, Request(scope), render)(scope, receive, send)
+
+
+class _Headers:
+    """Header lookup on a scope without building Starlette's ``Headers`` twice."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def get(self, name: str) -> str | None:
+        wanted = name.encode()
+        return next((v.decode("latin-1") for k, v in self.scope["headers"] if k.lower() == wanted), None)
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises :func:`too_large` once more than ``limit`` body bytes have arrived."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large(limit)
+        return message
+
+    return wrapped
+
+
+# -- errors before any app runs ------------------------------------------------------------------
+
+
+def renderer_for(app: Any, path: str, control_render: ErrorRenderer) -> tuple[ErrorRenderer, str]:
+    """The error renderer (and the path below any mount) for a request to ``path`` on ``app``."""
+    for route in getattr(app, "routes", None) or []:
+        if isinstance(route, Mount) and route.path and (path == route.path or path.startswith(route.path + "/")):
+            return renderer_for(route.app, path[len(route.path):] or "/", control_render)
+    if path.startswith(MOCK_PREFIX):
+        return control_render, path
+    render = getattr(getattr(app, "state", None), RENDER_STATE, None)
+    return (render or control_render), path
+
+
+def protocol_error_response(app: Any, control_render: ErrorRenderer, head: bytes, status: int, max_header: int,
+                            ) -> bytes:
+    """A whole HTTP/1.1 response (``Connection: close``) for a request the HTTP parser refused."""
+    parts = head.split(b"\r\n", 1)[0].split(b" ")
+    path = parts[1].decode("latin-1").split("?")[0] if len(parts) > 1 else "/"
+    error = headers_too_large(max_header) if status == 431 else \
+        ApiError(400, "INVALID_INPUT", "Invalid HTTP request received")
+    render, inner = renderer_for(app, path, control_render)
+    request_id = "req_" + secrets.token_hex(12)
+    body = JSONResponse(render(error, inner, request_id)).body
+    head_lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "content-type: application/json",
+                  f"content-length: {len(body)}", "connection: close", f"x-request-id: {request_id}"]
+    return ("\r\n".join(head_lines) + "\r\n\r\n").encode() + body
+
+
+ProtocolErrorWriter = Callable[[bytes, int], bytes]

@@ -1,0 +1,67 @@
+"""The strict JSON boundary: what it refuses, and the field it names."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from mockserver.core.bodies import BodyError, json_path, parse_json, read_body
+
+
+@pytest.mark.parametrize(("raw", "param"), [
+    (b'{"input": {"guidance": NaN}}', "input.guidance"),
+    (b'{"a": [0, {"b": Infinity}]}', "a[1].b"),
+    (b'[-Infinity]', "[0]"),
+    (b'{"n": 1e400}', "n"),
+    (b'{"messages": [{"content": "x\\ud800"}]}', "messages[0].content"),
+    (b'{"k\\udfff": 1}', None),
+    (b'{"a": "\xed\xa0\x80"}', None),
+    (b"\xef\xbb\xbf{}", None),
+])
+def test_non_strict_json_is_refused_naming_the_field(raw: bytes, param: str | None) -> None:
+    with pytest.raises(BodyError) as refused:
+        parse_json(raw)
+    assert refused.value.status == 400
+    if param is not None:
+        assert refused.value.param == param
+
+
+def test_depth_is_limited_without_recursion() -> None:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # a recursive check would die long before 100k levels
+    try:
+        with pytest.raises(BodyError):
+            parse_json(b"[" * 100_000 + b"]" * 100_000)
+        with pytest.raises(BodyError) as refused:
+            parse_json(b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}", max_depth=64)
+        assert refused.value.param == "a" + "[0]" * 63
+    finally:
+        sys.setrecursionlimit(limit)
+    assert parse_json(b'{"a": ' + b"[" * 63 + b"]" * 63 + b"}", max_depth=64)  # 64 levels: accepted
+
+
+def test_legitimate_documents_pass() -> None:
+    assert parse_json(b'{"a": "\\ud83d\\ude00", "n": 18446744073709551615, "f": 1e308}') == {
+        "a": "\U0001F600", "n": 18446744073709551615, "f": 1e308}
+
+
+def test_reading_stops_at_the_limit() -> None:
+    pulled = 0
+
+    async def chunks():
+        nonlocal pulled
+        for _ in range(1000):
+            pulled += 1
+            yield b"x" * 1000
+
+    with pytest.raises(BodyError) as refused:
+        asyncio.run(read_body(chunks(), 10_000))
+    assert refused.value.status == 413 and pulled == 11
+
+
+def test_json_paths() -> None:
+    assert json_path(()) == "$"
+    assert json_path(("messages", 0, "content")) == "messages[0].content"
+    assert json_path((0, "a")) == "[0].a"
