@@ -42,7 +42,7 @@ AISDK_CHECKS = [
     "ai_tool_loop_responses", "ai_tool_loop_chat", "ai_stream_tool_loop_responses", "ai_stream_tool_loop_chat",
     "ai_output_object_responses", "ai_output_object_chat", "ai_stream_output_object_responses",
     "ai_stream_output_object_chat", "ai_conversation_responses", "ai_conversation_chat", "ai_scripted_tool_loop_chat",
-    "ai_scripted_output_object_responses", "ai_image_part_chat", "ai_embed",
+    "ai_scripted_output_object_responses", "ai_image_parts_responses", "ai_image_parts_chat", "ai_embed",
 ]
 SCRIPTS = {"openai": "openai_checks.mjs", "aisdk": "aisdk_checks.mjs"}
 

@@ -120,6 +120,22 @@ async function conversation(kind) {
   return { turns: [first.text, second.text] };
 }
 
+const PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E'
+  + 'rkJggg==', 'base64'); // 1x1
+
+/** Images as v7 `file` parts (a URL and raw bytes, which the provider sends as a data URL), counted as tokens. */
+async function imageParts(kind) {
+  const text = { type: 'text', text: 'What is in this image?' };
+  const textOnly = await generateText({ ...SETTINGS, model: MODELS[kind](), messages: [{ role: 'user',
+    content: [text] }] });
+  const result = await generateText({ ...SETTINGS, model: MODELS[kind](), messages: [{ role: 'user', content: [text,
+    { type: 'file', mediaType: 'image', data: 'https://example.com/cat.png' },
+    { type: 'file', mediaType: 'image/png', data: PIXEL_PNG }] }] });
+  assert.ok(result.text.length > 0);
+  assert.ok(result.usage.inputTokens > textOnly.usage.inputTokens, 'images are counted as tokens');
+  return { textOnly: textOnly.usage.inputTokens, withImages: result.usage.inputTokens };
+}
+
 const checks = {
   ai_generate_text_responses: () => plainText('responses'),
   ai_generate_text_chat: () => plainText('chat'),
@@ -158,13 +174,8 @@ const checks = {
     return { output: result.output };
   },
 
-  async ai_image_part_chat() {
-    const result = await generateText({ ...SETTINGS, model: MODELS.chat(), messages: [{ role: 'user', content: [
-      { type: 'text', text: 'What is in this image?' },
-      { type: 'image', image: new URL('https://example.com/cat.png') }] }] });
-    assert.ok(result.text.length > 0);
-    return { usage: result.usage };
-  },
+  ai_image_parts_responses: () => imageParts('responses'),
+  ai_image_parts_chat: () => imageParts('chat'),
 
   async ai_embed() {
     const model = openai.embedding(env.model);
