@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -50,3 +51,15 @@ def is_date(value: object) -> bool:
 @FORMATS.checks("uuid")
 def is_uuid(value: object) -> bool:
     return not isinstance(value, str) or bool(_UUID.match(value))
+
+
+@FORMATS.checks("json")
+def is_json(value: object) -> bool:
+    """JSON text (tool-call arguments, structured replies): a string that parses as JSON."""
+    if not isinstance(value, str):
+        return True
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True

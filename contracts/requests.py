@@ -79,3 +79,20 @@ def body_problem(api: str, schema: str, body: Any) -> FieldProblem | None:
     first = min(leaf, key=rank) if leaf else first
     field, message = _message(first, field_name(list(first.absolute_path)))
     return FieldProblem(field, message)
+
+
+def property_problem(api: str, schema: str, name: str, value: Any) -> FieldProblem | None:
+    """The first problem of one body property ``name`` against its schema in ``#/components/schemas/<schema>``
+    (None: it conforms, or the schema does not describe it)."""
+    found = contract(api)
+    pointer = f"/components/schemas/{schema}/properties/{name}"
+    try:
+        found.at(pointer)
+    except (KeyError, IndexError, TypeError):
+        return None
+    errors = list(found.validator(pointer).iter_errors(value))
+    if not errors:
+        return None
+    leaf = closest_errors(errors[0]) or [errors[0]]
+    field, message = _message(leaf[0], field_name([name, *leaf[0].absolute_path]))
+    return FieldProblem(field, message)

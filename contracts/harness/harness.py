@@ -10,6 +10,7 @@ import httpx
 
 from contracts.harness.behaviour import gateai as gateai_machines
 from contracts.harness.behaviour import skytells as skytells_machines
+from contracts.harness.behaviour import skytells_agents as skytells_agent_machines
 from contracts.harness.behaviour.common import Context, HarnessMachine, run_machine
 from contracts.harness.findings import BEHAVIOUR, PhaseStats, RunResult
 from contracts.harness.options import Options
@@ -23,7 +24,9 @@ COVERAGE_PAID_ESTIMATE = 50
 
 
 def machines_for(api: str) -> tuple[type[HarnessMachine], ...]:
-    return skytells_machines.MACHINES if api == "skytells" else gateai_machines.MACHINES
+    if api == "skytells":
+        return (*skytells_machines.MACHINES, *skytells_agent_machines.MACHINES)
+    return gateai_machines.MACHINES
 
 
 def selected_machines(options: Options) -> list[type[HarnessMachine]]:

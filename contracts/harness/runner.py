@@ -13,6 +13,7 @@ ample credits and budget (``PATCH /_mock/keys/{key}``) so valid requests are not
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,12 +22,14 @@ from typing import Any
 
 import httpx
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 
 import contracts
-from contracts.harness import removals
+from contracts.harness import cross_rules, removals
 from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from contracts.harness.options import ST_PHASES, Options
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
@@ -56,6 +59,7 @@ STATE_DEPENDENT_REJECTIONS = {
     "POST /v1/predict": ["402"],
     "POST /v1/predictions/{id}/cancel": ["400"],
     "POST /v1/responses": ["400"],
+    "GET /v1/responses/{id}/input_items": ["400"],  # `after` / `before` must name an item of that response
     "GET /v1/predictions": ["400"],  # `from` after `to` is INVALID_DATE_RANGE: a rule across two parameters
     "POST /api/upload": ["415"],
     # ids in params.images / params.videos must name files uploaded before (POST /api/upload): state
@@ -146,8 +150,16 @@ def for_schemathesis(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+#: The contracts' ``format: json`` (JSON text: tool-call arguments): generated as the JSON text of a small value.
+JSON_TEXT = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=3),
+                         max_leaves=6).map(json.dumps)
+
+
 def load_schema(options: Options, target: Target | None = None) -> Any:
     """The API's contract as a schemathesis schema, restricted for ``--read-only`` and ``operations``."""
+    schemathesis.openapi.format("json", JSON_TEXT)
     return schemathesis.openapi.from_dict(for_schemathesis(contracts.document(options.api)),
                                           config=build_config(options))
 
@@ -202,6 +214,9 @@ class GuardHook:
         if not self.ours(case):
             return
         method = case.method.upper()
+        meta = getattr(case, "meta", None)
+        if meta is not None and meta.generation.mode == GenerationMode.POSITIVE:
+            cross_rules.satisfy(case.path, case.body)
         if method != "GET":
             if self.options.read_only:
                 raise ReadOnlyViolation(f"read-only run: {method} {case.formatted_path} was not sent")

@@ -31,6 +31,8 @@ from mockserver.skytells.catalog import Model
 ASSUMED_COMPUTE_SECONDS = 300.0
 #: Output tokens assumed when a request sets no limit and the model's schema gives no default.
 ASSUMED_MAX_TOKENS = 8192
+#: Chat completions' ``n`` at most: every choice's completion tokens are billed.
+MAX_CHOICES = 128
 #: How many tokens one byte of request text is taken to be at most (a generous bound; BPE averages ~0.25).
 TOKENS_PER_BYTE = 0.5
 
@@ -205,7 +207,8 @@ class SkytellsPrices:
                                                                  "max_output_tokens")) if n is not None), None)
         if limit is None:
             limit = _schema_max(self._properties(model).get("max_tokens"), ASSUMED_MAX_TOKENS)
-        return self.token_cost(model, input_tokens, max(limit, 0.0))
+        choices = _number(body.get("n")) if path.endswith("/chat/completions") else None
+        return self.token_cost(model, input_tokens, max(limit, 0.0) * max(choices or 1.0, 1.0))
 
     def worst_cost(self, path: str) -> float:
         """The most any single request to a paid route can cost."""
@@ -215,7 +218,9 @@ class SkytellsPrices:
             return max((self.worst_prediction_cost(m) for m in candidates), default=0.0)
         if _matches(path, INFERENCE_PATHS):
             text = [m for m in served if m.data.get("type") == "text"]
-            return max((self.token_cost(m, ASSUMED_MAX_TOKENS * 4, ASSUMED_MAX_TOKENS) for m in text), default=0.0)
+            choices = MAX_CHOICES if path.endswith("/chat/completions") else 1
+            return max((self.token_cost(m, ASSUMED_MAX_TOKENS * 4, ASSUMED_MAX_TOKENS * choices) for m in text),
+                       default=0.0)
         return 0.0
 
     def cost(self, method: str, path: str, body: Any) -> float:

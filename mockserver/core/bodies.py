@@ -111,11 +111,64 @@ def json_path(parts: tuple[str | int, ...]) -> str:
 def _refusal(raw: bytes, reason: str) -> BodyError:
     """The 400 for a body orjson refused, naming the offending value's path when there is one."""
     if reason.startswith("depth limit exceeded"):
-        return BodyError(400, "INVALID_INPUT", "JSON nests too deeply (more than 1024 levels)")
+        path = path_beyond_depth(raw, DEFAULT_MAX_DEPTH)
+        where = f" at {path}" if path else ""
+        return BodyError(400, "INVALID_INPUT", f"JSON nests too deeply (more than 1024 levels){where}", param=path)
     path, what = _find_non_strict(raw)
     if path is not None:
         return BodyError(400, "INVALID_INPUT", f"{path}: {what} is not allowed in JSON", param=path)
     return BodyError(400, "INVALID_INPUT", f"Request body is not valid JSON: {reason}")
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index just past the JSON string that opens at ``text[start]`` (a quote)."""
+    end = start + 1
+    while end < len(text) and text[end] != '"':
+        end += 2 if text[end] == "\\" else 1
+    return end + 1
+
+
+def path_beyond_depth(raw: bytes, max_depth: int) -> str | None:
+    """The path of the first container deeper than ``max_depth``, found by scanning the text (no parse, no
+    recursion), for documents too deep to parse at all. None if the text never nests that deep."""
+    text = raw.decode("utf-8", "replace")
+    path: list[str | int] = []
+    open_kinds: list[str] = []
+    key: str | int = 0
+    expect_key = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            end = _string_end(text, i)
+            if expect_key:
+                key, expect_key = _key_text(text[i:end]), False
+            i = end
+            continue
+        if char in "{[":
+            if open_kinds:
+                path.append(key)
+            if len(open_kinds) + 1 > max_depth:
+                return json_path(tuple(path))
+            open_kinds.append(char)
+            key, expect_key = 0, char == "{"
+        elif char in "}]" and open_kinds:
+            open_kinds.pop()
+            key = path.pop() if path else 0
+        elif char == "," and open_kinds:
+            if open_kinds[-1] == "[":
+                key = key + 1 if isinstance(key, int) else 0
+            else:
+                expect_key = True
+        i += 1
+    return None
+
+
+def _key_text(quoted: str) -> str:
+    try:
+        return str(json.loads(quoted))
+    except ValueError:
+        return quoted.strip('"')
 
 
 class _Constant(str):

@@ -28,6 +28,7 @@ JSON, used alone (no global rules); requests with the same header text share tho
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 import random
 import re

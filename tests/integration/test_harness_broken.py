@@ -207,6 +207,42 @@ def test_a_limiter_that_admits_a_sixth_request_is_reported() -> None:
     assert "expected HTTP 429" in headline and "got 200" in headline
 
 
+def test_tool_arguments_that_break_the_tools_schema_are_reported() -> None:
+    def edit(status: int, body: Any) -> tuple[int, Any]:
+        for choice in body.get("choices") or [] if status == 200 and isinstance(body, dict) else []:
+            for call in (choice.get("message") or {}).get("tool_calls") or []:
+                arguments = json.loads(call["function"]["arguments"])  # still JSON, but every value of a wrong type
+                wrong = {key: {"wrong": [True]} for key in arguments} or {"unexpected": {"wrong": [True]}}
+                call["function"]["arguments"] = json.dumps(wrong)
+        return status, body
+
+    wrap = lambda app: RewriteJSON(app, "POST", r"/v1/chat/completions", edit)  # noqa: E731
+    with broken_mock("skytells", wrap=wrap) as url:
+        result = run("skytells", url, phases=("behaviour",), machines=("skytells.agent_turns",))
+    headline = reported(result, {"tools.arguments"}, "POST /v1/chat/completions",
+                        "choices[0].message.tool_calls.function.arguments")
+    assert "break its parameters schema" in headline
+
+
+def test_structured_replies_that_break_the_json_schema_are_reported() -> None:
+    def edit(status: int, body: Any) -> tuple[int, Any]:
+        for choice in body.get("choices") or [] if status == 200 and isinstance(body, dict) else []:
+            message = choice.get("message") or {}
+            try:
+                value = json.loads(message.get("content") or "")
+            except ValueError:
+                continue
+            if isinstance(value, dict):  # a JSON reply: still a JSON object, but none of the schema's fields
+                message["content"] = json.dumps({"unexpected": [None]})
+        return status, body
+
+    wrap = lambda app: RewriteJSON(app, "POST", r"/v1/chat/completions", edit)  # noqa: E731
+    with broken_mock("skytells", wrap=wrap) as url:
+        result = run("skytells", url, phases=("behaviour",), machines=("skytells.agent_turns",))
+    headline = reported(result, {"structured.json_schema"}, "POST /v1/chat/completions", "choices[0].message.content")
+    assert "breaks the json_schema" in headline
+
+
 @pytest.mark.parametrize("api", ["skytells", "gateai"])
 def test_the_cli_exits_non_zero_on_a_violation(api: str, capsys: pytest.CaptureFixture[str]) -> None:
     from mockserver.cli import main

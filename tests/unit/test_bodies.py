@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mockserver.core.bodies import BodyError, json_path, parse_json, read_body
+from mockserver.core.bodies import BodyError, json_path, parse_json, path_beyond_depth, read_body
 
 
 @pytest.mark.parametrize(("raw", "param"), [
@@ -65,3 +65,16 @@ def test_json_paths() -> None:
     assert json_path(()) == "$"
     assert json_path(("messages", 0, "content")) == "messages[0].content"
     assert json_path((0, "a")) == "[0].a"
+
+
+def test_too_deep_to_parse_still_names_where() -> None:
+    nested = ('{"a":[1,{"b":' * 3 + "0" + "}]}" * 3).encode()
+    assert path_beyond_depth(nested, 4) == "a[1].b.a"
+    assert path_beyond_depth(b'{"x":1,"y":[[[[1]]]]}', 3) == "y[0][0]"
+    assert path_beyond_depth(b'[1,"]",[3,[4]]]', 2) == "[2][1]"
+    assert path_beyond_depth(b'{"k\\"q":{"z":{}}}', 2) == 'k"q.z'
+    assert path_beyond_depth(b'{"a":{"b":1}}', 2) is None
+    deep = b'{"tools":[{"p":' + b'{"a":' * 5000 + b"1" + b"}" * 5002 + b"]}"
+    with pytest.raises(BodyError) as caught:
+        parse_json(deep)
+    assert caught.value.param.startswith("tools[0].p.a.a")

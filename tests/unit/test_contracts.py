@@ -117,7 +117,7 @@ def test_gateai_params_come_from_the_catalog_fixture() -> None:
 LINKS = {
     ("skytells", "createPrediction", "201"): {"getPrediction", "cancelPrediction", "deletePrediction",
                                                "streamPrediction"},
-    ("skytells", "createResponse", "200"): {"getResponse", "deleteResponse"},
+    ("skytells", "createResponse", "200"): {"getResponse", "deleteResponse", "listResponseInputItems"},
     ("gateai", "generate", "200"): {"getTask"},
 }
 

@@ -310,6 +310,37 @@ def inference_model(ctx: Context) -> str | None:
 TEXTS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=60)
 
 
+def check_response_stream(text: str, content_type: str, operation: str) -> dict[str, Any]:
+    """A Responses stream: well-framed typed events whose text deltas add up; returns the final Response."""
+    check = "sse.responses_framing"
+    expect(content_type.startswith("text/event-stream"), check, operation,
+           f"content-type is {content_type!r}, not text/event-stream", field="content-type")
+    frames = sse_frames(text)
+    events = [parse_json_data(f) for f in frames]
+    expect(bool(frames) and all(isinstance(e, dict) for e in events), check, operation,
+           "every frame's data must be a JSON object", field="data")
+    for frame, event in zip(frames, events, strict=True):
+        expect(frame.get("event") == event.get("type"), check, operation,
+               f"frame 'event: {frame.get('event')}' does not match its data.type {event.get('type')!r}",
+               field="event")
+    types = [e["type"] for e in events]
+    expect(types[0] == "response.created", check, operation, f"first event is {types[0]!r}, not response.created",
+           field="type")
+    expect(types[-1] in ("response.completed", "response.incomplete"), check, operation,
+           f"last event is {types[-1]!r}, not response.completed", field="type")
+    numbers = [e.get("sequence_number") for e in events]
+    if all(isinstance(n, int) for n in numbers):
+        expect(numbers == sorted(set(numbers)), check, operation, "sequence_number does not increase",
+               field="sequence_number")
+    final = events[-1].get("response") or {}
+    streamed = "".join(e.get("delta", "") for e in events if e["type"] == "response.output_text.delta")
+    texts = [part.get("text", "") for item in final.get("output", []) if isinstance(item, dict)
+             for part in item.get("content", []) if isinstance(part, dict) and part.get("type") == "output_text"]
+    expect(streamed == "".join(texts), check, operation,
+           "the output_text deltas do not add up to the completed response's text", field="delta")
+    return final
+
+
 class InferenceStreams(HarnessMachine):
     """Plain and streamed Chat Completions and Responses; stored responses and their owners."""
 
@@ -396,41 +427,12 @@ class InferenceStreams(HarnessMachine):
         if not stream:
             final = self.ctx.json(response, "responses.create", operation)
         else:
-            final = self.check_response_stream(response.text, response.headers.get("content-type", ""), operation)
+            final = check_response_stream(response.text, response.headers.get("content-type", ""), operation)
         expect(isinstance(final, dict) and final.get("object") == "response", "responses.create", operation,
                f"object is {dig(final, 'object')!r}, not 'response'", field="object")
         rid = final.get("id")
         expect(isinstance(rid, str) and bool(rid), "responses.create", operation, "no id", field="id")
         return rid
-
-    def check_response_stream(self, text: str, content_type: str, operation: str) -> dict[str, Any]:
-        check = "sse.responses_framing"
-        expect(content_type.startswith("text/event-stream"), check, operation,
-               f"content-type is {content_type!r}, not text/event-stream", field="content-type")
-        frames = sse_frames(text)
-        events = [parse_json_data(f) for f in frames]
-        expect(bool(frames) and all(isinstance(e, dict) for e in events), check, operation,
-               "every frame's data must be a JSON object", field="data")
-        for frame, event in zip(frames, events, strict=True):
-            expect(frame.get("event") == event.get("type"), check, operation,
-                   f"frame 'event: {frame.get('event')}' does not match its data.type {event.get('type')!r}",
-                   field="event")
-        types = [e["type"] for e in events]
-        expect(types[0] == "response.created", check, operation, f"first event is {types[0]!r}, not response.created",
-               field="type")
-        expect(types[-1] in ("response.completed", "response.incomplete"), check, operation,
-               f"last event is {types[-1]!r}, not response.completed", field="type")
-        numbers = [e.get("sequence_number") for e in events]
-        if all(isinstance(n, int) for n in numbers):
-            expect(numbers == sorted(set(numbers)), check, operation, "sequence_number does not increase",
-                   field="sequence_number")
-        final = events[-1].get("response") or {}
-        streamed = "".join(e.get("delta", "") for e in events if e["type"] == "response.output_text.delta")
-        texts = [part.get("text", "") for item in final.get("output", []) if isinstance(item, dict)
-                 for part in item.get("content", []) if isinstance(part, dict) and part.get("type") == "output_text"]
-        expect(streamed == "".join(texts), check, operation,
-               "the output_text deltas do not add up to the completed response's text", field="delta")
-        return final
 
     @rule(rid=responses)
     def read_back(self, rid: str) -> None:

@@ -31,6 +31,9 @@ KNOWN = frozenset({
     "logit_bias", "service_tier", "reasoning_effort", "prompt_cache_key", "safety_identifier", "verbosity",
     "modalities", "prediction",
 })
+#: Accepted without effect, but checked against the contract's types (as OpenAI checks them).
+WITHOUT_EFFECT = frozenset({"seed", "user", "metadata", "store", "logit_bias", "service_tier", "reasoning_effort",
+                            "prompt_cache_key", "safety_identifier", "verbosity", "prediction"})
 UNSUPPORTED = {
     "audio": "Audio output is not supported",
     "functions": "'functions' is deprecated and not supported; use 'tools'",
@@ -87,6 +90,7 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     """A validated request; any bad parameter is a 400 naming it."""
     params.known_only(body, KNOWN, UNSUPPORTED)
     model = params.model_for(body, catalog, params.CHAT)
+    params.accepted_types(body, WITHOUT_EFFECT, "ChatCompletionRequest")
     if "messages" not in body:
         raise params.invalid("messages", "Missing required parameter: 'messages'", "INVALID_INPUT")
     messages = params.messages(body["messages"], "messages")

@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from contracts.requests import property_problem
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import PREDICTIONS_ENDPOINT, Catalog, Model
 from mockserver.skytells.inference.text import ROLES, Message, ToolCall
@@ -195,6 +196,17 @@ def messages(value: Any, param: str, part_types: tuple[str, ...] = CHAT_PARTS) -
     if not isinstance(value, list) or not value:
         raise invalid(param, f"'{param}' must be a non-empty array of messages")
     return [message(item, f"{param}[{index}]", part_types) for index, item in enumerate(value)]
+
+
+def accepted_types(body: dict[str, Any], names: frozenset[str], schema: str) -> None:
+    """400 for a parameter the mock accepts without effect (``seed``, ``user`` ...) whose value has the wrong type
+    or range: it is checked against the contract's schema of that property, as OpenAI checks it."""
+    for name in names & body.keys():
+        if body[name] is None:
+            continue
+        problem = property_problem("skytells", schema, name, body[name])
+        if problem is not None:
+            raise invalid(problem.field, problem.message)
 
 
 def known_only(body: dict[str, Any], known: frozenset[str], unsupported: dict[str, str]) -> None:

@@ -30,6 +30,9 @@ KNOWN = frozenset({
     "truncation", "reasoning", "service_tier", "prompt_cache_key", "safety_identifier", "stream_options",
     "top_logprobs", "max_tool_calls", "background", "conversation", "prompt",
 })
+#: Accepted without effect, but checked against the contract's types (as OpenAI checks them).
+WITHOUT_EFFECT = frozenset({"include", "truncation", "reasoning", "service_tier", "prompt_cache_key",
+                            "safety_identifier", "stream_options", "top_logprobs", "max_tool_calls"})
 UNSUPPORTED = {
     "background": "Background responses are not supported",
     "conversation": "Conversations are not supported; use previous_response_id",
@@ -57,8 +60,11 @@ class ResponseRequest:
 
 
 def parse(body: dict[str, Any], catalog: Catalog) -> ResponseRequest:
-    params.known_only(body, KNOWN, {k: v for k, v in UNSUPPORTED.items() if body.get(k) not in (None, False)})
+    # ``background: false`` asks for what the mock does anyway; any other value of these is unsupported.
+    params.known_only(body, KNOWN, {k: v for k, v in UNSUPPORTED.items() if not (k == "background"
+                                                                                  and body.get(k) is False)})
     model = params.model_for(body, catalog, params.RESPONSES)
+    params.accepted_types(body, WITHOUT_EFFECT, "ResponseRequest")
     if "input" not in body:
         raise params.invalid("input", "Missing required parameter: 'input'", "INVALID_INPUT")
     metadata = body.get("metadata")
