@@ -299,7 +299,10 @@ class EventCollector:
         name = event.phase.value if hasattr(event.phase, "value") else str(event.phase)
         stats = self.phase(name)
         recorder = event.recorder
-        stats.examples += len(recorder.cases)
+        # generated cases; a check's follow-up requests (e.g. the same case without auth) count as requests only
+        # (a stateful scenario's steps are cases of their own)
+        stats.examples += sum(1 for node in recorder.cases.values()
+                              if node.parent_id is None or node.transition is not None)
         stats.requests += len(recorder.interactions)
         for case_id, checks in recorder.checks.items():
             for check in checks:
