@@ -118,7 +118,7 @@ def plan_only(options: Options) -> int:
     from contracts.harness.spend import SpendGuard, fetch_prices
     from contracts.harness.target import Target
 
-    target = Target.open(options)
+    target = Target.open(options, drive=False)
     try:
         ctx = Context(target=target, prices=fetch_prices(options.api, target.client()), guard=SpendGuard(0.0),
                       options=options)

@@ -72,13 +72,16 @@ class Target:
     requests_sent: int = 0  # every request of the run's clients (live progress)
 
     @classmethod
-    def open(cls, options: Options) -> Target:
+    def open(cls, options: Options, drive: bool = True) -> Target:
+        """The target of ``options``; on the mock, with ``drive``, its clock driven for the run (else untouched:
+        ``--plan-only`` sends GET requests only)."""
         root = api_root(options.api, options.base_url)
         control = MockControl(root, admin_token=options.admin_token, timeout=options.request_timeout) \
             if detect_mock(root) else None
         target = cls(options=options, control=control)
         target.other_key = options.other_api_key
-        target.take_the_clock()
+        if drive:
+            target.take_the_clock()
         return target
 
     def take_the_clock(self) -> None:
