@@ -3,6 +3,7 @@ scripted rules, the request journal and webhook delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mockserver.admin.access import effective_token
@@ -31,6 +32,7 @@ class Runtime:
     journal: Journal
     webhooks: Webhooks
     admin_token: str | None = None  # what control-plane callers must send (None: loopback only)
+    startup: Callable[[Runtime], None] | None = None  # start-up files' state, applied after the configured keys
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -57,6 +59,8 @@ class Runtime:
         for key in self.settings.api_keys:
             if self.accounts.get(key) is None:
                 self.accounts.create(key)
+        if self.startup is not None:
+            self.startup(self)
 
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.
