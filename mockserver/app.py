@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from mockserver.admin import mappings
 from mockserver.core.runtime import Runtime
 from mockserver.gateai.app import build_app as build_gateai
 from mockserver.settings import Settings
@@ -38,6 +39,8 @@ class MockServer:
 
 
 def build(settings: Settings | None = None) -> MockServer:
+    """Both apps on one runtime (raises ``MappingError`` for start-up files that do not validate)."""
     runtime = Runtime.from_settings(settings or Settings())
+    mappings.install(runtime)
     apps: dict[str, Starlette] = {"skytells": build_skytells(runtime), "gateai": build_gateai(runtime)}
     return MockServer(runtime=runtime, apps=apps)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import dataclasses
 import logging
+import re
 import sys
 import typing
 from collections.abc import Sequence
 
 from mockserver import settings as settings_module
-from mockserver.core import logs
-from mockserver.settings import Settings
+from mockserver.settings import ENV_PREFIX, Settings
 
 _HELP = {
     "host": "interface to bind (default 127.0.0.1)",
@@ -62,62 +62,108 @@ _HELP = {
     "webhook_key_concurrency": "webhook attempts in flight at once per API key (default 8)",
     "webhook_hosts": "comma-separated hosts webhooks may be sent to (default: any host except the reserved "
                      "example domains such as example.com, *.test, *.invalid)",
+    "cors_origins": "comma-separated origins browsers may call the APIs from ('*': any; 'off': no CORS headers)",
+    "cors_control_plane": "CORS on the control plane (/_mock) too (default: API routes only)",
+    "mappings": "comma-separated folders or files of start-up keys, rules, faults, outcomes and scenarios "
+                "(.json/.toml/.yaml); POST /_mock/mappings/reload or SIGHUP re-reads them",
 }
+#: ``mockserver.core.health.PATH``, spelled here so ``health`` imports nothing of the server (a test pins it).
+HEALTH_PATH = "/_mock/health"
+#: Settings ``health`` reads from its flags, like ``serve`` (the rest comes from --config and the environment).
+HEALTH_FIELDS = ("host", "skytells_port", "gateai_port", "single_port")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mockserver")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _help(name: str) -> str:
+    """A setting's help: what it does, its default and its environment variable."""
+    default = next(f.default for f in dataclasses.fields(Settings) if f.name == name)
+    shown = ",".join(default) if isinstance(default, tuple) else default
+    text = re.sub(r"\s*\(default [^:)]*\)", "", _HELP.get(name, name.replace("_", " ")))  # said below
+    if "(default" in text:  # the text says the default in words
+        return f"{text} (env {ENV_PREFIX}{name.upper()})"
+    return f"{text} (default: {shown if shown not in ('', None) else 'none'}; env {ENV_PREFIX}{name.upper()})"
+
+
+def _setting_flag(parser: argparse.ArgumentParser, name: str, hints: dict[str, object]) -> None:
+    flag = "--" + name.replace("_", "-")
+    if name == "api_keys":
+        parser.add_argument("--api-key", dest="api_keys", action="append", help=_help(name))
+    elif hints[name] is bool:
+        parser.add_argument(flag, dest=name, action="store_const", const=True, default=None, help=_help(name))
+    else:
+        parser.add_argument(flag, dest=name, default=None, help=_help(name))
+
+
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="Skytells + GateAI API emulator")
+    parser.add_argument("--version", action="version", version=f"mockserver {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the mock server (defaults need no configuration)")
-    serve.add_argument("--config", help="TOML settings file (also MOCKSERVER_CONFIG)")
+    serve = commands.add_parser("serve", help="start the mock server (defaults need no configuration)",
+                                description="Settings come from defaults < the TOML --config file < MOCKSERVER_* "
+                                            "environment variables < these flags.")
+    serve.add_argument("--config", help="TOML settings file (env MOCKSERVER_CONFIG)")
     hints = typing.get_type_hints(Settings)
     for name in settings_module.field_names():
-        flag = "--" + name.replace("_", "-")
-        if name == "api_keys":
-            serve.add_argument("--api-key", dest="api_keys", action="append",
-                               help="an API key to accept (repeatable; the first is the default)")
-            continue
-        if hints[name] is bool:
-            serve.add_argument(flag, dest=name, action="store_const", const=True, default=None,
-                               help=_HELP.get(name))
-        else:
-            serve.add_argument(flag, dest=name, default=None, help=_HELP.get(name))
-    health = commands.add_parser("health", help="exit 0 if the local server answers its health checks")
-    health.add_argument("--config", help="TOML settings file (also MOCKSERVER_CONFIG)")
-    health.add_argument("--timeout", type=float, default=3.0)
-    from contracts.harness.cli import add_arguments as add_check_arguments
+        _setting_flag(serve, name, hints)
+    health = commands.add_parser("health", help="exit 0 if the local server answers its health checks",
+                                 description="Reads the same --config file, MOCKSERVER_* variables and host/port "
+                                             "flags as serve.")
+    health.add_argument("--config", help="TOML settings file (env MOCKSERVER_CONFIG)")
+    for name in HEALTH_FIELDS:
+        _setting_flag(health, name, hints)
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds per health request (default: 3)")
+    if argv_command(argv) in (None, "check"):  # the harness' options only when they can be needed
+        from contracts.harness.cli import add_arguments as add_check_arguments
 
-    check = commands.add_parser("check", help="contract-test an API (the mock or a real one) against its OpenAPI "
-                                              "contract and its documented behaviour")
-    add_check_arguments(check)
+        check = commands.add_parser("check", help="contract-test an API (the mock or a real one) against its "
+                                                  "OpenAPI contract and its documented behaviour")
+        add_check_arguments(check)
     return parser
 
 
+def argv_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named on a command line (None when there is none yet, e.g. ``--help``)."""
+    return next((arg for arg in argv if arg in ("serve", "health", "check")), None)
+
+
 def health_command(args: argparse.Namespace) -> int:
-    """Check ``/_mock/health`` on each API's port (from the same settings ``serve`` reads)."""
-    import httpx
+    """Check ``/_mock/health`` on each API's port (from the same settings ``serve`` reads; stdlib HTTP only,
+    so a Docker HEALTHCHECK costs one small process)."""
+    import urllib.request
 
-    from mockserver.core.health import PATH
-
-    settings = settings_module.from_sources(args.config)
+    try:
+        settings = settings_module.from_sources(args.config, overrides=_overrides(args, HEALTH_FIELDS))
+    except (ValueError, OSError) as exc:
+        print(f"mockserver: bad settings: {exc}", file=sys.stderr)
+        return 2
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
     ports = [settings.skytells_port] if settings.single_port else [settings.skytells_port, settings.gateai_port]
     prefixes = ["/skytells", "/gateai"] if settings.single_port else [""]
     failures = 0
     for port in ports:
         for prefix in prefixes:
-            url = f"http://{host}:{port}{prefix}{PATH}"
+            url = f"http://{host}:{port}{prefix}{HEALTH_PATH}"
             try:
-                ok = httpx.get(url, timeout=args.timeout).status_code == 200
-            except httpx.HTTPError:
+                with urllib.request.urlopen(url, timeout=args.timeout) as response:
+                    ok = response.status == 200
+            except (OSError, ValueError):
                 ok = False
             print(f"{'ok  ' if ok else 'FAIL'} {url}")
             failures += not ok
     return 1 if failures else 0
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, object]:
-    values = {name: getattr(args, name, None) for name in settings_module.field_names()}
+def _overrides(args: argparse.Namespace, names: Sequence[str] | None = None) -> dict[str, object]:
+    values = {name: getattr(args, name, None) for name in (names or settings_module.field_names())}
     if values.get("api_keys"):
         keys: list[str] = []
         for item in values["api_keys"]:  # type: ignore[union-attr]
@@ -152,7 +198,11 @@ def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None 
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mockserver.admin.mappings import MappingError
     from mockserver.app import build
+    from mockserver.core import logs
     from mockserver.server import plan, serve
 
     try:
@@ -166,8 +216,13 @@ def serve_command(args: argparse.Namespace) -> int:
     logs.install()  # API keys are masked in every log line (serve() installs it again over uvicorn's handlers)
     try:
         serving = plan(build(settings))
-    except OSError as exc:
-        print(f"mockserver: cannot bind: {exc}", file=sys.stderr)
+    except MappingError as exc:
+        print(f"mockserver: bad start-up files: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the message names host and port (server._bind)
+        print(f"mockserver: {exc.strerror or exc} (is another server using that port? choose another with "
+              "--skytells-port / --gateai-port or MOCKSERVER_SKYTELLS_PORT / MOCKSERVER_GATEAI_PORT)",
+              file=sys.stderr)
         return 2
     _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
     with contextlib.suppress(KeyboardInterrupt):
@@ -176,7 +231,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(argv).parse_args(argv)
     if args.command == "serve":
         return serve_command(args)
     if args.command == "health":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -13,11 +15,15 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mockserver.admin import errors as admin_errors
+from mockserver.admin import mappings
 from mockserver.app import PREFIXES, MockServer, build
 from mockserver.core import logs
 from mockserver.core.boundary import protocol_error_response
+from mockserver.core.errors import ApiError
 from mockserver.core.wire import transport_exposing
 from mockserver.settings import Settings
+
+LOG = logging.getLogger("mockserver")
 
 
 @dataclass
@@ -64,7 +70,11 @@ def _bind(host: str, port: int) -> socket.socket:
     # created with it, and without TCP_NODELAY every response waits ~40 ms for a delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(512)
     sock.setblocking(False)
     return sock
@@ -103,6 +113,7 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
     drain = asyncio.create_task(_drain_on_exit(servers, serving.mock.runtime.clock.drain))
+    _reload_on_sighup(serving.mock)
     if stop is not None:
         await stop.wait()
         for server in servers:
@@ -126,6 +137,23 @@ async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None
     for server in servers:  # SIGTERM reaches one server's handler: every port stops
         server.should_exit = True
     drain()
+
+
+def _reload_on_sighup(mock: MockServer) -> None:
+    """SIGHUP re-reads the start-up files and resets the server to them (main thread, POSIX, with files only)."""
+    if mock.runtime.startup is None or not hasattr(signal, "SIGHUP"):
+        return
+
+    def reload() -> None:
+        try:
+            count = mappings.reload(mock.runtime)
+        except (mappings.MappingError, ApiError) as error:
+            LOG.error("SIGHUP: start-up files not reloaded: %s", error)
+            return
+        LOG.info("SIGHUP: start-up files reloaded (%d entries); state reset to them", count)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread: no signals
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 class ServerThread:

@@ -65,6 +65,9 @@ class Settings:
     webhook_receiver_concurrency: int = 4  # attempts in flight per receiver (scheme://host:port)
     webhook_key_concurrency: int = 8  # attempts in flight per API key
     webhook_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ("*",)  # origins the API routes answer browsers from; () or "off": no CORS
+    cors_control_plane: bool = False  # CORS on /_mock too (with cors_origins)
+    mappings: tuple[str, ...] = ()  # start-up files: folders or files of keys, rules, scenarios (admin/mappings.py)
 
     def __post_init__(self) -> None:
         if self.time_mode not in TIME_MODES:
@@ -116,6 +119,10 @@ class Settings:
 
 
 ENV_PREFIX = "MOCKSERVER_"
+#: Sections of the TOML settings file that are start-up state, not settings (mockserver/admin/mappings.py).
+MAPPING_SECTIONS = ("keys", "rules", "faults", "outcomes", "scenarios")
+#: Values of a list setting that mean "none" (``--cors-origins off``).
+OFF = ("off", "none", "false", "no")
 _HINTS = typing.get_type_hints(Settings)
 
 
@@ -147,6 +154,8 @@ def coerce(name: str, value: Any) -> Any:
                 return False
             raise ValueError(f"{name}: expected a boolean, got {value!r}")
         if base is tuple:
+            if text.lower() in OFF:
+                return ()
             return tuple(part.strip() for part in text.split(",") if part.strip())
         if base in (int, float):
             try:
@@ -169,14 +178,17 @@ def from_sources(
     """Build Settings: defaults, then the TOML file, then the environment, then ``overrides``."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
+    config_mappings: tuple[str, ...] = ()
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
     if config_file:
-        data = tomllib.loads(Path(config_file).read_text())
-        data = data.get("mockserver", data)
+        document = tomllib.loads(Path(config_file).read_text())
+        data = {k: v for k, v in document.get("mockserver", document).items() if k not in MAPPING_SECTIONS}
         unknown = set(data) - set(field_names())
         if unknown:
             raise ValueError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
         values.update({name: coerce(name, value) for name, value in data.items()})
+        if any(section in document for section in MAPPING_SECTIONS):  # start-up state beside the settings
+            config_mappings = (str(config_file),)
     for name in field_names():
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
@@ -184,4 +196,6 @@ def from_sources(
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = coerce(name, value)
+    if config_mappings:
+        values["mappings"] = (*config_mappings, *values.get("mappings", ()))
     return Settings(**values)

@@ -65,6 +65,7 @@ class Violations:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._recorded = threading.Condition(self._lock)
         self._current = "<no test>"
         self._found: dict[str, list[str]] = {}
         self.checked = 0
@@ -77,9 +78,18 @@ class Violations:
     def record(self, exchange: Exchange, problems: list[str]) -> None:
         with self._lock:
             self.checked += 1
+            self._recorded.notify_all()
             if problems:
                 self._found.setdefault(self._current, []).extend(
                     [*problems, f"    response: {exchange.describe()}"])
+
+    def wait_checked(self, count: int, timeout: float) -> bool:
+        """Wait (at most ``timeout`` real seconds) until ``count`` exchanges in all have been checked.
+
+        A client in another process may have read a whole response before the server thread has checked it;
+        waiting keeps its problems with the test that made the request."""
+        with self._recorded:
+            return self._recorded.wait_for(lambda: self.checked >= count, timeout)
 
     def take(self, test_id: str) -> list[str]:
         with self._lock:

@@ -1,59 +1,28 @@
-"""Pull the JSON examples out of the API docs in ``../shared/api-docs`` (or $MOCKSERVER_API_DOCS)."""
+"""The JSON examples of the API docs, as ``scripts/extract_doc_examples.py`` extracted them into
+``tests/data/doc_examples.json`` (the docs themselves are not part of the repository)."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-DOCS = Path(os.environ.get("MOCKSERVER_API_DOCS", Path(__file__).resolve().parents[2] / "shared" / "api-docs"))
+DATA = Path(__file__).resolve().parent / "data" / "doc_examples.json"
 
 
-def _balanced_end(text: str, start: int) -> int:
-    depth, in_string, escaped = 0, False, False
-    for index in range(start, len(text)):
-        char = text[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-    return -1
+@cache
+def _all() -> dict[str, dict[str, list[dict[str, Any]]]]:
+    return json.loads(DATA.read_text(encoding="utf-8"))
 
 
 def json_objects(name: str, lenient: bool = False) -> list[dict[str, Any]]:
-    """Every top-level JSON object that parses, in document order.
+    """Every top-level JSON object of doc file ``name`` that parses, in document order (fresh copies).
 
-    ``lenient`` first drops trailing commas (``{"a": 1, }``), a slip some examples have.
+    ``lenient``: parsed after dropping trailing commas (``{"a": 1, }``), a slip some examples have.
     """
-    text = (DOCS / name).read_text(encoding="utf-8")
-    if lenient:
-        text = re.sub(r",(\s*[}\]])", r"\1", text)
-    found, index = [], 0
-    while (index := text.find("{", index)) >= 0:
-        end = _balanced_end(text, index)
-        try:
-            value = json.loads(text[index:end + 1]) if end > 0 else None
-        except ValueError:
-            value = None
-        if isinstance(value, dict) and value:
-            found.append(value)
-            index = end + 1
-        else:
-            index += 1
-    return found
+    examples = _all()[name]["lenient" if lenient else "strict"]
+    return json.loads(json.dumps(examples))
 
 
 def same_shape(doc: Any, mock: Any, path: str = "$", extra_keys: frozenset[str] = frozenset()) -> list[str]:

@@ -79,14 +79,18 @@ def check_command(args: argparse.Namespace) -> int:
     if len(paths) > len(args.report):
         print("mockserver check: more --report-path than --report", file=sys.stderr)
         return 2
-    progress = (lambda line: None) if args.quiet else None
-    kwargs = {"progress": progress} if progress is not None else {}
-    if args.plan_only:
-        return plan_only(options)
+    from contracts.harness.progress import choose
+
+    progress = (lambda line: None) if args.quiet else harness._stderr
     try:
-        result = harness.run(options, **kwargs)
+        if args.plan_only:
+            return plan_only(options)
+        result = harness.run(options, progress=progress, display=choose(progress, args.quiet))
     except ValueError as exc:
         print(f"mockserver check: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # whatever a target answers: one clear line, never a traceback
+        print(f"mockserver check: cannot run against {options.base_url}: {one_line(exc)}", file=sys.stderr)
         return 2
     print()
     print(report.summary(result))
@@ -100,6 +104,12 @@ def check_command(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def one_line(exc: BaseException) -> str:
+    """``ExceptionName: first line of its message``."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def plan_only(options: Options) -> int:
     """Print the plan (free requests only) and exit 0, or 3 when ``--max-spend`` would refuse it."""
     from contracts.harness import harness
@@ -108,7 +118,7 @@ def plan_only(options: Options) -> int:
     from contracts.harness.spend import SpendGuard, fetch_prices
     from contracts.harness.target import Target
 
-    target = Target.open(options)
+    target = Target.open(options, drive=False)
     try:
         ctx = Context(target=target, prices=fetch_prices(options.api, target.client()), guard=SpendGuard(0.0),
                       options=options)

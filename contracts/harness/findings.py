@@ -63,7 +63,8 @@ class RunResult:
     errors: list[str] = field(default_factory=list)  # the harness could not run something (not a violation)
     phases: list[PhaseStats] = field(default_factory=list)
     plan_lines: list[str] = field(default_factory=list)
-    spent: float = 0.0  # what the run committed to spend: actual costs where responses say, else estimates
+    spent: float = 0.0  # what the run sent, estimated: actual costs where responses say, else worst-case estimates
+    planned: float | None = None  # the plan's worst-case bound (None: the run stopped before planning)
     stopped: str | None = None  # why the run stopped early (spend limit), if it did
     seconds: float = 0.0
 
@@ -93,6 +94,7 @@ class RunResult:
             "api": self.api, "base_url": self.base_url, "target": self.target_kind, "seed": self.seed,
             "ok": self.ok, "exit_code": self.exit_code, "seconds": round(self.seconds, 3),
             "examples": self.examples(), "requests": self.requests(), "spent_usd": round(self.spent, 6),
+            "planned_usd": None if self.planned is None else round(self.planned, 6),
             "stopped": self.stopped, "plan": self.plan_lines,
             "phases": [p.as_json() for p in self.phases],
             "findings": [f.as_json() for f in self.findings],

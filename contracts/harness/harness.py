@@ -14,13 +14,12 @@ from contracts.harness.behaviour import skytells_agents as skytells_agent_machin
 from contracts.harness.behaviour.common import Context, HarnessMachine, run_machine
 from contracts.harness.findings import BEHAVIOUR, PhaseStats, RunResult
 from contracts.harness.options import Options
+from contracts.harness.progress import Display, Meter
 from contracts.harness.runner import load_schema, operation_labels, run_schemathesis
 from contracts.harness.spend import Plan, PlanItem, SpendGuard, fetch_prices
 from contracts.harness.target import Target
 
 Printer = Callable[[str], None]
-#: Paid requests the coverage phase is assumed to send per paid operation (its positive cases; an estimate).
-COVERAGE_PAID_ESTIMATE = 50
 
 
 def machines_for(api: str) -> tuple[type[HarnessMachine], ...]:
@@ -50,14 +49,15 @@ def make_plan(options: Options, target: Target, ctx: Context, labels: list[str])
     if st_phases:
         plan.lines.append(f"schemathesis phases: {', '.join(st_phases)}; {len(labels)} operations; "
                           f"up to {options.max_examples} examples per operation and phase; seed {options.seed}")
-        per_operation = options.max_examples * sum(p in st_phases for p in ("fuzzing", "stateful"))
-        per_operation += COVERAGE_PAID_ESTIMATE if "coverage" in st_phases else 0
+        # coverage is bounded like fuzzing (budget.CoverageBudget); a stateful scenario may call one operation
+        # at every step; examples sends the few the contract has
+        per_operation = options.max_examples * sum(p in st_phases for p in ("coverage", "fuzzing"))
+        per_operation += options.max_examples * max(options.steps, 2) if "stateful" in st_phases else 0
         per_operation += 2 if "examples" in st_phases else 0
         for label in labels:
             method, _, path = label.partition(" ")
             if prices.paid(method, path):
-                plan.items.append(PlanItem(f"schemathesis {label}", per_operation, prices.worst_cost(path),
-                                           "coverage count estimated"))
+                plan.items.append(PlanItem(f"schemathesis {label}", per_operation, prices.worst_cost(path)))
     if options.runs_behaviour:
         for machine in selected_machines(options):
             reason = machine.applicable(ctx)
@@ -76,8 +76,13 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def run(options: Options, *, out: Printer = print, progress: Printer = _stderr) -> RunResult:
-    """Run the whole harness against one API and return what it found (``result.exit_code`` for a CLI)."""
+def run(options: Options, *, out: Printer = print, progress: Printer = _stderr,
+        display: Display | None = None) -> RunResult:
+    """Run the whole harness against one API and return what it found (``result.exit_code`` for a CLI).
+
+    ``display`` shows each phase's counters while it runs (:mod:`contracts.harness.progress`; default none).
+    """
+    display = display or Display()
     started = time.monotonic()
     result = RunResult(options.api, options.base_url, "?", options.seed)
     target = Target.open(options)
@@ -93,19 +98,20 @@ def run(options: Options, *, out: Printer = print, progress: Printer = _stderr) 
         labels = operation_labels(load_schema(options, target)) if options.st_phases else []
         plan = make_plan(options, target, ctx, labels)
         result.plan_lines = plan.render().splitlines()
+        result.planned = plan.worst_case
         out(plan.render())
         refusal = plan.refusal()
         if refusal is not None:
             result.stopped = refusal
             return result
         if options.st_phases:
-            outcome = run_schemathesis(options, target, prices, guard, progress)
+            outcome = run_schemathesis(options, target, prices, guard, progress, display)
             result.findings.extend(outcome.findings)
             result.phases.extend(outcome.phases)
             result.errors.extend(outcome.errors)
             result.stopped = outcome.stopped
         if options.runs_behaviour and result.stopped is None:
-            run_behaviour(options, ctx, result, progress)
+            run_behaviour(options, ctx, result, progress, display)
         result.spent = guard.spent
         return result
     finally:
@@ -113,11 +119,19 @@ def run(options: Options, *, out: Printer = print, progress: Printer = _stderr) 
         target.close()
 
 
-def run_behaviour(options: Options, ctx: Context, result: RunResult, progress: Printer) -> None:
+def run_behaviour(options: Options, ctx: Context, result: RunResult, progress: Printer,
+                  display: Display | None = None) -> None:
+    display = display or Display()
     for machine in selected_machines(options):
         progress(f"[behaviour] {machine.name} ...")
-        outcome = run_machine(machine, ctx, max_examples=options.max_examples, steps=options.steps,
-                              seed=options.seed)
+        examples, requests = ctx.examples, ctx.target.requests_sent
+        display.start(Meter(f"[behaviour] {machine.name}", cases=lambda e=examples: ctx.examples - e,
+                            requests=lambda r=requests: ctx.target.requests_sent - r, unit="programs"))
+        try:
+            outcome = run_machine(machine, ctx, max_examples=options.max_examples, steps=options.steps,
+                                  seed=options.seed)
+        finally:
+            display.stop()
         stats = PhaseStats(name=machine.name, source=BEHAVIOUR, examples=outcome.examples,
                            requests=outcome.requests, seconds=outcome.seconds)
         if outcome.finding is not None:

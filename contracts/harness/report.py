@@ -22,7 +22,8 @@ def summary(result: RunResult) -> str:
                      f"{phase.checks_failed:>6} {phase.seconds:>7.1f}  {phase.status}{note}")
     lines.append("-" * len(header))
     lines.append(f"{'total':<34} {'':<12} {result.examples():>8} {result.requests():>8} "
-                 f"{len(result.findings):>6} {result.seconds:>7.1f}  spend <= ${result.spent:.4f} (est.)")
+                 f"{len(result.findings):>6} {result.seconds:>7.1f}")
+    lines.append(spend_line(result))
     if result.findings:
         lines.append("")
         lines.append(f"{len(result.findings)} violation(s):")
@@ -39,6 +40,14 @@ def summary(result: RunResult) -> str:
     lines.append("")
     lines.append(f"{verdict} (exit code {result.exit_code})")
     return "\n".join(lines)
+
+
+def spend_line(result: RunResult) -> str:
+    """The run's money in one line: the plan's bound beside an estimate of what was sent."""
+    planned = "-" if result.planned is None else f"${result.planned:.4f}"
+    mock = "; the mock's money is not real" if result.target_kind == "mock" else ""
+    return (f"spend: planned bound {planned} (worst case, before the run); sent ${result.spent:.4f} "
+            f"(estimate: costs the API reported, else worst-case estimates){mock}")
 
 
 def junit(result: RunResult) -> str:

@@ -30,8 +30,10 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 
 import contracts
 from contracts.harness import cross_rules, removals
+from contracts.harness.budget import CoverageBudget
 from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from contracts.harness.options import ST_PHASES, Options
+from contracts.harness.progress import Display, Meter
 from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
 from contracts.harness.target import Target, api_root
 from mockserver.admin.client import ControlPlaneError
@@ -39,9 +41,6 @@ from mockserver.admin.client import ControlPlaneError
 Progress = Callable[[str], None]
 #: Virtual seconds the mock's clock moves after each paid request schemathesis sends.
 MOCK_SECONDS_PER_PAID_CALL = 11.0
-#: Real seconds a request waiting on the mock's manual clock (``await: true``, ``POST /v1/predict``, paced streams)
-#: waits before the clock jumps to the moment it waits for (``autojump``); the next reset turns it off again.
-MOCK_AUTOJUMP = 0.0
 #: Credits / budget the run's key gets on the mock before schemathesis runs.
 MOCK_AMPLE_MONEY = 1_000_000.0
 
@@ -118,7 +117,8 @@ def build_config(options: Options) -> SchemathesisConfig:
         "phases": phases,
         # the built-in availability check, replaced for this run by one that knows ``x-removes`` (removals.py)
         "checks": {"enabled": True, removals.BUILTIN: {"enabled": False}},
-        "request-timeout": options.request_timeout,
+        # against a real endpoint no single wait outlasts --timeout either
+        "request-timeout": min(options.request_timeout, options.timeout),
         "workers": options.workers,
         "cache": {"enabled": False},
         "suppress-health-check": ["all"],
@@ -204,6 +204,7 @@ class GuardHook:
     def __init__(self, schema: Any, options: Options, target: Target, prices: Prices, guard: SpendGuard) -> None:
         self.schema, self.options, self.target, self.prices, self.guard = schema, options, target, prices, guard
         self.non_get = 0
+        self.sent = 0  # requests about to be sent (live progress)
         self.estimates: dict[int, float] = {}
         self.lock = threading.Lock()
 
@@ -213,6 +214,7 @@ class GuardHook:
     def before_call(self, context: HookContext, case: Any, kwargs: dict[str, Any]) -> None:
         if not self.ours(case):
             return
+        self.sent += 1
         method = case.method.upper()
         meta = getattr(case, "meta", None)
         if meta is not None and meta.generation.mode == GenerationMode.POSITIVE:
@@ -251,22 +253,22 @@ class GuardHook:
 
 
 def prepare_mock(target: Target) -> None:
-    """A clean mock whose run key can afford every valid request schemathesis makes up, and whose clock
-    jumps for a request that waits on it (nothing else moves it while schemathesis runs)."""
+    """A clean mock whose run key can afford every valid request schemathesis makes up (its clock stays
+    driven by the harness: :meth:`Target.reset`)."""
     if target.control is None:
         return
-    target.control.reset()
+    target.reset()
     with contextlib.suppress(ControlPlaneError, httpx.HTTPError):
         target.control.keys.update(target.key, credits=MOCK_AMPLE_MONEY, daily_budget=MOCK_AMPLE_MONEY)
-    with contextlib.suppress(ControlPlaneError, httpx.HTTPError):  # a mock without autojump: awaits just wait longer
-        target.control.clock.mode(autojump=MOCK_AUTOJUMP)
 
 
 class EventCollector:
     """Turns engine events into counts per phase, findings, errors and progress lines."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, display: Display | None = None, sent: Callable[[], int] = lambda: 0) -> None:
         self.progress = progress
+        self.display = display or Display()
+        self.sent = sent
         self.outcome = SchemathesisOutcome()
         self.stats: dict[str, PhaseStats] = {}
         self.seen: set[tuple[str, str, str, str | None]] = set()
@@ -283,9 +285,13 @@ class EventCollector:
             if name in ST_PHASES:
                 self.started[name] = time.monotonic()
                 self.progress(f"[schemathesis] {name} ...")
+                stats, first = self.phase(name), self.sent()
+                self.display.start(Meter(f"[schemathesis] {name}", cases=lambda: stats.examples,
+                                         failed=lambda: stats.checks_failed, requests=lambda: self.sent() - first))
         elif isinstance(event, events.PhaseFinished):
             name = event.phase.name.value
             if name in ST_PHASES:
+                self.display.stop()
                 stats = self.phase(name)
                 stats.seconds += time.monotonic() - self.started.get(name, time.monotonic())
                 if event.status == Status.SKIP:
@@ -308,7 +314,10 @@ class EventCollector:
         name = event.phase.value if hasattr(event.phase, "value") else str(event.phase)
         stats = self.phase(name)
         recorder = event.recorder
-        stats.examples += len(recorder.cases)
+        # generated cases; a check's follow-up requests (e.g. the same case without auth) count as requests only
+        # (a stateful scenario's steps are cases of their own)
+        stats.examples += sum(1 for node in recorder.cases.values()
+                              if node.parent_id is None or node.transition is not None)
         stats.requests += len(recorder.interactions)
         for case_id, checks in recorder.checks.items():
             for check in checks:
@@ -353,20 +362,24 @@ class EventCollector:
 
 
 def run_schemathesis(options: Options, target: Target, prices: Prices, guard: SpendGuard,
-                     progress: Progress) -> SchemathesisOutcome:
+                     progress: Progress, display: Display | None = None) -> SchemathesisOutcome:
     """Run the enabled schemathesis phases against the target and collect what they found."""
-    collector = EventCollector(progress)
     if not options.st_phases:
-        return collector.outcome
+        return SchemathesisOutcome()
     schema = load_schema(options, target)
     prepare_mock(target)
     hook = GuardHook(schema, options, target, prices, guard)
-    with hook.installed(), removals.installed():
+    collector = EventCollector(progress, display, lambda: hook.sent)
+    budget = CoverageBudget(schema, options.max_examples)
+    with hook.installed(), removals.installed(), budget.installed():
         stream = from_schema(schema).execute()
-        for event in stream:
-            collector.handle(event)
-            if collector.outcome.stopped is not None:
-                stream.stop()
+        try:
+            for event in stream:
+                collector.handle(event)
+                if collector.outcome.stopped is not None:
+                    stream.stop()
+        finally:
+            collector.display.stop()
     collector.outcome.phases = [collector.stats[name] for name in ST_PHASES if name in collector.stats]
     collector.outcome.non_get_sent = hook.non_get
     return collector.outcome

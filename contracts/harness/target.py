@@ -1,12 +1,15 @@
 """The API under test: its base URL, keys, HTTP clients and how time passes there.
 
 Against the mock (its ``GET /_mock/health`` answers) the harness moves the virtual clock through the
-control plane and may reset state and create keys; against any other endpoint it waits for real, never
-longer in total than the run's ``timeout``.
+control plane and may reset state and create keys; for the run it switches the clock to manual mode with
+an immediate autojump (a request that waits on the clock, such as ``await: true``, is answered at once rather
+than after ``await_timeout`` real seconds) and restores the mode it found when the run closes. Against any
+other endpoint it waits for real, never longer in total than the run's ``timeout``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +19,10 @@ import httpx
 
 from contracts.harness.options import Options
 from mockserver.admin.client import ControlPlaneError, MockControl
+
+#: The clock the harness drives the mock with: time moves only when the harness moves it, and a request
+#: waiting on the clock makes it jump at once (so no wait comes near the harness' own request timeout).
+DRIVEN_CLOCK = {"mode": "manual", "autojump": 0.0}
 
 
 class WaitBudgetExceeded(Exception):
@@ -46,9 +53,10 @@ def detect_mock(root: str, timeout: float = 3.0) -> bool:
     if response.status_code != 200:
         return False
     try:
-        return response.json().get("status") == "ok"
+        body = response.json()
     except ValueError:
         return False
+    return isinstance(body, dict) and body.get("status") == "ok"
 
 
 @dataclass
@@ -60,14 +68,50 @@ class Target:
     waited: float = 0.0  # real seconds spent waiting so far
     _clients: dict[str, httpx.Client] = field(default_factory=dict)
     other_key: str | None = None
+    found_clock: dict[str, object] | None = None  # the mock's clock mode before the run (restored on close)
+    requests_sent: int = 0  # every request of the run's clients (live progress)
 
     @classmethod
-    def open(cls, options: Options) -> Target:
+    def open(cls, options: Options, drive: bool = True) -> Target:
+        """The target of ``options``; on the mock, with ``drive``, its clock driven for the run (else untouched:
+        ``--plan-only`` sends GET requests only)."""
         root = api_root(options.api, options.base_url)
-        control = MockControl(root, admin_token=options.admin_token) if detect_mock(root) else None
+        control = MockControl(root, admin_token=options.admin_token, timeout=options.request_timeout) \
+            if detect_mock(root) else None
         target = cls(options=options, control=control)
         target.other_key = options.other_api_key
+        if drive:
+            target.take_the_clock()
         return target
+
+    def take_the_clock(self) -> None:
+        """On the mock: remember its clock mode, then drive it (:data:`DRIVEN_CLOCK`) for the run."""
+        if self.control is None:
+            return
+        try:
+            state = self.control.clock.get()
+        except ControlPlaneError as error:
+            raise ValueError(f"the mock at {self.root} refused its control plane ({error.status} {error.code}: "
+                             f"{error}); pass --admin-token if it needs one") from None
+        if not isinstance(state, dict):
+            raise ValueError(f"the mock at {self.root} answered GET /_mock/clock with {type(state).__name__}, "
+                             "not an object")
+        self.found_clock = {name: state.get(name) for name in ("mode", "speed", "autojump")}
+        self.drive_clock()
+
+    def drive_clock(self) -> None:
+        """(Again, after a reset restored the server's configured mode.)"""
+        if self.control is not None:
+            self.control.clock.mode(DRIVEN_CLOCK["mode"], autojump=DRIVEN_CLOCK["autojump"])
+
+    def restore_clock(self) -> None:
+        """Put the mock's clock back in the mode, speed and autojump it had before the run."""
+        if self.control is None or self.found_clock is None:
+            return
+        found, self.found_clock = self.found_clock, None
+        with contextlib.suppress(ControlPlaneError, httpx.HTTPError):  # the mock went away: nothing to restore
+            self.control.clock.mode(found.get("mode"), found.get("speed"),  # type: ignore[arg-type]
+                                    autojump=found.get("autojump"))  # type: ignore[arg-type]
 
     # -- facts -------------------------------------------------------------------------
 
@@ -103,16 +147,20 @@ class Target:
         existing = self._clients.get(key)
         if existing is None:
             headers = auth_headers(self.api, key) if key else {}
-            existing = httpx.Client(base_url=self.base_url, headers=headers,
-                                    timeout=self.options.request_timeout)
+            existing = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.options.request_timeout,
+                                    event_hooks={"request": [self._count]})
             self._clients[key] = existing
         return existing
+
+    def _count(self, request: httpx.Request) -> None:
+        self.requests_sent += 1
 
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
         if self.control is not None:
+            self.restore_clock()
             self.control.close()
 
     # -- state and time ------------------------------------------------------------------
@@ -121,6 +169,7 @@ class Target:
         """Forget all of the mock's state (no-op on a real endpoint)."""
         if self.control is not None:
             self.control.reset()
+            self.drive_clock()
 
     def pass_time(self, seconds: float) -> None:
         """Let ``seconds`` pass: the mock's clock moves; a real endpoint is waited for (bounded)."""
@@ -169,7 +218,7 @@ class Target:
         """A clean slate for one generated program: on the mock, a full reset and the second key again."""
         if self.control is None:
             return
-        self.control.reset()
+        self.reset()
         if self.options.other_api_key is None:
             self.other_key = self.make_key("other")
 

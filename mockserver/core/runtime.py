@@ -3,6 +3,7 @@ scripted rules, the request journal and webhook delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mockserver.admin.access import effective_token
@@ -34,6 +35,7 @@ class Runtime:
     webhooks: Webhooks
     admin_token: str | None = None  # what control-plane callers must send (None: loopback only)
     renders: RenderPool = field(default_factory=RenderPool)  # output files are rendered here, off the loop
+    startup: Callable[[Runtime], None] | None = None  # start-up files' state, applied after the configured keys
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -76,6 +78,8 @@ class Runtime:
         for key in self.settings.api_keys:
             if self.accounts.get(key) is None:
                 self.accounts.create(key)
+        if self.startup is not None:
+            self.startup(self)
 
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.

@@ -1,8 +1,8 @@
 """Every Inference API JSON example in the docs has the keys and value types of the mock's answer.
 
-The examples (and the documented request bodies, sent as they are) are read from the doc files
-themselves through ``tests/doc_examples.py``, not copied here. Keys the mock adds on purpose are
-listed below, each with the reason.
+The examples (and the documented request bodies, sent as they are) are taken from the doc files
+through ``tests/doc_examples.py`` (extracted by ``scripts/extract_doc_examples.py``). Keys the mock adds on
+purpose are listed below, each with the reason.
 """
 
 from __future__ import annotations

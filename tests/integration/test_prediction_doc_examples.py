@@ -1,6 +1,6 @@
 """Every Prediction JSON example in the docs has the keys and value types of the mock's answer.
 
-The examples are read from the doc files themselves (``tests/doc_examples.py``), not copied here.
+The examples come from the docs through ``tests/doc_examples.py`` (data extracted by a script).
 """
 
 from __future__ import annotations

@@ -4,17 +4,16 @@ Each test runs ``node tests/node/sdk_check.mjs <scenario>`` against the live ses
 JSON object it prints. The SDK itself never polls or sleeps; the server's ``await: true`` hold is released by the
 script advancing the virtual clock through ``POST /_mock/clock/advance``, so nothing here waits on wall time.
 
-Node and npm are needed: without ``node`` the module is skipped, except under CI (``CI`` set), where it fails.
-``npm ci`` installs ``tests/node/node_modules`` from the committed lockfile when it is missing or stale.
+Node and npm are needed (see ``tests/node_runtime.py``: ``npm ci`` installs ``tests/node/node_modules``, Node 22
+included, from the committed lockfile when it is missing or stale); without npm the module is skipped, except
+under CI (``CI`` set), where it fails.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,46 +22,17 @@ from standardwebhooks import Webhook
 
 from mockserver.server import ServerThread
 from tests.conftest import KEY, OTHER_KEY, make_settings
+from tests.node_runtime import NODE_DIR, node_executable
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 SCRIPT = NODE_DIR / "sdk_check.mjs"
 SDK_VERSION = "1.0.0"
 SCENARIO_TIMEOUT = 120  # seconds; a scenario takes well under one (a bound, never an assertion)
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def installed_matches_lockfile() -> bool:
-    """Every package the lockfile names is in node_modules at the locked version."""
-    lock = json.loads((NODE_DIR / "package-lock.json").read_text())
-    for path, entry in lock["packages"].items():
-        if not path:
-            continue
-        manifest = NODE_DIR / path / "package.json"
-        if not manifest.is_file() or json.loads(manifest.read_text()).get("version") != entry.get("version"):
-            return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def node() -> str:
-    """The ``node`` executable, with the locked SDK installed beside the script."""
-    found = shutil.which("node")
-    if found is None:
-        if in_ci():
-            pytest.fail("node is not installed, but CI must run the npm SDK tests (.ci/run installs nodejs and npm)")
-        pytest.skip("node is not installed (install nodejs and npm to run the npm skytells SDK tests)")
-    if not installed_matches_lockfile():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.fail("node is installed but npm is not: install npm (Debian: apt-get install -y npm)")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, capture_output=True, text=True,
-                              timeout=600, check=False)
-        if done.returncode != 0 or not installed_matches_lockfile():
-            pytest.fail(f"npm ci in {NODE_DIR} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return found
+    """Node >= 22 (the lockfile's own, see tests/node_runtime.py), with the locked SDK installed beside the script."""
+    return node_executable()
 
 
 def run_scenario(node: str, server: ServerThread, name: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from tests.doc_examples import json_objects
 SKYTELLS_DOCS = ("skytells-api-v1-schema.txt", "skytells-predictions.txt", "skytells-two-apis.txt",
                  "skytells-model-catalog.txt")
 GATEAI_DOC = "gateai-core-api.md"
-MOCK_ONLY = ("/_mock", "/files/")
+MOCK_ONLY = ("/_mock", "/files/", "/openapi.")  # the mock's own; /openapi.*: the contract itself
 
 
 # -- the documents ---------------------------------------------------------------------------------

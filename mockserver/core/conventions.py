@@ -1,0 +1,68 @@
+"""What users of other API mocks (Prism, WireMock, Mockoon) expect of every API port: CORS for browsers and
+the API's own OpenAPI document at ``/openapi.json`` / ``/openapi.yaml``.
+
+CORS is Starlette's :class:`~starlette.middleware.cors.CORSMiddleware` (preflights answered, headers on every
+answer) for the API routes, from ``cors_origins`` (default ``*``, as Prism; empty turns it off); the control
+plane (``/_mock``) gets it only with ``cors_control_plane``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.core.asgi import MOCK_PREFIX, route_path
+from mockserver.settings import Settings
+
+OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
+#: Response headers a browser script may read (rate limits, request ids, retry hints).
+EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                   "X-RateLimit-Reset"]
+
+
+class Cors:
+    """CORS for the API routes, and for ``/_mock`` only when configured."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.control = settings.cors_control_plane
+        self.cors = CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"],
+                                   allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (self.control or not route_path(scope).startswith(MOCK_PREFIX)):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+@cache
+def _rendered(api: str, fmt: str) -> bytes:
+    from contracts import loader  # the contract documents and catalogs are loaded on first request only
+
+    document: dict[str, Any] = loader.built(api)
+    if fmt == "json":
+        import orjson
+
+        return orjson.dumps(document)
+    import yaml
+
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
+def openapi_routes(api: str) -> list[Route]:
+    """``GET /openapi.json`` and ``/openapi.yaml``: the API's contract (``contracts/<api>.yaml``, catalogs in)."""
+
+    async def as_json(request: Request) -> Response:
+        return Response(_rendered(api, "json"), media_type="application/json")
+
+    async def as_yaml(request: Request) -> Response:
+        return Response(_rendered(api, "yaml"), media_type="application/yaml")
+
+    return [Route(OPENAPI_PATHS[0], as_json, methods=["GET"]), Route(OPENAPI_PATHS[1], as_yaml, methods=["GET"])]
