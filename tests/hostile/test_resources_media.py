@@ -145,7 +145,7 @@ def test_equal_renders_in_flight_share_one_job_and_a_process_pool_renders_the_sa
 
     from mockserver.core.render_pool import RenderPool
 
-    spec = media.MediaSpec("png", width=40, height=30, seed=77, label="shared")
+    spec = media.MediaSpec("png", width=40, height=30, seed=77, label="one job")
     renderer = CountingRenderer()
 
     async def twice(pool: RenderPool) -> list[bytes]:
