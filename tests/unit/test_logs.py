@@ -73,6 +73,10 @@ def test_install_reaches_child_loggers_and_handlers(caplog: pytest.LogCaptureFix
     uvicorn_error = logging.getLogger("uvicorn.error")  # uvicorn's config may stop it propagating to root
     collected = Collect()
     uvicorn_error.addHandler(collected)
+    # Other libraries of the test session (litellm) add their own redacting filters to loggers; only ours is tested.
+    foreign = [f for f in uvicorn_error.filters if not isinstance(f, KeyMaskFilter)]
+    for found in foreign:
+        uvicorn_error.removeFilter(found)
     try:
         install()
         install()  # idempotent
@@ -86,3 +90,5 @@ def test_install_reaches_child_loggers_and_handlers(caplog: pytest.LogCaptureFix
         assert collected.lines == [f"uvicorn saw Bearer {mask_key(KEY)}"]
     finally:
         uvicorn_error.removeHandler(collected)
+        for found in foreign:
+            uvicorn_error.addFilter(found)
