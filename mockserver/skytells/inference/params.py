@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
 
 from contracts.requests import property_problem
+from contracts.validation import contract
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import PREDICTIONS_ENDPOINT, Catalog, Model
 from mockserver.skytells.inference.text import ROLES, Message, ToolCall
@@ -103,12 +105,17 @@ def stop_sequences(body: dict[str, Any]) -> tuple[str, ...]:
 
 
 IMAGE_TOKENS = {"low": 85, "high": 765, "auto": 765}
-IMAGE_URL = re.compile(r"(https?://\S+|data:image/[A-Za-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]*)", re.DOTALL)
+
+
+@functools.cache
+def image_url_pattern() -> re.Pattern[str]:
+    """The contract's pattern of an image URL (one definition: ``ImageUrl`` in contracts/skytells.yaml)."""
+    return re.compile(contract("skytells").at("/components/schemas/ImageUrl")["pattern"])
 
 
 def image_tokens(url: Any, detail: Any, url_param: str, detail_param: str) -> int:
     """What an image part counts for: 85 tokens at ``detail: "low"``, 765 otherwise (never fetched)."""
-    if not isinstance(url, str) or not IMAGE_URL.fullmatch(url):
+    if not isinstance(url, str) or not image_url_pattern().fullmatch(url):  # fullmatch: no "$" before a newline
         raise invalid(url_param, "Image URLs must be http(s) URLs or data:image/...;base64 URLs")
     detail = "auto" if detail is None else detail
     if detail not in IMAGE_TOKENS:
