@@ -237,7 +237,7 @@ class GuardHook:
             body = response.json()
         except Exception:
             body = None
-        self.guard.settle(estimate, actual_cost(self.options.api, case.path, response.status_code, body))
+        self.guard.settle(estimate, actual_cost(self.options.api, case.path, response.status_code, body, self.prices))
         if self.target.control is not None and response.status_code < 400:
             self.target.control.clock.advance(MOCK_SECONDS_PER_PAID_CALL, settle=False)
 

@@ -224,14 +224,29 @@ class SkytellsPrices:
         return 0.0
 
     def cost(self, method: str, path: str, body: Any) -> float:
-        """Estimated cost of one request (0 for free routes)."""
+        """Estimated cost of one request (0 for free routes); never above the plan's bound for its route, so
+        what a run reports as sent stays within what it planned."""
         if method.upper() != "POST":
             return 0.0
         if _matches(path, PREDICTION_PATHS):
             return self.prediction_cost(body)
         if _matches(path, INFERENCE_PATHS):
-            return self.inference_cost(path, body)
+            return min(self.inference_cost(path, body), self.worst_cost(path))
         return 0.0
+
+    def usage_cost(self, body: Any) -> float | None:
+        """What an Inference answer cost, from the ``usage`` it reports (None when it reports none)."""
+        if not isinstance(body, dict) or not isinstance(body.get("usage"), dict):
+            return None
+        model = self.model(body.get("model"))
+        if model is None:
+            return None
+        usage = body["usage"]
+        spent_in = _number(usage.get("prompt_tokens", usage.get("input_tokens")))
+        spent_out = _number(usage.get("completion_tokens", usage.get("output_tokens")))
+        if spent_in is None or spent_out is None:
+            return None
+        return self.token_cost(model, spent_in, spent_out)
 
     def paid(self, method: str, path: str) -> bool:
         return method.upper() == "POST" and _matches(path, (*PREDICTION_PATHS, *INFERENCE_PATHS)) is not None
@@ -304,14 +319,17 @@ def fetch_prices(api: str, client: httpx.Client) -> Prices:
     return SkytellsPrices.fetch(client) if api == "skytells" else GateAIPrices.fetch(client)
 
 
-def actual_cost(api: str, path: str, status: int, body: Any) -> float | None:
-    """What a paid request cost, read from its response (None when the response does not say)."""
+def actual_cost(api: str, path: str, status: int, body: Any, prices: Prices | None = None) -> float | None:
+    """What a paid request cost, read from its response (None when the response does not say); an Inference
+    answer's ``usage`` is priced with ``prices``."""
     if status >= 400:
         return 0.0
     if not isinstance(body, dict):
         return None
     if api == "gateai":
         return _number(body.get("cost"))
+    if _matches(path, INFERENCE_PATHS) and isinstance(prices, SkytellsPrices):
+        return prices.usage_cost(body)
     if _matches(path, PREDICTION_PATHS):
         billing_block = (body.get("metadata") or {}).get("billing") if isinstance(body.get("metadata"), dict) else None
         if isinstance(billing_block, dict) and body.get("status") == "succeeded":

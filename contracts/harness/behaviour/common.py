@@ -131,7 +131,7 @@ class Context:
         if estimate:
             body = _json_or_none(response) if not stream else None
             self.guard.settle(estimate, actual_cost(self.options.api, self.prefix + template,
-                                                    response.status_code, body))
+                                                    response.status_code, body, self.prices))
         return response
 
     def json(self, response: httpx.Response, check: str, operation: str) -> Any:
