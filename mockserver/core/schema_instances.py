@@ -233,9 +233,10 @@ class _Generator:
         dead = self._too_deep.get(id(node))
         if depth > MAX_DEPTH or (dead is not None and dead[0] is node and depth >= dead[1]):
             raise _TooDeep(path, f"no finite instance: nesting exceeds {MAX_DEPTH} levels ($ref cycle?)")
-        flat, path = self.flat(node, path)
-        self.values += 1
         exact = depth > 0 and isinstance(node, dict) and _BY_CONSTRUCTION.issuperset(node)
+        flat, path = self.flat(node, path)
+        depth += _ref_weight(node)
+        self.values += 1
         value: Any = None
         try:
             for _ in range(_LOCAL_TRIES):
@@ -292,7 +293,7 @@ class _Generator:
             self._open.add((id(sub), depth))
             try:
                 sub_flat, at = self.flat(sub, at)
-                return self.build(merge(rest, sub_flat, at), at, depth, name)
+                return self.build(merge(rest, sub_flat, at), at, depth + _ref_weight(sub), name)
             except _Exhausted:
                 raise
             except SchemaProblem as exc:
@@ -467,6 +468,12 @@ class _Generator:
         if len(parts) == 1:
             return parts[0]
         return {"allOf": [sub for sub, _ in parts]}, parts[0][1]
+
+
+def _ref_weight(node: Any) -> int:
+    """Following a ``$ref`` counts as one more level: recursive schemas reach the depth cap (and minimal
+    choices) twice as fast as plain nesting, which keeps recursive instances small and cycles cheap."""
+    return 1 if isinstance(node, dict) and "$ref" in node else 0
 
 
 def _first(problems: list[SchemaProblem], path: str, message: str = "") -> SchemaProblem:
