@@ -13,9 +13,9 @@ takes minimal choices -- no optional properties, shortest arrays, non-recursive 
 ``SchemaProblem``; no ``RecursionError`` escapes.
 
 Libraries: ``jsonschema`` validates (and ``check_schema`` checks the schema against the 2020-12
-meta-schema); ``rstr``'s Xeger generates strings for ``pattern``. Generators such as ``jsf`` were
-measured out: it draws from the global ``random``/Faker (not from a given rng), has no ``not``/
-``if``/``dependentRequired``/``uniqueItems`` handling and does not validate what it returns.
+meta-schema); ``rstr``'s Xeger generates strings for ``pattern``. ``jsf`` was considered and not adopted: it
+draws from the global ``random`` and Faker (not from a given rng, so not deterministic per call) and does
+not validate what it returns.
 """
 
 from __future__ import annotations
