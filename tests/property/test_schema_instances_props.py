@@ -121,7 +121,8 @@ def _outcome(schema: object, seed: int, strict: bool) -> None:
                             format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         assert value == instance(schema, random.Random(seed), strict=strict, hint=hint)
         event(f"instance: {type(value).__name__}")
-    # Measured worst case ~0.2-0.4 s on an idle core; the bound leaves room for a loaded CI machine.
+    # Measured: worst 0.9 s over 2000 recursive schemas on a shared, loaded machine (0.2 s over 2000
+    # plain ones); the bound leaves room for a loaded CI machine.
     assert elapsed < _LIMIT_SECONDS, f"{elapsed:.2f}s for {schema!r}"
 
 
