@@ -13,9 +13,9 @@ takes minimal choices -- no optional properties, shortest arrays, non-recursive 
 ``SchemaProblem``; no ``RecursionError`` escapes.
 
 Libraries: ``jsonschema`` validates (and ``check_schema`` checks the schema against the 2020-12
-meta-schema); ``rstr``'s Xeger generates strings for ``pattern``. Generators such as ``jsf`` were
-measured out: it draws from the global ``random``/Faker (not from a given rng), has no ``not``/
-``if``/``dependentRequired``/``uniqueItems`` handling and does not validate what it returns.
+meta-schema); ``rstr``'s Xeger generates strings for ``pattern``. ``jsf`` was considered and not adopted: it
+draws from the global ``random`` and Faker (not from a given rng, so not deterministic per call) and does
+not validate what it returns.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _BY_CONSTRUCTION = frozenset({
     "deprecated", "readOnly", "writeOnly", "$defs", "definitions", "$schema", "$id", "$comment", "$anchor",
 })
 MAX_STEPS = 20_000  # generation steps per instance
+MAX_VALUES = 2_000  # JSON values generated per instance (retries included)
 _LOCAL_TRIES = 4
 _SMALL_ARRAY = 3
 _Validator = jsonschema.Draft202012Validator
@@ -170,7 +171,7 @@ class _Generator:
         self.validator = _Validator(root, format_checker=_Validator.FORMAT_CHECKER)
         self.steps = 0
         self.values = 0  # values generated so far; past SOFT_VALUES only minimal choices
-        self._flat: dict[int, tuple[Any, dict[str, Any] | SchemaProblem]] = {}
+        self._flat: dict[int, tuple[Any, Any]] = {}  # flatten's memo
         self._mentions_ref: dict[int, tuple[Any, bool]] = {}
         self._open: set[tuple[int, int]] = set()  # branches being expanded, by (node id, depth)
         self._too_deep: dict[int, tuple[Any, int]] = {}  # node -> depth from which it cannot finish
@@ -185,19 +186,10 @@ class _Generator:
     def flat(self, node: Any, path: str) -> tuple[dict[str, Any], str]:
         """``flatten`` (cached by node identity, the node kept alive with its entry) and the path that
         the flattened keywords live at: a ``$ref``'s target path when the node is a reference."""
-        hit = self._flat.get(id(node))
-        if hit is None or hit[0] is not node:
-            try:
-                result: dict[str, Any] | SchemaProblem = flatten(node, path, self.root)
-            except SchemaProblem as exc:
-                result = exc
-            hit = (node, result)
-            self._flat[id(node)] = hit
-        if isinstance(hit[1], SchemaProblem):
-            raise hit[1]
+        flat = flatten(node, path, self.root, memo=self._flat)
         if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
             path = unquote(node["$ref"][2:])
-        return hit[1], path
+        return flat, path
 
     def valid(self, node: Any, value: Any) -> bool:
         return self.validator.evolve(schema=node).is_valid(value)
@@ -218,7 +210,15 @@ class _Generator:
         """Whether only minimal choices are left: deep in the instance, or the instance is big already."""
         return depth > SOFT_DEPTH or self.values > SOFT_VALUES
 
-    def ordered(self, items: list[Any], depth: int, recursive: Callable[[Any], bool]) -> list[Any]:
+    def demand(self, node: Any) -> int:
+        """How many child values a schema demands at least (for minimal choices: fewest first)."""
+        try:
+            flat, _ = self.flat(node, "")
+        except SchemaProblem:
+            return values.MAX_DEMAND
+        return flat.get("minItems", 0) + len(flat.get("required", ())) + flat.get("minProperties", 0)
+
+    def ordered(self, items: list[Any], depth: int, recursive: Callable[[Any], Any]) -> list[Any]:
         """``items`` in seeded order; past ``SOFT_DEPTH`` the non-recursive ones first."""
         shuffled = list(items)
         self.rng.shuffle(shuffled)
@@ -233,9 +233,12 @@ class _Generator:
         dead = self._too_deep.get(id(node))
         if depth > MAX_DEPTH or (dead is not None and dead[0] is node and depth >= dead[1]):
             raise _TooDeep(path, f"no finite instance: nesting exceeds {MAX_DEPTH} levels ($ref cycle?)")
-        flat, path = self.flat(node, path)
-        self.values += 1
         exact = depth > 0 and isinstance(node, dict) and _BY_CONSTRUCTION.issuperset(node)
+        flat, path = self.flat(node, path)
+        depth += _ref_weight(node)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _Exhausted(path, f"the instance would exceed {MAX_VALUES} values")
         value: Any = None
         try:
             for _ in range(_LOCAL_TRIES):
@@ -284,7 +287,7 @@ class _Generator:
         rest[CHOSEN] = (*flat.get(CHOSEN, ()), id(flat[key]))
         branches = list(enumerate(flat[key]))
         problems: list[SchemaProblem] = []
-        for i, sub in self.ordered(branches, depth, lambda b: self.mentions_ref(b[1])):
+        for i, sub in self.ordered(branches, depth, lambda b: (self.mentions_ref(b[1]), self.demand(b[1]))):
             at = join(path, key, i)
             if (id(sub), depth) in self._open:  # back at this branch with no value in between: a loop
                 problems.append(_TooDeep(at, f"{key} refers back to itself with no value between"))
@@ -292,7 +295,7 @@ class _Generator:
             self._open.add((id(sub), depth))
             try:
                 sub_flat, at = self.flat(sub, at)
-                return self.build(merge(rest, sub_flat, at), at, depth, name)
+                return self.build(merge(rest, sub_flat, at), at, depth + _ref_weight(sub), name)
             except _Exhausted:
                 raise
             except SchemaProblem as exc:
@@ -467,6 +470,12 @@ class _Generator:
         if len(parts) == 1:
             return parts[0]
         return {"allOf": [sub for sub, _ in parts]}, parts[0][1]
+
+
+def _ref_weight(node: Any) -> int:
+    """Following a ``$ref`` counts as one more level: recursive schemas reach the depth cap (and minimal
+    choices) twice as fast as plain nesting, which keeps recursive instances small and cycles cheap."""
+    return 1 if isinstance(node, dict) and "$ref" in node else 0
 
 
 def _first(problems: list[SchemaProblem], path: str, message: str = "") -> SchemaProblem:

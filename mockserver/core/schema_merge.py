@@ -86,8 +86,33 @@ def resolve(root: Any, ref: str, path: str) -> tuple[Any, str]:
     return node, fragment[1:]
 
 
-def flatten(node: Any, path: str, root: Any, stack: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``node`` as one dict with its ``$ref`` target and ``allOf`` members merged in."""
+Memo = dict[int, tuple[Any, Any]]
+
+
+def flatten(node: Any, path: str, root: Any, stack: tuple[str, ...] = (), memo: Memo | None = None) -> dict[str, Any]:
+    """``node`` as one dict with its ``$ref`` target and ``allOf`` members merged in.
+
+    ``memo`` (node id -> (node, result or SchemaProblem)) shares work between calls: merged schemas nest
+    their parts by reference, so without it flattening a recursive schema's merges grows exponentially.
+    """
+    if memo is not None:
+        hit = memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            if isinstance(hit[1], SchemaProblem):
+                raise hit[1]
+            return hit[1]
+    try:
+        result = _flatten(node, path, root, stack, memo)
+    except SchemaProblem as exc:
+        if memo is not None:
+            memo[id(node)] = (node, exc)
+        raise
+    if memo is not None:
+        memo[id(node)] = (node, result)
+    return result
+
+
+def _flatten(node: Any, path: str, root: Any, stack: tuple[str, ...], memo: Memo | None) -> dict[str, Any]:
     if node is True:
         return {}
     if node is False or not isinstance(node, dict):
@@ -98,10 +123,10 @@ def flatten(node: Any, path: str, root: Any, stack: tuple[str, ...] = ()) -> dic
         if ref in stack:
             raise SchemaProblem(join(path, "$ref"), f"$ref {ref!r} refers back to itself with no value between")
         target, target_path = resolve(root, ref, path)
-        out = merge(flatten(target, target_path, root, (*stack, ref)), out, path)
+        out = merge(flatten(target, target_path, root, (*stack, ref), memo), out, path)
     for i, sub in enumerate(node.get("allOf", ())):
         at = join(path, "allOf", i)
-        out = merge(out, flatten(sub, at, root, stack), at)
+        out = merge(out, flatten(sub, at, root, stack, memo), at)
     return out
 
 

@@ -181,7 +181,7 @@ def plain_text(name: str, hint: str, rng: random.Random) -> str:
     """Plausible text for a property called ``name``, drawn from ``hint`` when it fits."""
     key = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
     last = key.rsplit("_", 1)[-1]
-    capitals = [w for w in re.findall(r"\b[A-Z][\w'-]*", hint) if w.lower().strip("'") not in _STOP]
+    capitals = _proper_nouns(hint)
     if key in _PLACE_KEYS or last in _PLACE_KEYS:
         return capitals[-1] if capitals else rng.choice(_CITIES)
     if key in _NAME_KEYS or last == "name":
@@ -189,6 +189,28 @@ def plain_text(name: str, hint: str, rng: random.Random) -> str:
     if (key in _TEXT_KEYS or last in _TEXT_KEYS) and hint.strip():
         return _clip_words(" ".join(hint.split()), PLAIN_MAX)
     return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 2)))
+
+
+def _proper_nouns(hint: str) -> list[str]:
+    """Runs of capitalised words in ``hint`` ("New York"), without a sentence's opening word and
+    question/filler words."""
+    found = []
+    for match in re.finditer(r"[A-Z][\w'-]*(?:[ ]+[A-Z][\w'-]*)*", hint):
+        words = match.group().split()
+        before = hint[: match.start()].rstrip()
+        if not before or before[-1] in ".!?":
+            words = words[1:]
+        while words and words[0].lower() in _STOP:
+            words = words[1:]
+        group: list[str] = []
+        for word in words:  # a possessive ends a name: "New York's Central Park"
+            group.append(word.removesuffix("'s"))
+            if word.endswith("'s"):
+                found.append(" ".join(group))
+                group = []
+        if group:
+            found.append(" ".join(group))
+    return found
 
 
 def _clip_words(text: str, limit: int) -> str:

@@ -145,6 +145,10 @@ def test_hint_supplies_plausible_text():
     args = instance({"type": "object", "properties": {"city": {"type": "string"}, "query": {"type": "string"}},
                      "required": ["city", "query"]}, random.Random(1), hint="What's the weather in Paris?")
     assert args == {"city": "Paris", "query": "What's the weather in Paris?"}
+    where = {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}
+    assert instance(where, random.Random(1), hint="Is it raining in New York's Central Park?") == {
+        "location": "Central Park"}
+    assert instance(where, random.Random(1), hint="Is it raining?")["location"][0].isupper()  # a known city
 
 
 # ---------------------------------------------------------------- arrays
