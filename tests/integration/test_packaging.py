@@ -44,7 +44,7 @@ def test_wheel_contains_packages_fixtures_and_entry_point(wheel: Path) -> None:
 
 def test_installed_wheel_finds_its_fixtures_outside_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
-    code = ("import mockserver.core.fixtures as f; from mockserver.skytells.catalog import Catalog; "
+    code = ("import mockserver.spec.data as f; from mockserver.skytells.catalog import Catalog; "
             "from mockserver.skytells.inference import tokens; "
             "print(f.fixtures_root(), len(Catalog.load()), tokens.decode(tokens.encode('Hello, world')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,

@@ -1,7 +1,7 @@
 """The contract-testing harness: schemathesis (examples, coverage, fuzzing, stateful) plus Hypothesis state
 machines of documented behaviour, against any base URL of the Skytells API v1 or the GateAI Core API.
 
-    from contracts.harness import Options, run
+    from mockserver.harness import Options, run
     result = run(Options(api="skytells", base_url="http://127.0.0.1:8080/v1", api_key="sk-…"))
     assert result.exit_code == 0, [f.headline() for f in result.findings]
 
@@ -18,15 +18,15 @@ __all__ = ["Finding", "Options", "PhaseStats", "RunResult", "run"]
 
 def __getattr__(name: str) -> Any:
     if name == "run":
-        from contracts.harness.harness import run
+        from mockserver.harness.harness import run
 
         return run
     if name == "Options":
-        from contracts.harness.options import Options
+        from mockserver.harness.options import Options
 
         return Options
     if name in ("Finding", "PhaseStats", "RunResult"):
-        from contracts.harness import findings
+        from mockserver.harness import findings
 
         return getattr(findings, name)
     raise AttributeError(name)
