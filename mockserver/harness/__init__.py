@@ -6,14 +6,24 @@ machines of documented behaviour, against any base URL of the Skytells API v1 or
     assert result.exit_code == 0, [f.headline() for f in result.findings]
 
 Names are imported lazily, so ``mockserver serve`` (whose CLI knows the ``check`` options) does not load
-schemathesis.
+schemathesis. The harness' own dependencies come with the ``harness`` extra (``pip install 'mockserver[harness]'``);
+a server-only install imports this package and the pytest plugin, and says what to install when a check runs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Finding", "Options", "PhaseStats", "RunResult", "run"]
+__all__ = ["EXTRA_MODULES", "Finding", "Options", "PhaseStats", "RunResult", "lacks_extra", "run"]
+
+#: The top-level import names the ``harness`` extra adds to the server's dependencies.
+EXTRA_MODULES = frozenset({"schemathesis", "hypothesis", "rich"})
+EXTRA_INSTALL = "pip install 'mockserver[harness]'"
+
+
+def lacks_extra(error: ModuleNotFoundError) -> bool:
+    """True when ``error`` is a package of the ``harness`` extra missing (a server-only install)."""
+    return (error.name or "").partition(".")[0] in EXTRA_MODULES
 
 
 def __getattr__(name: str) -> Any:

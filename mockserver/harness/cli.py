@@ -11,13 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mockserver.harness import report
+from mockserver.harness import EXTRA_INSTALL, lacks_extra, report
 from mockserver.harness.options import APIS, PHASES, Options
 
 DEFAULT_REPORT_PATHS = {"junit": "contract-report-{api}.xml", "json": "contract-report-{api}.json"}
-#: What ``pip install 'mockserver[harness]'`` adds to the server's dependencies (top-level import names).
-EXTRA_MODULES = frozenset({"schemathesis", "hypothesis", "rich"})
-MISSING_EXTRA = "mockserver check needs the harness extra: pip install 'mockserver[harness]'"
+MISSING_EXTRA = f"mockserver check needs the harness extra: {EXTRA_INSTALL}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +71,7 @@ def check_command(args: argparse.Namespace) -> int:
         from mockserver.harness import harness
         from mockserver.harness.progress import choose
     except ModuleNotFoundError as exc:  # a server-only install: one clear line, not a traceback
-        if (exc.name or "").partition(".")[0] not in EXTRA_MODULES:
+        if not lacks_extra(exc):
             raise
         print(MISSING_EXTRA, file=sys.stderr)
         return 2

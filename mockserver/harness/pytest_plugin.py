@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.harness import EXTRA_INSTALL, lacks_extra
 from mockserver.harness.options import APIS, PHASES, ST_PHASES, Options
 
 NOT_CONFIGURED = "not-configured"
@@ -37,6 +38,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-phases", default=",".join(PHASES), help="comma-separated phases to run")
     group.addoption("--contract-read-only", action="store_true", help="GET requests only")
     group.addoption("--contract-max-spend", type=float, default=None, help="US dollars the checks may spend")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--contract-base-url`` on a server-only install: one clear usage error, not a collection traceback."""
+    if not config.getoption("--contract-base-url", default=None):
+        return
+    try:
+        from mockserver.harness import runner  # noqa: F401  (schemathesis and hypothesis)
+    except ModuleNotFoundError as exc:
+        if not lacks_extra(exc):
+            raise
+        raise pytest.UsageError(f"the contract checks need the harness extra: {EXTRA_INSTALL}") from None
 
 
 def contract_options(config: pytest.Config) -> Options | None:
