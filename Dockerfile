@@ -12,6 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes, not with the code.
+# Only [project] dependencies: the server. The harness extra (schemathesis, hypothesis, rich) stays out.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
@@ -19,7 +20,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin mock
 
-# Then the code (the wheel carries fixtures/ as mockserver/_fixtures).
+# Then the code (the wheel carries fixtures/ as mockserver/_fixtures and contracts/*.yaml as mockserver/_contracts).
 COPY README.md ./
 COPY mockserver ./mockserver
 COPY contracts ./contracts

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contracts.harness import harness, report
-from contracts.harness.options import Options
+from mockserver.harness import harness, report
+from mockserver.harness.options import Options
 from mockserver.server import ServerThread
 from mockserver.settings import Settings
 

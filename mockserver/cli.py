@@ -121,7 +121,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         _setting_flag(health, name, hints)
     health.add_argument("--timeout", type=float, default=3.0, help="seconds per health request (default: 3)")
     if argv_command(argv) in (None, "check"):  # the harness' options only when they can be needed
-        from contracts.harness.cli import add_arguments as add_check_arguments
+        from mockserver.harness.cli import add_arguments as add_check_arguments
 
         check = commands.add_parser("check", help="contract-test an API (the mock or a real one) against its "
                                                   "OpenAPI contract and its documented behaviour")
@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "health":
         return health_command(args)
     if args.command == "check":
-        from contracts.harness.cli import check_command
+        from mockserver.harness.cli import check_command
 
         return check_command(args)
     return 2

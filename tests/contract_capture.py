@@ -2,7 +2,7 @@
 
 :func:`install` wraps a :class:`~mockserver.server.ServerThread`'s apps (before it starts) with
 :class:`ContractCapture`, which records each API exchange (``/_mock/...`` and ``/files/...``
-excluded) and runs :func:`contracts.validate_response` on it once the response is complete. What
+excluded) and runs :func:`mockserver.spec.validate_response` on it once the response is complete. What
 it finds goes to a :class:`Violations` sink, attributed to the test that is running
 (:meth:`Violations.begin`), so the fixture in ``conftest.py`` can fail that test.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import contracts
+from mockserver import spec
 from mockserver.app import PREFIXES
 from mockserver.core.scenarios import SCENARIO_HEADER, SCOPE_KEY
 from mockserver.server import ServerThread
@@ -50,9 +50,9 @@ class Exchange:
     def problems(self) -> list[str]:
         if self.fault in ("error", "rate_limit") or (self.scenario_header and self.status == 400):
             # an injected fault, or the mock's own X-Mock-Scenario header refused: any status, the API's error
-            found = contracts.route_error_problems(self.api, self.path, self.status, self.headers, bytes(self.body))
+            found = spec.route_error_problems(self.api, self.path, self.status, self.headers, bytes(self.body))
             return [f"{self.method} {self.path} -> {self.status} (injected {self.fault}): {p}" for p in found]
-        return contracts.validate_response(self.api, self.method, self.path, self.status, self.headers,
+        return spec.validate_response(self.api, self.method, self.path, self.status, self.headers,
                                            bytes(self.body), complete=self.complete)
 
     def describe(self) -> str:

@@ -44,7 +44,7 @@ class Cors:
 
 @cache
 def _rendered(api: str, fmt: str) -> bytes:
-    from contracts import loader  # the contract documents and catalogs are loaded on first request only
+    from mockserver.spec import loader  # the contract documents and catalogs are loaded on first request only
 
     document: dict[str, Any] = loader.built(api)
     if fmt == "json":

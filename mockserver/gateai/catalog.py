@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mockserver.core.errors import ApiError
-from mockserver.core.fixtures import load_json
+from mockserver.spec.data import load_json
 
 # Keys of a parameter's schema, in the order the views print them (fixture key == view key).
 _SCHEMA_KEYS = ("type", "required", "enum", "min", "max", "step", "minLen", "maxLen", "default", "description")

@@ -17,11 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.catalogs import HTTPS_REFERENCE
 from mockserver.core.errors import ApiError
 from mockserver.core.http import split_url
 from mockserver.gateai import catalog, pricing
 from mockserver.gateai.catalog import Model, Param
+from mockserver.spec.catalogs import HTTPS_REFERENCE
 
 # Two table entries whose aspect ratios differ by less than this (in log space, ~3 %) count as the same
 # aspect ratio, so that the pixel count decides between size tiers (gpt-image-2's 16:9 Small/Medium/Large).
@@ -35,7 +35,7 @@ DURATION_REASON = "duration shortened to fit the remaining budget"
 
 Adjustment = dict[str, Any] | str
 
-#: The contract's pattern for an inline https reference (one definition: contracts.catalogs).
+#: The contract's pattern for an inline https reference (one definition: mockserver.spec.catalogs).
 _HTTPS_REFERENCE = re.compile(HTTPS_REFERENCE)
 
 

@@ -24,13 +24,13 @@ from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
-from mockserver.core.fixtures import fixture_path
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
 from mockserver.core.runtime import Runtime
 from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
 from mockserver.gateai.uploads import MAX_FILES, Uploads, limited_receive
+from mockserver.spec.data import fixture_path
 
 
 @cache

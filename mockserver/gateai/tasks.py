@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from contracts.requests import body_problem
 from mockserver.core import jobs
 from mockserver.core.errors import ApiError
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
@@ -39,6 +38,7 @@ from mockserver.gateai.budget import (
 from mockserver.gateai.catalog import Model
 from mockserver.gateai.errors import rate_limited
 from mockserver.gateai.uploads import Uploads
+from mockserver.spec.requests import body_problem
 
 KIND = "gateai_task"
 PROCESSING, FINISHED, FAILED = "PROCESSING", "FINISHED", "FAILED"

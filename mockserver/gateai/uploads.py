@@ -16,7 +16,6 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from starlette.types import Message, Receive
 
 from mockserver.core.errors import ApiError
@@ -45,6 +44,8 @@ def limited_receive(receive: Receive, limit: int) -> Receive:
 
 
 def _is_image(data: bytes) -> bool:
+    from PIL import Image, UnidentifiedImageError  # Pillow loads with the first upload, not at start-up
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()

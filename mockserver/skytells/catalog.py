@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator, FormatChecker
 
 from mockserver.core.errors import ApiError
-from mockserver.core.fixtures import load_json
+from mockserver.spec.data import load_json
 
 PREDICTIONS_ENDPOINT = "/v1/predictions"
 

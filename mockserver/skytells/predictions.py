@@ -17,13 +17,11 @@ from datetime import UTC, date, datetime, time
 from pathlib import PurePosixPath
 from typing import Any
 
-from contracts.requests import body_problem
 from mockserver.core import jobs
 from mockserver.core.accounts import InsufficientFunds
 from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
 from mockserver.core.files import Files, file_name
-from mockserver.core.fixtures import load_json
 from mockserver.core.http import split_url
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
@@ -31,6 +29,8 @@ from mockserver.core.scenarios import Outcome
 from mockserver.skytells import billing, outputs
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inputs import prepare_input
+from mockserver.spec.data import load_json
+from mockserver.spec.requests import body_problem
 
 KIND = "prediction"
 STATUSES = ("pending", "starting", "processing", "succeeded", "failed", "cancelled")

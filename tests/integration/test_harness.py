@@ -16,11 +16,11 @@ from xml.etree import ElementTree as ET
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.harness import harness, report
-from contracts.harness.findings import RunResult
-from contracts.harness.options import Options
-from contracts.harness.spend import SpendGuard, SpendLimitReached
 from mockserver.cli import main
+from mockserver.harness import harness, report
+from mockserver.harness.findings import RunResult
+from mockserver.harness.options import Options
+from mockserver.harness.spend import SpendGuard, SpendLimitReached
 from mockserver.server import ServerThread
 from tests.conftest import KEY, make_settings
 
@@ -63,7 +63,7 @@ def explain(result: RunResult) -> str:
     return report.summary(result) + "".join(f"\n--- {f.headline()}\n{f.details}" for f in result.findings)
 
 
-#: Every phase runs: the coverage phase, too, keeps to --max-examples per operation (contracts/harness/budget.py).
+#: Every phase runs: the coverage phase, too, keeps to --max-examples per operation (mockserver/harness/budget.py).
 CI_PHASES = {"skytells": ("examples", "coverage", "fuzzing", "stateful", "behaviour"),
              "gateai": ("examples", "coverage", "fuzzing", "stateful", "behaviour")}
 #: schemathesis cases at least sent in those phases
@@ -165,12 +165,12 @@ def test_plan_only_prints_the_plan_and_sends_nothing_paid(capsys: pytest.Capture
 
 def _plugin_flag() -> str:
     names = {entry.name for entry in metadata.entry_points(group="pytest11")}
-    return "mockserver_contracts" if "mockserver_contracts" in names else "contracts.pytest_plugin"
+    return "mockserver_contracts" if "mockserver_contracts" in names else "mockserver.harness.pytest_plugin"
 
 
 def test_the_pytest_plugin_parametrizes_the_checks_in_another_project(tmp_path: Path) -> None:
     (tmp_path / "test_api_contract.py").write_text(textwrap.dedent("""
-        from contracts.pytest_plugin import test_contract  # noqa: F401
+        from mockserver.harness.pytest_plugin import test_contract  # noqa: F401
     """))
     with serving("gateai") as url:
         command = [sys.executable, "-m", "pytest", "-q", "-p", _plugin_flag(), "-p", "no:randomly",
@@ -185,7 +185,8 @@ def test_the_pytest_plugin_parametrizes_the_checks_in_another_project(tmp_path: 
 
 
 def test_the_plugin_is_inert_without_its_option(tmp_path: Path) -> None:
-    (tmp_path / "test_api_contract.py").write_text("from contracts.pytest_plugin import test_contract  # noqa\n")
+    (tmp_path / "test_api_contract.py").write_text(
+        "from mockserver.harness.pytest_plugin import test_contract  # noqa\n")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", _plugin_flag(), "-p", "no:cacheprovider",
                            str(tmp_path), "--rootdir", str(tmp_path)],
                           capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)

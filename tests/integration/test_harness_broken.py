@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contracts.harness import harness
-from contracts.harness.findings import RunResult
-from contracts.harness.options import Options
 from mockserver.core.jobs import JobState
+from mockserver.harness import harness
+from mockserver.harness.findings import RunResult
+from mockserver.harness.options import Options
 from mockserver.server import ServerThread
 from tests.conftest import KEY, make_settings
 

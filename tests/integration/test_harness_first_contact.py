@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from contracts.harness import harness
-from contracts.harness.options import Options
-from contracts.harness.target import detect_mock
 from mockserver.cli import main
+from mockserver.harness import harness
+from mockserver.harness.options import Options
+from mockserver.harness.target import detect_mock
 from mockserver.server import ServerThread
 from tests.conftest import KEY, make_settings
 

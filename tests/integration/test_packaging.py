@@ -32,26 +32,38 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return next(out.glob("mockserver-*.whl"))
 
 
-def test_wheel_contains_packages_fixtures_and_entry_point(wheel: Path) -> None:
+def test_wheel_contains_packages_fixtures_contracts_and_entry_points(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "mockserver/_fixtures/skytells/models.json" in names
     assert "mockserver/_fixtures/skytells/timing.json" in names
     assert "mockserver/_fixtures/skytells/vocabulary.json" in names
-    assert "mockserver/cli.py" in names and "contracts/__init__.py" in names
+    assert {"mockserver/_contracts/skytells.yaml", "mockserver/_contracts/gateai.yaml"} <= names
+    assert {"mockserver/cli.py", "mockserver/spec/__init__.py", "mockserver/harness/__init__.py"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "mockserver = mockserver.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "mockserver = mockserver.cli:main" in text
+    assert "mockserver_contracts = mockserver.harness.pytest_plugin" in text
+
+
+def test_the_wheel_installs_one_top_level_import_name(wheel: Path) -> None:
+    """Nothing beside ``mockserver`` (e.g. no ``contracts``, which is a project of its own on PyPI)."""
+    top = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert {name for name in top if not name.endswith(".dist-info")} == {"mockserver"}
 
 
 def test_installed_wheel_finds_its_fixtures_outside_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
-    code = ("import mockserver.core.fixtures as f; from mockserver.skytells.catalog import Catalog; "
-            "from mockserver.skytells.inference import tokens; "
-            "print(f.fixtures_root(), len(Catalog.load()), tokens.decode(tokens.encode('Hello, world')))")
+    code = ("import mockserver.spec.data as f; from mockserver import spec; from mockserver.skytells.catalog import "
+            "Catalog; from mockserver.skytells.inference import tokens; "
+            "print(f.fixtures_root(), f.data_root('contracts'), len(spec.document('gateai')['paths']), "
+            "len(Catalog.load()), tokens.decode(tokens.encode('Hello, world')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(tmp_path / "site")})
     assert result.returncode == 0, result.stderr
-    root, count, text = result.stdout.split(maxsplit=2)
-    assert root.startswith(str(tmp_path / "site")) and count == "39" and text.strip() == "Hello, world"
+    fixtures, contracts, paths, count, text = result.stdout.split(maxsplit=4)
+    site = str(tmp_path / "site")
+    assert fixtures.startswith(site) and contracts == str(tmp_path / "site" / "mockserver" / "_contracts")
+    assert int(paths) > 0 and count == "39" and text.strip() == "Hello, world"
 
 
 def _dockerfile() -> tuple[dict[str, str], list[str], list[str]]:

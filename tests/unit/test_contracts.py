@@ -19,15 +19,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-import contracts
-from contracts import validate_request, validate_response, validate_schema
-from contracts.requests import body_problem
+from mockserver import spec
 from mockserver.app import build
 from mockserver.core.errors import ApiError
-from mockserver.core.fixtures import load_json
 from mockserver.gateai.tasks import parse_request
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.predictions import WEBHOOK_EVENTS, parse_create
+from mockserver.spec import validate_request, validate_response, validate_schema
+from mockserver.spec.data import load_json
+from mockserver.spec.requests import body_problem
 from tests.conftest import make_settings
 from tests.contract_capture import ContractCapture, Violations
 from tests.doc_examples import json_objects
@@ -41,19 +41,19 @@ MOCK_ONLY = ("/_mock", "/files/", "/openapi.")  # the mock's own; /openapi.*: th
 # -- the documents ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("api", contracts.APIS)
+@pytest.mark.parametrize("api", spec.APIS)
 def test_documents_are_valid_openapi_3_1(api: str) -> None:
-    doc = contracts.document(api)
+    doc = spec.document(api)
     assert doc["openapi"] == "3.1.0"
     validate_openapi(doc)
 
 
-@pytest.mark.parametrize("api", contracts.APIS)
+@pytest.mark.parametrize("api", spec.APIS)
 def test_document_is_a_fresh_copy_with_nothing_left_to_inject(api: str) -> None:
-    doc = contracts.document(api)
+    doc = spec.document(api)
     doc["paths"].clear()
-    assert contracts.document(api)["paths"]
-    assert not [name for name, schema in contracts.document(api)["components"]["schemas"].items()
+    assert spec.document(api)["paths"]
+    assert not [name for name, schema in spec.document(api)["components"]["schemas"].items()
                 if "x-injected" in schema]
 
 
@@ -72,23 +72,23 @@ def template(path: str) -> str:
 
 
 def documented_routes(api: str) -> set[tuple[str, str]]:
-    doc = contracts.document(api)
+    doc = spec.document(api)
     return {(method.upper(), template(path)) for path, item in doc["paths"].items()
             for method in item if method in ("get", "post", "put", "delete", "patch")}
 
 
-@pytest.mark.parametrize("api", contracts.APIS)
+@pytest.mark.parametrize("api", spec.APIS)
 def test_every_route_the_mock_serves_is_documented_and_nothing_else(api: str) -> None:
     assert served_routes(api) == documented_routes(api)
 
 
 def test_control_plane_is_not_in_the_documents() -> None:
-    for api in contracts.APIS:
-        assert not [path for path in contracts.document(api)["paths"] if path.startswith(MOCK_ONLY)]
+    for api in spec.APIS:
+        assert not [path for path in spec.document(api)["paths"] if path.startswith(MOCK_ONLY)]
 
 
 def test_skytells_model_schemas_come_from_the_catalog_fixture() -> None:
-    doc = contracts.document("skytells")
+    doc = spec.document("skytells")
     schemas = doc["components"]["schemas"]
     models = load_json("skytells", "models.json")
     predicting = [m["namespace"] for m in models if "/v1/predictions" in m["endpoints"]]
@@ -103,7 +103,7 @@ def test_skytells_model_schemas_come_from_the_catalog_fixture() -> None:
 
 
 def test_gateai_params_come_from_the_catalog_fixture() -> None:
-    schemas = contracts.document("gateai")["components"]["schemas"]
+    schemas = spec.document("gateai")["components"]["schemas"]
     raw = load_json("gateai", "models.json")
     assert schemas["ModelId"]["enum"] == [m["id"] for m in raw["models"]]
     flux = schemas["Params.flux-dev"]["allOf"][1]
@@ -124,7 +124,7 @@ LINKS = {
 
 @pytest.mark.parametrize(("api", "operation", "status"), list(LINKS))
 def test_links_for_stateful_testing(api: str, operation: str, status: str) -> None:
-    doc = contracts.document(api)
+    doc = spec.document(api)
     operations = {op["operationId"]: (path, op) for path, item in doc["paths"].items() for op in item.values()
                   if isinstance(op, dict) and "operationId" in op}
     _, op = operations[operation]
@@ -443,7 +443,7 @@ def test_accepted_webhooks_are_normalised(webhook: Any, expected: dict) -> None:
 
 
 def test_the_contract_lists_the_webhook_events_the_server_knows() -> None:
-    schema = contracts.document("skytells")["components"]["schemas"]["WebhookEvent"]
+    schema = spec.document("skytells")["components"]["schemas"]["WebhookEvent"]
     assert set(schema["enum"]) == WEBHOOK_EVENTS
 
 

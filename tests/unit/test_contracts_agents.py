@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from contracts import validate_request, validate_response, validate_schema
+from mockserver.spec import validate_request, validate_response, validate_schema
 
 JSON = {"content-type": "application/json"}
 SSE = {"content-type": "text/event-stream"}

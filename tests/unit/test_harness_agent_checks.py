@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.harness.behaviour.agent_schemas import schema_problem, tools
-from contracts.harness.behaviour.common import Violation
-from contracts.harness.behaviour.skytells_agents import (
+from mockserver.harness.behaviour.agent_schemas import schema_problem, tools
+from mockserver.harness.behaviour.common import Violation
+from mockserver.harness.behaviour.skytells_agents import (
     chat_stream_message,
     check_arguments,
     function_call_stream,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from contracts import validate_request
-from contracts.harness.cross_rules import satisfy
+from mockserver.harness.cross_rules import satisfy
+from mockserver.spec import validate_request
 
 KEY = {"x-api-key": "sk-1", "content-type": "application/json"}
 

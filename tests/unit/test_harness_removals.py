@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import contracts
-from contracts.harness import removals
+from mockserver import spec
+from mockserver.harness import removals
 
 
 @dataclass
@@ -76,7 +76,7 @@ def test_removed_path_fills_the_template_from_the_cases_own_parameters() -> None
 
 
 def test_the_contract_declares_both_spellings_of_the_delete_link() -> None:
-    paths = contracts.document("skytells")["paths"]
+    paths = spec.document("skytells")["paths"]
     declared = {(path, method) for path, item in paths.items() for method, operation in item.items()
                 if isinstance(operation, dict) and operation.get("x-removes")}
     assert declared == {("/v1/predictions/{id}/delete", "delete"), ("/v1/predictions/{id}/delete", "post")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contracts.harness.spend import SkytellsPrices, actual_cost
+from mockserver.harness.spend import SkytellsPrices, actual_cost
 from tests.conftest import KEY
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mockserver.core import media
+from mockserver.core import encoders, media
 from mockserver.core.media import MediaSpec, render
 
 
@@ -149,16 +149,16 @@ def test_mp4_decodes_with_frames_duration_and_size(
 
 def test_mp4_moov_before_mdat() -> None:
     data = render(MediaSpec("mp4", seconds=1.0, seed=9))
-    kinds = [kind for kind, *_ in media._mp4_boxes(data, 0, len(data))]
+    kinds = [kind for kind, *_ in encoders._mp4_boxes(data, 0, len(data))]
     assert kinds.index(b"moov") < kinds.index(b"mdat")
 
 
 def test_faststart_keeps_frames_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = MediaSpec("mp4", width=320, height=240, seconds=2.0, fps=12, seed=10)
-    monkeypatch.setattr(media, "_faststart", lambda data: data)
-    plain = media._render_video(spec)
+    monkeypatch.setattr(encoders, "_faststart", lambda data: data)
+    plain = encoders._render_video(spec)
     monkeypatch.undo()
-    moved = media._faststart(plain)
+    moved = encoders._faststart(plain)
     assert moved != plain and len(moved) == len(plain)
     frames_plain, *_ = _decode_video(plain)
     frames_moved, *_ = _decode_video(moved)

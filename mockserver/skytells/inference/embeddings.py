@@ -24,13 +24,14 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mockserver.core.randomness import Randomness
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import params, tokens
+
+if TYPE_CHECKING:  # numpy loads with the first embedding, not when the server starts
+    import numpy as np
 
 #: The embedding size of each model (the catalog does not give one; OpenAI-like 1536 for all).
 DIMENSIONS: dict[str, int] = {"deepbrain-router": 1536, "gpt-5": 1536, "gpt-5.4": 1536}
@@ -139,6 +140,8 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
 
 
 def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
+    import numpy as np
+
     seed = rng.rng(purpose).getrandbits(64)
     return np.random.default_rng(seed).standard_normal(size)
 
@@ -154,6 +157,8 @@ def _purpose(model: str, kind: str, text: str) -> str:
 
 def vector(rng: Randomness, model: str, text: str, native: int, dimensions: int | None = None) -> np.ndarray:
     """The unit-length float32 embedding of ``text``."""
+    import numpy as np
+
     words = Counter(token.strip().lower() for token in tokens.tokenize(text) if token.strip())
     total = np.zeros(native)
     for word, count in words.items():

@@ -7,11 +7,11 @@ import math
 import re
 from typing import Any
 
-from contracts.requests import property_problem
-from contracts.validation import contract
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import PREDICTIONS_ENDPOINT, Catalog, Model
 from mockserver.skytells.inference.text import ROLES, Message, ToolCall
+from mockserver.spec.requests import property_problem
+from mockserver.spec.validation import contract
 
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"

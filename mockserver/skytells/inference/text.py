@@ -8,13 +8,12 @@ text: the mock is deterministic at every temperature.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
-
-from faker import Faker
+from typing import Any, NamedTuple
 
 from mockserver.core.randomness import Randomness
 
@@ -64,8 +63,15 @@ class Message(NamedTuple):
         return self.content + "".join(f" {call.name} {call.arguments}" for call in self.tool_calls)
 
 
-_faker = Faker("en_US")
 _faker_lock = threading.Lock()
+
+
+@functools.cache
+def _faker() -> Any:
+    """The shared generator (Faker loads with the first reply, not when the server starts)."""
+    from faker import Faker
+
+    return Faker("en_US")
 
 
 def conversation_digest(model: str, conversation: Iterable[Message]) -> str:
@@ -85,8 +91,9 @@ def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant:
     paragraphs = stream.choice((1, 1, 2, 2, 3))
     sizes = [stream.randint(3, 6) for _ in range(paragraphs)]
     with _faker_lock:
-        _faker.seed_instance(stream.getrandbits(64))
-        parts = [_faker.paragraph(nb_sentences=size, variable_nb_sentences=False) for size in sizes]
+        faker = _faker()
+        faker.seed_instance(stream.getrandbits(64))
+        parts = [faker.paragraph(nb_sentences=size, variable_nb_sentences=False) for size in sizes]
     return "\n\n".join(parts)
 
 

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from mockserver.core import fixtures
+from mockserver.spec import data as fixtures
 
 _TOKEN = re.compile(r" ?[A-Za-z]+| ?[0-9]{1,3}| ?[^\sA-Za-z0-9]|\s+")
 BYTE_IDS = 256

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, rule
 
-from contracts.harness.behaviour.common import (
+from mockserver.harness.behaviour.common import (
     Context,
     HarnessMachine,
     NotApplicable,
@@ -26,7 +26,7 @@ from contracts.harness.behaviour.common import (
     expect,
     expect_status,
 )
-from contracts.harness.spend import GateAIPrices
+from mockserver.harness.spend import GateAIPrices
 
 STATUSES = ("PROCESSING", "FINISHED", "FAILED")
 TERMINAL = frozenset({"FINISHED", "FAILED"})

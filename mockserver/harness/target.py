@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from contracts.harness.options import Options
 from mockserver.admin.client import ControlPlaneError, MockControl
+from mockserver.harness.options import Options
 
 #: The clock the harness drives the mock with: time moves only when the harness moves it, and a request
 #: waiting on the clock makes it jump at once (so no wait comes near the harness' own request timeout).

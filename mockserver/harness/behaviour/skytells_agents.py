@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, rule
 
-from contracts.harness.behaviour.agent_schemas import object_schemas, schema_problem, tools
-from contracts.harness.behaviour.common import (
+from mockserver.harness.behaviour.agent_schemas import object_schemas, schema_problem, tools
+from mockserver.harness.behaviour.common import (
     Context,
     HarnessMachine,
     dig,
@@ -36,7 +36,7 @@ from contracts.harness.behaviour.common import (
     parse_json_data,
     sse_frames,
 )
-from contracts.harness.behaviour.skytells import _prices, check_response_stream, inference_model
+from mockserver.harness.behaviour.skytells import _prices, check_response_stream, inference_model
 
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")
 CHOICES = st.sampled_from(["required", "named"])

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from contracts.harness.findings import RunResult
+from mockserver.harness.findings import RunResult
 
 FORMATS = ("junit", "json")
 

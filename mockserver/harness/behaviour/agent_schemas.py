@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from contracts.formats import FORMATS
+from mockserver.spec.formats import FORMATS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHECKER = FormatChecker(formats=())

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, precondition, rule
 
-from contracts.harness.behaviour.common import (
+from mockserver.harness.behaviour.common import (
     Context,
     HarnessMachine,
     NotApplicable,
@@ -28,7 +28,7 @@ from contracts.harness.behaviour.common import (
     parse_json_data,
     sse_frames,
 )
-from contracts.harness.spend import SkytellsPrices
+from mockserver.harness.spend import SkytellsPrices
 
 ORDER = {"pending": 0, "starting": 1, "processing": 2, "succeeded": 3, "failed": 3, "cancelled": 3}
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})

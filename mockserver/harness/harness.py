@@ -8,16 +8,16 @@ from collections.abc import Callable
 
 import httpx
 
-from contracts.harness.behaviour import gateai as gateai_machines
-from contracts.harness.behaviour import skytells as skytells_machines
-from contracts.harness.behaviour import skytells_agents as skytells_agent_machines
-from contracts.harness.behaviour.common import Context, HarnessMachine, run_machine
-from contracts.harness.findings import BEHAVIOUR, PhaseStats, RunResult
-from contracts.harness.options import Options
-from contracts.harness.progress import Display, Meter
-from contracts.harness.runner import load_schema, operation_labels, run_schemathesis
-from contracts.harness.spend import Plan, PlanItem, SpendGuard, fetch_prices
-from contracts.harness.target import Target
+from mockserver.harness.behaviour import gateai as gateai_machines
+from mockserver.harness.behaviour import skytells as skytells_machines
+from mockserver.harness.behaviour import skytells_agents as skytells_agent_machines
+from mockserver.harness.behaviour.common import Context, HarnessMachine, run_machine
+from mockserver.harness.findings import BEHAVIOUR, PhaseStats, RunResult
+from mockserver.harness.options import Options
+from mockserver.harness.progress import Display, Meter
+from mockserver.harness.runner import load_schema, operation_labels, run_schemathesis
+from mockserver.harness.spend import Plan, PlanItem, SpendGuard, fetch_prices
+from mockserver.harness.target import Target
 
 Printer = Callable[[str], None]
 
@@ -80,7 +80,7 @@ def run(options: Options, *, out: Printer = print, progress: Printer = _stderr,
         display: Display | None = None) -> RunResult:
     """Run the whole harness against one API and return what it found (``result.exit_code`` for a CLI).
 
-    ``display`` shows each phase's counters while it runs (:mod:`contracts.harness.progress`; default none).
+    ``display`` shows each phase's counters while it runs (:mod:`mockserver.harness.progress`; default none).
     """
     display = display or Display()
     started = time.monotonic()

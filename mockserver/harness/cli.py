@@ -1,4 +1,4 @@
-"""``mockserver check`` (also ``python -m contracts.harness``): run the contract harness against a base URL.
+"""``mockserver check`` (also ``python -m mockserver.harness``): run the contract harness against a base URL.
 
 Exit codes: 0 no violation; 1 contract violations; 2 the harness could not run (bad options, unreachable
 target, errors); 3 refused or stopped by the spend guard (the plan exceeds ``--max-spend``, or a paid request
@@ -11,10 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from contracts.harness import report
-from contracts.harness.options import APIS, PHASES, Options
+from mockserver.harness import EXTRA_INSTALL, lacks_extra, report
+from mockserver.harness.options import APIS, PHASES, Options
 
 DEFAULT_REPORT_PATHS = {"junit": "contract-report-{api}.xml", "json": "contract-report-{api}.json"}
+MISSING_EXTRA = f"mockserver check needs the harness extra: {EXTRA_INSTALL}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,8 +67,14 @@ def options_from(args: argparse.Namespace) -> Options:
 
 
 def check_command(args: argparse.Namespace) -> int:
-    from contracts.harness import harness
-
+    try:
+        from mockserver.harness import harness
+        from mockserver.harness.progress import choose
+    except ModuleNotFoundError as exc:  # a server-only install: one clear line, not a traceback
+        if not lacks_extra(exc):
+            raise
+        print(MISSING_EXTRA, file=sys.stderr)
+        return 2
     try:
         options = options_from(args)
         if args.plan_only:
@@ -79,8 +86,6 @@ def check_command(args: argparse.Namespace) -> int:
     if len(paths) > len(args.report):
         print("mockserver check: more --report-path than --report", file=sys.stderr)
         return 2
-    from contracts.harness.progress import choose
-
     progress = (lambda line: None) if args.quiet else harness._stderr
     try:
         if args.plan_only:
@@ -112,11 +117,11 @@ def one_line(exc: BaseException) -> str:
 
 def plan_only(options: Options) -> int:
     """Print the plan (free requests only) and exit 0, or 3 when ``--max-spend`` would refuse it."""
-    from contracts.harness import harness
-    from contracts.harness.behaviour.common import Context
-    from contracts.harness.runner import load_schema, operation_labels
-    from contracts.harness.spend import SpendGuard, fetch_prices
-    from contracts.harness.target import Target
+    from mockserver.harness import harness
+    from mockserver.harness.behaviour.common import Context
+    from mockserver.harness.runner import load_schema, operation_labels
+    from mockserver.harness.spend import SpendGuard, fetch_prices
+    from mockserver.harness.target import Target
 
     target = Target.open(options, drive=False)
     try:

@@ -21,11 +21,11 @@ from hypothesis.errors import FlakyFailure
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
-import contracts
-from contracts.harness.findings import BEHAVIOUR, Finding
-from contracts.harness.options import Options
-from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
-from contracts.harness.target import Target, WaitBudgetExceeded
+from mockserver import spec
+from mockserver.harness.findings import BEHAVIOUR, Finding
+from mockserver.harness.options import Options
+from mockserver.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
+from mockserver.harness.target import Target, WaitBudgetExceeded
 
 TRANSCRIPT_LINES = 40
 #: ``GET /v1/predictions/{id} -> 200 application/json: $.metadata.billing: 'x' is a required property``
@@ -34,7 +34,7 @@ _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
 
 
 def problem_violation(problem: str, fallback_operation: str) -> Violation:
-    """A :func:`contracts.validate_response` problem as a violation naming the operation and the field."""
+    """A :func:`mockserver.spec.validate_response` problem as a violation naming the operation and the field."""
     match = _PROBLEM.match(problem)
     if match is None:
         operation, _, message = problem.partition(": ")
@@ -124,7 +124,7 @@ class Context:
         self.requests += 1
         who = "" if key in (None, self.target.key) else " (other key)"
         self.note(f"{method} {path}{who} -> {response.status_code} {response.text[:160]!r}")
-        problems = contracts.validate_response(self.options.api, method, self.prefix + path, response.status_code,
+        problems = spec.validate_response(self.options.api, method, self.prefix + path, response.status_code,
                                                dict(response.headers), response.content)
         if problems:
             raise problem_violation(problems[0], operation)

@@ -3,7 +3,7 @@
 Nothing happens unless a test asks for the ``contract_check`` fixture. In another project::
 
     # tests/test_contracts.py
-    from contracts.pytest_plugin import test_contract  # noqa: F401  (one test per check)
+    from mockserver.harness.pytest_plugin import test_contract  # noqa: F401  (one test per check)
 
     $ pytest tests/test_contracts.py --contract-api skytells --contract-base-url http://127.0.0.1:8080/v1 \\
           --contract-api-key sk-… [--contract-max-examples 10] [--contract-read-only] [--contract-max-spend 1.0]
@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from contracts.harness.options import APIS, PHASES, ST_PHASES, Options
+from mockserver.harness import EXTRA_INSTALL, lacks_extra
+from mockserver.harness.options import APIS, PHASES, ST_PHASES, Options
 
 NOT_CONFIGURED = "not-configured"
 
@@ -39,6 +40,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-max-spend", type=float, default=None, help="US dollars the checks may spend")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``--contract-base-url`` on a server-only install: one clear usage error, not a collection traceback."""
+    if not config.getoption("--contract-base-url", default=None):
+        return
+    try:
+        from mockserver.harness import runner  # noqa: F401  (schemathesis and hypothesis)
+    except ModuleNotFoundError as exc:
+        if not lacks_extra(exc):
+            raise
+        raise pytest.UsageError(f"the contract checks need the harness extra: {EXTRA_INSTALL}") from None
+
+
 def contract_options(config: pytest.Config) -> Options | None:
     """The run's options from the command line (None: no ``--contract-base-url``)."""
     option = config.getoption
@@ -54,9 +67,9 @@ def contract_options(config: pytest.Config) -> Options | None:
 
 def check_ids(options: Options) -> list[str]:
     """One id per schemathesis operation and per behaviour check of the options' API."""
-    from contracts.harness.harness import selected_machines
-    from contracts.harness.runner import load_schema, operation_labels
-    from contracts.harness.target import Target
+    from mockserver.harness.harness import selected_machines
+    from mockserver.harness.runner import load_schema, operation_labels
+    from mockserver.harness.target import Target
 
     ids: list[str] = []
     if options.st_phases:
@@ -95,7 +108,7 @@ def contract_settings(pytestconfig: pytest.Config) -> Options:
 @pytest.fixture
 def contract_runner(contract_settings: Options) -> Any:
     """``contract_runner(check_id) -> RunResult``: run one check of the configured API."""
-    from contracts.harness import harness
+    from mockserver.harness import harness
 
     def run(check_id: str) -> Any:
         return harness.run(options_for(contract_settings, check_id), out=lambda line: None,
@@ -106,7 +119,7 @@ def contract_runner(contract_settings: Options) -> Any:
 
 def test_contract(contract_check: str, contract_runner: Any) -> None:
     """One contract check against ``--contract-base-url`` (import this into a test module to collect it)."""
-    from contracts.harness import report
+    from mockserver.harness import report
 
     result = contract_runner(contract_check)
     details = "\n".join(f"\n--- {f.headline()}\n{f.details}" for f in result.findings)

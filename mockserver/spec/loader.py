@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import yaml
 
-from contracts import catalogs
+from mockserver.spec import catalogs
+from mockserver.spec.data import contract_text
 
 APIS = ("skytells", "gateai")
 
@@ -24,7 +24,7 @@ def source(api: str) -> dict[str, Any]:
     """The hand-written source of ``api``'s document, as parsed from YAML (nothing injected)."""
     if api not in APIS:
         raise ValueError(f"unknown API {api!r}; expected one of {', '.join(APIS)}")
-    text = resources.files("contracts").joinpath(f"{api}.yaml").read_text(encoding="utf-8")
+    text = contract_text(api)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C safe loader when libyaml is there
     return yaml.load(text, Loader=loader)
 

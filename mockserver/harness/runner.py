@@ -1,6 +1,6 @@
 """schemathesis 4.x, driven from Python: the examples, coverage, fuzzing and stateful phases with every check.
 
-The contract comes from :func:`contracts.document`; the engine (``schemathesis.engine.from_schema(schema)
+The contract comes from :func:`mockserver.spec.document`; the engine (``schemathesis.engine.from_schema(schema)
 .execute()``) yields events that are turned into progress lines, per-phase counts and :class:`Finding`\\ s.
 Every request schemathesis sends passes a ``before_call`` hook (scoped to this run's schema) that enforces
 ``--read-only`` and the spend guard; a refused request stops the run.
@@ -28,15 +28,15 @@ from schemathesis.engine import Status, events, from_schema
 from schemathesis.generation import GenerationMode
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 
-import contracts
-from contracts.harness import cross_rules, removals
-from contracts.harness.budget import CoverageBudget
-from contracts.harness.findings import SCHEMATHESIS, Finding, PhaseStats
-from contracts.harness.options import ST_PHASES, Options
-from contracts.harness.progress import Display, Meter
-from contracts.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
-from contracts.harness.target import Target, api_root
+from mockserver import spec
 from mockserver.admin.client import ControlPlaneError
+from mockserver.harness import cross_rules, removals
+from mockserver.harness.budget import CoverageBudget
+from mockserver.harness.findings import SCHEMATHESIS, Finding, PhaseStats
+from mockserver.harness.options import ST_PHASES, Options
+from mockserver.harness.progress import Display, Meter
+from mockserver.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
+from mockserver.harness.target import Target, api_root
 
 Progress = Callable[[str], None]
 #: Virtual seconds the mock's clock moves after each paid request schemathesis sends.
@@ -138,7 +138,7 @@ def for_schemathesis(document: dict[str, Any]) -> dict[str, Any]:
     ``schema: {type: string}`` (the whole stream) plus an ``x-sse`` extension with the per-event schemas;
     schemathesis 4 reads an OpenAPI 3.1 stream's ``schema`` as the schema of *each event* (an object with
     ``data``/``event``), so every stream would fail. Here such a ``schema`` becomes the generic event shape;
-    the per-event payloads are checked by the behaviour checks through :func:`contracts.validate_response`,
+    the per-event payloads are checked by the behaviour checks through :func:`mockserver.spec.validate_response`,
     which understands ``x-sse``.
     """
     for item in document.get("paths", {}).values():
@@ -160,7 +160,7 @@ JSON_TEXT = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max
 def load_schema(options: Options, target: Target | None = None) -> Any:
     """The API's contract as a schemathesis schema, restricted for ``--read-only`` and ``operations``."""
     schemathesis.openapi.format("json", JSON_TEXT)
-    return schemathesis.openapi.from_dict(for_schemathesis(contracts.document(options.api)),
+    return schemathesis.openapi.from_dict(for_schemathesis(spec.document(options.api)),
                                           config=build_config(options))
 
 

@@ -3,8 +3,8 @@
 :func:`validate_response` and :func:`validate_request` return a list of problems (empty: conforms).
 They match the path against the document's path templates, pick the operation by method and the
 response by status and content type, validate JSON bodies with JSON Schema Draft 2020-12 (with the
-formats of :mod:`contracts.formats`) and ``text/event-stream`` bodies event by event
-(:mod:`contracts.sse`). Unknown routes (404) and wrong methods (405) are checked against the API's
+formats of :mod:`mockserver.spec.formats`) and ``text/event-stream`` bodies event by event
+(:mod:`mockserver.spec.sse`). Unknown routes (404) and wrong methods (405) are checked against the API's
 route error schema (the document's ``x-route-errors``).
 """
 
@@ -23,9 +23,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from contracts import sse
-from contracts.formats import FORMATS
-from contracts.loader import built
+from mockserver.spec import sse
+from mockserver.spec.formats import FORMATS
+from mockserver.spec.loader import built
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 MAX_PROBLEMS = 8

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mockserver.core.fixtures import load_json
+from mockserver.spec.data import load_json
 
 PREDICTIONS = "/v1/predictions"
 CHAT = "/v1/chat/completions"
