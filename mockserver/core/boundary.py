@@ -75,7 +75,7 @@ class BoundaryMiddleware:
         if refusal is not None:
             await error_response(refusal, Request(scope), render)(scope, receive, send)
             return
-        await self._guarded(scope, _limited(receive, limit), send, render)
+        await self._guarded(scope, limited_receive(receive, limit), send, render)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, render: ErrorRenderer) -> None:
         """Run the app; a 413 from ``receive`` or a ``RecursionError`` before the response is the API's 4xx."""
@@ -106,8 +106,9 @@ class _Headers:
         return next((v.decode("latin-1") for k, v in self.scope["headers"] if k.lower() == wanted), None)
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    """``receive`` that raises :func:`too_large` once more than ``limit`` body bytes have arrived."""
+def limited_receive(receive: Receive, limit: int, refusal: Callable[[int], Exception] = too_large) -> Receive:
+    """``receive`` that raises ``refusal(limit)`` (a 413) once more than ``limit`` body bytes have arrived, so a
+    chunked body is refused without reading the rest."""
     seen = 0
 
     async def wrapped() -> Message:
@@ -116,7 +117,7 @@ def _limited(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise too_large(limit)
+                raise refusal(limit)
         return message
 
     return wrapped

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
+from mockserver.core.boundary import limited_receive
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
@@ -29,7 +30,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
-from mockserver.gateai.uploads import MAX_FILES, Uploads, limited_receive
+from mockserver.gateai.uploads import MAX_FILES, Uploads, upload_too_large
 from mockserver.spec.data import fixture_path
 
 
@@ -150,7 +151,7 @@ class GateAIAPI:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
-        request = Request(request.scope, limited_receive(request.receive, limit))  # chunked: stop at the limit
+        request = Request(request.scope, limited_receive(request.receive, limit, upload_too_large))  # chunked
         async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
             files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
             if not files:

@@ -16,8 +16,6 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.types import Message, Receive
-
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
 
@@ -27,20 +25,8 @@ ID_FIELDS = {"images": "image", "videos": "video"}
 MAX_FILES = 10
 
 
-def limited_receive(receive: Receive, limit: int) -> Receive:
-    """``receive`` that raises a 413 as soon as the body passes ``limit`` bytes (no Content-Length needed)."""
-    seen = 0
-
-    async def counted() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
-        return message
-
-    return counted
+def upload_too_large(limit: int) -> ApiError:
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
 
 
 def _is_image(data: bytes) -> bool:

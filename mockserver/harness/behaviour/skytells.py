@@ -341,14 +341,11 @@ def check_response_stream(text: str, content_type: str, operation: str) -> dict[
     return final
 
 
-class InferenceStreams(HarnessMachine):
-    """Plain and streamed Chat Completions and Responses; stored responses and their owners."""
+class InferenceMachine(HarnessMachine):
+    """A machine that talks to the Inference API: it needs a text model and POSTs, and pays per token."""
 
-    name = "skytells.inference_sse"
-    description = "SSE framing of chat completions and responses, stream == final result, owner-only responses"
-    paid_per_step: ClassVar[float] = 1.0
-    responses = Bundle("responses")
-    MAX_TOKENS = 48
+    MAX_TOKENS: ClassVar[int] = 48  # the most output tokens one of its requests asks for
+    PROMPT_TOKENS: ClassVar[int] = 200  # a bound on the input tokens of one of its requests
 
     @classmethod
     def applicable(cls, ctx: Context) -> str | None:
@@ -360,11 +357,22 @@ class InferenceStreams(HarnessMachine):
     def cost_per_paid_request(cls, ctx: Context) -> float:
         prices = _prices(ctx)
         model = prices.model(inference_model(ctx))
-        return prices.token_cost(model, 200, cls.MAX_TOKENS) if model else 0.0
+        return prices.token_cost(model, cls.PROMPT_TOKENS, cls.MAX_TOKENS) if model else 0.0
 
     def __init__(self) -> None:
         super().__init__()
         self.model = inference_model(self.ctx)
+
+
+class InferenceStreams(InferenceMachine):
+    """Plain and streamed Chat Completions and Responses; stored responses and their owners."""
+
+    name = "skytells.inference_sse"
+    description = "SSE framing of chat completions and responses, stream == final result, owner-only responses"
+    paid_per_step: ClassVar[float] = 1.0
+    responses = Bundle("responses")
+    MAX_TOKENS = 48
+
 
     @rule(text=TEXTS, stream=st.booleans(), usage=st.booleans(), max_tokens=st.integers(1, MAX_TOKENS))
     def chat(self, text: str, stream: bool, usage: bool, max_tokens: int) -> None:

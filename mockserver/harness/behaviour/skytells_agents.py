@@ -28,7 +28,6 @@ from hypothesis.stateful import Bundle, rule
 
 from mockserver.harness.behaviour.agent_schemas import object_schemas, schema_problem, tools
 from mockserver.harness.behaviour.common import (
-    Context,
     HarnessMachine,
     dig,
     expect,
@@ -36,7 +35,7 @@ from mockserver.harness.behaviour.common import (
     parse_json_data,
     sse_frames,
 )
-from mockserver.harness.behaviour.skytells import _prices, check_response_stream, inference_model
+from mockserver.harness.behaviour.skytells import InferenceMachine, check_response_stream
 
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")
 CHOICES = st.sampled_from(["required", "named"])
@@ -148,7 +147,7 @@ def function_call_stream(text: str, final: dict[str, Any], operation: str) -> No
                field="name")
 
 
-class AgentTurns(HarnessMachine):
+class AgentTurns(InferenceMachine):
     """Tool loops (chat and Responses), structured outputs and stored input items."""
 
     name = "skytells.agent_turns"
@@ -157,22 +156,8 @@ class AgentTurns(HarnessMachine):
     paid_per_step: ClassVar[float] = 2.0
     answered = Bundle("answered")  # (response id, [(type, call_id)] of its input, in order)
     MAX_TOKENS = 1024
+    PROMPT_TOKENS = 2000
 
-    @classmethod
-    def applicable(cls, ctx: Context) -> str | None:
-        if ctx.options.read_only:
-            return "sends POST requests (not in --read-only)"
-        return None if inference_model(ctx) else "no text model served by chat completions and responses"
-
-    @classmethod
-    def cost_per_paid_request(cls, ctx: Context) -> float:
-        prices = _prices(ctx)
-        model = prices.model(inference_model(ctx))
-        return prices.token_cost(model, 2000, cls.MAX_TOKENS) if model else 0.0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.model = inference_model(self.ctx)
 
     # -- chat completions ---------------------------------------------------------------------
 
