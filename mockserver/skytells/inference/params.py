@@ -72,19 +72,21 @@ def integer(body: dict[str, Any], name: str, minimum: int, default: int | None,
     return value
 
 
-def boolean(body: dict[str, Any], name: str, default: bool) -> bool:
+def boolean(body: dict[str, Any], name: str, default: bool, within: str = "") -> bool:
+    """``body[name]`` as a boolean; ``within`` is the path of ``body`` in the request, for the error's param."""
     value = body.get(name)
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise invalid(name, f"'{name}' must be a boolean, got {value!r}")
+        raise invalid(f"{within}{name}", f"'{name}' must be a boolean, got {value!r}")
     return value
 
 
-def optional_string(body: dict[str, Any], name: str) -> str | None:
+def optional_string(body: dict[str, Any], name: str, within: str = "") -> str | None:
+    """``body[name]`` as a string or None; ``within`` as in :func:`boolean`."""
     value = body.get(name)
     if value is not None and not isinstance(value, str):
-        raise invalid(name, f"'{name}' must be a string, got {type(value).__name__}")
+        raise invalid(f"{within}{name}", f"'{name}' must be a string, got {type(value).__name__}")
     return value
 
 

@@ -55,13 +55,9 @@ def _schema_format(spec: dict[str, Any], param: str) -> OutputFormat:
         check_schema(schema)
     except SchemaProblem as problem:
         raise params.invalid(f"{param}.schema", f"Invalid schema for response_format '{name}': {problem}") from None
-    strict = spec.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        raise params.invalid(f"{param}.strict", "'strict' must be a boolean")
-    description = spec.get("description")
-    if description is not None and not isinstance(description, str):
-        raise params.invalid(f"{param}.description", "'description' must be a string")
-    return OutputFormat("json_schema", name, schema, bool(strict), description, f"{param}.schema")
+    strict = params.boolean(spec, "strict", False, within=f"{param}.")
+    description = params.optional_string(spec, "description", within=f"{param}.")
+    return OutputFormat("json_schema", name, schema, strict, description, f"{param}.schema")
 
 
 def parse_format(value: Any, param: str, nested: bool) -> OutputFormat:

@@ -78,16 +78,12 @@ def _tool(spec: Any, where: str, nested: bool) -> Tool:
     name = body.get("name")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise params.invalid(f"{prefix}.name", "Function names are 1 to 64 characters of a-z, A-Z, 0-9, _ and -")
-    description = body.get("description")
-    if description is not None and not isinstance(description, str):
-        raise params.invalid(f"{prefix}.description", "'description' must be a string")
-    strict = body.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        raise params.invalid(f"{prefix}.strict", "'strict' must be a boolean")
+    description = params.optional_string(body, "description", within=f"{prefix}.")
+    strict = params.boolean(body, "strict", False, within=f"{prefix}.")
     schema = body.get("parameters")
     if schema is not None:
         _check_parameters(schema, f"{prefix}.parameters")
-    return Tool(name, description or "", schema, bool(strict), f"{prefix}.parameters")
+    return Tool(name, description or "", schema, strict, f"{prefix}.parameters")
 
 
 def _check_parameters(schema: Any, param: str) -> None:
