@@ -22,7 +22,7 @@ from mockserver.harness.findings import RunResult
 from mockserver.harness.options import Options
 from mockserver.harness.spend import SpendGuard, SpendLimitReached
 from mockserver.server import ServerThread
-from tests.conftest import KEY, make_settings
+from tests.conftest import KEY, START, make_settings
 
 pytestmark = pytest.mark.slow
 CLEAN_EXAMPLES = 3
@@ -194,3 +194,12 @@ def test_the_plugin_is_inert_without_its_option(tmp_path: Path) -> None:
     assert "1 skipped" in done.stdout
 
 
+
+
+def test_the_budget_check_knows_the_daily_budget_resets_at_midnight() -> None:
+    """A run that starts at 23:55 UTC crosses 00:00, where GateAI's budget resets: that is no finding."""
+    with ServerThread(make_settings(start_time=START - 300)) as server:
+        result = run(Options(api="gateai", base_url=server.urls["gateai"], api_key=KEY, max_examples=15, seed=3,
+                             steps=12, phases=("behaviour",), machines=("gateai.generation_budget",)))
+    assert result.exit_code == 0, explain(result)
+    assert sum(p.examples for p in result.phases if p.source == "behaviour") >= 15

@@ -78,6 +78,11 @@ def generate_body(model: str, prompt: str, quantity: int = 1) -> dict[str, Any]:
     return {"model": model, "type": "image", "params": {"prompt": prompt, "quantity": quantity}}
 
 
+def utc_day(epoch: float) -> int:
+    """The UTC day of an instant (GateAI's daily budget resets at 00:00 UTC)."""
+    return int(epoch // 86_400)
+
+
 def read_credits(ctx: Context) -> dict[str, float]:
     operation = ctx.operation("GET", "/credits")
     response = ctx.call("GET", "/credits")
@@ -117,6 +122,7 @@ class GenerationBudget(HarnessMachine):
         super().__init__()
         self.models = cheap_models(self.ctx)
         self.start = read_credits(self.ctx)
+        self.start_day = utc_day(self.ctx.target.now())
         self.seen: dict[str, dict[str, Any]] = {}
         self.sent: list[float] = []  # when generations were sent (the endpoint's clock)
 
@@ -213,12 +219,16 @@ class GenerationBudget(HarnessMachine):
 
     @invariant()
     def budget_adds_up(self) -> None:
+        """Today's ``used`` is what it was at the start (if that was today) plus today's unrefunded generations:
+        the budget resets at 00:00 UTC, which a run near midnight crosses."""
         if not self.seen:
             return
+        today = utc_day(self.ctx.target.now())
         now = read_credits(self.ctx)
-        charged = sum(e["cost"] for e in self.seen.values() if not e["refunded"])
-        expect(abs(now["used"] - self.start["used"] - charged) < EPSILON, "budget.accounting", "GET /credits",
-               f"used went from {self.start['used']} to {now['used']}, but generations charged {charged:.6f}",
+        base = self.start["used"] if today == self.start_day else 0.0
+        charged = sum(e["cost"] for e in self.seen.values() if not e["refunded"] and utc_day(e["sent"]) == today)
+        expect(abs(now["used"] - base - charged) < EPSILON, "budget.accounting", "GET /credits",
+               f"used went from {base} to {now['used']} today, but today's generations charged {charged:.6f}",
                field="your_budget.used")
 
 
