@@ -151,7 +151,7 @@ def describe(figures: dict[str, float]) -> str:
 
 async def huge_images(server: Server) -> dict[str, float]:
     async with httpx.AsyncClient(base_url=server.base, headers=HEADERS, timeout=600) as http:
-        body = {"model": "nvidia-sana", "input": {"prompt": "huge", "width": 8192, "height": 8192}}
+        body = {"model": "truefusion-pano", "input": {"prompt": "huge", "width": 8192, "height": 8192}}
         for _ in range(5):
             (await http.post("/predictions", json=body)).raise_for_status()
         server.advance(3600)
