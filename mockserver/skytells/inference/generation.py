@@ -88,11 +88,14 @@ def _prose(runtime: Runtime, turn: TurnRequest, scripted: Turn | None) -> str:
         return scripted.reply
     if scripted is not None and scripted.json is not None:
         return scripted.json
+    hint = tools.last_user_text(turn.conversation)
+    if turn.output.kind == "json_schema":  # the schema decides the answer: no prose to generate
+        digest = text.conversation_digest(turn.model, turn.conversation)
+        return structured.render(turn.output, runtime.rng, f"structured:{turn.model}:{digest}:{turn.variant}", "", hint)
     generated = text.reply(runtime.rng, turn.model, turn.conversation, turn.variant)
     quote = tools.results_quote(turn.conversation)
     prose = f"{quote}\n\n{generated}" if quote else generated
-    purpose = f"structured:{turn.model}:{text.conversation_digest(turn.model, turn.conversation)}:{turn.variant}"
-    return structured.render(turn.output, runtime.rng, purpose, prose, tools.last_user_text(turn.conversation))
+    return structured.render(turn.output, runtime.rng, "", prose, hint) if turn.output.structured else prose
 
 
 def _calls_generation(calls: tuple[ToolCall, ...], prompt_tokens: int, turn: TurnRequest,
