@@ -6,7 +6,9 @@ and the table reports medians over the rounds. The bare app (``bench/bare_app.py
 uvloop) and WireMock (when ``java`` is found; the ``wiremock`` npm package ships its jar, installed into
 ``--wiremock-dir`` with npm on first use) answer the bytes the mock answered for each route, captured once
 at start, so the ratio to bare on the same route compares equal work on the wire. The mock runs as README installs it
-(``mockserver serve``, instant clock). All traffic stays on 127.0.0.1.
+(``mockserver serve``, instant clock). All traffic stays on 127.0.0.1. Besides req/s and p99, each server's
+CPU time per request (the process and its children, from ``/proc``) is reported: on a machine shared with
+other work, throughput depends on the share of the core a server gets, its CPU time per request much less.
 
     python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--routes get,chat]
 
@@ -107,7 +109,8 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 def median_result(runs: list[dict[str, float]]) -> dict[str, float]:
     """The median of each figure over the rounds (errors: their sum)."""
-    merged = {name: statistics.median(run[name] for run in runs) for name in ("rps", "p50_ms", "p99_ms")}
+    merged = {name: statistics.median(run[name] for run in runs if name in run)
+              for name in ("rps", "p50_ms", "p99_ms", "cpu_us") if any(name in run for run in runs)}
     return {**merged, "errors": sum(run["errors"] for run in runs), "rounds": len(runs)}
 
 
@@ -139,6 +142,28 @@ def spawn(command: list[str], core: int, env: dict[str, str] | None = None) -> s
     """``command`` pinned to ``core``, its output discarded."""
     return subprocess.Popen(["taskset", "-c", str(core), *command], cwd=ROOT, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stat_cpu_ticks(stat: str) -> tuple[int, int]:
+    """(parent pid, user + system clock ticks) from the text of ``/proc/<pid>/stat``."""
+    fields = stat[stat.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time used so far by process ``root`` and its descendants (render workers, granian's worker)."""
+    ticks: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                ticks[int(entry.name)] = stat_cpu_ticks((entry / "stat").read_text())
+    family, total = {root}, 0
+    for pid in sorted(ticks):  # children have higher pids than their parents, short of pid wrap-around
+        parent, used = ticks[pid]
+        if pid in family or parent in family:
+            family.add(pid)
+            total += used
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -235,11 +260,16 @@ def start_wiremock(core: int, jar: Path, canned: list[dict[str, Any]]) -> Server
     return server
 
 
-def run_wrk(url: str, script: Path, args: argparse.Namespace, duration: float) -> dict[str, float]:
+def run_wrk(server: Server, route: Route, script: Path, args: argparse.Namespace,
+            duration: float) -> dict[str, float]:
+    """One wrk run against ``server``; adds the server's CPU time per request (robust on a busy machine)."""
     command = ["taskset", "-c", str(args.wrk_core), "wrk", "-t1", f"-c{args.connections}",
-               f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script), url]
+               f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script), server.url(route)]
+    before = cpu_seconds(server.process.pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
-    return parse_wrk(done.stdout + done.stderr)
+    used = cpu_seconds(server.process.pid) - before
+    result = parse_wrk(done.stdout + done.stderr)
+    return {**result, "cpu_us": used * 1e6 / result["requests"] if result["requests"] else 0.0}
 
 
 def measure(servers: list[Server], measured: list[Route], args: argparse.Namespace,
@@ -251,13 +281,13 @@ def measure(servers: list[Server], measured: list[Route], args: argparse.Namespa
         scripts[route.name].write_text(lua_script(route))
     for server in servers:
         for route in measured:
-            run_wrk(server.url(route), scripts[route.name], args, args.warmup)
+            run_wrk(server, route, scripts[route.name], args, args.warmup)
     runs: dict[tuple[str, str], list[dict[str, float]]] = {}
     for round_index in range(args.rounds):
         for route in measured:
             shift = round_index % len(servers)
             for server in servers[shift:] + servers[:shift]:
-                result = run_wrk(server.url(route), scripts[route.name], args, args.duration)
+                result = run_wrk(server, route, scripts[route.name], args, args.duration)
                 runs.setdefault((server.name, route.name), []).append(result)
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
     return {pair: median_result(results) for pair, results in runs.items()}
@@ -296,8 +326,8 @@ def table(results: dict[tuple[str, str], dict[str, float]], servers: list[str], 
     lines = [f"{now}; {machine()}; Python {platform.python_version()}; mock on {stack()}; "
              f"server on core {args.server_core}, wrk on core {args.wrk_core} (1 thread, {args.connections} "
              f"connections); median of {args.rounds} rounds of {args.duration:g} s", "",
-             f"| route | server | req/s | p99 ms | × bare {base_route} | × bare, same route | errors |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             f"| route | server | req/s | p99 ms | × bare {base_route} | × bare, same route | CPU µs/req | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for route in measured:
         same = results.get((bare, route.name), {}).get("rps")
         for server in servers:
@@ -308,7 +338,7 @@ def table(results: dict[tuple[str, str], dict[str, float]], servers: list[str], 
             to_base = f"{rps / base:.2f}" if base else "–"
             to_same = f"{rps / same:.2f}" if same and server != bare else "–"
             lines.append(f"| {route.name} | {server} | {rps:,.0f} | {figures['p99_ms']:.1f} | {to_base} | "
-                         f"{to_same} | {figures['errors']:.0f} |")
+                         f"{to_same} | {figures.get('cpu_us', 0):,.0f} | {figures['errors']:.0f} |")
     return "\n".join(lines)
 
 

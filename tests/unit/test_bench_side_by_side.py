@@ -19,6 +19,7 @@ from bench.side_by_side import (
     median_result,
     parse_wrk,
     sse_chunks,
+    stat_cpu_ticks,
 )
 
 WRK_TEXT = """Running 3s test @ http://127.0.0.1:41234/v1/predictions/abc
@@ -67,6 +68,11 @@ def test_medians_over_rounds_and_errors_summed() -> None:
     runs = [{"rps": rps, "p50_ms": 1.0, "p99_ms": p99, "errors": errors}
             for rps, p99, errors in ((100, 9, 0), (300, 1, 2), (200, 5, 1))]
     assert median_result(runs) == {"rps": 200, "p50_ms": 1.0, "p99_ms": 5, "errors": 3, "rounds": 3}
+
+
+def test_cpu_ticks_are_read_after_the_command_name_whatever_it_holds() -> None:
+    stat = "4242 (python3 (x) y) S 4200 4242 4242 0 -1 4194560 500 0 0 0 731 69 0 0 20 0 3 0 815727 5246976"
+    assert stat_cpu_ticks(stat) == (4200, 800)
 
 
 def test_event_streams_are_split_per_event_and_other_bodies_kept_whole() -> None:
