@@ -13,13 +13,19 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from mockserver.admin import mappings
+from mockserver.core.rules.targets import StaticTargets
 from mockserver.core.runtime import Runtime
+from mockserver.gateai import scripting as gateai_scripting
 from mockserver.gateai.app import build_app as build_gateai
 from mockserver.settings import Settings
+from mockserver.skytells import scripting as skytells_scripting
 from mockserver.skytells.app import build_app as build_skytells
 
 #: Mount prefixes in single-port mode.
 PREFIXES = {"skytells": "/skytells", "gateai": "/gateai"}
+#: What each API lets scripted rules name and shape.
+RULE_TARGETS = StaticTargets({"skytells": skytells_scripting.SCRIPTED_REQUESTS,
+                              "gateai": gateai_scripting.SCRIPTED_REQUESTS})
 
 
 @dataclass
@@ -40,7 +46,7 @@ class MockServer:
 
 def build(settings: Settings | None = None) -> MockServer:
     """Both apps on one runtime (raises ``MappingError`` for start-up files that do not validate)."""
-    runtime = Runtime.from_settings(settings or Settings())
+    runtime = Runtime.from_settings(settings or Settings(), RULE_TARGETS)
     mappings.install(runtime)
     apps: dict[str, Starlette] = {"skytells": build_skytells(runtime), "gateai": build_gateai(runtime)}
     return MockServer(runtime=runtime, apps=apps)

@@ -14,7 +14,8 @@ from mockserver.core.files import Files
 from mockserver.core.journal import Journal
 from mockserver.core.randomness import Randomness
 from mockserver.core.render_pool import RenderPool
-from mockserver.core.scenarios import Rules
+from mockserver.core.rules.registry import Rules
+from mockserver.core.rules.targets import NO_TARGETS, RuleTargets
 from mockserver.core.store import MemoryStore, Retention, Store
 from mockserver.core.webhooks import Webhooks
 from mockserver.settings import Settings
@@ -38,7 +39,8 @@ class Runtime:
     startup: Callable[[Runtime], None] | None = None  # start-up files' state, applied after the configured keys
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: Settings, rule_targets: RuleTargets = NO_TARGETS) -> Runtime:
+        """A runtime configured by ``settings``; ``rule_targets``: what the vendors let rules name."""
         clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time,  # type: ignore[arg-type]
                       autojump=settings.autojump)
         retention = Retention(max_records=settings.max_records, ttl=settings.ttl,
@@ -52,7 +54,7 @@ class Runtime:
             rng=Randomness(settings.seed),
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
             files=Files(store),
-            rules=Rules(settings.seed),
+            rules=Rules(settings.seed, rule_targets),
             journal=Journal(size=settings.journal_size),
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=effective_token(settings),

@@ -26,8 +26,9 @@ from mockserver.core.boundary import limited_receive
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
+from mockserver.core.rules.model import ScriptedResult
+from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
 from mockserver.gateai.uploads import MAX_FILES, Uploads, upload_too_large
@@ -44,7 +45,7 @@ def docs_text() -> str:
 MAX_MOCK_DURATION = 10 * 86_400.0
 
 
-def header_outcome(request: Request) -> Outcome | None:
+def header_outcome(request: Request) -> ScriptedResult | None:
     """The outcome the ``X-Mock-Duration`` / ``X-Mock-Outcome`` headers ask for (None without them)."""
     duration = None
     raw = request.headers.get("x-mock-duration")
@@ -67,10 +68,10 @@ def header_outcome(request: Request) -> Outcome | None:
         status = "failed" if outcome == FAILED else "succeeded"
     if duration is None and status is None:
         return None
-    return Outcome(status=status, duration=duration)
+    return ScriptedResult(status=status, duration=duration)
 
 
-def combined_outcome(scripted: Outcome | None, hooks: Outcome | None) -> Outcome | None:
+def combined_outcome(scripted: ScriptedResult | None, hooks: ScriptedResult | None) -> ScriptedResult | None:
     """The scripted outcome, with the header shorthands filling only the fields it leaves unset."""
     if scripted is None or hooks is None:
         return scripted or hooks
@@ -127,7 +128,7 @@ class GateAIAPI:
 
     async def generate(self, request: Request) -> Response:
         account = self.authenticate(request)
-        outcome = combined_outcome(scripted_outcome(request), header_outcome(request))
+        outcome = combined_outcome(scripted_result(request), header_outcome(request))
         created = self.tasks.create(account.key, await self.body(request), outcome)
         prefix = request.scope.get("root_path", "").rstrip("/")
         return JSONResponse(self.tasks.generate_view(created, prefix))

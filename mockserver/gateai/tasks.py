@@ -22,9 +22,9 @@ from typing import Any
 from mockserver.core import jobs
 from mockserver.core.errors import ApiError
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
-from mockserver.core.scenarios import Outcome
 from mockserver.gateai import catalog, outputs, params, pricing
 from mockserver.gateai.budget import (
     POOL_LOCKED,
@@ -154,7 +154,7 @@ class Tasks:
 
     # -- creation ------------------------------------------------------------------------
 
-    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: Outcome) -> Plan:
+    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: ScriptedResult) -> Plan:
         """When and how the task ends: a scripted duration and status win over the seeded time and
         content moderation, but not over the 40-minute hard limit."""
         if script.duration is not None:
@@ -194,10 +194,10 @@ class Tasks:
             raise budget_exceeded(cost, status)
         return fitted
 
-    def create(self, owner: str, body: dict[str, Any], scripted: Outcome | None = None) -> Created:
+    def create(self, owner: str, body: dict[str, Any], scripted: ScriptedResult | None = None) -> Created:
         """Start a generation; ``scripted`` (a matching rule, or the ``X-Mock-*`` headers) fixes its
         duration, ending or ``result``."""
-        script = scripted or Outcome()
+        script = scripted or ScriptedResult()
         runtime = self.runtime
         request = parse_request(body)
         model = request.model

@@ -23,9 +23,9 @@ from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
 from mockserver.core.files import Files, file_name
 from mockserver.core.http import split_url
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
-from mockserver.core.scenarios import Outcome
 from mockserver.skytells import billing, outputs
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inputs import prepare_input
@@ -158,7 +158,7 @@ class Predictions:
         return steps, processing, bool(profile["inline"]) and duration is None
 
     @staticmethod
-    def _ending(request: CreateRequest, script: Outcome, safety_terms: Any) -> tuple[str, str | None]:
+    def _ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) -> tuple[str, str | None]:
         """How the prediction ends and its error: a scripted status wins over the safety checker."""
         if script.status == "succeeded":
             return "succeeded", None
@@ -172,7 +172,7 @@ class Predictions:
                               "Try a different prompt.")
         return "succeeded", None
 
-    def create(self, owner: str, request: CreateRequest, scripted: Outcome | None = None,
+    def create(self, owner: str, request: CreateRequest, scripted: ScriptedResult | None = None,
                base_url: str | None = None) -> dict[str, Any]:
         """Create a prediction; ``scripted`` (from a matching rule) fixes its duration, ending or output.
 
@@ -184,7 +184,7 @@ class Predictions:
         pid = runtime.rng.uuid4(KIND)
         now = runtime.clock.now()
         model = request.model
-        script = scripted or Outcome()
+        script = scripted or ScriptedResult()
         steps, predict_time, inline = self._plan(pid, model, script.duration)
         outcome, error = self._ending(request, script, runtime.settings.safety_terms)
         succeeds = outcome == "succeeded"

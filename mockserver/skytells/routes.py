@@ -17,8 +17,8 @@ from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
+from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import scripted_outcome
 from mockserver.skytells import ratelimit
 from mockserver.skytells.catalog import Catalog, parse_fields
 from mockserver.skytells.predictions import Predictions, parse_create
@@ -80,7 +80,7 @@ class SkytellsAPI:
         account = self.authenticate(request)
         body = await read_json_object(request, self.runtime.settings.max_body_bytes)
         create = parse_create(body, self.catalog)
-        record = self.predictions.create(account.key, create, scripted_outcome(request), self.api_base(request))
+        record = self.predictions.create(account.key, create, scripted_result(request), self.api_base(request))
         if create.wait:
             record = await self.predictions.wait_terminal(record, self.runtime.settings.await_timeout)
         return self.prediction_response(request, record, status=201)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from mockserver.core.errors import ApiError
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Outcome
 from mockserver.gateai.budget import day_start
 from mockserver.gateai.tasks import KIND, WINDOW_LIMIT, WINDOW_SECONDS, Tasks
 from mockserver.settings import Settings
@@ -56,7 +56,8 @@ class BudgetMachine(RuleBasedStateMachine):
     @rule(request=st.sampled_from(REQUESTS), duration=st.sampled_from(DURATIONS), fail=st.booleans())
     def generate(self, request: dict, duration: float | None, fail: bool) -> None:
         try:
-            created = self.tasks.create(KEY, request, Outcome(duration=duration, status="failed" if fail else None))
+            script = ScriptedResult(duration=duration, status="failed" if fail else None)
+            created = self.tasks.create(KEY, request, script)
         except ApiError as error:
             assert error.error_id in ("RATE_LIMITED", "BUDGET_EXCEEDED"), error
             event(error.error_id)
@@ -112,7 +113,7 @@ def test_the_limiter_never_admits_a_sixth_request_in_any_30s_window(gaps: list[f
         now = runtime.clock.advance(gap)
         in_window = sum(1 for t in admitted if t > now - WINDOW_SECONDS)
         try:
-            tasks.create(KEY, request, Outcome(duration=0.0))  # ends at once: the slot is free again
+            tasks.create(KEY, request, ScriptedResult(duration=0.0))  # ends at once: the slot is free again
         except ApiError as error:
             assert error.error_id == "RATE_LIMITED" and error.details["limit"] == "requests_per_window"
             assert in_window == WINDOW_LIMIT  # refused only when the window is full

@@ -21,7 +21,10 @@ from mockserver.core.journal import (
     parse_status,
     render_body,
 )
-from mockserver.core.scenarios import SCOPE_KEY, Fault, Selection
+from mockserver.core.request_facts import facts_of, no_query_key
+from mockserver.core.rules.faults import Reset
+from mockserver.core.rules.select import Selection
+from mockserver.gateai import scripting as gateai_scripting
 
 KEY = "sk-unit-secret-0001"
 OTHER = "sk-unit-secret-0002"
@@ -136,7 +139,9 @@ def run(app: Any, scope: dict[str, Any], body: bytes = b"", runtime: SimpleNames
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(JournalMiddleware(app, runtime=runtime, api=api)(scope, receive, send))  # type: ignore[arg-type]
+    takes_query_key = gateai_scripting.takes_query_key if api == "gateai" else no_query_key
+    journal = JournalMiddleware(app, runtime=runtime, api=api, takes_query_key=takes_query_key)  # type: ignore[arg-type]
+    asyncio.run(journal(scope, receive, send))
     return runtime, sent
 
 
@@ -144,7 +149,7 @@ def json_app(status: int = 201, payload: Any = None, selection: Selection | None
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         request = await receive()
         if selection is not None:
-            scope["state"][SCOPE_KEY] = selection
+            facts_of(scope).selection = selection
         body = json.dumps(payload if payload is not None else {"echo": json.loads(request["body"] or b"null")})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
@@ -212,7 +217,7 @@ def test_sse_responses_get_an_event_count() -> None:
 
 def test_a_request_dropped_by_a_reset_fault_has_no_status_and_an_error() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        scope["state"][SCOPE_KEY] = Selection(fault=Fault(type="reset"), rule_ids=("rule_1",))
+        facts_of(scope).selection = Selection(fault=Reset(), rule_ids=("rule_1",))
 
     runtime, _ = run(app, scope_for())
     entry = only_entry(runtime)
