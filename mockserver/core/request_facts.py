@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
 from mockserver.core.bodies import BodyError, parse_json
+
+if TYPE_CHECKING:  # the rules read these facts
+    from mockserver.core.rules.select import Selection
 
 #: Where the facts ride in ``scope["state"]``.
 STATE_KEY = "mock_request"
@@ -87,7 +90,7 @@ class RequestFacts:
     model: str | None = None
     prompt: str | None = None
     body: bytes | None = None  # the body when it was read ahead (complete and within the limit)
-    selection: Any = None  # the rules' Selection (mockserver.core.rules.select), once chosen
+    selection: Selection | None = None  # what the rules chose for this request, once chosen
     _json: Any = _UNPARSED
     _json_depth: int | None = None
 
