@@ -16,11 +16,11 @@ A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's erro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
@@ -31,6 +31,9 @@ from mockserver.core.rules.faults import FaultCall
 from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.prompts import prompt_text
 from mockserver.core.rules.select import SCENARIO_HEADER
+
+if TYPE_CHECKING:
+    from mockserver.core.runtime import Runtime
 
 # -- reading the body ahead ---------------------------------------------------------------------------
 
@@ -88,7 +91,7 @@ def invalid_scenario(message: str) -> ApiError:
 class RulePipeline:
     """Chooses the rules for each API request of one app and lets the chosen fault answer."""
 
-    def __init__(self, runtime: Any, api: str, render: ErrorRenderer,
+    def __init__(self, runtime: Runtime, api: str, render: ErrorRenderer,
                  takes_query_key: QueryKeyRule = no_query_key) -> None:
         self.runtime = runtime
         self.api = api
@@ -133,33 +136,21 @@ class RulePipeline:
         await selection.fault.apply(FaultCall(app, scope, receive, send, selection.rule_ids, self.render))
 
 
-class RuledRoute(BaseRoute):
-    """A route whose requests pass through the rule pipeline once the router has matched it."""
+class RuledRoute(Route):
+    """A route whose requests pass through the rule pipeline once the router has matched it (still a ``Route``:
+    path, methods, name and matching are the wrapped route's)."""
 
-    def __init__(self, route: Route, pipeline: RulePipeline) -> None:
-        self.route = route
-        self.pipeline = pipeline
+    pipeline: RulePipeline
 
-    @property
-    def path(self) -> str:
-        return self.route.path
-
-    @property
-    def methods(self) -> set[str] | None:
-        return self.route.methods
-
-    @property
-    def name(self) -> str:
-        return self.route.name
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        return self.route.matches(scope)
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        return self.route.url_path_for(name, **path_params)
+    @classmethod
+    def wrapping(cls, route: Route, pipeline: RulePipeline) -> RuledRoute:
+        ruled = cls.__new__(cls)
+        ruled.__dict__.update(vars(route))
+        ruled.pipeline = pipeline
+        return ruled
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.pipeline.run(scope, receive, send, self.route.path, self.route.handle)
+        await self.pipeline.run(scope, receive, send, self.path, super().handle)
 
 
 def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Receive, Send], Any]:
@@ -172,6 +163,6 @@ def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Rec
 def install_rule_pipeline(app: Starlette, pipeline: RulePipeline) -> None:
     """Put ``pipeline`` on every API route of ``app`` and on its not-found answer (``/_mock`` routes are left)."""
     router = app.router
-    router.routes = [RuledRoute(route, pipeline) if isinstance(route, Route) and not route.path.startswith(MOCK_PREFIX)
-                     else route for route in router.routes]
+    router.routes = [RuledRoute.wrapping(route, pipeline) if isinstance(route, Route) and not
+                     route.path.startswith(MOCK_PREFIX) else route for route in router.routes]
     router.default = _unmatched(pipeline, router.default)
