@@ -79,3 +79,20 @@ def test_one_key_rule_with_the_vendors_query_key_paths(headers: list, query: byt
     scope = {"type": "http", "path": path, "query_string": query, "headers": headers}
     assert request_key(scope, takes_query_key) == key
     assert api_key_in({"x-api-key": "", "authorization": "bearer  sk-c "}) == "sk-c"
+
+
+async def answers(app: Any, *requests: tuple[str, str]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+        return [await client.request(method, path, headers={"x-api-key": KEY}) for method, path in requests]
+
+
+def test_rules_apply_to_unrouted_requests_and_wrong_methods_with_the_template_named() -> None:
+    mock = build(make_settings())
+    mock.runtime.rules.add({"match": {"route": "/v1/predictions/{id}"}, "fault": {"type": "error", "status": 502}})
+    mock.runtime.rules.add({"match": {"route": "/v1/nowhere"}, "fault": {"type": "error", "status": 503}})
+    wrong_method, unrouted, control = asyncio.run(answers(
+        mock.apps["skytells"], ("PUT", "/v1/predictions/abc"), ("GET", "/v1/nowhere"), ("GET", "/_mock/rules")))
+    assert wrong_method.status_code == 502  # a 405 path: the partially matched route's template is named
+    assert unrouted.status_code == 503  # no route: the path alone is matched
+    assert control.status_code == 200 and len(control.json()["data"]) == 2  # the control plane is never faulted
+    assert [rule.fired for rule in mock.runtime.rules.list()] == [1, 1]
