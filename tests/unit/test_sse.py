@@ -95,3 +95,11 @@ def test_the_counter_does_not_count_an_unterminated_event() -> None:
     counter = sse.EventCounter()
     counter.feed(b"data: one\n\ndata: half")
     assert counter.events == 1
+
+
+@given(DATA, NAMES, IDS)
+def test_the_writer_matches_sse_starlette_byte_for_byte(data: str, name: str | None, id: str | None) -> None:
+    """The prediction status stream (sent by ``sse_starlette.EventSourceResponse``) may yield the writer's bytes."""
+    from sse_starlette import ServerSentEvent
+
+    assert sse.encode(data, name, id, newline="\r\n") == ServerSentEvent(data=data, event=name, id=id).encode()
