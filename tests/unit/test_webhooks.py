@@ -364,3 +364,30 @@ def test_a_blocked_delivery_is_journaled_once_and_never_retried() -> None:
     [event] = hub.webhooks.events("pred-doc", None, None, False)
     assert event["state"] == "failed" and len(event["attempts"]) == 1
     assert event["attempts"][0]["outcome"] == "blocked" and "RFC 2606" in event["attempts"][0]["error"]
+
+
+def test_the_delivery_journal_trims_finished_events_first_and_keeps_pending_ones() -> None:
+    from mockserver.core.webhooks import Delivery, DeliveryJournal
+
+    journal = DeliveryJournal(limit=2)
+    made = [Delivery(id=f"msg_{i}", subject=f"s{i}", owner=KEY, url="https://hooks.test/x", event="succeeded",
+                     occurred_at=START, body="{}", next_attempt_at=None, state="pending" if i % 2 else "failed")
+            for i in range(6)]
+    for delivery in made:
+        journal.append(delivery)
+    assert [v["id"] for v in journal.views(with_payload=False)] == ["msg_1", "msg_2", "msg_3", "msg_4", "msg_5"]
+    assert journal.clear() == 2 and [v["state"] for v in journal.views()] == ["pending"] * 3
+
+
+def test_a_subscription_reads_each_reached_entry_once() -> None:
+    from mockserver.core.webhooks import Subscription
+
+    line = [("starting", 0.0), ("processing", 5.0), ("succeeded", 9.0)]
+    sub = Subscription(subject="p1", owner=KEY, url="https://hooks.test/p1", events=frozenset({"starting",
+                       "succeeded"}), timeline=lambda: line, render=lambda event, at: {})
+    seen: list[tuple[str, float, float]] = []
+    assert sub.advance(lambda: 6.0, lambda *entry: seen.append(entry)) and seen == [("starting", 0.0, 6.0)]
+    assert (sub.cursor, sub.next_at, sub.ended) == (2, 9.0, False)
+    assert not sub.advance(lambda: 7.0, lambda *entry: seen.append(entry)) and len(seen) == 1
+    assert sub.advance(lambda: 9.0, lambda *entry: seen.append(entry)) and seen[-1] == ("succeeded", 9.0, 9.0)
+    assert sub.ended and sub.next_at is None
