@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-FIELDS = ("event", "data", "id", "retry")
 
 #: The terminator of an OpenAI-style stream (Chat Completions).
 DONE = b"data: [DONE]\n\n"
@@ -81,11 +79,6 @@ def encode(data: str, event: str | None = None, id: str | None = None, retry: in
 def json_event(payload: Any, event: str | None = None) -> bytes:
     """An event whose data is compact JSON (UTF-8 kept as is), as the OpenAI SDKs read them."""
     return encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), event or None)
-
-
-def comment(text: str = "") -> bytes:
-    """A comment line (a keep-alive readers ignore)."""
-    return f": {_one_line(text)}\n\n".encode() if text else b":\n\n"
 
 
 def _one_line(text: str) -> str:
@@ -179,12 +172,6 @@ class EventCounter:
 
     def feed(self, chunk: bytes) -> None:
         self.events += len(self._parser.feed(chunk))
-
-
-def events_of(chunks: Iterable[bytes]) -> list[Event]:
-    """Every complete event of a stream given in chunks."""
-    parser = Parser()
-    return [event for chunk in chunks for event in parser.feed(chunk)]
 
 
 def parse(text: str) -> tuple[list[Event], list[str]]:

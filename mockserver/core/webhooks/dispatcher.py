@@ -70,10 +70,6 @@ class Webhooks:
         """Virtual seconds between failed attempt number ``failures`` of event ``msg_id`` and the next."""
         return self.policy.delay(failures, self.rng.rng(f"webhook-backoff:{msg_id}:{failures}"))
 
-    def retry_schedule(self, msg_id: str) -> list[float]:
-        """Every delay between the attempts of event ``msg_id``, should all of them fail."""
-        return [self.backoff(msg_id, n) for n in range(1, self.policy.max_attempts)]
-
     def subscribe(self, subject: str, owner: str, url: str, events: Iterable[str],
                   timeline: TimelineSource, render: Renderer) -> None:
         """Follow ``subject`` and deliver its ``events`` to ``url`` (signed with ``owner``'s secret).
