@@ -39,6 +39,8 @@ class Event:
     id: str | None = None
     retry: str | None = None
     unknown: list[str] = field(default_factory=list)
+    #: Offset just past the blank line that ended the event, in the chunk that ended it (where to cut a stream).
+    end: int = 0
 
     @property
     def name(self) -> str:
@@ -104,19 +106,17 @@ class Parser:
 
     def feed(self, chunk: bytes) -> list[Event]:
         """The events that ``chunk`` completes (in order)."""
-        if self._after_cr and chunk[:1] == b"\n":
-            chunk = chunk[1:]  # the LF of a CRLF whose CR ended the last chunk
         if not chunk:
             return []
+        start = 1 if self._after_cr and chunk[:1] == b"\n" else 0  # the LF of a CRLF whose CR ended the last chunk
         self._after_cr = chunk[-1:] == b"\r"
         events: list[Event] = []
-        start = 0
-        for match in _LINE_END.finditer(chunk):
+        for match in _LINE_END.finditer(chunk, start):
             line = chunk[start:match.start()]
             if self._partial:
                 line = bytes(self._partial) + line
                 self._partial.clear()
-            self._line(line.decode("utf-8", "replace"), events)
+            self._line(line.decode("utf-8", "replace"), events, match.end())
             start = match.end()
         self._partial += chunk[start:]
         return events
@@ -126,7 +126,7 @@ class Parser:
         if self._partial:
             line = bytes(self._partial).decode("utf-8", "replace")
             self._partial.clear()
-            self._line(line, [])
+            self._line(line, [], 0)
         event, self._event = self._event, None
         return event
 
@@ -135,9 +135,10 @@ class Parser:
         """Bytes of an unfinished line are waiting for its end."""
         return bool(self._partial)
 
-    def _line(self, line: str, events: list[Event]) -> None:
+    def _line(self, line: str, events: list[Event], end: int) -> None:
         if not line:
             if self._event is not None:
+                self._event.end = end
                 events.append(self._event)
                 self._event = None
             return

@@ -103,3 +103,21 @@ def test_the_writer_matches_sse_starlette_byte_for_byte(data: str, name: str | N
     from sse_starlette import ServerSentEvent
 
     assert sse.encode(data, name, id, newline="\r\n") == ServerSentEvent(data=data, event=name, id=id).encode()
+
+
+@given(EVENTS, st.lists(st.integers(0, 10**6), max_size=6), st.sampled_from(["\n", "\r\n"]), st.integers(1, 4))
+def test_an_event_end_is_where_a_stream_can_be_cut_after_it(events: list, cuts: list[int], newline: str,
+                                                             keep: int) -> None:
+    """What ``sse_cut`` needs: sending each chunk up to the ``end`` of the n-th event sends exactly n events."""
+    stream = b"".join(sse.encode(data, name, id, retry, newline=newline) for name, data, id, retry in events)
+    parser, sent, count = sse.Parser(), b"", 0
+    for chunk in chunked(stream, cuts):
+        ended = parser.feed(chunk)
+        if count + len(ended) >= keep:
+            sent += chunk[:ended[keep - count - 1].end]
+            break
+        count += len(ended)
+        sent += chunk
+    assert len(sse.parse(sent.decode())[0]) == min(keep, len(events))
+    # a CRLF split between its CR and LF ends the event at the CR (the LF goes with the next chunk)
+    assert sent == stream[:len(sent)] and (len(events) < keep or sent.endswith((b"\n\n", b"\r\n\r\n", b"\r\n\r")))
