@@ -5,7 +5,7 @@ One module per concept: :mod:`.subscriptions` (a followed subject and its cursor
 :mod:`.schedule` (:class:`RetryPolicy`), :mod:`.slots` (fair concurrency), :mod:`.hosts` (never-sent
 receivers), :mod:`.records` and :mod:`.journal` (what is kept of each delivery).
 
-A *subject* (for the Skytells API: a prediction) is followed through its timeline. Nothing here
+A *subject* (e.g. a prediction) is followed through its timeline. Nothing here
 knows what a subject is: the API side subscribes with two callables,
 
 * ``timeline()`` -- the subject's whole timeline as ``[(event, at), ...]`` in time order, reached
