@@ -50,6 +50,8 @@ export async function refreshAll() {
   try {
     const state = await refreshClock();
     await VIEWS[active].refresh(state);
+    const panel = document.getElementById("view-" + active);
+    panel.dataset.refreshed = String(Number(panel.dataset.refreshed || 0) + 1);  // for tests: data arrived
   } catch (error) {
     if (!String(error.code || "").startsWith("ADMIN_TOKEN")) say(error.message, true);
   } finally {
@@ -75,7 +77,18 @@ function askForToken() {
   document.getElementById("token-input").focus();
 }
 
+/** In-page links: the page's <base> points at the control plane, so "#x" would leave the page. */
+function inPageLinks(event) {
+  const link = event.target.closest && event.target.closest('a[href^="#"]');
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  const target = link.getAttribute("href").slice(1);
+  if (VIEWS[target]) location.hash = target;
+  else document.getElementById(target)?.focus();
+}
+
 function start() {
+  document.addEventListener("click", inPageLinks);
   token();  // picks up #token=… once
   whenTokenNeeded(askForToken);
   document.getElementById("token-form").addEventListener("submit", (event) => {

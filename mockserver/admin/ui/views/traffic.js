@@ -96,7 +96,7 @@ async function openEntry(id) {
 function exchange(e) {
   const sse = sseEvents(e);
   return [
-    h("h3", {}, `${e.method} ${e.path}${e.query ? "?" + queryText(e.query) : ""}`),
+    h("h3", {}, `${e.method} ${e.path}${queryText(e.query) ? "?" + queryText(e.query) : ""}`),
     h("div", {class: "row"}, httpBadge(e.status, e.error),
       h("button", {type: "button", onclick: () => copyText(curl(e))}, "Copy as curl")),
     kv([["journal id", e.id], ["request id", e.request_id], ["api", e.api], ["virtual time", time(e.time)],
@@ -107,13 +107,16 @@ function exchange(e) {
     h("h4", {}, "Request headers"), kv(Object.entries(e.request.headers)),
     h("h4", {}, `Request body${e.request.truncated ? " (truncated)" : ""}`), jsonBlock(e.request.body, "Request body"),
     h("h4", {}, "Response headers"), kv(Object.entries(e.response.headers)),
-    sse ? h("h4", {}, `Server-sent events (${sse.length})`) : h("h4", {}, `Response body${e.response.truncated ? " (truncated)" : ""}`),
-    sse ? h("ol", {class: "sse"}, sse.map((ev) => h("li", {}, ev.event ? h("strong", {}, ev.event + " ") : null, ev.data)))
+    sse ? h("h4", {}, `Server-sent events (${e.events})`) : h("h4", {}, `Response body${e.response.truncated ? " (truncated)" : ""}`),
+    sse && e.response.truncated ? h("p", {class: "muted"}, `The journal keeps the first ${sse.length} (bodies are cut at 16 KB; the last may be partial).`) : null,
+    sse ? h("ol", {class: "sse"}, sse.map((ev) => h("li", {}, h("details", {},
+      h("summary", {}, ev.event ? h("strong", {}, ev.event + " ") : null, preview(ev.data)), jsonBlock(ev.value, "Event data")))))
       : jsonBlock(e.response.body, "Response body"),
   ];
 }
 
 function queryText(q) {
+  if (!q) return "";
   return typeof q === "string" ? q : new URLSearchParams(Object.entries(q).flatMap(
     ([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k, x]))).toString();
 }
@@ -128,10 +131,23 @@ export function sseEvents(e) {
       if (line.startsWith("event:")) event = line.slice(6).trim();
       else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
     }
-    let text = data.join("\n");
-    try { text = JSON.stringify(JSON.parse(text)); } catch { /* not JSON: as sent */ }
-    return {event, data: text};
+    const text = data.join("\n");
+    let value = text;
+    try { value = JSON.parse(text); } catch { /* not JSON: as sent */ }
+    return {event, data: text, value};
   });
+}
+
+/** One line for an event: a chat delta's text, else the start of its data. */
+function preview(data) {
+  try {
+    const parsed = JSON.parse(data);
+    const delta = parsed?.choices?.[0]?.delta;
+    if (delta && typeof delta.content === "string") return `delta ${JSON.stringify(delta.content)}`;
+    if (parsed?.type) return String(parsed.type) + (typeof parsed.delta === "string" ? " " + JSON.stringify(parsed.delta) : "");
+    if (parsed?.status) return `status ${parsed.status}`;
+  } catch { /* not JSON */ }
+  return data.length > 90 ? data.slice(0, 90) + "…" : data;
 }
 
 const shell = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
@@ -140,7 +156,7 @@ const SKIP = new Set(["host", "content-length", "connection", "accept-encoding",
 /** The request as a curl command line (auth headers as $MOCK_API_KEY: the journal masks keys). */
 export function curl(e) {
   const host = e.request.headers.host || location.host;
-  const url = `${location.protocol}//${host}${e.path}${e.query ? "?" + queryText(e.query) : ""}`;
+  const url = `${location.protocol}//${host}${e.path}${queryText(e.query) ? "?" + queryText(e.query) : ""}`;
   const parts = ["curl", "-X", e.method, shell(url)];
   for (const [name, value] of Object.entries(e.request.headers)) {
     if (SKIP.has(name.toLowerCase())) continue;

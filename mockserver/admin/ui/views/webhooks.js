@@ -1,6 +1,6 @@
 // Webhooks: every delivery with each attempt, outcome and next retry; the keys' signing secrets.
 import {call, query} from "../api.js";
-import {field, fill, h, jsonBlock, say, setError, statusBadge, table, time} from "../dom.js";
+import {field, fill, h, jsonBlock, kv, say, setError, statusBadge, table, time} from "../dom.js";
 
 const view = {};
 let refreshAll, filters, listEl, secretsEl, shown = "";
@@ -21,7 +21,7 @@ view.mount = (panel, refresh) => {
     Object.values(filters).map((f) => f.wrap), h("button", {type: "submit"}, "Filter"),
     h("button", {type: "button", onclick: settle}, "Deliver what is due (settle)"),
     h("button", {type: "button", class: "danger", onclick: clear}, "Forget finished"))),
-    h("section", {class: "panel", "aria-labelledby": "deliveries-h"}, h("h3", {id: "deliveries-h"}, "Deliveries"), listEl),
+    h("section", {"aria-labelledby": "deliveries-h"}, h("h3", {id: "deliveries-h"}, "Deliveries (newest first)"), listEl),
     h("section", {class: "panel", "aria-labelledby": "secrets-h"}, h("h3", {id: "secrets-h"}, "Signing secrets (Standard Webhooks)"), secretsEl));
 };
 
@@ -38,20 +38,17 @@ async function clear() {
 }
 
 function delivery(d) {
-  const details = h("details", {open: open.has(d.id), ontoggle: (e) => (e.target.open ? open.add(d.id) : open.delete(d.id))},
-    h("summary", {}, `${d.attempt_count} attempt(s)`),
-    table(["#", "At (virtual)", "Outcome", "Code", "Latency#", "Error"], d.attempts.map((a) => h("tr", {},
+  const payload = h("details", {open: open.has(d.id), ontoggle: (e) => (e.target.open ? open.add(d.id) : open.delete(d.id))},
+    h("summary", {}, "Payload"), jsonBlock(d.payload, "Webhook payload"));
+  return h("article", {class: "panel", "data-delivery": d.id, "aria-label": `${d.event} to ${d.url}`},
+    h("h4", {class: "row"}, statusBadge(d.state), h("strong", {}, d.event), h("span", {class: "mono"}, d.url),
+      d.in_flight ? h("span", {class: "muted"}, "sending…") : null),
+    kv([["webhook-id", d.id], ["subject", d.subject], ["key", d.key], ["occurred (virtual)", time(d.occurred_at)],
+      ["next retry", d.state === "pending" ? time(d.next_attempt_at) : "—"], ["finished", time(d.finished_at)]]),
+    table(["Attempt", "At (virtual)", "Outcome", "Response", "Latency#", "Error"], d.attempts.map((a) => h("tr", {},
       h("td", {}, a.attempt), h("td", {class: "mono"}, time(a.at)), h("td", {}, statusBadge(a.outcome)),
       h("td", {}, a.response_code ?? "—"), h("td", {class: "num"}, a.latency_ms + " ms"), h("td", {}, a.error || ""))), "No attempt yet."),
-    h("h4", {}, "Payload"), jsonBlock(d.payload, "Webhook payload"));
-  return h("tr", {},
-    h("td", {}, h("strong", {}, d.event), h("div", {class: "mono muted"}, d.id)),
-    h("td", {class: "mono"}, d.subject), h("td", {class: "mono"}, d.key),
-    h("td", {class: "mono"}, d.url),
-    h("td", {}, statusBadge(d.state), d.in_flight ? " sending…" : ""),
-    h("td", {class: "mono"}, d.state === "pending" ? time(d.next_attempt_at) : "—"),
-    h("td", {class: "mono"}, time(d.finished_at)),
-    h("td", {}, details));
+    payload);
 }
 
 view.refresh = async () => {
@@ -69,8 +66,8 @@ view.refresh = async () => {
   const signature = JSON.stringify([deliveries, keys.data.map((k) => [k.key, k.webhook_secret])]);
   if (signature === shown) return;
   shown = signature;
-  fill(listEl, table(["Event", "Subject", "Key", "URL", "State", "Next retry", "Finished", "Attempts"],
-    deliveries.data.slice().reverse().map(delivery), "No webhook deliveries yet: create a prediction with a webhook."));
+  const newest = deliveries.data.slice().reverse();
+  fill(listEl, newest.length ? newest.map(delivery) : h("p", {class: "empty"}, "No webhook deliveries yet: create a prediction with a webhook."));
   fill(secretsEl, table(["Key", "Secret"], keys.data.map((k) => h("tr", {},
     h("td", {class: "mono"}, k.masked), h("td", {class: "mono"}, k.webhook_secret))), "No keys."));
 };
