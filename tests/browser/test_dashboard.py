@@ -48,7 +48,7 @@ def test_advancing_the_clock_from_the_ui_finishes_it_with_its_image(dashboard: D
     assert task.status_code == 200, task.text
     page = dashboard.open("time")
     expect(page.locator("#view-time .big-clock")).to_contain_text("2026-01-01 00:00:00")
-    page.get_by_role("button", name="Advance 600 seconds").click()
+    page.get_by_role("button", name="+10 min").click()
     expect(page.locator("#clock-badge")).to_contain_text("2026-01-01 00:10:00")
     expect(page.locator("#view-time .big-clock")).to_contain_text("00:10:00")
     dashboard.screenshot("time")
@@ -89,20 +89,90 @@ def test_bad_json_in_the_rule_form_shows_the_control_plane_error_next_to_it(dash
                                                                            skytells_url: str) -> None:
     page = dashboard.open("rules")
     editor = page.get_by_label("Rule (JSON)")
+    error = page.locator("#" + editor.get_attribute("aria-describedby"))
+    page.get_by_role("button", name="Outcome: next prediction fails").click()
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#view-rules tbody tr")).to_have_count(1)
     for text in ('{"fault": {"type": "error", }', '{"fault": {"type": "meltdown"}}'):
         said = httpx.post(skytells_url.removesuffix("/v1") + "/_mock/rules", content=text,
                           headers={"content-type": "application/json"})
         assert said.status_code == 400
         editor.fill(text)
         page.get_by_role("button", name="Add rule").click()
-        error = page.locator("#" + editor.get_attribute("aria-describedby"))
         expect(error).to_have_text(said.json()["error"]["message"])
         expect(editor).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#view-rules tbody tr")).to_have_count(1)  # nothing was added
     dashboard.screenshot("rules")
     page.get_by_role("button", name="Fault: 503 once").click()
     page.get_by_role("button", name="Add rule").click()
     expect(error).to_be_empty()
-    expect(page.locator("#view-rules tbody tr")).to_have_count(1)
+    expect(page.locator("#view-rules tbody tr")).to_have_count(2)
+
+
+def test_scenarios_are_defined_and_deleted_from_the_ui(dashboard: Dashboard, http: httpx.Client) -> None:
+    page = dashboard.open("rules")
+    page.get_by_label("Scenario name").fill("flaky")
+    rules = page.get_by_label("Rules (JSON array)")
+    rules.fill('{"not": "an array"}')
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.locator("#" + rules.get_attribute("aria-describedby"))).to_contain_text("array of rules")
+    rules.fill('[{"fault": {"type": "error", "status": 502}}]')
+    page.get_by_role("button", name="Save scenario").click()
+    expect(page.locator("#view-rules details", has_text="flaky")).to_be_visible()
+    assert http.get("/models", headers={"X-Mock-Scenario": "flaky"}).status_code == 502
+    assert http.get("/models").status_code == 200
+    page.locator("#view-rules details summary", has_text="flaky").click()
+    page.get_by_role("button", name="Delete scenario flaky").click()
+    expect(page.locator("#view-rules")).to_contain_text("No scenarios.")
+    assert http.get("/models", headers={"X-Mock-Scenario": "flaky"}).status_code == 400
+
+
+def test_clock_mode_changes_and_bad_values_are_refused_next_to_their_field(dashboard: Dashboard) -> None:
+    page = dashboard.open("time")
+    speed = page.get_by_label("Speed (realtime ×)")
+    page.get_by_label("Mode", exact=True).select_option("realtime")
+    speed.fill("-3")
+    page.get_by_role("button", name="Change mode").click()
+    expect(page.locator("#" + speed.get_attribute("aria-describedby"))).to_contain_text("speed must be a number > 0")
+    speed.fill("60")
+    page.get_by_role("button", name="Change mode").click()
+    expect(page.locator("#clock-badge")).to_contain_text("realtime ×60")
+    page.get_by_label("Mode", exact=True).select_option("manual")
+    page.get_by_role("button", name="Change mode").click()
+    expect(page.locator("#clock-badge")).to_contain_text("manual")
+    when = page.get_by_label("Time (ISO 8601 or epoch seconds)")
+    when.fill("2020-01-01T00:00:00Z")
+    page.get_by_role("button", name="Set clock").click()
+    expect(page.locator("#" + when.get_attribute("aria-describedby"))).to_contain_text("only moves forward")
+    when.fill("2030-01-01T00:00:00Z")
+    page.get_by_role("button", name="Set clock").click()
+    expect(page.locator("#clock-badge")).to_contain_text("2030-01-01 00:00:00")
+    custom = page.get_by_label("Seconds", exact=True)
+    custom.fill("soon")
+    page.get_by_role("button", name="Advance", exact=True).click()
+    expect(page.locator("#" + custom.get_attribute("aria-describedby"))).to_contain_text("seconds must be a number")
+
+
+def test_audio_video_and_3d_outputs_get_players_and_a_download(dashboard: Dashboard, http: httpx.Client,
+                                                                gateai: httpx.Client) -> None:
+    song = http.post("/predictions", json={"model": "beatfusion-2.0", "input": {"lyrics": "[verse] hey"}})
+    clip = http.post("/predictions", json={"model": "truefusion-video", "input": {"prompt": "the sea"}})
+    example = gateai.get("/v1/models/rodin-v2").json()["example"]
+    mesh = gateai.post("/api/generate", json=example)
+    assert (song.status_code, clip.status_code, mesh.status_code) == (201, 201, 200), mesh.text
+    page = dashboard.open("time")
+    page.get_by_role("button", name="+1 day").click()
+    expect(page.locator("#clock-badge")).to_contain_text("2026-01-02")
+    dashboard.tab("jobs")
+    audio = page.locator(f'[data-job="{song.json()["id"]}"] audio')
+    expect(audio).to_have_attribute("controls", "")
+    expect(page.locator(f'[data-job="{clip.json()["id"]}"] video')).to_have_attribute("controls", "")
+    model = page.locator(f'[data-job="{mesh.json()["task_id"]}"]')
+    expect(model).to_contain_text("FINISHED")
+    expect(model.locator('a[download$=".glb"]')).to_be_visible()
+    expect(model.locator("img")).to_have_attribute("alt", "Preview of rodin-v2 output 1")
+    fetched = page.evaluate("async (src) => (await fetch(src)).status", audio.get_attribute("src"))
+    assert fetched == 200
 
 
 def test_opening_a_journal_entry_shows_the_whole_exchange(dashboard: Dashboard, http: httpx.Client) -> None:
@@ -184,7 +254,7 @@ def test_accounts_and_webhooks(dashboard: Dashboard, http: httpx.Client, gateai:
 
     create_prediction(http, webhook={"url": failing_receiver.url, "events": ["prediction.succeeded"]})
     dashboard.tab("time")
-    page.get_by_role("button", name="Advance 600 seconds").click()
+    page.get_by_role("button", name="+10 min").click()
     expect(page.locator("#clock-badge")).to_contain_text("00:10:00")
     dashboard.tab("webhooks")
     delivery = page.locator("#view-webhooks article", has_text="prediction.succeeded").first

@@ -20,7 +20,7 @@ view.mount = (panel, refresh) => {
       h("section", {class: "panel", "aria-labelledby": "clock-now"}, h("h3", {id: "clock-now"}, "Now"), stateEl),
       h("section", {class: "panel", "aria-labelledby": "clock-advance"}, h("h3", {id: "clock-advance"}, "Advance"),
         h("div", {class: "presets", role: "group", "aria-label": "Advance by"},
-          PRESETS.map(([label, s]) => h("button", {type: "button", onclick: () => advance(s), "aria-label": `Advance ${s} seconds`}, label))),
+          PRESETS.map(([label, s]) => h("button", {type: "button", onclick: () => advance(s), title: `${s} seconds`}, label))),
         h("p", {}, h("label", {}, settle, " deliver the webhooks due by then (settle)")),
         h("form", {class: "row", "aria-label": "Advance by a custom amount", onsubmit: (e) => { e.preventDefault(); advance(custom.input.value); }},
           custom.wrap, h("button", {type: "submit", class: "primary"}, "Advance")))),
@@ -28,7 +28,7 @@ view.mount = (panel, refresh) => {
       h("section", {class: "panel", "aria-labelledby": "clock-set"}, h("h3", {id: "clock-set"}, "Set"),
         h("form", {class: "row", onsubmit: setClock}, setAt.wrap, h("button", {type: "submit"}, "Set clock")),
         h("p", {class: "muted"}, "The clock only moves forward; a reset restarts it.")),
-      h("section", {class: "panel", "aria-labelledby": "clock-mode"}, h("h3", {id: "clock-mode"}, "Mode"),
+      h("section", {class: "panel", "aria-labelledby": "clock-mode"}, h("h3", {id: "clock-mode"}, "Clock mode"),
         modeForm = h("form", {class: "row", onsubmit: configure, oninput: () => { modeForm.dataset.edited = "1"; }},
           mode.wrap, speed.wrap, autojump.wrap, h("button", {type: "submit"}, "Change mode")))));
 };
