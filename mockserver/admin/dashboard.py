@@ -103,30 +103,33 @@ class JobsView:
                 for record in self.runtime.store.scan(STORED[kind], owner=query.key):
                     yield kind, record
 
+    def state(self, kind: str, record: dict[str, Any], now: float) -> jobs.JobState:
+        domain = self.predictions if kind == "prediction" else self.tasks
+        return domain.state(record, now)
+
     def find(self, query: JobQuery, api_base: str) -> tuple[list[dict[str, Any]], int]:
-        """The matching jobs, newest first (at most ``query.limit``), and how many match in all."""
+        """The matching jobs, newest first (at most ``query.limit``), and how many match in all.
+
+        Only the jobs shown are rendered: a poll stays cheap however many jobs the store holds."""
         now = self.runtime.clock.now()
-        found = [self.job(kind, record, api_base, now) for kind, record in self.records(query)]
-        if query.status is not None:
-            found = [job for job in found if job["status"] == query.status]
-        found.sort(key=lambda job: job["created_epoch"], reverse=True)
-        return found[:query.limit], len(found)
+        found = [(kind, record) for kind, record in self.records(query)
+                 if query.status is None or self.state(kind, record, now).status == query.status]
+        found.sort(key=lambda item: item[1]["created_at"], reverse=True)
+        return [self.job(kind, record, api_base, now) for kind, record in found[:query.limit]], len(found)
 
     def job(self, kind: str, record: dict[str, Any], api_base: str, now: float) -> dict[str, Any]:
         if kind == "prediction":
             obj = self.predictions.view(record, api_base + "/v1", now=now)
-            state = self.predictions.state(record, now)
             line = self.predictions.timeline(record)
             cost = obj["metadata"]["billing"]["credits_used"]
             refunded, given = bool(record.get("refunded")), record.get("given_output")
             names = list(record.get("files", []))
         else:
             obj = self.tasks.view(record, api_base + "/files/", now=now)
-            state = self.tasks.state(record, now)
             line = jobs.timeline(record["phases"])
             cost, refunded, given = obj["cost"], obj["refunded"], record.get("given_result")
             names = [*record.get("files", []), *record.get("glb_files", [])]
-        owner = record["owner"]
+        owner, state = record["owner"], self.state(kind, record, now)
         return {
             "kind": kind, "api": KINDS[kind], "id": record["id"], "key": owner, "masked": mask_key(owner),
             "model": record["model"], "model_type": record.get("model_type"),

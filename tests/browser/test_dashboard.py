@@ -283,3 +283,23 @@ def test_narrow_window_and_keyboard(dashboard: Dashboard, http: httpx.Client) ->
     expect(page.locator("#tab-jobs")).to_be_focused()
     expect(page.locator("#tab-jobs")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#view-jobs")).to_be_visible()
+
+
+def test_a_token_protected_server_asks_for_the_token(browser: object) -> None:
+    from mockserver.server import ServerThread
+    from tests.conftest import make_settings
+
+    with ServerThread(make_settings(admin_token="s3cret")) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.goto(server.urls["skytells"].removesuffix("/v1") + "/_mock/ui#accounts")
+        token = page.get_by_label("Admin token")
+        expect(token).to_be_focused()
+        token.fill("wrong")
+        page.get_by_role("button", name="Use token").click()
+        expect(page.locator("#token-error")).to_have_text("That token was refused.")
+        token.fill("s3cret")
+        page.get_by_role("button", name="Use token").click()
+        expect(page.locator("#token-form")).to_be_hidden()
+        expect(page.locator("#view-accounts tbody")).to_contain_text(KEY)
+        context.close()

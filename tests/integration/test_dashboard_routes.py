@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver.admin.dashboard import media_of
 from mockserver.server import ServerThread
@@ -132,3 +134,13 @@ def test_single_port_mode_serves_the_page_under_each_api_prefix() -> None:
                                                      ("application/json", "file")])
 def test_media_of(content_type: str, media: str) -> None:
     assert media_of(content_type) == media
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(["kind", "key", "status", "limit", "x"]),
+                       st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12), max_size=4))
+def test_no_jobs_query_is_a_server_error(mock: httpx.Client, params: dict[str, str]) -> None:
+    answer = mock.get("/jobs", params=params)
+    assert answer.status_code in (200, 400), answer.text
+    if answer.status_code == 400:
+        assert answer.json()["error"]["param"] in params

@@ -6,6 +6,7 @@ const view = {};
 let filters, listEl, detailEl, count;
 let selected = null;
 let shownIds = "";
+let lastMark = "";
 const rows = new Map();
 
 view.mount = (panel) => {
@@ -35,12 +36,13 @@ view.mount = (panel) => {
 async function clear() {
   await call("requests", {method: "DELETE"});
   selected = null;
+  lastMark = "";
   say("Journal cleared");
   refresh();
 }
 
 function params() {
-  const out = {limit: 200};
+  const out = {limit: 100};
   for (const [name, f] of Object.entries(filters)) out[name] = f.input.value.trim();
   return out;
 }
@@ -48,7 +50,12 @@ function params() {
 async function refresh() {
   let page;
   try {
+    // a cheap look first (one entry): the full list (bodies included) only when something changed
+    const head = await call("requests" + query({...params(), limit: 1}));
+    const mark = `${head.total}:${head.data[0]?.id}:${JSON.stringify(params())}`;
+    if (mark === lastMark) return;
     page = await call("requests" + query(params()));
+    lastMark = mark;
     Object.values(filters).forEach((f) => setError(f, ""));
   } catch (error) {
     const f = filters[error.param];
