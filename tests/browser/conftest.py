@@ -44,9 +44,10 @@ def browser() -> Iterator[Any]:
     if executable is None:
         unavailable("Chromium not found (no MOCKSERVER_CHROMIUM, no chromium on the PATH, no /usr/bin/chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         unavailable("playwright is not installed (pip install -e '.[test]')")
+    expect.set_options(timeout=10_000)  # a busy CI machine: views poll every 1.5 s
     with sync_playwright() as playwright:
         args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # root in containers
         launched = playwright.chromium.launch(executable_path=executable, args=args)

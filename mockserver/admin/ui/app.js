@@ -12,6 +12,7 @@ const VIEWS = {traffic, jobs, time: clock, accounts, rules, webhooks};
 const POLL_MS = 1500;
 let active = null;
 let busy = false;
+let again = false;
 
 function current() {
   const name = location.hash.replace(/^#/, "").split(/[?&/]/)[0];
@@ -45,9 +46,10 @@ async function refreshClock() {
 
 /** Refresh the header clock and the active view (after an action, or on the poll). */
 export async function refreshAll() {
-  if (busy) return;
+  if (busy) { again = true; return; }  // an action during a poll: refresh once more when it ends
   busy = true;
   try {
+    again = false;
     const state = await refreshClock();
     await VIEWS[active].refresh(state);
     const panel = document.getElementById("view-" + active);
@@ -57,6 +59,7 @@ export async function refreshAll() {
   } finally {
     busy = false;
   }
+  if (again) await refreshAll();
 }
 
 function keyboardTabs(event) {
