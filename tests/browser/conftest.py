@@ -42,7 +42,9 @@ def unavailable(reason: str) -> None:
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
-        unavailable("Chromium not found (no MOCKSERVER_CHROMIUM, no chromium on the PATH, no /usr/bin/chromium)")
+        configured = os.environ.get("MOCKSERVER_CHROMIUM")
+        unavailable(f"MOCKSERVER_CHROMIUM={configured} does not exist" if configured
+                    else "Chromium not found (no chromium on the PATH, no /usr/bin/chromium)")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
