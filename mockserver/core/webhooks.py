@@ -56,8 +56,8 @@ from standardwebhooks import Webhook
 
 from mockserver.core.accounts import mask_key
 from mockserver.core.clock import Clock, isoformat
+from mockserver.core.config import CoreSettings as Settings
 from mockserver.core.randomness import Randomness
-from mockserver.settings import Settings
 
 log = logging.getLogger(__name__)
 
