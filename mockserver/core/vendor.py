@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 #: The entry-point group listing installed vendors (each entry: a :class:`Vendor` or a sequence of them).
 ENTRY_POINTS = "mockserver.vendors"
+#: Where the package's own list is (``module:attribute``, as its entry point says) when no entry point is found:
+#: a source tree run without being installed (``PYTHONPATH=.``) has no package metadata.
+OWN_LIST = "mockserver.vendors:INSTALLED"
 
 
 @dataclass(frozen=True)
@@ -136,13 +139,11 @@ class Registry:
 
 
 def _from_entry_points() -> list[Vendor]:
+    entries = list(entry_points(group=ENTRY_POINTS)) or [EntryPoint("own", OWN_LIST, ENTRY_POINTS)]
     found: list[Vendor] = []
-    for entry in entry_points(group=ENTRY_POINTS):
+    for entry in entries:
         loaded = entry.load()
         found.extend(loaded if isinstance(loaded, list | tuple) else [loaded])
-    if not found:
-        raise RuntimeError(f"no vendor is installed (entry points {ENTRY_POINTS!r}): reinstall the package "
-                           "(pip install -e .)")
     return found
 
 
