@@ -20,7 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import spec
-from mockserver.app import PREFIXES
+from mockserver.app import prefixes
 from mockserver.core.scenarios import SCENARIO_HEADER, SCOPE_KEY
 from mockserver.server import ServerThread
 
@@ -107,7 +107,7 @@ def _api_and_path(name: str, scope: Scope) -> tuple[str, str]:
         path = path[len(root):]
     if name != "combined":
         return name, path
-    for api, prefix in PREFIXES.items():
+    for api, prefix in prefixes().items():
         if path == prefix or path.startswith(prefix + "/"):
             return api, path[len(prefix):] or "/"
     return "skytells", path

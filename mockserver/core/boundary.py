@@ -31,7 +31,7 @@ from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
 
-#: Where an app built by :func:`mockserver.core.layers.build_api_app` keeps its error renderer.
+#: Where an app built by :func:`mockserver.assembly.build_api_app` keeps its error renderer.
 RENDER_STATE = "render_error"
 
 

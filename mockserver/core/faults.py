@@ -53,6 +53,7 @@ from mockserver.core.scenarios import (
     Selection,
     prompt_text,
 )
+from mockserver.core.vendor import REGISTRY
 
 # -- the request's facts ---------------------------------------------------------------------
 
@@ -85,9 +86,10 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str | None:
 
 
 def api_key(scope: Scope, api: str, path: str) -> str | None:
-    """``x-api-key``, else ``Authorization: Bearer``; GateAI's ``/api/me`` takes ``?key=``."""
+    """``x-api-key``, else ``Authorization: Bearer``; a vendor's ``query_key_paths`` also take ``?key=``."""
     query_key = None
-    if api == "gateai" and path == "/api/me":
+    vendor = REGISTRY.get(api)
+    if vendor is not None and vendor.takes_query_key(path):
         query_key = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key") or [None])[0]
     return api_key_in(Headers(scope=scope), query_key)
 

@@ -40,9 +40,9 @@ from typing import Any
 
 from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.patterns import Pattern, PatternError, compile_pattern
+from mockserver.core.vendor import REGISTRY
 
 SCENARIO_HEADER = "x-mock-scenario"
-APIS = ("skytells", "gateai")
 FAULT_TYPES = ("latency", "error", "rate_limit", "reset", "empty", "sse_cut")
 JOB_STATUSES = ("succeeded", "failed")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -314,8 +314,8 @@ def parse_matcher(spec: Any) -> Matcher:
     if unknown:
         raise RuleError(f"unknown match field(s): {', '.join(sorted(unknown))}")
     api = _text(spec, "api")
-    if api is not None and api not in APIS:
-        raise RuleError(f"match.api must be one of {', '.join(APIS)}")
+    if api is not None and api not in REGISTRY.names():
+        raise RuleError(f"match.api must be one of {', '.join(REGISTRY.names())}")
     method = path = None
     route = _text(spec, "route")
     if route:
@@ -509,20 +509,11 @@ class Selection:
 NOTHING = Selection()
 
 
-#: The requests a scripted outcome can shape: creating a prediction or task, or a model turn. Other
-#: requests (a poll, a list, a file download) never spend an outcome rule's ``times``.
-OUTCOME_REQUESTS = frozenset({
-    ("skytells", "POST", "/v1/predictions"),
-    ("skytells", "POST", "/v1/predict"),
-    ("skytells", "POST", "/v1/chat/completions"),
-    ("skytells", "POST", "/v1/responses"),
-    ("gateai", "POST", "/api/generate"),
-})
-
-
 def takes_outcome(facts: RequestFacts) -> bool:
-    """True if a scripted outcome means something for this request."""
-    return (facts.api, facts.method.upper(), facts.path.rstrip("/") or "/") in OUTCOME_REQUESTS
+    """True if a scripted outcome means something for this request: creating a prediction or task, or a model
+    turn (each vendor's ``outcome_requests``). Other requests (a poll, a list, a file download) never spend an
+    outcome rule's ``times``."""
+    return (facts.api, facts.method.upper(), facts.path.rstrip("/") or "/") in REGISTRY.outcome_requests()
 
 
 def _fire(rule: Rule, facts: RequestFacts) -> bool:

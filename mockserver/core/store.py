@@ -22,8 +22,15 @@ from typing import Any, Protocol
 Record = dict[str, Any]
 
 #: Kinds that are never evicted by retention: configuration, and per-key accounting state (rate-limit
-#: windows, slots, GateAI's daily ledger) that bounds itself -- evicting it would reset a key's limits.
-PERMANENT_KINDS = frozenset({"account", "limit", "gateai_ledger"})
+#: windows, slots, a vendor's daily ledger) that bounds itself -- evicting it would reset a key's limits.
+#: Vendors add their own kinds with :func:`permanent_kind`.
+PERMANENT_KINDS: set[str] = {"account", "limit"}
+
+
+def permanent_kind(kind: str) -> str:
+    """Declare ``kind`` exempt from retention (per-key state that bounds itself); returns ``kind``."""
+    PERMANENT_KINDS.add(kind)
+    return kind
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from typing import Any
 from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
-from mockserver.core.store import Record
+from mockserver.core.store import Record, permanent_kind
 
-KIND = "gateai_ledger"
+KIND = permanent_kind("gateai_ledger")  # the ledger bounds itself: retention never evicts it
 DAY = 86_400.0
 MICROS = 1_000_000
 

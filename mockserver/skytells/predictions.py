@@ -26,9 +26,10 @@ from mockserver.core.http import split_url
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
 from mockserver.core.scenarios import Outcome
-from mockserver.skytells import billing, outputs
+from mockserver.skytells import outputs
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inputs import prepare_input
+from mockserver.spec import pricing as billing
 from mockserver.spec.data import load_json
 from mockserver.spec.requests import body_problem
 

@@ -22,6 +22,7 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from mockserver import spec
+from mockserver.harness.apis import harness_api
 from mockserver.harness.findings import BEHAVIOUR, Finding
 from mockserver.harness.options import Options
 from mockserver.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
@@ -92,8 +93,8 @@ class Context:
 
     @property
     def prefix(self) -> str:
-        """The path prefix operations are named with (Skytells' base URL ends in ``/v1``)."""
-        return "/v1" if self.options.api == "skytells" else ""
+        """The path prefix operations are named with (the API's base path: Skytells' ``/v1``)."""
+        return harness_api(self.options.api).base_path
 
     def operation(self, method: str, template: str) -> str:
         return f"{method.upper()} {self.prefix}{template}"
@@ -131,7 +132,7 @@ class Context:
             raise problem_violation(problems[0], operation)
         if estimate:
             body = _json_or_none(response) if not stream else None
-            self.guard.settle(estimate, actual_cost(self.options.api, self.prefix + template,
+            self.guard.settle(estimate, actual_cost(self.prefix + template,
                                                     response.status_code, body, self.prices))
         return response
 
