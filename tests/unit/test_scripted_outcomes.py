@@ -12,11 +12,15 @@ from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, response_views, responses, tokens
 from mockserver.skytells.inference.generation import generate
 from mockserver.skytells.inference.text import Message
-from mockserver.skytells.predictions import SCRIPTED_ERROR, Predictions, given_files, parse_create
+from mockserver.skytells.prediction_body import parse_create
+from mockserver.skytells.prediction_views import given_files
+from mockserver.skytells.predictions import SCRIPTED_ERROR, Predictions
+from mockserver.skytells.routes import links_for
 from tests.conftest import KEY, START, make_settings
 
 CATALOG = Catalog.load()
 BASE = "http://mock.test/v1"
+LINKS = links_for(BASE)
 SCRIPT = "Paris is the capital of France. It sits on the Seine."
 
 
@@ -41,7 +45,7 @@ def create(predictions: Predictions, model: str = "truefusion-pro", prompt: str 
 
 
 def view_at(predictions: Predictions, record: dict, offset: float) -> dict:
-    return predictions.view(record, BASE, now=START + offset)
+    return predictions.views.view(record, LINKS, now=START + offset)
 
 
 # -- Skytells predictions ------------------------------------------------------------------
@@ -85,7 +89,7 @@ def test_duration_on_a_fast_model_is_not_collapsed_into_the_create_response(pred
 def test_instant_mode_still_finishes_scripted_jobs_at_once(predictions: Predictions, runtime: Runtime) -> None:
     runtime.clock.configure(mode="instant")
     record = create(predictions, outcome=Outcome(duration=300))
-    assert predictions.view(record, BASE)["status"] == "succeeded"
+    assert predictions.views.view(record, LINKS)["status"] == "succeeded"
 
 
 def test_scripted_failure_fails_at_the_end_with_the_error_and_costs_nothing(predictions: Predictions,
@@ -119,20 +123,20 @@ def test_given_outputs_replace_the_files_verbatim(predictions: Predictions, runt
     before = balance(runtime)
     record = create(predictions, outcome=Outcome(output=urls, duration=0))
     assert record["files"] == [] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
-    body = predictions.view(record, BASE)
+    body = predictions.views.view(record, LINKS)
     assert body["output"] == urls
     assert body["metadata"]["storage"]["files"] == [
         {"name": "a.png", "type": "image/png", "size": None, "url": urls[0]},
         {"name": "b.webp", "type": "image/webp", "size": None, "url": urls[1]},
     ]
     assert body["metrics"]["image_count"] == 2
-    single = predictions.view(create(predictions, model="truefusion-max", outcome=Outcome(output="x.jpg",
-                                                                                          duration=0)), BASE)
+    single = predictions.views.view(create(predictions, model="truefusion-max", outcome=Outcome(output="x.jpg",
+                                                                                          duration=0)), LINKS)
     assert single["output"] == "x.jpg" and single["metadata"]["storage"]["files"] == []
 
 
 def test_a_given_mock_file_url_reports_its_real_size(predictions: Predictions, runtime: Runtime) -> None:
-    made = predictions.view(create(predictions, outcome=Outcome(duration=0)), BASE)
+    made = predictions.views.view(create(predictions, outcome=Outcome(duration=0)), LINKS)
     url = made["output"][0]
     entries = given_files([url, {"text": "not a file"}, 7], runtime.files)
     assert entries == made["metadata"]["storage"]["files"]
