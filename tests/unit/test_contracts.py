@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from mockserver import spec
 from mockserver.app import build
 from mockserver.core.errors import ApiError
-from mockserver.gateai.tasks import parse_request
+from mockserver.gateai.generate_body import parse_request
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.prediction_body import parse_create
 from mockserver.skytells.predictions import WEBHOOK_EVENTS
