@@ -57,8 +57,6 @@ class Store(Protocol):
 
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]: ...
 
-    def count(self, kind: str, owner: str | None = None) -> int: ...
-
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None: ...
 
 
@@ -218,13 +216,6 @@ class MemoryStore:
         if newest_first:
             records.reverse()
         return iter(records)
-
-    def count(self, kind: str, owner: str | None = None) -> int:
-        with self._lock:
-            self._expire(kind)
-            if owner is None:
-                return len(self._table(kind))
-            return len(self._by_owner.get((kind, owner), ()))
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None:
         """Drop every record (of one owner, of some kinds)."""

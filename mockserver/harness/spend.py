@@ -78,11 +78,6 @@ class SpendGuard:
             self.spent += actual - estimated
 
 
-def _path_of(url_or_path: str) -> str:
-    path = httpx.URL(url_or_path).path if "://" in url_or_path else url_or_path
-    return path.split("?", 1)[0].rstrip("/") or "/"
-
-
 def _matches(path: str, candidates: Iterable[str]) -> str | None:
     for candidate in candidates:
         if path == candidate or path.endswith(candidate):

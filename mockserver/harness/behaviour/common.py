@@ -26,6 +26,7 @@ from mockserver.harness.findings import BEHAVIOUR, Finding
 from mockserver.harness.options import Options
 from mockserver.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
 from mockserver.harness.target import Target, WaitBudgetExceeded
+from mockserver.spec import sse
 
 TRANSCRIPT_LINES = 40
 #: ``GET /v1/predictions/{id} -> 200 application/json: $.metadata.billing: 'x' is a required property``
@@ -265,27 +266,22 @@ def run_machine(machine: type[HarnessMachine], ctx: Context, *, max_examples: in
 
 
 def sse_frames(text: str) -> list[dict[str, str]]:
-    """Split an event stream into frames ``{"event"?, "data", "id"?}`` (comments dropped; strict on framing)."""
+    """An event stream as frames ``{"event"?, "id"?, "retry"?, "data", "_bad"?}`` (comments dropped).
+
+    Read by :class:`mockserver.spec.sse.Parser`; a last event not ended by a blank line is kept (the checks
+    report it), and ``_bad`` is the first line of a frame that is not an SSE field.
+    """
+    parser = sse.Parser()
+    events = parser.feed(text.encode())
+    last = parser.close()
     frames: list[dict[str, str]] = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        if not block.strip():
-            continue
-        frame: dict[str, str] = {}
-        data_lines: list[str] = []
-        for line in block.split("\n"):
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "data":
-                data_lines.append(value)
-            elif name in ("event", "id", "retry"):
-                frame[name] = value
-            else:
-                frame.setdefault("_bad", line)
-        if data_lines or frame:
-            frame["data"] = "\n".join(data_lines)
-            frames.append(frame)
+    for event in [*events, last] if last is not None else events:
+        frame = {name: value for name, value in (("event", event.event), ("id", event.id), ("retry", event.retry))
+                 if value is not None}
+        if event.unknown:
+            frame["_bad"] = event.unknown[0]
+        frame["data"] = event.text
+        frames.append(frame)
     return frames
 
 
