@@ -33,9 +33,11 @@ from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse
 from mockserver.core.limits import SlidingWindow
 from mockserver.core.runtime import Runtime
+from mockserver.gateai.task_views import TaskViews
 from mockserver.gateai.tasks import KIND as TASK_KIND
 from mockserver.gateai.tasks import Tasks
 from mockserver.skytells.catalog import Catalog
+from mockserver.skytells.prediction_views import Links
 from mockserver.skytells.predictions import KIND as PREDICTION_KIND
 from mockserver.skytells.predictions import Predictions
 from mockserver.skytells.ratelimit import NAME as SKYTELLS_WINDOW
@@ -119,13 +121,13 @@ class JobsView:
 
     def job(self, kind: str, record: dict[str, Any], api_base: str, now: float) -> dict[str, Any]:
         if kind == "prediction":
-            obj = self.predictions.view(record, api_base + "/v1", now=now)
+            obj = self.predictions.views.view(record, Links(api_base + "/v1", api_base + "/files/"), now=now)
             line = self.predictions.timeline(record)
             cost = obj["metadata"]["billing"]["credits_used"]
             refunded, given = bool(record.get("refunded")), record.get("given_output")
             names = list(record.get("files", []))
         else:
-            obj = self.tasks.view(record, api_base + "/files/", now=now)
+            obj = TaskViews(self.tasks).view(record, api_base + "/files/", now=now)
             line = jobs.timeline(record["phases"])
             cost, refunded, given = obj["cost"], obj["refunded"], record.get("given_result")
             names = [*record.get("files", []), *record.get("glb_files", [])]
