@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import spec
-from mockserver.app import PREFIXES
+from mockserver.app import prefixes
 from mockserver.core.rules.select import SCENARIO_HEADER, selection_of
 from mockserver.server import ServerThread
 
@@ -106,7 +106,7 @@ def _api_and_path(name: str, scope: Scope) -> tuple[str, str]:
         path = path[len(root):]
     if name != "combined":
         return name, path
-    for api, prefix in PREFIXES.items():
+    for api, prefix in prefixes().items():
         if path == prefix or path.startswith(prefix + "/"):
             return api, path[len(prefix):] or "/"
     return "skytells", path

@@ -24,19 +24,20 @@ from mockserver.admin.state import parse_time
 from mockserver.core.http import JSONResponse
 from mockserver.core.journal import KeyMasker, Query, parse_status
 from mockserver.core.runtime import Runtime
+from mockserver.core.vendor import REGISTRY
 
 DEFAULT_LIMIT = 100
 FILTERS = ("api", "method", "path", "status", "key", "since", "until", "rule", "limit", "order")
 
 
-def parse_query(params: Mapping[str, str], apis: tuple[str, ...]) -> Query:
-    """The journal filters from query parameters (``apis``: the API names); a clear 400 for anything it cannot use."""
+def parse_query(params: Mapping[str, str]) -> Query:
+    """The journal filters from query parameters; a clear 400 for anything it cannot use."""
     unknown = sorted(set(params) - set(FILTERS))
     if unknown:
         raise bad_request(f"unknown filter(s): {', '.join(unknown)}; known: {', '.join(FILTERS)}", param=unknown[0])
     api = params.get("api")
-    if api is not None and api not in apis:
-        raise bad_request(f"api must be one of {', '.join(apis)}", param="api")
+    if api is not None and api not in REGISTRY.names():
+        raise bad_request(f"api must be one of {', '.join(REGISTRY.names())}", param="api")
     status = None
     if params.get("status") is not None:
         try:
@@ -79,7 +80,7 @@ def key_masker(runtime: Runtime) -> KeyMasker:
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_requests(request: Request) -> Response:
-        query = parse_query(request.query_params, runtime.rules.targets.names())
+        query = parse_query(request.query_params)
         entries = runtime.journal.find(query)
         total = runtime.journal.count(replace(query, limit=None))
         masker = key_masker(runtime)
@@ -87,8 +88,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                              "total": total})
 
     async def count_requests(request: Request) -> Response:
-        query = parse_query({k: v for k, v in request.query_params.items() if k not in ("limit", "order")},
-                            runtime.rules.targets.names())
+        query = parse_query({k: v for k, v in request.query_params.items() if k not in ("limit", "order")})
         return JSONResponse({"count": runtime.journal.count(query)})
 
     async def get_request(request: Request) -> Response:

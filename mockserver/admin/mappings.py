@@ -38,7 +38,8 @@ from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
 from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.registry import Rules
-from mockserver.core.rules.targets import NO_TARGETS, RuleTargets
+from mockserver.core.rules.targets import RuleTargets
+from mockserver.core.vendor import REGISTRY
 from mockserver.settings import field_names
 
 SECTIONS = ("keys", "rules", "faults", "outcomes", "scenarios")
@@ -107,7 +108,7 @@ def read(path: Path) -> list[Entry]:
     return entries
 
 
-def load(paths: Iterable[str | Path], seed: int | None = None, targets: RuleTargets = NO_TARGETS) -> list[Entry]:
+def load(paths: Iterable[str | Path], seed: int | None = None, targets: RuleTargets = REGISTRY) -> list[Entry]:
     """Read and validate every start-up file (raises :class:`MappingError` naming file, entry and field);
     ``targets``: what rules may name."""
     entries: list[Entry] = []
@@ -170,7 +171,7 @@ def apply(runtime: Any, entries: list[Entry]) -> None:
 class StartupFiles:
     """The files a server was started with: applied at start and after every full reset; reloadable."""
 
-    def __init__(self, paths: tuple[str, ...], seed: int | None, targets: RuleTargets = NO_TARGETS) -> None:
+    def __init__(self, paths: tuple[str, ...], seed: int | None, targets: RuleTargets = REGISTRY) -> None:
         self.paths, self.seed, self.targets = paths, seed, targets
         self.entries = load(paths, seed, targets)
 

@@ -32,7 +32,7 @@ from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
 from mockserver.core.request_facts import ScopeHeaders
 
-#: Where an app built by :func:`mockserver.core.layers.build_api_app` keeps its error renderer.
+#: Where an app built by :func:`mockserver.assembly.build_api_app` keeps its error renderer.
 RENDER_STATE = "render_error"
 
 

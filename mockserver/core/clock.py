@@ -217,11 +217,21 @@ class Clock:
         return self._draining
 
     def _wake(self) -> None:
+        """Wake every waiter, at most :data:`WAKE_BATCH` per turn of its event loop.
+
+        One clock jump can wake hundreds of waiters (status streams, ``await: true`` creates). Woken all at
+        once, their work runs in a single loop iteration with no socket polled in between: 200 finishing
+        streams held both ports for ~110 ms. In batches, other requests are served between them.
+        """
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
         for loop, event in list(self._waiters):
+            by_loop.setdefault(loop, []).append(event)
+        for loop, events in by_loop.items():
             try:
-                loop.call_soon_threadsafe(event.set)
+                loop.call_soon_threadsafe(_set_in_batches, loop, events)
             except RuntimeError:  # loop closed
-                self._waiters.discard((loop, event))
+                for event in events:
+                    self._waiters.discard((loop, event))
 
     def real_seconds_until(self, when: float) -> float | None:
         """Wall-clock seconds until virtual ``when``; None if only a clock change gets there."""
@@ -280,10 +290,6 @@ class Clock:
             self._rebase(when)
         self._wake()
 
-    async def sleep(self, seconds: float, max_real: float | None = None) -> bool:
-        """Wait ``seconds`` of virtual time."""
-        return await self.sleep_until(self.now() + seconds, max_real=max_real)
-
 
 def isoformat(ts: float) -> str:
     """Epoch seconds as the APIs print them: ``2026-03-06T20:15:23.293497Z``."""
@@ -291,3 +297,15 @@ def isoformat(ts: float) -> str:
 
     ts = min(max(ts, MIN_EPOCH), MAX_EPOCH) if math.isfinite(ts) else MIN_EPOCH  # never a crash while answering
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+#: How many clock waiters one turn of an event loop wakes (see :meth:`Clock._wake`).
+WAKE_BATCH = 8
+
+
+def _set_in_batches(loop: asyncio.AbstractEventLoop, events: list[asyncio.Event]) -> None:
+    """Set the first :data:`WAKE_BATCH` events now and the rest on later turns of ``loop``."""
+    for event in events[:WAKE_BATCH]:
+        event.set()
+    if len(events) > WAKE_BATCH:
+        loop.call_soon(_set_in_batches, loop, events[WAKE_BATCH:])

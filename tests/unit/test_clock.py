@@ -125,3 +125,23 @@ def test_autojump_is_reset_and_validated() -> None:
     for bad in (-1, True, "1"):
         with pytest.raises(ValueError):
             clock.configure(autojump=bad)  # type: ignore[arg-type]
+
+
+def test_a_jump_wakes_waiters_a_batch_per_loop_turn() -> None:
+    """Hundreds of waiters woken by one advance must not run in one loop turn (issue 12: a 110 ms stall)."""
+    async def scenario() -> list[int]:
+        clock = Clock(mode="manual", start=1000.0)
+        waiters = [asyncio.create_task(clock.sleep_until(1010.0)) for _ in range(100)]
+        await asyncio.sleep(0)  # every waiter is now registered
+        clock.advance(10)
+        finished: list[int] = []
+        while len(finished) < 50 and not all(w.done() for w in waiters):
+            await asyncio.sleep(0)  # one turn of the loop
+            finished.append(sum(w.done() for w in waiters))
+        assert all(w.result() is True for w in waiters)
+        return finished
+
+    finished = asyncio.run(scenario())
+    steps = [after - before for before, after in zip([0, *finished], finished, strict=False)]
+    assert max(steps) <= 16  # a few waiters a turn, so sockets are polled in between
+    assert finished[-1] == 100

@@ -24,7 +24,7 @@ from mockserver.core.journal import (
 from mockserver.core.request_facts import facts_of, no_query_key
 from mockserver.core.rules.faults import Reset
 from mockserver.core.rules.select import Selection
-from mockserver.gateai import scripting as gateai_scripting
+from mockserver.core.vendor import REGISTRY
 
 KEY = "sk-unit-secret-0001"
 OTHER = "sk-unit-secret-0002"
@@ -139,7 +139,8 @@ def run(app: Any, scope: dict[str, Any], body: bytes = b"", runtime: SimpleNames
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    takes_query_key = gateai_scripting.takes_query_key if api == "gateai" else no_query_key
+    vendor = REGISTRY.get(api)
+    takes_query_key = vendor.takes_query_key if vendor is not None else no_query_key
     journal = JournalMiddleware(app, runtime=runtime, api=api, takes_query_key=takes_query_key)  # type: ignore[arg-type]
     asyncio.run(journal(scope, receive, send))
     return runtime, sent

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from mockserver.app import RULE_TARGETS, build
+from mockserver.app import build
 from mockserver.core import wire
 from mockserver.core.request_facts import RequestFacts, facts_of
 from mockserver.core.rules import faults
@@ -16,13 +16,9 @@ from mockserver.core.rules.faults import ErrorStatus, Latency, RateLimit, Reset
 from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.rules.prompts import prompt_text
-from mockserver.core.rules.registry import Rules as _Rules
+from mockserver.core.rules.registry import Rules
 from mockserver.core.rules.select import NOTHING, Selection, scripted_result, selection_of
 from tests.conftest import KEY, make_settings
-
-
-def Rules(seed: int | None = None) -> _Rules:
-    return _Rules(seed, RULE_TARGETS)
 
 CHAT = RequestFacts(api="skytells", method="POST", path="/v1/chat/completions", route="/v1/chat/completions",
                     key=KEY, model="gpt-5", prompt="Tell me about foxes")

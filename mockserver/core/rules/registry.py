@@ -22,7 +22,8 @@ from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.model import Rule
 from mockserver.core.rules.parse import parse_rule
 from mockserver.core.rules.select import Selection, choose, takes_outcome
-from mockserver.core.rules.targets import NO_TARGETS, RuleTargets
+from mockserver.core.rules.targets import RuleTargets
+from mockserver.core.vendor import REGISTRY
 
 #: How many distinct inline ``X-Mock-Scenario`` headers keep their rules' state.
 INLINE_CACHE = 256
@@ -44,10 +45,11 @@ def check_scenario_name(name: Any) -> str:
 class Rules:
     """The rule registry of one server: global rules and named scenarios (thread-safe).
 
-    ``targets`` are what the installed vendors let rules name (API names, requests a scripted result shapes).
+    ``targets`` are what the vendors let rules name (API names, requests a scripted result shapes): by default
+    the installed vendors.
     """
 
-    def __init__(self, seed: int | None = None, targets: RuleTargets = NO_TARGETS) -> None:
+    def __init__(self, seed: int | None = None, targets: RuleTargets = REGISTRY) -> None:
         self.seed = seed
         self.targets = targets
         self._lock = threading.Lock()
