@@ -27,7 +27,7 @@ QueryKeyRule = Callable[[str], bool]
 
 
 def path_below_mount(scope: Scope) -> str:
-    """The request path below any mount prefix (``/skytells/v1/models`` -> ``/v1/models``)."""
+    """The request path below any mount prefix (``/<mount>/v1/models`` -> ``/v1/models``)."""
     path: str = scope.get("path", "")
     root = scope.get("root_path", "")
     return path[len(root):] if root and path.startswith(root) else path
