@@ -33,6 +33,7 @@ from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
 from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key
 from mockserver.core.rules.select import selection_of
+from mockserver.spec.sse import EventCounter
 
 if TYPE_CHECKING:  # the runtime module imports this one
     from mockserver.core.runtime import Runtime
@@ -67,42 +68,6 @@ class BodyCapture:
     @property
     def truncated(self) -> bool:
         return self.size > len(self.head)
-
-
-class SseCounter:
-    """Counts server-sent events as the stream passes: a blank line ends an event that had a field.
-
-    Keeps only the state of the current line (its length and first byte), never the stream.
-    """
-
-    def __init__(self) -> None:
-        self.events = 0
-        self._has_field = False
-        self._line_len = 0
-        self._first = b""
-
-    def feed(self, chunk: bytes) -> None:
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if piece and not self._line_len:
-                self._first = piece[:1]
-            self._line_len += len(piece)
-            if end < 0:
-                return
-            self._end_line()
-            start = end + 1
-
-    def _end_line(self) -> None:
-        blank = self._line_len == 0 or (self._line_len == 1 and self._first == b"\r")
-        if blank:
-            if self._has_field:
-                self.events += 1
-            self._has_field = False
-        elif self._first != b":":  # ":" starts a comment (keep-alives)
-            self._has_field = True
-        self._line_len, self._first = 0, b""
 
 
 class KeyMasker:
@@ -367,7 +332,7 @@ class _Recorder:
         self.started = False
         self.finished = False
         self.disconnected = False
-        self.sse: SseCounter | None = None
+        self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
 
     def receive(self, receive: Receive) -> Receive:
@@ -390,7 +355,7 @@ class _Recorder:
                 headers = _headers(message.get("headers", []))
                 self.entry.response_headers = headers
                 if headers.get("content-type", "").lower().startswith("text/event-stream"):
-                    self.sse = SseCounter()
+                    self.sse = EventCounter()
             elif kind == "http.response.body":
                 chunk = message.get("body", b"")
                 self.entry.response_body.feed(chunk)

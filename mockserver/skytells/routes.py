@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -28,9 +27,8 @@ from mockserver.skytells.prediction_body import parse_create
 from mockserver.skytells.prediction_errors import answers_domain_errors
 from mockserver.skytells.prediction_views import Links
 from mockserver.skytells.predictions import PER_PAGE_DEFAULT, PER_PAGE_MAX, STATUSES, Predictions
+from mockserver.spec import sse
 
-#: Status streams that may write their pending events at the same time.
-EMITTING_STREAMS = 4
 #: The last event of a status stream cut short by a server shutdown.
 SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once it is back"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -95,7 +93,6 @@ class SkytellsAPI:
         self.predictions = predictions
         # Status streams writing their events at once: the rest wait their turn (off the loop's ready queue),
         # so a request on either port waits behind at most this many bursts, not behind every woken stream.
-        self._emitting = asyncio.Semaphore(EMITTING_STREAMS)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -175,20 +172,22 @@ class SkytellsAPI:
         return EventSourceResponse(self._status_events(record, self.links(request)), ping=15,
                                    shutdown_grace_period=self.runtime.settings.shutdown_grace)
 
-    async def _status_events(self, record: dict[str, Any], links: Links) -> AsyncIterator[dict[str, str]]:
-        """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``."""
+    async def _status_events(self, record: dict[str, Any], links: Links) -> AsyncIterator[bytes]:
+        """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``.
+
+        Framed by the shared SSE writer, with sse-starlette's CRLF line ends (which its pings use too).
+        """
         views = self.predictions.views
         async for step in jobs.progress(self.predictions.engine, record):
             if step.interrupted is not None:  # the server is shutting down: say so instead of being cut
-                yield {"event": "error", "data": json.dumps({"id": record["id"], "status": step.interrupted,
-                                                             "error": SHUTDOWN_MESSAGE}, separators=(",", ":"))}
+                yield _status_event("error", {"id": record["id"], "status": step.interrupted,
+                                              "error": SHUTDOWN_MESSAGE})
                 return
-            async with self._emitting:  # a clock jump that wakes hundreds of streams leaves room for others
-                for at in step.reached:
-                    view = views.view(step.record, links, now=at)
-                    yield {"event": "prediction", "data": json.dumps(view, separators=(",", ":"))}
-                if step.final is not None:
-                    yield {"event": "done", "data": json.dumps({"id": record["id"], "status": step.final})}
+            for at in step.reached:
+                yield _status_event("prediction", views.view(step.record, links, now=at))
+            if step.final is not None:
+                done = json.dumps({"id": record["id"], "status": step.final})  # spaced, as it always was
+                yield sse.encode(done, event="done", newline="\r\n")
 
     def routes(self) -> list[BaseRoute]:
         mapped = answers_domain_errors  # the Predictions API's domain errors, answered as documented
@@ -206,3 +205,7 @@ class SkytellsAPI:
             Route("/v1/predictions/{id}/cancel", mapped(self.cancel_prediction), methods=["POST"]),
             Route("/v1/predictions/{id}/stream", mapped(self.stream_prediction), methods=["GET"]),
         ]
+
+
+def _status_event(name: str, payload: dict[str, Any]) -> bytes:
+    return sse.encode(json.dumps(payload, separators=(",", ":")), event=name, newline="\r\n")

@@ -17,7 +17,6 @@ from mockserver.core.journal import (
     Journal,
     JournalMiddleware,
     Query,
-    SseCounter,
     parse_status,
     render_body,
 )
@@ -96,20 +95,6 @@ STREAM = (b"event: prediction\r\ndata: {\"a\": 1}\r\n\r\n"
           b": ping\r\n\r\n"
           b"data: two\n\n"
           b"event: done\r\ndata: {}\r\n\r\n")
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
-def test_sse_events_are_counted_across_any_chunking(size: int) -> None:
-    counter = SseCounter()
-    for i in range(0, len(STREAM), size):
-        counter.feed(STREAM[i:i + size])
-    assert counter.events == 3  # the ping comment is not an event
-
-
-def test_an_unterminated_event_is_not_counted() -> None:
-    counter = SseCounter()
-    counter.feed(b"data: one\n\ndata: half")
-    assert counter.events == 1
 
 
 # -- the middleware --------------------------------------------------------------------------------

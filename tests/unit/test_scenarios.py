@@ -323,7 +323,8 @@ def test_sse_events_are_counted_across_chunks_and_line_endings() -> None:
     assert counter.feed(b"\ndata: three\n\n", 2) == 1 and counter.count == 2
     crlf = faults.SseEvents()
     body = b"event: a\r\ndata: 1\r\n\r\n: ping\r\n\r\nevent: b\r\n"
-    assert crlf.feed(body, 2) == body.index(b": ping") + len(b": ping\r\n\r\n")
+    assert crlf.feed(body, 2) is None and crlf.count == 1  # a keep-alive comment is no event
+    assert crlf.feed(b"data: 2\r\n\r\nevent: c", 2) == len(b"data: 2\r\n\r\n")
     lone_cr = faults.SseEvents()
     assert lone_cr.feed(b"data: x\r\r", 1) == 9
     blank = faults.SseEvents()

@@ -37,6 +37,7 @@ from mockserver.core import wire
 from mockserver.core.asgi import ErrorRenderer, error_response
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.rules.fields import RuleError, integer, number, text
+from mockserver.spec.sse import Parser
 
 # -- the extension point -----------------------------------------------------------------------------
 
@@ -282,35 +283,21 @@ async def drop(scope: Scope, receive: Receive, how: Callable[[asyncio.Transport]
 
 
 class SseEvents:
-    """Counts server-sent events in a byte stream: an event is a block of lines ended by a blank line.
+    """Counts the server-sent events of a byte stream (the shared :class:`mockserver.spec.sse.Parser`).
 
-    Lines end with CRLF, LF or CR (as the SSE spec allows); comment blocks (``: ping``) count too.
+    Comment blocks (``: ping`` keep-alives) are not events, so ``sse_cut`` counts what a client reads.
     """
 
     def __init__(self) -> None:
         self.count = 0
-        self._line_start = True  # the last byte ended a line
-        self._after_cr = False  # the last byte was CR (a following LF belongs to it)
-        self._content = False  # the current block has a non-blank line
+        self._parser = Parser()
 
     def feed(self, chunk: bytes, stop_at: int) -> int | None:
         """Consume ``chunk``; the offset just past the end of event number ``stop_at``, if it ends here."""
-        for index, byte in enumerate(chunk):
-            if byte == 0x0A and self._after_cr:  # the LF of a CRLF: the CR already ended the line
-                self._after_cr = False
-                continue
-            self._after_cr = byte == 0x0D
-            if byte not in (0x0A, 0x0D):
-                self._line_start = False
-                self._content = True
-                continue
-            if self._line_start and self._content:
-                self.count += 1
-                self._content = False
-                if self.count == stop_at:
-                    end = index + 1
-                    return end + 1 if chunk[index:end + 1] == b"\r\n" else end
-            self._line_start = True
+        for event in self._parser.feed(chunk):
+            self.count += 1
+            if self.count == stop_at:
+                return event.end
         return None
 
 
