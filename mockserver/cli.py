@@ -12,13 +12,12 @@ import typing
 from collections.abc import Sequence
 
 from mockserver import settings as settings_module
+from mockserver.core.vendor import REGISTRY
 from mockserver.settings import ENV_PREFIX, Settings
 
 _HELP = {
     "host": "interface to bind (default 127.0.0.1)",
-    "skytells_port": "port of the Skytells API (default 8080)",
-    "gateai_port": "port of the GateAI API (default 8081)",
-    "single_port": "serve both APIs on --skytells-port under /skytells and /gateai",
+    "single_port": "serve every API on the first API's port, each under its prefix",
     "api_keys": "comma-separated API keys (the first is the default key)",
     "accept_any_key": "accept any sk-… key, creating its account on first use",
     "credits": "starting Skytells credits per key (US dollars)",
@@ -46,11 +45,6 @@ _HELP = {
     "await_timeout": "longest real-time wait for await:true before answering as-is",
     "public_url": "base URL put into links (default: as the client reached the server)",
     "admin_token": "token for the control plane from non-loopback callers",
-    "safety_terms": "comma-separated terms the safety checker flags",
-    "jailbreak_terms": "comma-separated phrases the Inference API refuses as jailbreaks (403)",
-    "rate_limit_per_minute": "Skytells requests per key per minute before 429 (default: unlimited)",
-    "time_to_first_token": "Inference API: seconds before the first token (default 0 = instant)",
-    "tokens_per_second": "Inference API: generation speed (default 0 = instant)",
     "log_level": "critical | error | warning | info | debug | trace (default info)",
     "shutdown_grace": "on SIGTERM, real seconds status streams and await:true requests get to answer (default 5)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
@@ -69,8 +63,15 @@ _HELP = {
 }
 #: ``mockserver.core.health.PATH``, spelled here so ``health`` imports nothing of the server (a test pins it).
 HEALTH_PATH = "/_mock/health"
-#: Settings ``health`` reads from its flags, like ``serve`` (the rest comes from --config and the environment).
-HEALTH_FIELDS = ("host", "skytells_port", "gateai_port", "single_port")
+
+
+def health_fields() -> tuple[str, ...]:
+    """Settings ``health`` reads from its flags, like ``serve`` (the rest comes from --config and the environment)."""
+    return ("host", *(vendor.port_setting for vendor in REGISTRY.all()), "single_port")
+
+
+def _vendors_line() -> str:
+    return " + ".join(vendor.title.removesuffix(" API") for vendor in REGISTRY.all())
 
 
 def _version() -> str:
@@ -86,7 +87,8 @@ def _help(name: str) -> str:
     """A setting's help: what it does, its default and its environment variable."""
     default = next(f.default for f in dataclasses.fields(Settings) if f.name == name)
     shown = ",".join(default) if isinstance(default, tuple) else default
-    text = re.sub(r"\s*\(default [^:)]*\)", "", _HELP.get(name, name.replace("_", " ")))  # said below
+    described = _HELP.get(name) or settings_module.help_of(name) or name.replace("_", " ")
+    text = re.sub(r"\s*\(default [^:)]*\)", "", described)  # said below
     if "(default" in text:  # the text says the default in words
         return f"{text} (env {ENV_PREFIX}{name.upper()})"
     return f"{text} (default: {shown if shown not in ('', None) else 'none'}; env {ENV_PREFIX}{name.upper()})"
@@ -103,7 +105,7 @@ def _setting_flag(parser: argparse.ArgumentParser, name: str, hints: dict[str, o
 
 
 def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockserver", description="Skytells + GateAI API emulator")
+    parser = argparse.ArgumentParser(prog="mockserver", description=f"{_vendors_line()} API emulator")
     parser.add_argument("--version", action="version", version=f"mockserver {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start the mock server (defaults need no configuration)",
@@ -117,7 +119,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                                  description="Reads the same --config file, MOCKSERVER_* variables and host/port "
                                              "flags as serve.")
     health.add_argument("--config", help="TOML settings file (env MOCKSERVER_CONFIG)")
-    for name in HEALTH_FIELDS:
+    for name in health_fields():
         _setting_flag(health, name, hints)
     health.add_argument("--timeout", type=float, default=3.0, help="seconds per health request (default: 3)")
     if argv_command(argv) in (None, "check"):  # the harness' options only when they can be needed
@@ -140,25 +142,26 @@ def health_command(args: argparse.Namespace) -> int:
     import urllib.request
 
     try:
-        settings = settings_module.from_sources(args.config, overrides=_overrides(args, HEALTH_FIELDS))
+        settings = settings_module.from_sources(args.config, overrides=_overrides(args, health_fields()))
     except (ValueError, OSError) as exc:
         print(f"mockserver: bad settings: {exc}", file=sys.stderr)
         return 2
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     host = f"[{host}]" if ":" in host else host
-    ports = [settings.skytells_port] if settings.single_port else [settings.skytells_port, settings.gateai_port]
-    prefixes = ["/skytells", "/gateai"] if settings.single_port else [""]
+    vendors = REGISTRY.all()
+    if settings.single_port:
+        urls = [f"http://{host}:{settings.port_of(vendors[0])}{vendor.prefix}{HEALTH_PATH}" for vendor in vendors]
+    else:
+        urls = [f"http://{host}:{settings.port_of(vendor)}{HEALTH_PATH}" for vendor in vendors]
     failures = 0
-    for port in ports:
-        for prefix in prefixes:
-            url = f"http://{host}:{port}{prefix}{HEALTH_PATH}"
-            try:
-                with urllib.request.urlopen(url, timeout=args.timeout) as response:
-                    ok = response.status == 200
-            except (OSError, ValueError):
-                ok = False
-            print(f"{'ok  ' if ok else 'FAIL'} {url}")
-            failures += not ok
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=args.timeout) as response:
+                ok = response.status == 200
+        except (OSError, ValueError):
+            ok = False
+        print(f"{'ok  ' if ok else 'FAIL'} {url}")
+        failures += not ok
     return 1 if failures else 0
 
 
@@ -173,7 +176,8 @@ def _overrides(args: argparse.Namespace, names: Sequence[str] | None = None) -> 
 
 
 def _control_plane_line(urls: dict[str, str], settings: Settings, admin_token: str | None) -> str:
-    root = urls.get("skytells", urls.get("gateai", "")).removesuffix("/v1")
+    first = next((vendor for vendor in REGISTRY.all() if vendor.name in urls), None)
+    root = "" if first is None else urls[first.name].removesuffix(first.base_path)
     if admin_token is None:
         access = "loopback callers only"
     elif settings.admin_token:
@@ -186,8 +190,7 @@ def _control_plane_line(urls: dict[str, str], settings: Settings, admin_token: s
 def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None = None) -> None:
     lines = [
         "mockserver is up",
-        f"  Skytells API base URL : {urls.get('skytells', '-')}",
-        f"  GateAI API base URL   : {urls.get('gateai', '-')}",
+        *(f"  {vendor.title + ' base URL':<22}: {urls.get(vendor.name, '-')}" for vendor in REGISTRY.all()),
         f"  default API key       : {settings.default_api_key}",
         f"  time mode             : {settings.time_mode} (speed {settings.speed})"
         + (f", autojump after {settings.autojump:g} s" if settings.autojump is not None else "")
@@ -220,9 +223,11 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"mockserver: bad start-up files: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the message names host and port (server._bind)
+        ports = [vendor.port_setting for vendor in REGISTRY.all()]
+        flags = " / ".join("--" + name.replace("_", "-") for name in ports)
+        variables = " / ".join(ENV_PREFIX + name.upper() for name in ports)
         print(f"mockserver: {exc.strerror or exc} (is another server using that port? choose another with "
-              "--skytells-port / --gateai-port or MOCKSERVER_SKYTELLS_PORT / MOCKSERVER_GATEAI_PORT)",
-              file=sys.stderr)
+              f"{flags} or {variables})", file=sys.stderr)
         return 2
     _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
     # uvloop where installed (asyncio.run would always take asyncio's loop)

@@ -17,11 +17,12 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mockserver.admin import errors as admin_errors
 from mockserver.admin import mappings
-from mockserver.app import PREFIXES, MockServer, build
+from mockserver.app import MockServer, build
 from mockserver.core import logs
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
 from mockserver.core.head_limit import head_limited, is_httptools
+from mockserver.core.vendor import REGISTRY
 from mockserver.core.wire import ParserErrorWriter, transport_exposing
 from mockserver.settings import Settings
 
@@ -52,18 +53,15 @@ class Plan:
     listeners: list[Listener] = field(default_factory=list)
 
     def base_urls(self) -> dict[str, str]:
-        """Each API's base URL as its SDKs want it (Skytells: ``…/v1``; GateAI: the root)."""
-        urls = {}
+        """Each API's base URL as its SDKs want it (the root plus the vendor's base path: Skytells ``…/v1``)."""
+        roots = {}
         for listener in self.listeners:
             if listener.name == "combined":
-                for name, prefix in PREFIXES.items():
-                    if name in self.mock.apps:
-                        urls[name] = listener.url + prefix
+                roots.update({vendor.name: listener.url + vendor.prefix for vendor in self.mock.vendors})
             else:
-                urls[listener.name] = listener.url
-        if "skytells" in urls:
-            urls["skytells"] += "/v1"
-        return urls
+                roots[listener.name] = listener.url
+        return {vendor.name: roots[vendor.name] + vendor.base_path for vendor in self.mock.vendors
+                if vendor.name in roots}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -82,16 +80,19 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def plan(mock: MockServer) -> Plan:
-    """Bind the sockets (port 0 picks a free port)."""
+def plan(mock: MockServer, free_ports: bool = False) -> Plan:
+    """Bind the sockets: each vendor's port, or the first vendor's in single-port mode (``free_ports``, or a
+    port of 0, picks a free port)."""
     settings = mock.settings
+    vendors = mock.vendors
     result = Plan(mock)
     if settings.single_port:
-        result.listeners.append(Listener("combined", mock.combined(), _bind(settings.host, settings.skytells_port)))
+        port = 0 if free_ports else settings.port_of(vendors[0])
+        result.listeners.append(Listener("combined", mock.combined(), _bind(settings.host, port)))
         return result
-    ports = {"skytells": settings.skytells_port, "gateai": settings.gateai_port}
-    for name, app in mock.apps.items():
-        result.listeners.append(Listener(name, app, _bind(settings.host, ports[name])))
+    for vendor in vendors:
+        port = 0 if free_ports else settings.port_of(vendor)
+        result.listeners.append(Listener(vendor.name, mock.apps[vendor.name], _bind(settings.host, port)))
     return result
 
 
@@ -174,9 +175,10 @@ class ServerThread:
     """The whole mock on free loopback ports in a background thread (for tests and fixtures)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        settings = (settings or Settings()).replace(skytells_port=0, gateai_port=0)
-        self.mock = build(settings)
-        self.plan = plan(self.mock)
+        settings = settings or Settings()
+        free = {vendor.port_setting: 0 for vendor in REGISTRY.all() if hasattr(settings, vendor.port_setting)}
+        self.mock = build(settings.replace(**free))
+        self.plan = plan(self.mock, free_ports=True)
         self._loop = event_loop_factory()()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="mockserver", daemon=True)

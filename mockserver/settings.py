@@ -1,4 +1,9 @@
-"""One immutable Settings object, from defaults < TOML file < ``MOCKSERVER_*`` env < CLI flags."""
+"""One immutable Settings object, from defaults < TOML file < ``MOCKSERVER_*`` env < CLI flags.
+
+The fields are the server's own (:class:`BaseSettings`) plus, for every installed vendor
+(:data:`mockserver.core.vendor.REGISTRY`), its port (``<name>_port``) and its own settings section
+(:attr:`mockserver.core.vendor.Vendor.settings`).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ import tomllib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any
 
 from mockserver.core.clock import MAX_EPOCH, MAX_SPEED, MIN_EPOCH, TIME_MODES, in_range
+from mockserver.core.vendor import REGISTRY, Vendor
 
 DEFAULT_API_KEY = "sk-mock-0000000000000000"
 #: uvicorn's log levels ("trace" is below debug: every byte on the wire).
@@ -20,12 +26,10 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything that configures a server run. Every field is also a flag and an env var."""
+class BaseSettings:
+    """What configures a server run apart from the vendors' sections. Every field is also a flag and an env var."""
 
     host: str = "127.0.0.1"
-    skytells_port: int = 8080
-    gateai_port: int = 8081
     single_port: bool = False
     api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
     accept_any_key: bool = False
@@ -48,11 +52,6 @@ class Settings:
     max_json_depth: int = 64  # nesting levels of a JSON body (the deepest documented body has 11)
     max_header_bytes: int = 64 * 1024  # request line target + headers; beyond: 431
     await_timeout: float = 55.0  # below both SDKs' 60 s client timeout: an awaited create answers in time
-    safety_terms: tuple[str, ...] = ("nsfw", "gore")
-    jailbreak_terms: tuple[str, ...] = ("ignore all previous instructions",)
-    rate_limit_per_minute: int | None = None
-    time_to_first_token: float = 0.0
-    tokens_per_second: float = 0.0
     public_url: str | None = None
     admin_token: str | None = None
     log_level: str = "info"  # critical | error | warning | info | debug | trace
@@ -80,10 +79,6 @@ class Settings:
             raise ValueError("autojump must not be negative (or unset)")
         if self.credits < 0 or self.daily_budget < 0:
             raise ValueError("credits and daily_budget must not be negative")
-        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
-            raise ValueError("rate_limit_per_minute must be at least 1 (or unset)")
-        if self.time_to_first_token < 0 or self.tokens_per_second < 0:
-            raise ValueError("time_to_first_token and tokens_per_second must not be negative")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= self.shutdown_grace <= 600:
@@ -109,13 +104,38 @@ class Settings:
             raise ValueError("webhook_backoff and webhook_timeout must be positive")
         if not self.api_keys and not self.accept_any_key:
             raise ValueError("at least one API key is needed (or accept_any_key)")
+        for vendor in REGISTRY.all():
+            for spec in vendor.settings:
+                problem = spec.check(getattr(self, spec.name, spec.default)) if spec.check else None
+                if problem:
+                    raise ValueError(problem)
 
     @property
     def default_api_key(self) -> str:
         return self.api_keys[0] if self.api_keys else DEFAULT_API_KEY
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[return-value]
+
+    def port_of(self, vendor: Vendor) -> int:
+        """The port ``vendor`` is served on (its ``<name>_port`` setting, else its default port)."""
+        return int(getattr(self, vendor.port_setting, vendor.default_port))
+
+
+def _vendor_fields() -> list[tuple[str, Any, Any]]:
+    """Each installed vendor's port and settings section, as dataclass fields."""
+    made: list[tuple[str, Any, Any]] = []
+    for vendor in REGISTRY.all():
+        made.append((vendor.port_setting, int, field(default=vendor.default_port)))
+        made.extend((spec.name, spec.type, field(default=spec.default)) for spec in vendor.settings)
+    return made
+
+
+#: The settings of this installation: the server's own and every vendor's section (vendors installed later,
+#: such as a test's toy vendor, use their default port unless a port is given to the server directly).
+Settings = make_dataclass("Settings", _vendor_fields(), bases=(BaseSettings,), frozen=True)
+Settings.__module__ = __name__
+Settings.__doc__ = "Everything that configures a server run. Every field is also a flag and an env var."
 
 
 ENV_PREFIX = "MOCKSERVER_"
@@ -127,7 +147,22 @@ _HINTS = typing.get_type_hints(Settings)
 
 
 def field_names() -> list[str]:
-    return [f.name for f in fields(Settings)]
+    """Every setting, as the CLI lists them: the host, each vendor's port, the server's own, each vendor's section."""
+    ports = [vendor.port_setting for vendor in REGISTRY.all() if vendor.port_setting in _HINTS]
+    sections = [spec.name for vendor in REGISTRY.all() for spec in vendor.settings if spec.name in _HINTS]
+    rest = [f.name for f in fields(BaseSettings) if f.name != "host"]
+    return ["host", *ports, *rest, *sections]
+
+
+def help_of(name: str) -> str | None:
+    """A vendor setting's help text (ports and sections); None for the server's own settings."""
+    for vendor in REGISTRY.all():
+        if name == vendor.port_setting:
+            return f"port of the {vendor.title} (default {vendor.default_port})"
+        for spec in vendor.settings:
+            if spec.name == name:
+                return spec.help
+    return None
 
 
 def _base_type(hint: Any) -> Any:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import spec
-from mockserver.app import PREFIXES
-from mockserver.core.scenarios import SCENARIO_HEADER, SCOPE_KEY
+from mockserver.app import prefixes
+from mockserver.core.rules.select import SCENARIO_HEADER, selection_of
 from mockserver.server import ServerThread
 
 SKIPPED_PREFIXES = ("/_mock", "/files/")
@@ -107,7 +106,7 @@ def _api_and_path(name: str, scope: Scope) -> tuple[str, str]:
         path = path[len(root):]
     if name != "combined":
         return name, path
-    for api, prefix in PREFIXES.items():
+    for api, prefix in prefixes().items():
         if path == prefix or path.startswith(prefix + "/"):
             return api, path[len(prefix):] or "/"
     return "skytells", path
@@ -146,8 +145,7 @@ class ContractCapture:
         try:
             await self.app(scope, receive, capture)
         finally:
-            selection: Any = scope.get("state", {}).get(SCOPE_KEY)
-            fault = getattr(selection, "fault", None)
+            fault = selection_of(scope).fault
             exchange.fault = getattr(fault, "type", None)
             self._check(exchange)
 

@@ -111,8 +111,9 @@ class Rules(_Section):
     def fault(self, type: str, *, match: Mapping[str, Any] | None = None, times: int | None = None,
               probability: float | None = None, seed: int | None = None, scenario: str | None = None,
               **fields: Any) -> dict[str, Any]:
-        """A fault rule: ``latency`` (latency_ms), ``error`` (status, error_id, message), ``rate_limit``
-        (retry_after), ``reset``, ``empty``, ``sse_cut`` (after_events)."""
+        """A fault rule of any registered fault type, its fields as keywords (the built-in types are listed in
+        :mod:`mockserver.core.rules.faults`: ``latency``, ``error``, ``rate_limit``, ``reset``, ``empty``,
+        ``sse_cut``; a type a test registers works the same)."""
         return self.add(_clean({"match": match, "times": times, "probability": probability, "seed": seed,
                                 "scenario": scenario, "fault": {"type": type, **fields}}))
 

@@ -24,7 +24,7 @@ from mockserver.admin.state import parse_time
 from mockserver.core.http import JSONResponse
 from mockserver.core.journal import KeyMasker, Query, parse_status
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import APIS
+from mockserver.core.vendor import REGISTRY
 
 DEFAULT_LIMIT = 100
 FILTERS = ("api", "method", "path", "status", "key", "since", "until", "rule", "limit", "order")
@@ -36,8 +36,8 @@ def parse_query(params: Mapping[str, str]) -> Query:
     if unknown:
         raise bad_request(f"unknown filter(s): {', '.join(unknown)}; known: {', '.join(FILTERS)}", param=unknown[0])
     api = params.get("api")
-    if api is not None and api not in APIS:
-        raise bad_request(f"api must be one of {', '.join(APIS)}", param="api")
+    if api is not None and api not in REGISTRY.names():
+        raise bad_request(f"api must be one of {', '.join(REGISTRY.names())}", param="api")
     status = None
     if params.get("status") is not None:
         try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -30,13 +29,10 @@ from starlette.routing import BaseRoute, Route
 from mockserver.admin.bodies import optional_json
 from mockserver.admin.errors import bad_request, not_found
 from mockserver.core.accounts import Account, InsufficientFunds, mask_key, round_money
-from mockserver.core.clock import isoformat
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
 from mockserver.core.runtime import Runtime
-from mockserver.gateai import catalog
-from mockserver.gateai.budget import Budget
-from mockserver.gateai.tasks import GenerateLimits
+from mockserver.core.vendor import REGISTRY, LimitSpec
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.~+=:@]{1,256}$")
 GENERATED_PREFIX = "sk-mock-"
@@ -46,24 +42,11 @@ PATCH_FIELDS = ("credits", "add_credits", "daily_budget", "suspended", "limits")
 MAX_MONEY = 1e12
 
 
-@dataclass(frozen=True)
-class LimitSpec:
-    """One per-key limit a client may set."""
-
-    api: str
-    integer: bool
-    minimum: float
-    maximum: float
-    meaning: str
 
 
-LIMITS: dict[str, LimitSpec] = {
-    "rate_limit_per_minute": LimitSpec("skytells", True, 1, 1_000_000, "Skytells requests per minute (429 beyond)"),
-    "concurrency": LimitSpec("gateai", True, 1, 10_000, "GateAI generations in flight at once (429 beyond)"),
-    "requests_per_window": LimitSpec("gateai", True, 1, 1_000_000, "GateAI generate requests per window"),
-    "window_seconds": LimitSpec("gateai", False, 0.001, 86_400, "length of that window in (virtual) seconds"),
-    "max_prompt_length": LimitSpec("gateai", True, 1, 10_000_000, "longest GateAI prompt (400 PROMPT_TOO_LONG)"),
-}
+def limits() -> dict[str, tuple[str, LimitSpec]]:
+    """Every per-key limit the installed vendors take: ``{name: (vendor name, spec)}``."""
+    return {name: (vendor.name, spec) for vendor in REGISTRY.all() for name, spec in vendor.limits.items()}
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -102,14 +85,15 @@ def parse_limits(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise bad_request("limits must be an object such as {\"concurrency\": 2}", param="limits")
-    unknown = sorted(set(value) - set(LIMITS))
+    known_limits = limits()
+    unknown = sorted(set(value) - set(known_limits))
     if unknown:
-        known = "; ".join(f"{name} ({spec.api}: {spec.meaning})" for name, spec in LIMITS.items())
+        known = "; ".join(f"{name} ({api}: {spec.meaning})" for name, (api, spec) in known_limits.items())
         raise bad_request(f"unknown limit(s): {', '.join(unknown)}. Known limits: {known}",
                           param=f"limits.{unknown[0]}")
     parsed: dict[str, Any] = {}
     for name, raw in value.items():
-        spec = LIMITS[name]
+        spec = known_limits[name][1]
         param = f"limits.{name}"
         if raw is None:
             parsed[name] = None
@@ -134,23 +118,19 @@ def parse_key(value: Any) -> str:
 
 
 def effective_limits(runtime: Runtime, account: Account) -> dict[str, Any]:
-    """Every limit in force for the key: its own, else the server's or the documented default."""
-    gateai = GenerateLimits.of(account.limits)
-    limits = {"rate_limit_per_minute": account.limits.get("rate_limit_per_minute",
-                                                          runtime.settings.rate_limit_per_minute),
-              **asdict(gateai)}
-    if limits["max_prompt_length"] is None:
-        limits["max_prompt_length"] = catalog.limits().prompt_max_chars
-    return limits
+    """Every limit in force for the key: its own, else the server's or the documented default (per vendor)."""
+    return {name: value for vendor in REGISTRY.all() if vendor.effective_limits is not None
+            for name, value in vendor.effective_limits(runtime, account).items()}
 
 
 def view(runtime: Runtime, account: Account) -> dict[str, Any]:
-    budget = Budget(runtime).status(account.key)
+    """A key as the control plane shows it; each vendor adds its balance fields (credits, daily budget)."""
+    balances = {name: value for vendor in REGISTRY.all() if vendor.account_view is not None
+                for name, value in vendor.account_view(runtime, account).items()}
     return {
         "key": account.key,
         "masked": mask_key(account.key),
-        "credits": account.credits,
-        "daily_budget": {**budget.as_json(), "resets_at": isoformat(budget.resets_at)},
+        **balances,
         "suspended": account.suspended,
         "limits": account.limits,
         "effective_limits": effective_limits(runtime, account),

@@ -36,7 +36,10 @@ from mockserver.admin.errors import bad_request, not_found
 from mockserver.admin.rules import split_action
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
-from mockserver.core.scenarios import RuleError, Rules
+from mockserver.core.rules.fields import RuleError
+from mockserver.core.rules.registry import Rules
+from mockserver.core.rules.targets import RuleTargets
+from mockserver.core.vendor import REGISTRY
 from mockserver.settings import field_names
 
 SECTIONS = ("keys", "rules", "faults", "outcomes", "scenarios")
@@ -105,12 +108,13 @@ def read(path: Path) -> list[Entry]:
     return entries
 
 
-def load(paths: Iterable[str | Path], seed: int | None = None) -> list[Entry]:
-    """Read and validate every start-up file (raises :class:`MappingError` naming file, entry and field)."""
+def load(paths: Iterable[str | Path], seed: int | None = None, targets: RuleTargets = REGISTRY) -> list[Entry]:
+    """Read and validate every start-up file (raises :class:`MappingError` naming file, entry and field);
+    ``targets``: what rules may name."""
     entries: list[Entry] = []
     for path in files(paths):
         entries += read(path)
-    scratch = Rules(seed)  # rules are checked by adding them to a throwaway rule set
+    scratch = Rules(seed, targets)  # rules are checked by adding them to a throwaway rule set
     for entry in entries:
         try:
             if entry.section == "keys":
@@ -167,13 +171,13 @@ def apply(runtime: Any, entries: list[Entry]) -> None:
 class StartupFiles:
     """The files a server was started with: applied at start and after every full reset; reloadable."""
 
-    def __init__(self, paths: tuple[str, ...], seed: int | None) -> None:
-        self.paths, self.seed = paths, seed
-        self.entries = load(paths, seed)
+    def __init__(self, paths: tuple[str, ...], seed: int | None, targets: RuleTargets = REGISTRY) -> None:
+        self.paths, self.seed, self.targets = paths, seed, targets
+        self.entries = load(paths, seed, targets)
 
     def reload(self) -> int:
         """Read the files again (the old entries stay if they are broken); the number of entries."""
-        self.entries = load(self.paths, self.seed)
+        self.entries = load(self.paths, self.seed, self.targets)
         return len(self.entries)
 
     def __call__(self, runtime: Any) -> None:
@@ -184,7 +188,7 @@ def install(runtime: Any) -> None:
     """Read the runtime's ``mappings`` (raises :class:`MappingError`) and apply them now and after each reset."""
     if not runtime.settings.mappings:
         return
-    runtime.startup = StartupFiles(runtime.settings.mappings, runtime.settings.seed)
+    runtime.startup = StartupFiles(runtime.settings.mappings, runtime.settings.seed, runtime.rules.targets)
     runtime.startup(runtime)
 
 

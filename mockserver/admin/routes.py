@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.admin import access, errors, journal, keys, mappings, rules, state, webhooks
+from mockserver.admin import access, dashboard, errors, journal, keys, mappings, rules, state, ui, webhooks
 from mockserver.core.asgi import MOCK_PREFIX, error_response, install_error_handlers
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
@@ -43,7 +43,8 @@ def control_plane(runtime: Runtime) -> Mount:
         *journal.routes(runtime),
         *webhooks.routes(runtime),
         *mappings.routes(runtime),
+        *dashboard.routes(runtime),
     ])
     install_error_handlers(app, errors.render)
     app.add_middleware(AdminAccess, runtime=runtime)
-    return Mount(MOCK_PREFIX, app=app)
+    return Mount(MOCK_PREFIX, routes=[*ui.routes(runtime), Mount("", app=app)])  # the page has its own rule

@@ -50,7 +50,12 @@ def clock_json(state: ClockState) -> dict[str, Any]:
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
-    clock = runtime.clock
+    """``POST /reset`` and the clock's routes (below ``/_mock``)."""
+    return [reset_route(runtime), *clock_routes(runtime)]
+
+
+def reset_route(runtime: Runtime) -> Route:
+    """``POST /reset`` (``{"key": …}`` or ``?key=``: that key only)."""
 
     async def reset(request: Request) -> Response:
         body = await optional_json(request)
@@ -58,7 +63,14 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         if key is not None and (not isinstance(key, str) or not key):
             raise bad_request("key must be an API key string", param="key")
         runtime.reset(key)
-        return JSONResponse({"reset": "key" if key else "all", "clock": clock_json(clock.state())})
+        return JSONResponse({"reset": "key" if key else "all", "clock": clock_json(runtime.clock.state())})
+
+    return Route("/reset", reset, methods=["POST"])
+
+
+def clock_routes(runtime: Runtime) -> list[BaseRoute]:
+    """Read the virtual clock, move it forward, set it, and change its mode."""
+    clock = runtime.clock
 
     async def read_clock(request: Request) -> Response:
         return JSONResponse(clock_json(clock.state()))
@@ -106,7 +118,6 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         return JSONResponse(clock_json(state))
 
     return [
-        Route("/reset", reset, methods=["POST"]),
         Route("/clock", read_clock, methods=["GET"]),
         Route("/clock/advance", advance, methods=["POST"]),
         Route("/clock/set", set_clock, methods=["POST"]),

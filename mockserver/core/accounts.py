@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockserver.core.store import Record, Store
+from mockserver.spec.pricing import round_money
 
 KIND = "account"
 
@@ -41,11 +42,6 @@ class InsufficientFunds(Exception):
         super().__init__(f"balance {balance:.6f} does not cover {amount:.6f}")
         self.balance = balance
         self.amount = amount
-
-
-def round_money(value: float) -> float:
-    """Money is kept to 1e-9 so sums of small prices stay exact enough to compare."""
-    return round(value, 9)
 
 
 class Accounts:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import JSONResponse
 from mockserver.core.randomness import Randomness
+from mockserver.core.request_facts import path_below_mount
 
 log = logging.getLogger("mockserver")
 
@@ -29,10 +30,7 @@ MOCK_PREFIX = "/_mock"
 
 def route_path(request: Request | Scope) -> str:
     """The request path below any mount prefix (``/skytells/v1/models`` -> ``/v1/models``)."""
-    scope = request.scope if isinstance(request, Request) else request
-    path: str = scope.get("path", "")
-    root = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path_below_mount(request.scope if isinstance(request, Request) else request)
 
 
 def public_base(request: Request) -> str:

@@ -30,8 +30,9 @@ from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, rou
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
+from mockserver.core.request_facts import ScopeHeaders
 
-#: Where an app built by :func:`mockserver.core.layers.build_api_app` keeps its error renderer.
+#: Where an app built by :func:`mockserver.assembly.build_api_app` keeps its error renderer.
 RENDER_STATE = "render_error"
 
 
@@ -70,7 +71,7 @@ class BoundaryMiddleware:
         refusal: ApiError | None = None
         if header_bytes(scope) > self.settings.max_header_bytes:
             refusal = headers_too_large(self.settings.max_header_bytes)
-        elif (declared_length(_Headers(scope)) or 0) > limit:
+        elif (declared_length(ScopeHeaders(scope)) or 0) > limit:
             refusal = too_large(limit)
         if refusal is not None:
             await error_response(refusal, Request(scope), render)(scope, receive, send)
@@ -93,17 +94,6 @@ class BoundaryMiddleware:
                 raise
             error = exc if isinstance(exc, BodyError) else too_deep()
             await error_response(error, Request(scope), render)(scope, receive, send)
-
-
-class _Headers:
-    """Header lookup on a scope without building Starlette's ``Headers`` twice."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-
-    def get(self, name: str) -> str | None:
-        wanted = name.encode()
-        return next((v.decode("latin-1") for k, v in self.scope["headers"] if k.lower() == wanted), None)
 
 
 def limited_receive(receive: Receive, limit: int, refusal: Callable[[int], Exception] = too_large) -> Receive:

@@ -290,10 +290,6 @@ class Clock:
             self._rebase(when)
         self._wake()
 
-    async def sleep(self, seconds: float, max_real: float | None = None) -> bool:
-        """Wait ``seconds`` of virtual time."""
-        return await self.sleep_until(self.now() + seconds, max_real=max_real)
-
 
 def isoformat(ts: float) -> str:
     """Epoch seconds as the APIs print them: ``2026-03-06T20:15:23.293497Z``."""

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, route_path
-from mockserver.settings import Settings
+from mockserver.core.config import CoreSettings
 
 OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
 #: Response headers a browser script may read (rate limits, request ids, retry hints).
@@ -29,7 +29,7 @@ EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLi
 class Cors:
     """CORS for the API routes, and for ``/_mock`` only when configured."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: CoreSettings) -> None:
         self.app = app
         self.control = settings.cors_control_plane
         self.cors = CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"],

@@ -1,9 +1,8 @@
-"""Request plumbing shared by both APIs: reading JSON bodies, API keys, JSON responses."""
+"""Request plumbing every API shares: reading JSON bodies, API keys, JSON responses."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -12,6 +11,7 @@ from starlette.responses import Response
 
 from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
+from mockserver.core.request_facts import api_key_in, known_facts
 
 
 class JSONResponse(Response):
@@ -26,42 +26,38 @@ class JSONResponse(Response):
 async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:
     """The request body as a strict JSON object (see :mod:`mockserver.core.bodies`), or a clear 4xx.
 
-    ``max_depth`` defaults to the server's setting, which the boundary middleware puts in the scope.
+    ``max_depth`` defaults to the server's setting, which the boundary middleware puts in the scope. A body the
+    rule pipeline already read ahead and parsed (:mod:`mockserver.core.request_facts`) is not read or parsed again.
     """
     declared = declared_length(request.headers)
     if declared is not None and declared > max_bytes:
         raise too_large(max_bytes)
     content_type = request.headers.get("content-type", "")
-    body = await read_body(request.stream(), max_bytes)
+    facts = known_facts(request.scope)
+    ahead = facts.body if facts is not None else None
+    body = await read_body(request.stream(), max_bytes) if ahead is None else ahead
+    if len(body) > max_bytes:
+        raise too_large(max_bytes)
     if not body.strip():
         raise ApiError(400, "INVALID_INPUT", "Request body is empty; a JSON object is required")
     media = content_type.split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
                        f"Content-Type must be application/json, got {content_type!r}")
-    data = parse_json(body, max_depth or depth_limit(request.scope))
+    depth = max_depth or depth_limit(request.scope)
+    data = facts.json(depth) if ahead is not None and facts is not None else None
+    if not isinstance(data, dict):
+        data = parse_json(body, depth)  # not read ahead, or not an object: parse (and refuse) it here
     if not isinstance(data, dict):
         raise ApiError(400, "INVALID_INPUT", "Request body must be a JSON object")
     return data
 
 
-def api_key_in(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
-    """The API key a request presents: ``x-api-key``, else ``Authorization: Bearer``, else ``query_key``.
-
-    ``headers`` is looked up by lower-case name (Starlette's ``Headers`` or a lower-cased dict).
-    """
-    key = (headers.get("x-api-key") or "").strip()
-    if key:
-        return key
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return query_key.strip() if query_key and query_key.strip() else None
-
-
 def api_key_from(request: Request) -> str | None:
-    """The API key of a request, from its headers."""
-    return api_key_in(request.headers)
+    """The API key of a request: the one its facts name (:func:`~mockserver.core.request_facts.request_key`),
+    else from its headers."""
+    facts = known_facts(request.scope)
+    return facts.key if facts is not None else api_key_in(request.headers)
 
 
 def accepts_event_stream(request: Request) -> bool:

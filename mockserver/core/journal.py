@@ -1,7 +1,7 @@
 """The request journal: every API request the mock answered, for tests and debugging.
 
-:class:`JournalMiddleware` sits outside the scenario/fault middleware, so it also sees injected
-errors, added latency and dropped connections. For each API request (``/_mock…`` paths are the
+:class:`JournalMiddleware` sits outside the rule pipeline (:mod:`mockserver.core.pipeline`), so it also
+sees injected errors, added latency and dropped connections. For each API request (``/_mock…`` paths are the
 mock's own and are not recorded) it keeps: method, path, query, the API, the key (masked; the raw key
 is kept privately as the entry's *owner* so entries can be filtered and cleared per key), status,
 real latency, the request id, request headers (auth masked), the first :data:`BODY_CAP` bytes of the
@@ -31,8 +31,9 @@ from mockserver.core.accounts import mask_key
 from mockserver.core.asgi import MOCK_PREFIX, route_path
 from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
-from mockserver.core.http import api_key_in
-from mockserver.core.scenarios import selection_of
+from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key
+from mockserver.core.rules.select import selection_of
+from mockserver.spec.sse import EventCounter
 
 if TYPE_CHECKING:  # the runtime module imports this one
     from mockserver.core.runtime import Runtime
@@ -44,9 +45,6 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-mock-admin-token", 
 _TEXT_MEDIA = re.compile(r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|x-www-form-urlencoded|x-ndjson|"
                          r"javascript|problem\+json))$")
 _STATUS = re.compile(r"^([1-5])(\d\d|xx)$")
-#: What a request dropped by a scripted fault (no response at all) is journaled with.
-DROPS = {"reset": "connection reset (scripted reset fault)",
-         "empty": "connection closed with an empty reply (scripted empty fault)"}
 
 
 # -- capturing -------------------------------------------------------------------------------------
@@ -70,42 +68,6 @@ class BodyCapture:
     @property
     def truncated(self) -> bool:
         return self.size > len(self.head)
-
-
-class SseCounter:
-    """Counts server-sent events as the stream passes: a blank line ends an event that had a field.
-
-    Keeps only the state of the current line (its length and first byte), never the stream.
-    """
-
-    def __init__(self) -> None:
-        self.events = 0
-        self._has_field = False
-        self._line_len = 0
-        self._first = b""
-
-    def feed(self, chunk: bytes) -> None:
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if piece and not self._line_len:
-                self._first = piece[:1]
-            self._line_len += len(piece)
-            if end < 0:
-                return
-            self._end_line()
-            start = end + 1
-
-    def _end_line(self) -> None:
-        blank = self._line_len == 0 or (self._line_len == 1 and self._first == b"\r")
-        if blank:
-            if self._has_field:
-                self.events += 1
-            self._has_field = False
-        elif self._first != b":":  # ":" starts a comment (keep-alives)
-            self._has_field = True
-        self._line_len, self._first = 0, b""
 
 
 class KeyMasker:
@@ -349,11 +311,6 @@ def _mask_header(name: str, value: str) -> str:
     return mask_key(value.strip())
 
 
-def request_key(headers: dict[str, str], query: list[tuple[str, str]]) -> str | None:
-    """The API key a request presented: ``x-api-key``, ``Authorization: Bearer``, or ``?key=``."""
-    return api_key_in(headers, query_key=next((value for name, value in query if name == "key"), None))
-
-
 def _query(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     out: dict[str, str | list[str]] = {}
     for name, value in pairs:
@@ -375,7 +332,7 @@ class _Recorder:
         self.started = False
         self.finished = False
         self.disconnected = False
-        self.sse: SseCounter | None = None
+        self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
 
     def receive(self, receive: Receive) -> Receive:
@@ -398,7 +355,7 @@ class _Recorder:
                 headers = _headers(message.get("headers", []))
                 self.entry.response_headers = headers
                 if headers.get("content-type", "").lower().startswith("text/event-stream"):
-                    self.sse = SseCounter()
+                    self.sse = EventCounter()
             elif kind == "http.response.body":
                 chunk = message.get("body", b"")
                 self.entry.response_body.feed(chunk)
@@ -417,32 +374,36 @@ class _Recorder:
         entry.rule_ids, entry.scenario = selection.rule_ids, selection.scenario
         if self.sse is not None:
             entry.events = self.sse.events
-        fault = selection.fault.type if selection.fault is not None else None
-        if not self.started:
-            if fault in DROPS:
-                entry.error = DROPS[fault]
-            elif exc is not None:  # an unexpected exception: Starlette's outermost handler answers 500
+        if self.finished:
+            return entry
+        fault = selection.fault
+        scripted = fault.journal_error(started=self.started, events=entry.events) if fault is not None else None
+        if scripted is not None:
+            entry.error = scripted
+        elif not self.started:
+            if exc is not None:  # an unexpected exception: Starlette's outermost handler answers 500
                 entry.status = 500
                 entry.error = f"unhandled {type(exc).__name__}: {exc}"[:500]
             else:
                 entry.error = "connection closed without a response"
-        elif not self.finished:
-            if fault == "sse_cut":
-                entry.error = f"stream cut after {entry.events} event(s) (scripted sse_cut fault)"
-            elif self.disconnected:
-                entry.error = "client disconnected before the response ended"
-            else:
-                entry.error = "response cut off (connection dropped mid-body)"
+        elif self.disconnected:
+            entry.error = "client disconnected before the response ended"
+        else:
+            entry.error = "response cut off (connection dropped mid-body)"
         return entry
 
 
 class JournalMiddleware:
-    """Records each API request in ``runtime.journal`` (the runtime is read per request, never copied)."""
+    """Records each API request in ``runtime.journal`` (the runtime is read per request, never copied).
 
-    def __init__(self, app: ASGIApp, runtime: Runtime, api: str) -> None:
+    ``takes_query_key`` is the vendor's rule for which paths take the API key as ``?key=``.
+    """
+
+    def __init__(self, app: ASGIApp, runtime: Runtime, api: str, takes_query_key: QueryKeyRule = no_query_key) -> None:
         self.app = app
         self.runtime = runtime
         self.api = api
+        self.takes_query_key = takes_query_key
 
     def _entry(self, scope: Scope, path: str) -> Entry:
         headers = _headers(scope.get("headers", []))
@@ -454,7 +415,7 @@ class JournalMiddleware:
             method=scope.get("method", "GET").upper(),
             path=path,
             query=_query(pairs),
-            owner=request_key(headers, pairs),
+            owner=facts_of(scope, self.api, self.takes_query_key).key,
             request_id=scope.get("state", {}).get("request_id"),
             request_headers={name: _mask_header(name, value) for name, value in headers.items()},
             request_body=BodyCapture(journal.body_cap),

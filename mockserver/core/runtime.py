@@ -6,25 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mockserver.admin.access import effective_token
 from mockserver.core import media
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
+from mockserver.core.config import CoreSettings
 from mockserver.core.files import Files
 from mockserver.core.journal import Journal
 from mockserver.core.randomness import Randomness
 from mockserver.core.render_pool import RenderPool
-from mockserver.core.scenarios import Rules
+from mockserver.core.rules.registry import Rules
 from mockserver.core.store import MemoryStore, Retention, Store
 from mockserver.core.webhooks import Webhooks
-from mockserver.settings import Settings
 
 
 @dataclass
 class Runtime:
-    """Everything both API personalities share; built once per server."""
+    """Everything the vendors' apps share; built once per server."""
 
-    settings: Settings
+    settings: CoreSettings
     clock: Clock
     store: Store
     rng: Randomness
@@ -38,7 +37,8 @@ class Runtime:
     startup: Callable[[Runtime], None] | None = None  # start-up files' state, applied after the configured keys
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: CoreSettings, admin_token: str | None = None) -> Runtime:
+        """A runtime configured by ``settings``; ``admin_token`` (default: the configured one) guards ``/_mock``."""
         clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time,  # type: ignore[arg-type]
                       autojump=settings.autojump)
         retention = Retention(max_records=settings.max_records, ttl=settings.ttl,
@@ -55,7 +55,7 @@ class Runtime:
             rules=Rules(settings.seed),
             journal=Journal(size=settings.journal_size),
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
-            admin_token=effective_token(settings),
+            admin_token=admin_token or settings.admin_token or None,
             renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
         )
         runtime.provision_keys()

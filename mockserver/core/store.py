@@ -22,8 +22,15 @@ from typing import Any, Protocol
 Record = dict[str, Any]
 
 #: Kinds that are never evicted by retention: configuration, and per-key accounting state (rate-limit
-#: windows, slots, GateAI's daily ledger) that bounds itself -- evicting it would reset a key's limits.
-PERMANENT_KINDS = frozenset({"account", "limit", "gateai_ledger"})
+#: windows, slots, a vendor's daily ledger) that bounds itself -- evicting it would reset a key's limits.
+#: Vendors add their own kinds with :func:`permanent_kind`.
+PERMANENT_KINDS: set[str] = {"account", "limit"}
+
+
+def permanent_kind(kind: str) -> str:
+    """Declare ``kind`` exempt from retention (per-key state that bounds itself); returns ``kind``."""
+    PERMANENT_KINDS.add(kind)
+    return kind
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,6 @@ class Store(Protocol):
     def delete(self, kind: str, key: str) -> bool: ...
 
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]: ...
-
-    def count(self, kind: str, owner: str | None = None) -> int: ...
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None: ...
 
@@ -218,13 +223,6 @@ class MemoryStore:
         if newest_first:
             records.reverse()
         return iter(records)
-
-    def count(self, kind: str, owner: str | None = None) -> int:
-        with self._lock:
-            self._expire(kind)
-            if owner is None:
-                return len(self._table(kind))
-            return len(self._by_owner.get((kind, owner), ()))
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None:
         """Drop every record (of one owner, of some kinds)."""

@@ -1,11 +1,9 @@
-"""Build the GateAI Core API personality as a Starlette app."""
+"""Build the GateAI Core API personality: its routes and error format on a runtime."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from mockserver.core.layers import build_api_app
 from mockserver.core.runtime import Runtime
+from mockserver.core.vendor import VendorApp
 from mockserver.gateai import errors
 from mockserver.gateai.budget import Budget
 from mockserver.gateai.routes import GateAIAPI
@@ -13,10 +11,8 @@ from mockserver.gateai.tasks import Tasks
 from mockserver.gateai.uploads import Uploads
 
 
-def build_app(runtime: Runtime) -> Starlette:
-    """The GateAI app (paths as documented: ``/api/...``, ``/v1/models``, ``/get/{id}``; files under ``/files/``)."""
+def build(runtime: Runtime) -> VendorApp:
+    """The GateAI routes (paths as documented: ``/api/...``, ``/v1/models``, ``/get/{id}``; files under ``/files/``)."""
     uploads = Uploads(runtime)
     api = GateAIAPI(runtime, Tasks(runtime, Budget(runtime), uploads), uploads)
-    app = build_api_app("gateai", runtime, api.routes(), errors.render)
-    app.state.api = api
-    return app
+    return VendorApp(routes=api.routes(), render=errors.render, api=api)

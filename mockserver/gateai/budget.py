@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.core.clock import isoformat
-from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
-from mockserver.core.store import Record
+from mockserver.core.store import Record, permanent_kind
 
-KIND = "gateai_ledger"
+KIND = permanent_kind("gateai_ledger")  # the ledger bounds itself: retention never evicts it
 DAY = 86_400.0
 MICROS = 1_000_000
 
@@ -111,7 +109,7 @@ class Budget:
 
     def charge(self, owner: str, task_id: str, model: str, cost: float, refund_at: float | None,
                now: float | None = None) -> BudgetStatus:
-        """Record the charge if it fits today's remaining budget (atomically); else a 402."""
+        """Record the charge if it fits today's remaining budget (atomically); else :class:`BudgetExceeded`."""
         now = self.runtime.clock.now() if now is None else now
         today = day_start(now)
         limit = self._limit_micros(owner)
@@ -133,7 +131,7 @@ class Budget:
         store.update(KIND, owner, apply)
         used = outcome[0]
         if used + micros > limit:
-            raise budget_exceeded(cost, BudgetStatus(limit, used, today + DAY))
+            raise BudgetExceeded(cost, BudgetStatus(limit, used, today + DAY))
         return self.status(owner, now)
 
     def spending_today(self, owner: str, now: float | None = None) -> dict[str, dict[str, Any]]:
@@ -151,18 +149,10 @@ class Budget:
         return {model: {"requests": count, "cost": to_usd(micros)} for model, (count, micros) in totals.items()}
 
 
-def budget_exceeded(cost: float, status: BudgetStatus) -> ApiError:
-    return ApiError(
-        402,
-        "BUDGET_EXCEEDED",
-        f"Daily budget exceeded: this generation costs ${cost:.4f} and ${status.remaining:.4f} of the "
-        f"${status.daily_limit} daily budget remains; no lower resolution or shorter duration fits. "
-        f"The budget resets at 00:00 UTC (03:00 Turkey time).",
-        details={
-            "cost": cost,
-            "daily_limit": status.daily_limit,
-            "used": status.used,
-            "remaining": status.remaining,
-            "resets_at": isoformat(status.resets_at),
-        },
-    )
+class BudgetExceeded(Exception):
+    """A generation costs more than what is left of today's budget (and no downgrade fits)."""
+
+    def __init__(self, cost: float, status: BudgetStatus) -> None:
+        super().__init__(f"cost {cost} exceeds the remaining {status.remaining}")
+        self.cost = cost
+        self.status = status

@@ -26,9 +26,13 @@ from mockserver.core.boundary import limited_receive
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, api_key_from, read_json_object
+from mockserver.core.rules.model import ScriptedResult
+from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Outcome, scripted_outcome
 from mockserver.gateai import catalog
+from mockserver.gateai.generate_body import parse_request
+from mockserver.gateai.task_errors import answers_domain_errors
+from mockserver.gateai.task_views import TaskViews
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
 from mockserver.gateai.uploads import MAX_FILES, Uploads, upload_too_large
 from mockserver.spec.data import fixture_path
@@ -44,7 +48,7 @@ def docs_text() -> str:
 MAX_MOCK_DURATION = 10 * 86_400.0
 
 
-def header_outcome(request: Request) -> Outcome | None:
+def header_outcome(request: Request) -> ScriptedResult | None:
     """The outcome the ``X-Mock-Duration`` / ``X-Mock-Outcome`` headers ask for (None without them)."""
     duration = None
     raw = request.headers.get("x-mock-duration")
@@ -67,10 +71,10 @@ def header_outcome(request: Request) -> Outcome | None:
         status = "failed" if outcome == FAILED else "succeeded"
     if duration is None and status is None:
         return None
-    return Outcome(status=status, duration=duration)
+    return ScriptedResult(status=status, duration=duration)
 
 
-def combined_outcome(scripted: Outcome | None, hooks: Outcome | None) -> Outcome | None:
+def combined_outcome(scripted: ScriptedResult | None, hooks: ScriptedResult | None) -> ScriptedResult | None:
     """The scripted outcome, with the header shorthands filling only the fields it leaves unset."""
     if scripted is None or hooks is None:
         return scripted or hooks
@@ -86,6 +90,7 @@ class GateAIAPI:
         self.runtime = runtime
         self.tasks = tasks
         self.uploads = uploads
+        self.views = TaskViews(tasks)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -127,19 +132,19 @@ class GateAIAPI:
 
     async def generate(self, request: Request) -> Response:
         account = self.authenticate(request)
-        outcome = combined_outcome(scripted_outcome(request), header_outcome(request))
-        created = self.tasks.create(account.key, await self.body(request), outcome)
+        outcome = combined_outcome(scripted_result(request), header_outcome(request))
+        created = self.tasks.create(account.key, parse_request(await self.body(request)), outcome)
         prefix = request.scope.get("root_path", "").rstrip("/")
-        return JSONResponse(self.tasks.generate_view(created, prefix))
+        return JSONResponse(self.views.generate_view(created, f"{prefix}/get/{created.record['id']}"))
 
     async def estimate(self, request: Request) -> Response:
         account = self.authenticate(request)
-        return JSONResponse(self.tasks.estimate(account.key, await self.body(request)))
+        return JSONResponse(self.tasks.estimate(account.key, parse_request(await self.body(request))))
 
     async def get_task(self, request: Request) -> Response:
         account = self.authenticate(request)
         record = self.tasks.get(account.key, request.path_params["task_id"])
-        return JSONResponse(self.tasks.view(record, self.files_base(request)))
+        return JSONResponse(self.views.view(record, self.files_base(request)))
 
     async def upload(self, request: Request) -> Response:
         account = self.authenticate(request)
@@ -171,23 +176,24 @@ class GateAIAPI:
 
     async def credits(self, request: Request) -> Response:
         account = self.authenticate(request)
-        return JSONResponse(self.tasks.credits(account.key))
+        return JSONResponse(self.views.credits(account.key))
 
     async def me(self, request: Request) -> Response:
         account = self.authenticate(request, request.query_params.get("key"))
-        return JSONResponse(self.tasks.dashboard(account.key))
+        return JSONResponse(self.views.dashboard(account.key))
 
     def routes(self) -> list[BaseRoute]:
+        mapped = answers_domain_errors  # the generation domain's errors, answered as documented
         return [
             file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/schema", self.models_schema, methods=["GET"]),
             Route("/v1/models/{model_id}", self.get_model, methods=["GET"]),
             Route("/docs.txt", self.docs, methods=["GET"]),
-            Route("/api/generate", self.generate, methods=["POST"]),
-            Route("/api/estimate", self.estimate, methods=["POST"]),
+            Route("/api/generate", mapped(self.generate), methods=["POST"]),
+            Route("/api/estimate", mapped(self.estimate), methods=["POST"]),
             Route("/api/upload", self.upload, methods=["POST"]),
-            Route("/get/{task_id}", self.get_task, methods=["GET"]),
+            Route("/get/{task_id}", mapped(self.get_task), methods=["GET"]),
             Route("/credits", self.credits, methods=["GET"]),
             Route("/api/me", self.me, methods=["GET"]),
         ]

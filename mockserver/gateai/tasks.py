@@ -8,9 +8,13 @@ time its cost is refunded (20 minutes if it has not ended by then, or when it fa
 the record and the clock, so clock jumps and shared stores need no timers.
 
 Order of checks on ``/api/generate``: body and params (400/404), uploads (400), the 30 s sliding
-window (429; every valid request it lets through counts, even one then refused for concurrency or
-budget), the concurrency slots (429), the daily budget (downgrade, else 402). A refused request holds
-no slot and spends nothing.
+window (:class:`WindowFull`; every valid request it lets through counts, even one then refused for
+concurrency or budget), the concurrency slots (:class:`SlotsFull`), the daily budget (downgrade, else
+:class:`~mockserver.gateai.budget.BudgetExceeded`). A refused request holds no slot and spends nothing.
+The routes answer these domain errors with the documented 429 and 402 (:mod:`mockserver.gateai.task_errors`).
+
+The core job engine keeps the tasks in the store and on the clock; the views are in
+:mod:`mockserver.gateai.task_views`.
 """
 
 from __future__ import annotations
@@ -20,25 +24,15 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mockserver.core import jobs
-from mockserver.core.errors import ApiError
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
-from mockserver.core.scenarios import Outcome
-from mockserver.gateai import catalog, outputs, params, pricing
-from mockserver.gateai.budget import (
-    POOL_LOCKED,
-    POOL_TOTAL_ACCOUNTS,
-    Budget,
-    BudgetStatus,
-    budget_exceeded,
-    to_micros,
-    to_usd,
-)
+from mockserver.gateai import outputs, params, pricing
+from mockserver.gateai.budget import Budget, BudgetExceeded, BudgetStatus, to_micros, to_usd
 from mockserver.gateai.catalog import Model
-from mockserver.gateai.errors import rate_limited
+from mockserver.gateai.generate_body import GenerateRequest
 from mockserver.gateai.uploads import Uploads
-from mockserver.spec.requests import body_problem
 
 KIND = "gateai_task"
 PROCESSING, FINISHED, FAILED = "PROCESSING", "FINISHED", "FAILED"
@@ -54,14 +48,26 @@ RECENT_TASKS = 20
 DURATIONS = {"image": (10.0, 30.0), "video": (60.0, 300.0), "3d": (60.0, 180.0)}
 TIMEOUT_ERROR = "Generation timed out (40 min hard limit)"
 UPSTREAM_ERROR = "Generation failed: the upstream provider returned an error (simulated)"
+JOB_KIND = jobs.JobKind(KIND, file_fields=("files", "glb_files"))
 
 
-@dataclass(frozen=True)
-class GenerateRequest:
-    """A parsed ``/api/generate`` (or ``/api/estimate``) body: the model and the params as sent."""
+class WindowFull(Exception):
+    """The key has made its ``requests_per_window`` requests in the sliding window; retry after some seconds."""
 
-    model: Model
-    params: Any
+    def __init__(self, limits: GenerateLimits, retry_after: str) -> None:
+        super().__init__(f"window full; retry in {retry_after} s")
+        self.limits = limits
+        self.retry_after = retry_after
+
+
+class SlotsFull(Exception):
+    """All the key's concurrency slots are taken (``used`` of them)."""
+
+    def __init__(self, limits: GenerateLimits, used: int, retry_after: str) -> None:
+        super().__init__(f"{used} of {limits.concurrency} slots in use")
+        self.limits = limits
+        self.used = used
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -82,17 +88,6 @@ class Created:
     record: dict[str, Any]
     budget: BudgetStatus
     adjustments: list[Any] = field(default_factory=list)
-
-
-def parse_request(body: dict[str, Any]) -> GenerateRequest:
-    """The model and params of a generate/estimate body checked against the contract's ``GenerateBody``."""
-    problem = body_problem("gateai", "GenerateBody", body)
-    if problem is not None:
-        code = "INVALID_PARAMS" if problem.field.startswith("params") else "INVALID_REQUEST"
-        raise ApiError(400, code, problem.message, param=problem.field or None)
-    model = catalog.get(body["model"].strip())
-    raw = body.get("params")
-    return GenerateRequest(model, {} if raw is None else raw)
 
 
 def given_result(output: Any) -> list[Any]:
@@ -136,6 +131,7 @@ class Tasks:
         self.window = SlidingWindow(runtime.store, "gateai-generate", WINDOW_LIMIT, WINDOW_SECONDS, now)
         self.slots = ConcurrencySlots(runtime.store, "gateai-generate", CONCURRENCY_LIMIT, now,
                                       auto_release=SLOT_AUTO_RELEASE)
+        self.engine = jobs.JobEngine(JOB_KIND, runtime.store, runtime.clock, runtime.files)
 
     # -- limits --------------------------------------------------------------------------
 
@@ -154,7 +150,7 @@ class Tasks:
 
     # -- creation ------------------------------------------------------------------------
 
-    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: Outcome) -> Plan:
+    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: ScriptedResult) -> Plan:
         """When and how the task ends: a scripted duration and status win over the seeded time and
         content moderation, but not over the 40-minute hard limit."""
         if script.duration is not None:
@@ -183,7 +179,8 @@ class Tasks:
 
     def _fit_budget(self, owner: str, request: GenerateRequest, prepared: params.Prepared,
                     now: float) -> params.Prepared:
-        """The params as prepared if they fit today's budget, else downgraded; 402 if nothing fits."""
+        """The params as prepared if they fit today's budget, else downgraded; :class:`BudgetExceeded` if
+        nothing fits."""
         status = self.budget.status(owner, now)
         cost = pricing.cost(request.model, prepared.params)
         if status.fits(cost):
@@ -191,57 +188,59 @@ class Tasks:
         fitted = params.downgrade(request.model, request.params, status.remaining,
                                   self.limits(owner).max_prompt_length)
         if fitted is None:
-            raise budget_exceeded(cost, status)
+            raise BudgetExceeded(cost, status)
         return fitted
 
-    def create(self, owner: str, body: dict[str, Any], scripted: Outcome | None = None) -> Created:
+    def _admit(self, owner: str, limits: GenerateLimits) -> None:
+        """Count the request in the key's sliding window; :class:`WindowFull` when it is full."""
+        window = self.window_for(limits).hit(owner)
+        if not window.allowed:
+            raise WindowFull(limits, window.retry_after_header)
+
+    def _take_slot(self, owner: str, task_id: str, model: Model, plan: Plan, limits: GenerateLimits,
+                   now: float) -> None:
+        """Hold one of the key's concurrency slots until the task frees it; :class:`SlotsFull` when none is free."""
+        slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id},
+                                  limit=limits.concurrency)
+        if not slot.allowed:
+            raise SlotsFull(limits, slot.used, slot.retry_after_header)
+
+    def _pay(self, owner: str, task_id: str, request: GenerateRequest, prepared: params.Prepared, plan: Plan,
+             now: float) -> tuple[params.Prepared, BudgetStatus]:
+        """Fit the params to the budget and charge it; a refusal frees the slot the task was holding."""
+        try:
+            final = self._fit_budget(owner, request, prepared, now)
+            refund_at = None if plan.refund_after is None else now + plan.refund_after
+            status = self.budget.charge(owner, task_id, request.model.id, pricing.cost(request.model, final.params),
+                                        refund_at, now)
+        except Exception:
+            self.slots.release(owner, task_id)
+            raise
+        return final, status
+
+    def _outputs(self, owner: str, task_id: str, model: Model, final: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """The result files and the 3D meshes (names; their recipes are registered, nothing is rendered)."""
+        seed = self.runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
+        planned, meshes = outputs.plan(task_id, model, final, seed)
+        names = self.engine.register_outputs(owner, task_id, [(item.name, item.spec) for item in [*planned, *meshes]])
+        return names[:len(planned)], names[len(planned):]
+
+    def create(self, owner: str, request: GenerateRequest, scripted: ScriptedResult | None = None) -> Created:
         """Start a generation; ``scripted`` (a matching rule, or the ``X-Mock-*`` headers) fixes its
         duration, ending or ``result``."""
-        script = scripted or Outcome()
-        runtime = self.runtime
-        request = parse_request(body)
+        script = scripted or ScriptedResult()
         model = request.model
         limits = self.limits(owner)
         prepared = params.prepare(model, request.params, limits.max_prompt_length)
         self.uploads.check(owner, prepared.params)
-        now = runtime.clock.now()
-        window = self.window_for(limits).hit(owner)
-        if not window.allowed:
-            raise rate_limited(
-                f"Rate limit: at most {limits.requests_per_window} generation requests per "
-                f"{limits.window_seconds:g} s per key; retry in {window.retry_after_header} s",
-                window.retry_after_header,
-                {"limit": "requests_per_window", "max": limits.requests_per_window,
-                 "window_seconds": limits.window_seconds},
-            )
-        task_id = runtime.rng.uuid4(KIND)
+        now = self.runtime.clock.now()
+        self._admit(owner, limits)
+        task_id = self.runtime.rng.uuid4(KIND)
         plan = self._plan(task_id, model, prepared.params, script)
-        slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id},
-                                  limit=limits.concurrency)
-        if not slot.allowed:
-            raise rate_limited(
-                f"Too many concurrent generations: {slot.used} of {limits.concurrency} slots in use; a slot frees "
-                f"when a generation ends (or after {SLOT_AUTO_RELEASE / 60:g} minutes)",
-                slot.retry_after_header,
-                {"limit": "concurrency", "max": limits.concurrency, "used": slot.used},
-            )
-        try:
-            final = self._fit_budget(owner, request, prepared, now)
-            cost = pricing.cost(model, final.params)
-            refund_at = None if plan.refund_after is None else now + plan.refund_after
-            status = self.budget.charge(owner, task_id, model.id, cost, refund_at, now)
-        except ApiError:
-            self.slots.release(owner, task_id)
-            raise
-        phases = jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)])
-        result: list[str] = []
-        glb: list[str] = []
-        if plan.outcome == FINISHED and script.output is None:
-            seed = runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
-            planned, meshes = outputs.plan(task_id, model, final.params, seed)
-            for item in [*planned, *meshes]:
-                runtime.files.register(item.name, item.spec, task_id, owner)
-            result, glb = [item.name for item in planned], [item.name for item in meshes]
+        self._take_slot(owner, task_id, model, plan, limits, now)
+        final, status = self._pay(owner, task_id, request, prepared, plan, now)
+        produced = plan.outcome == FINISHED and script.output is None
+        result, glb = self._outputs(owner, task_id, model, final.params) if produced else ([], [])
         record = {
             "id": task_id,
             "owner": owner,
@@ -249,39 +248,23 @@ class Tasks:
             "model_type": model.type,
             "params": final.params,
             "adjustments": final.adjustments,
-            "cost": cost,
+            "cost": pricing.cost(model, final.params),
             "created_at": now,
-            "phases": phases,
+            "phases": jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)]),
             "error": plan.error,
-            "refund_at": refund_at,
+            "refund_at": None if plan.refund_after is None else now + plan.refund_after,
             "files": result,
             "glb_files": glb,
             # a scripted output: the ``result`` list exactly as given, instead of generated files
             "given_result": None if script.output is None else given_result(script.output),
         }
-        runtime.store.put(KIND, task_id, record, owner=owner)
-        runtime.clock.notify()
+        self.engine.put(record, notify=True)
         return Created(record, status, final.adjustments)
-
-    def generate_view(self, created: Created, url_prefix: str = "") -> dict[str, Any]:
-        """``{task_id, url, status, cost, remaining, adjustments?}``."""
-        record = created.record
-        body: dict[str, Any] = {
-            "task_id": record["id"],
-            "url": f"{url_prefix}/get/{record['id']}",
-            "status": self.state(record).status,
-            "cost": money(record["cost"]),
-            "remaining": created.budget.remaining,
-        }
-        if created.adjustments:
-            body["adjustments"] = created.adjustments
-        return body
 
     # -- estimate ------------------------------------------------------------------------
 
-    def estimate(self, owner: str, body: dict[str, Any]) -> dict[str, Any]:
+    def estimate(self, owner: str, request: GenerateRequest) -> dict[str, Any]:
         """``{cost, daily_remaining, fits_in_budget}``; over budget, the parameters that would fit."""
-        request = parse_request(body)
         max_prompt_length = self.limits(owner).max_prompt_length
         prepared = params.prepare(request.model, request.params, max_prompt_length)
         self.uploads.check(owner, prepared.params)
@@ -302,15 +285,11 @@ class Tasks:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, owner: str, task_id: str) -> dict[str, Any]:
-        """The owner's task; anyone else's (or an unknown id) is a 404."""
-        record = self.runtime.store.get(KIND, task_id)
-        if record is None or record["owner"] != owner:
-            raise ApiError(404, "TASK_NOT_FOUND", f"Task {task_id!r} not found", param="task_id")
-        return record
+        """The owner's task; anyone else's (or an unknown id) is :class:`~mockserver.core.jobs.JobNotFound`."""
+        return self.engine.get(owner, task_id)
 
     def state(self, record: dict[str, Any], now: float | None = None) -> jobs.JobState:
-        now = self.runtime.clock.now() if now is None else now
-        return jobs.state_at(record["phases"], now)
+        return self.engine.state(record, now)
 
     @staticmethod
     def refunded(record: dict[str, Any], now: float) -> bool:
@@ -318,77 +297,3 @@ class Tasks:
 
     def cost_now(self, record: dict[str, Any], now: float) -> float | int:
         return 0 if self.refunded(record, now) else money(record["cost"])
-
-    def view(self, record: dict[str, Any], files_base: str, now: float | None = None) -> dict[str, Any]:
-        """``GET /get/{task_id}``: ``{task_id, status, result, model, cost, refunded, glb_urls?, error?}``."""
-        now = self.runtime.clock.now() if now is None else now
-        status = self.state(record, now).status
-        finished = status == FINISHED
-        given = record.get("given_result")
-        result = [files_base + name for name in record["files"]] if given is None else given
-        body: dict[str, Any] = {
-            "task_id": record["id"],
-            "status": status,
-            "result": result if finished else [],
-            "model": record["model"],
-            "cost": self.cost_now(record, now),
-            "refunded": self.refunded(record, now),
-        }
-        if record["model_type"] == "3d":
-            glb = [files_base + name for name in record["glb_files"]] if given is None else [
-                url for url in given if isinstance(url, str) and url.lower().split("?")[0].endswith(".glb")]
-            body["glb_urls"] = glb if finished else []
-        if status == FAILED:
-            body["error"] = record["error"]
-        return body
-
-    # -- account views -------------------------------------------------------------------
-
-    def credits(self, owner: str) -> dict[str, Any]:
-        """``GET /credits``."""
-        return {
-            "your_budget": self.budget.status(owner).as_json(),
-            "pool": {"total_accounts": POOL_TOTAL_ACCOUNTS, "locked": POOL_LOCKED},
-        }
-
-    def dashboard(self, owner: str) -> dict[str, Any]:
-        """``GET /api/me``: budget, concurrency, active and recent tasks, today's spending per model."""
-        now = self.runtime.clock.now()
-        slots = sorted(self.slots.active(owner).items(), key=lambda item: item[1]["acquired_at"])
-        concurrency = self.limits(owner).concurrency
-        active: list[dict[str, Any]] = []
-        finished: list[tuple[float, dict[str, Any]]] = []
-        for record in self.runtime.store.scan(KIND, owner=owner):
-            state = self.state(record, now)
-            if not state.terminal:
-                active.append({
-                    "task_id": record["id"],
-                    "model": record["model"],
-                    "status": state.status,
-                    "cost": self.cost_now(record, now),
-                    "elapsed": f"{int(now - record['created_at'])}s",
-                })
-            else:
-                finished.append((state.entered_at, {
-                    "task_id": record["id"],
-                    "model": record["model"],
-                    "status": state.status,
-                    "cost": self.cost_now(record, now),
-                    "result_count": result_count(record) if state.status == FINISHED else 0,
-                }))
-        finished.sort(key=lambda item: item[0], reverse=True)
-        return {
-            "budget": self.budget.status(owner, now).as_json(),
-            "concurrency": {
-                "used": len(slots),
-                "max": concurrency,
-                "available": max(concurrency - len(slots), 0),
-                "active_slots": [
-                    {"taskId": slot_id, "model": slot.get("model"), "elapsed": int(now - slot["acquired_at"])}
-                    for slot_id, slot in slots
-                ],
-            },
-            "active_tasks": active,
-            "recent_tasks": [item for _, item in finished[:RECENT_TASKS]],
-            "today_spending": self.budget.spending_today(owner, now),
-        }

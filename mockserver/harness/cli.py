@@ -118,14 +118,15 @@ def one_line(exc: BaseException) -> str:
 def plan_only(options: Options) -> int:
     """Print the plan (free requests only) and exit 0, or 3 when ``--max-spend`` would refuse it."""
     from mockserver.harness import harness
+    from mockserver.harness.apis import harness_api
     from mockserver.harness.behaviour.common import Context
     from mockserver.harness.runner import load_schema, operation_labels
-    from mockserver.harness.spend import SpendGuard, fetch_prices
+    from mockserver.harness.spend import SpendGuard
     from mockserver.harness.target import Target
 
     target = Target.open(options, drive=False)
     try:
-        ctx = Context(target=target, prices=fetch_prices(options.api, target.client()), guard=SpendGuard(0.0),
+        ctx = Context(target=target, prices=harness_api(options.api).prices(target.client()), guard=SpendGuard(0.0),
                       options=options)
         labels = operation_labels(load_schema(options, target)) if options.st_phases else []
         plan = harness.make_plan(options, target, ctx, labels)

@@ -8,24 +8,20 @@ from collections.abc import Callable
 
 import httpx
 
-from mockserver.harness.behaviour import gateai as gateai_machines
-from mockserver.harness.behaviour import skytells as skytells_machines
-from mockserver.harness.behaviour import skytells_agents as skytells_agent_machines
+from mockserver.harness.apis import harness_api
 from mockserver.harness.behaviour.common import Context, HarnessMachine, run_machine
 from mockserver.harness.findings import BEHAVIOUR, PhaseStats, RunResult
 from mockserver.harness.options import Options
 from mockserver.harness.progress import Display, Meter
 from mockserver.harness.runner import load_schema, operation_labels, run_schemathesis
-from mockserver.harness.spend import Plan, PlanItem, SpendGuard, fetch_prices
+from mockserver.harness.spend import Plan, PlanItem, SpendGuard
 from mockserver.harness.target import Target
 
 Printer = Callable[[str], None]
 
 
 def machines_for(api: str) -> tuple[type[HarnessMachine], ...]:
-    if api == "skytells":
-        return (*skytells_machines.MACHINES, *skytells_agent_machines.MACHINES)
-    return gateai_machines.MACHINES
+    return harness_api(api).machines()
 
 
 def selected_machines(options: Options) -> list[type[HarnessMachine]]:
@@ -43,8 +39,7 @@ def make_plan(options: Options, target: Target, ctx: Context, labels: list[str])
     """What runs and its worst-case cost: computed from free requests only."""
     prices = ctx.prices
     plan = Plan(options.api, target.base_url, target.kind, options.read_only, options.max_spend)
-    if options.api == "gateai":
-        plan.budget_cap = prices.remaining  # type: ignore[union-attr]
+    plan.budget_cap = prices.budget_cap
     st_phases = options.st_phases
     if st_phases:
         plan.lines.append(f"schemathesis phases: {', '.join(st_phases)}; {len(labels)} operations; "
@@ -89,7 +84,7 @@ def run(options: Options, *, out: Printer = print, progress: Printer = _stderr,
     result.target_kind = target.kind
     try:
         try:
-            prices = fetch_prices(options.api, target.client())
+            prices = harness_api(options.api).prices(target.client())
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             result.errors.append(f"cannot read prices from {options.base_url}: {type(exc).__name__}: {exc}")
             return result

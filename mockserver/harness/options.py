@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-APIS = ("skytells", "gateai")
+from mockserver.harness.apis import HARNESS_APIS
+
+APIS = tuple(HARNESS_APIS)
 #: schemathesis phases, then the behaviour state machines.
 ST_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 PHASES = (*ST_PHASES, "behaviour")

@@ -31,6 +31,7 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER, HookContext
 from mockserver import spec
 from mockserver.admin.client import ControlPlaneError
 from mockserver.harness import cross_rules, removals
+from mockserver.harness.apis import harness_api
 from mockserver.harness.budget import CoverageBudget
 from mockserver.harness.findings import SCHEMATHESIS, Finding, PhaseStats
 from mockserver.harness.options import ST_PHASES, Options
@@ -83,9 +84,7 @@ class SchemathesisOutcome:
 
 def auth_config(api: str, key: str) -> dict[str, Any]:
     """Credentials for every security scheme the contract declares."""
-    if api == "skytells":
-        return {"openapi": {"ApiKeyHeader": {"api_key": key}, "BearerAuth": {"bearer": key}}}
-    return {"openapi": {"BearerAuth": {"bearer": key}, "KeyQuery": {"api_key": key}}}
+    return {"openapi": harness_api(api).auth_schemes(key)}
 
 
 def build_config(options: Options) -> SchemathesisConfig:
@@ -237,7 +236,7 @@ class GuardHook:
             body = response.json()
         except Exception:
             body = None
-        self.guard.settle(estimate, actual_cost(self.options.api, case.path, response.status_code, body, self.prices))
+        self.guard.settle(estimate, actual_cost(case.path, response.status_code, body, self.prices))
         if self.target.control is not None and response.status_code < 400:
             self.target.control.clock.advance(MOCK_SECONDS_PER_PAID_CALL, settle=False)
 

@@ -5,7 +5,7 @@ Prices come from the API itself, never from guesses:
 * Skytells: the catalog (``GET /v1/models`` with ``?fields=input_schema``): per image x count, per second x
   duration, per 5-second chunk, per prediction, per megapixel or tier, per compute second (bounded by
   :data:`ASSUMED_COMPUTE_SECONDS`), per token for the Inference API -- computed with the same rules the
-  mock bills by (:mod:`mockserver.skytells.billing`).
+  mock bills by (:mod:`mockserver.spec.pricing`).
 * GateAI: ``POST /api/estimate`` (free) for one request's cost, and ``GET /credits``: the daily budget caps
   what a key can spend today, so a plan never exceeds what ``/credits`` says remains.
 
@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from mockserver.skytells import billing
-from mockserver.skytells.catalog import Model
+from mockserver.spec import pricing as billing
+from mockserver.spec.pricing import PricedEntry as Model
 
 #: Upper bound of compute seconds for models billed per GPU / computing second.
 ASSUMED_COMPUTE_SECONDS = 300.0
@@ -76,11 +76,6 @@ class SpendGuard:
             return
         with self._lock:
             self.spent += actual - estimated
-
-
-def _path_of(url_or_path: str) -> str:
-    path = httpx.URL(url_or_path).path if "://" in url_or_path else url_or_path
-    return path.split("?", 1)[0].rstrip("/") or "/"
 
 
 def _matches(path: str, candidates: Iterable[str]) -> str | None:
@@ -193,6 +188,20 @@ class SkytellsPrices:
         return ((_number(table.get("input")) or 0.0) * input_tokens
                 + (_number(table.get("output")) or 0.0) * output_tokens) / per
 
+    def response_cost(self, path: str, body: dict[str, Any]) -> float | None:
+        """What a paid request cost, from its answer: an Inference ``usage`` priced, a prediction's billing."""
+        if _matches(path, INFERENCE_PATHS):
+            return self.usage_cost(body)
+        if _matches(path, PREDICTION_PATHS):
+            block = (body.get("metadata") or {}).get("billing") if isinstance(body.get("metadata"), dict) else None
+            if isinstance(block, dict) and body.get("status") == "succeeded":
+                return _number(block.get("credits_used"))
+        return None
+
+    @property
+    def budget_cap(self) -> float | None:
+        return None
+
     def inference_cost(self, path: str, body: Any) -> float:
         """A bound on one Inference request: its text as input tokens plus its output-token limit."""
         if not isinstance(body, dict):
@@ -297,6 +306,15 @@ class GateAIPrices:
             return adjusted if adjusted is not None else 0.0
         return _number(data.get("cost")) or 0.0
 
+    def response_cost(self, path: str, body: dict[str, Any]) -> float | None:
+        """What a generation cost: the answer's ``cost``."""
+        return _number(body.get("cost"))
+
+    @property
+    def budget_cap(self) -> float | None:
+        """What ``/credits`` says remains today (nothing can spend more)."""
+        return self.remaining
+
     def worst_cost(self, path: str) -> float:
         """One generation can cost at most what remains of today's budget."""
         if not _matches(path, GATEAI_PAID_PATHS):
@@ -315,27 +333,13 @@ class GateAIPrices:
 Prices = SkytellsPrices | GateAIPrices
 
 
-def fetch_prices(api: str, client: httpx.Client) -> Prices:
-    return SkytellsPrices.fetch(client) if api == "skytells" else GateAIPrices.fetch(client)
-
-
-def actual_cost(api: str, path: str, status: int, body: Any, prices: Prices | None = None) -> float | None:
-    """What a paid request cost, read from its response (None when the response does not say); an Inference
-    answer's ``usage`` is priced with ``prices``."""
+def actual_cost(path: str, status: int, body: Any, prices: Prices) -> float | None:
+    """What a paid request cost, read from its response by the API's ``prices`` (None when it does not say)."""
     if status >= 400:
         return 0.0
     if not isinstance(body, dict):
         return None
-    if api == "gateai":
-        return _number(body.get("cost"))
-    if _matches(path, INFERENCE_PATHS) and isinstance(prices, SkytellsPrices):
-        return prices.usage_cost(body)
-    if _matches(path, PREDICTION_PATHS):
-        billing_block = (body.get("metadata") or {}).get("billing") if isinstance(body.get("metadata"), dict) else None
-        if isinstance(billing_block, dict) and body.get("status") == "succeeded":
-            return _number(billing_block.get("credits_used"))
-        return None
-    return None
+    return prices.response_cost(path, body)
 
 
 # -- the plan ------------------------------------------------------------------------------

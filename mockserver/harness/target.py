@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from mockserver.admin.client import ControlPlaneError, MockControl
+from mockserver.harness.apis import harness_api
 from mockserver.harness.options import Options
 
 #: The clock the harness drives the mock with: time moves only when the harness moves it, and a request
@@ -30,18 +31,13 @@ class WaitBudgetExceeded(Exception):
 
 
 def api_root(api: str, base_url: str) -> str:
-    """The root of an API's port (Skytells' base URL carries ``/v1``)."""
-    root = base_url.rstrip("/")
-    if api == "skytells" and root.endswith("/v1"):
-        root = root[: -len("/v1")]
-    return root
+    """The root of an API's port (the base URL without the API's base path: Skytells' ``/v1``)."""
+    return harness_api(api).root(base_url)
 
 
 def auth_headers(api: str, key: str) -> dict[str, str]:
     """Each API's documented auth header."""
-    if api == "skytells":
-        return {"x-api-key": key}
-    return {"authorization": f"Bearer {key}"}
+    return harness_api(api).auth_headers(key)
 
 
 def detect_mock(root: str, timeout: float = 3.0) -> bool:

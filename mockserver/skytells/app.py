@@ -1,11 +1,9 @@
-"""Build the Skytells API v1 personality as a Starlette app."""
+"""Build the Skytells API v1 personality: its routes and error format on a runtime."""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-
-from mockserver.core.layers import build_api_app
 from mockserver.core.runtime import Runtime
+from mockserver.core.vendor import VendorApp
 from mockserver.skytells import errors
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference.routes import InferenceAPI
@@ -13,10 +11,8 @@ from mockserver.skytells.predictions import Predictions
 from mockserver.skytells.routes import SkytellsAPI
 
 
-def build_app(runtime: Runtime) -> Starlette:
-    """The Skytells app (paths as documented: ``/v1/...``; files under ``/files/``)."""
+def build(runtime: Runtime) -> VendorApp:
+    """The Skytells routes (paths as documented: ``/v1/...``; files under ``/files/``)."""
     catalog = Catalog.load()
     api = SkytellsAPI(runtime, catalog, Predictions(runtime, catalog))
-    app = build_api_app("skytells", runtime, [*api.routes(), *InferenceAPI(api).routes()], errors.render)
-    app.state.api = api
-    return app
+    return VendorApp(routes=[*api.routes(), *InferenceAPI(api).routes()], render=errors.render, api=api)

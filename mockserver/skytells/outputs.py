@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from mockserver.core import media
-from mockserver.skytells.billing import megapixels, quantity
 from mockserver.skytells.catalog import Model
+from mockserver.spec.pricing import megapixels, quantity
 
 _SIZE = re.compile(r"^\s*(\d{2,5})\s*[x\u00d7*]\s*(\d{2,5})\s*$")
 _PROGRESSIVE = {"480p": 480, "720p": 720, "1080p": 1080, "1440p": 1440, "4k": 2160, "2160p": 2160}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sse_starlette import EventSourceResponse
@@ -12,21 +13,75 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mockserver.core import jobs
 from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
+from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import scripted_outcome
 from mockserver.skytells import ratelimit
 from mockserver.skytells.catalog import Catalog, parse_fields
-from mockserver.skytells.predictions import Predictions, parse_create
+from mockserver.skytells.prediction_body import parse_create
+from mockserver.skytells.prediction_errors import answers_domain_errors
+from mockserver.skytells.prediction_views import Links
+from mockserver.skytells.predictions import PER_PAGE_DEFAULT, PER_PAGE_MAX, STATUSES, Predictions
+from mockserver.spec import sse
 
-#: Status streams that may write their pending events at the same time.
-EMITTING_STREAMS = 4
 #: The last event of a status stream cut short by a server shutdown.
 SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once it is back"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def links_for(api_base: str) -> Links:
+    """The links a view prints for a client that reached the API at ``api_base`` (``<base>/v1``)."""
+    return Links(api=api_base, files=api_base.rsplit("/v1", 1)[0] + "/files/")
+
+
+def positive_int(raw: Any, name: str, default: int) -> int:
+    """A ``page``/``per_page`` query parameter (missing or empty: ``default``)."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a positive integer", param=name) from None
+    if value < 1:
+        raise ApiError(400, "INVALID_PARAMETER", f"{name} must be a positive integer", param=name)
+    return value
+
+
+def day(raw: str | None, name: str) -> date | None:
+    """A ``from``/``to`` query parameter as a calendar date (YYYY-MM-DD)."""
+    if raw is None or raw == "":
+        return None
+    if not _DATE.match(raw):
+        raise ApiError(400, "INVALID_DATE_FORMAT", f"'{name}' must be a date as YYYY-MM-DD", param=name)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, "INVALID_DATE_FORMAT", f"'{name}' is not a valid calendar date", param=name) from None
+
+
+def list_filters(query: Any) -> dict[str, Any]:
+    """``GET /v1/predictions``' query as :meth:`Predictions.list` arguments (400 for a bad one)."""
+    page = positive_int(query.get("page"), "page", 1)
+    size = positive_int(query.get("per_page"), "per_page", PER_PAGE_DEFAULT)
+    if size > PER_PAGE_MAX:
+        raise ApiError(400, "INVALID_PARAMETER", f"per_page must be at most {PER_PAGE_MAX}", param="per_page")
+    status = query.get("status")
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, "INVALID_PARAMETER", f"status must be one of {', '.join(STATUSES)}", param="status")
+    start = day(query.get("from") or query.get("since"), "from")
+    end = day(query.get("to") or query.get("until"), "to")
+    if start is not None and end is not None and start > end:
+        raise ApiError(400, "INVALID_DATE_RANGE", "'from' must be on or before 'to'", param="from")
+    return {
+        "page": page, "per_page": size, "model": query.get("model"), "status": status,
+        "created_from": None if start is None else datetime.combine(start, time.min, UTC).timestamp(),
+        "created_to": None if end is None else datetime.combine(end, time.max, UTC).timestamp(),
+    }
 
 
 class SkytellsAPI:
@@ -38,7 +93,6 @@ class SkytellsAPI:
         self.predictions = predictions
         # Status streams writing their events at once: the rest wait their turn (off the loop's ready queue),
         # so a request on either port waits behind at most this many bursts, not behind every woken stream.
-        self._emitting = asyncio.Semaphore(EMITTING_STREAMS)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -59,8 +113,12 @@ class SkytellsAPI:
         base = self.runtime.settings.public_url or public_base(request)
         return base.rstrip("/") + "/v1"
 
+    def links(self, request: Request) -> Links:
+        """Where this client reaches the API and its files."""
+        return links_for(self.api_base(request))
+
     def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200) -> Response:
-        return JSONResponse(self.predictions.view(record, self.api_base(request)), status_code=status)
+        return JSONResponse(self.predictions.views.view(record, self.links(request)), status_code=status)
 
     # -- Models API ----------------------------------------------------------------------
 
@@ -80,7 +138,7 @@ class SkytellsAPI:
         account = self.authenticate(request)
         body = await read_json_object(request, self.runtime.settings.max_body_bytes)
         create = parse_create(body, self.catalog)
-        record = self.predictions.create(account.key, create, scripted_outcome(request), self.api_base(request))
+        record = self.predictions.create(account.key, create, scripted_result(request), self.links(request))
         if create.wait:
             record = await self.predictions.wait_terminal(record, self.runtime.settings.await_timeout)
         return self.prediction_response(request, record, status=201)
@@ -91,18 +149,9 @@ class SkytellsAPI:
 
     async def list_predictions(self, request: Request) -> Response:
         account = self.authenticate(request)
-        query = request.query_params
-        records, pagination = self.predictions.list(
-            account.key,
-            page=query.get("page"),
-            per_page=query.get("per_page"),
-            model=query.get("model"),
-            status=query.get("status"),
-            date_from=query.get("from") or query.get("since"),
-            date_to=query.get("to") or query.get("until"),
-        )
-        base = self.api_base(request)
-        return JSONResponse({"data": [self.predictions.view(r, base) for r in records], "pagination": pagination})
+        records, pagination = self.predictions.list(account.key, **list_filters(request.query_params))
+        links, views = self.links(request), self.predictions.views
+        return JSONResponse({"data": [views.view(r, links) for r in records], "pagination": pagination})
 
     async def cancel_prediction(self, request: Request) -> Response:
         account = self.authenticate(request)
@@ -120,48 +169,43 @@ class SkytellsAPI:
         record = self.predictions.get(account.key, request.path_params["id"])
         if not accepts_event_stream(request):
             return self.prediction_response(request, record)
-        base = self.api_base(request)
-        return EventSourceResponse(self._status_events(record, base), ping=15,
+        return EventSourceResponse(self._status_events(record, self.links(request)), ping=15,
                                    shutdown_grace_period=self.runtime.settings.shutdown_grace)
 
-    async def _status_events(self, record: dict[str, Any], base: str) -> AsyncIterator[dict[str, str]]:
-        """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``."""
-        predictions, clock = self.predictions, self.runtime.clock
-        emitted = 0
-        current = record
-        while True:
-            line = predictions.timeline(current)
-            now = clock.now()
-            reached = [(status, at) for status, at in line if at <= now] or line[:1]
-            async with self._emitting:  # a clock jump that wakes hundreds of streams leaves room for others
-                for _status, at in reached[emitted:]:
-                    view = predictions.view(current, base, now=at)
-                    yield {"event": "prediction", "data": json.dumps(view, separators=(",", ":"))}
-                emitted = max(emitted, len(reached))
-                if predictions.state(current, now).terminal:
-                    yield {"event": "done", "data": json.dumps({"id": current["id"], "status": reached[-1][0]})}
-                    return
-            upcoming = [at for _, at in line if at > now]
-            await clock.sleep_until(upcoming[0], max_real=30.0, client=True)
-            if clock.draining:  # the server is shutting down: say so instead of being cut
-                status = predictions.state(current).status
-                yield {"event": "error", "data": json.dumps({"id": current["id"], "status": status,
-                                                             "error": SHUTDOWN_MESSAGE}, separators=(",", ":"))}
+    async def _status_events(self, record: dict[str, Any], links: Links) -> AsyncIterator[bytes]:
+        """One ``prediction`` event per lifecycle transition (even across clock jumps), then ``done``.
+
+        Framed by the shared SSE writer, with sse-starlette's CRLF line ends (which its pings use too).
+        """
+        views = self.predictions.views
+        async for step in jobs.progress(self.predictions.engine, record):
+            if step.interrupted is not None:  # the server is shutting down: say so instead of being cut
+                yield _status_event("error", {"id": record["id"], "status": step.interrupted,
+                                              "error": SHUTDOWN_MESSAGE})
                 return
-            current = self.runtime.store.get("prediction", record["id"]) or current
+            for at in step.reached:
+                yield _status_event("prediction", views.view(step.record, links, now=at))
+            if step.final is not None:
+                done = json.dumps({"id": record["id"], "status": step.final})  # spaced, as it always was
+                yield sse.encode(done, event="done", newline="\r\n")
 
     def routes(self) -> list[BaseRoute]:
+        mapped = answers_domain_errors  # the Predictions API's domain errors, answered as documented
         return [
             file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/{slug}", self.get_model, methods=["GET"]),
             Route("/v1/model/{slug}", self.get_model, methods=["GET"]),
-            Route("/v1/predictions", self.create_prediction, methods=["POST"]),
-            Route("/v1/predict", self.create_prediction, methods=["POST"]),
-            Route("/v1/predictions", self.list_predictions, methods=["GET"]),
-            Route("/v1/predictions/{id}", self.get_prediction, methods=["GET"]),
-            Route("/v1/predictions/{id}", self.delete_prediction, methods=["DELETE"]),
-            Route("/v1/predictions/{id}/delete", self.delete_prediction, methods=["DELETE", "POST"]),
-            Route("/v1/predictions/{id}/cancel", self.cancel_prediction, methods=["POST"]),
-            Route("/v1/predictions/{id}/stream", self.stream_prediction, methods=["GET"]),
+            Route("/v1/predictions", mapped(self.create_prediction), methods=["POST"]),
+            Route("/v1/predict", mapped(self.create_prediction), methods=["POST"]),
+            Route("/v1/predictions", mapped(self.list_predictions), methods=["GET"]),
+            Route("/v1/predictions/{id}", mapped(self.get_prediction), methods=["GET"]),
+            Route("/v1/predictions/{id}", mapped(self.delete_prediction), methods=["DELETE"]),
+            Route("/v1/predictions/{id}/delete", mapped(self.delete_prediction), methods=["DELETE", "POST"]),
+            Route("/v1/predictions/{id}/cancel", mapped(self.cancel_prediction), methods=["POST"]),
+            Route("/v1/predictions/{id}/stream", mapped(self.stream_prediction), methods=["GET"]),
         ]
+
+
+def _status_event(name: str, payload: dict[str, Any]) -> bytes:
+    return sse.encode(json.dumps(payload, separators=(",", ":")), event=name, newline="\r\n")

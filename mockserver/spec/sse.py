@@ -1,4 +1,10 @@
-"""Server-sent events: parse a ``text/event-stream`` body and check it against a media type's ``x-sse``.
+"""Server-sent events: the one writer and the one incremental parser of ``text/event-stream`` bodies, and the
+check of a stream against a media type's ``x-sse``.
+
+The server writes its streams with :func:`encode` / :func:`json_event` (and :data:`DONE`); the journal counts
+events and the harness and the validators read streams with :class:`Parser` (bytes fed chunk by chunk, events
+out as each ends, per the HTML rules: lines end with CRLF, LF or CR; ``:`` starts a comment; several ``data``
+lines join with LF; a blank line ends an event).
 
 ``x-sse`` (on a ``text/event-stream`` media type of the contracts) has:
 
@@ -11,57 +17,179 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELDS = ("event", "data", "id", "retry")
+#: The terminator of an OpenAI-style stream (Chat Completions).
+DONE = b"data: [DONE]\n\n"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass
 class Event:
-    name: str = "message"
+    """One event: its ``event`` field (None: absent), its ``data`` lines, ``id``, ``retry``, and the lines of
+    its block that were not SSE fields."""
+
+    event: str | None = None
     data: list[str] = field(default_factory=list)
+    id: str | None = None
+    retry: str | None = None
+    unknown: list[str] = field(default_factory=list)
+    #: Offset just past the blank line that ended the event, in the chunk that ended it (where to cut a stream).
+    end: int = 0
+
+    @property
+    def name(self) -> str:
+        """The event type a browser dispatches: ``message`` when the stream names none."""
+        return self.event or "message"
 
     @property
     def text(self) -> str:
         return "\n".join(self.data)
 
+    @property
+    def has_field(self) -> bool:
+        """The block had an SSE field (not only comments and unknown lines)."""
+        return bool(self.data) or self.event is not None or self.id is not None or self.retry is not None
 
-def parse(text: str) -> tuple[list[Event], list[str]]:
-    """The events of a stream (per the HTML SSE rules) and any framing problems."""
-    problems: list[str] = []
-    events: list[Event] = []
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    unterminated = bool(lines) and lines[-1] != ""
-    if unterminated:
-        problems.append("the stream does not end with a line break")
-    current: Event | None = None
-    for line in lines[:-1] if not unterminated else lines:
-        if line == "":
-            if current is not None and current.data:
-                events.append(current)
-            elif current is not None:
-                problems.append(f"event {current.name!r} has no data line")
-            current = None
-            continue
+
+# -- the writer --------------------------------------------------------------------------------------------------
+
+
+def encode(data: str, event: str | None = None, id: str | None = None, retry: int | None = None,
+           newline: str = "\n") -> bytes:
+    """One event as bytes: ``id``, ``event``, one ``data:`` line per line of ``data``, ``retry``, a blank line.
+
+    Line breaks inside ``data`` become separate ``data:`` lines (a reader joins them with LF), so any text is
+    sent safely; ``newline`` is the line end written (``\\r\\n`` for the ``sse-starlette`` style).
+    """
+    lines = [] if id is None else [f"id: {_one_line(id)}"]
+    if event is not None:
+        lines.append(f"event: {_one_line(event)}")
+    lines.extend(f"data: {line}" for line in _LINE_BREAK.split(data))
+    if retry is not None:
+        lines.append(f"retry: {int(retry)}")
+    lines.append("")
+    lines.append("")
+    return newline.join(lines).encode()
+
+
+def json_event(payload: Any, event: str | None = None) -> bytes:
+    """An event whose data is compact JSON (UTF-8 kept as is), as the OpenAI SDKs read them."""
+    return encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), event or None)
+
+
+def _one_line(text: str) -> str:
+    return _LINE_BREAK.sub("", text)
+
+
+# -- the parser --------------------------------------------------------------------------------------------------
+
+
+class Parser:
+    """An incremental ``text/event-stream`` reader: :meth:`feed` bytes as they arrive, get the events they end.
+
+    A line split across chunks (even a CRLF split between its CR and LF, or a UTF-8 character split in two) is
+    joined first. ``problems`` collects the lines that are not SSE fields. Only the current line and event are
+    kept, never the stream.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._partial = bytearray()
+        self._after_cr = False
+        self._event: Event | None = None
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """The events that ``chunk`` completes (in order)."""
+        if not chunk:
+            return []
+        start = 1 if self._after_cr and chunk[:1] == b"\n" else 0  # the LF of a CRLF whose CR ended the last chunk
+        self._after_cr = chunk[-1:] == b"\r"
+        events: list[Event] = []
+        for match in _LINE_END.finditer(chunk, start):
+            line = chunk[start:match.start()]
+            if self._partial:
+                line = bytes(self._partial) + line
+                self._partial.clear()
+            self._line(line.decode("utf-8", "replace"), events, match.end())
+            start = match.end()
+        self._partial += chunk[start:]
+        return events
+
+    def close(self) -> Event | None:
+        """End of stream: the last event if it was not ended by a blank line (a reader drops it), else None."""
+        if self._partial:
+            line = bytes(self._partial).decode("utf-8", "replace")
+            self._partial.clear()
+            self._line(line, [], 0)
+        event, self._event = self._event, None
+        return event
+
+    @property
+    def pending(self) -> bool:
+        """Bytes of an unfinished line are waiting for its end."""
+        return bool(self._partial)
+
+    def _line(self, line: str, events: list[Event], end: int) -> None:
+        if not line:
+            if self._event is not None:
+                self._event.end = end
+                events.append(self._event)
+                self._event = None
+            return
         if line.startswith(":"):
-            continue  # a comment (keep-alive pings)
+            return  # a comment (keep-alive pings)
+        event = self._event = self._event or Event()
         name, colon, value = line.partition(":")
         if not colon:
-            problems.append(f"line without a field name and ':': {line[:80]!r}")
-            continue
+            self.problems.append(f"line without a field name and ':': {line[:80]!r}")
+            event.unknown.append(line)
+            return
         value = value[1:] if value.startswith(" ") else value
-        if name not in FIELDS:
-            problems.append(f"unknown SSE field {name!r}")
-            continue
-        current = current or Event()
-        if name == "event":
-            current.name = value
-        elif name == "data":
-            current.data.append(value)
-    if current is not None:
-        problems.append(f"the last event ({current.name!r}) is not terminated by a blank line")
+        if name == "data":
+            event.data.append(value)
+        elif name == "event":
+            event.event = value
+        elif name == "id":
+            event.id = value
+        elif name == "retry":
+            event.retry = value
+        else:
+            self.problems.append(f"unknown SSE field {name!r}")
+            event.unknown.append(line)
+
+
+class EventCounter:
+    """Counts the events of a stream as it passes (``feed`` chunks, read ``events``); keeps no event."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self._parser = Parser()
+
+    def feed(self, chunk: bytes) -> None:
+        self.events += len(self._parser.feed(chunk))
+
+
+def parse(text: str) -> tuple[list[Event], list[str]]:
+    """The events of a whole stream that carry data, and any framing problems."""
+    parser = Parser()
+    ended = parser.feed(text.encode())
+    problems = ["the stream does not end with a line break"] if parser.pending else []
+    last = parser.close()
+    problems.extend(parser.problems)
+    events: list[Event] = []
+    for event in ended:
+        if event.data:
+            events.append(event)
+        elif event.has_field:
+            problems.append(f"event {event.name!r} has no data line")
+    if last is not None and last.has_field:
+        problems.append(f"the last event ({last.name!r}) is not terminated by a blank line")
     return events, problems
 
 

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.core.runtime import Runtime
-from mockserver.skytells import billing, outputs
+from mockserver.skytells import outputs
 from mockserver.skytells.catalog import Catalog
+from mockserver.spec import pricing as billing
 from tests.conftest import KEY
 
 CATALOG = Catalog.load()

@@ -59,7 +59,7 @@ def test_audio_video_and_meshes_have_their_declared_size(spec: media.MediaSpec) 
 def test_an_encoding_over_its_bound_falls_back_to_a_smaller_one(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = media.MediaSpec("jpg", width=64, height=64, quality=100, seed=1)
     media.clear_cache()
-    monkeypatch.setattr("mockserver.core.media_size.declared_size", lambda _spec: len(media.encode(spec, 1)) + 4)
+    monkeypatch.setattr("mockserver.core.media.size.declared_size", lambda _spec: len(media.encode(spec, 1)) + 4)
     data = media.render(spec)
     assert len(data) == len(media.encode(spec, 1)) + 4
     with Image.open(io.BytesIO(data)) as image:
@@ -107,7 +107,7 @@ def test_create_get_and_list_render_nothing(counting: tuple[ServerThread, Counti
     server, renderer = counting
     media.clear_cache()
     encoded: list[media.MediaSpec] = []
-    monkeypatch.setattr(media, "encode", lambda spec, effort=0: encoded.append(spec) or b"")
+    monkeypatch.setattr(media.rendering, "encode", lambda spec, effort=0: encoded.append(spec) or b"")
     with _api(server) as http:
         created = http.post("/predictions", json={"model": "truefusion-edge", "input": {"prompt": "a fox"}})
         assert created.status_code == 201 and created.json()["status"] == "succeeded"

@@ -163,17 +163,17 @@ def test_the_wrong_error_format_is_reported() -> None:
 
 def test_a_lifecycle_that_leaves_a_terminal_state_is_reported() -> None:
     def patch(api: Any) -> None:
-        predictions = api.predictions
-        honest = predictions.state
+        engine = api.predictions.engine  # every reader of a prediction's status asks the job engine
+        honest = engine.state
 
         def state(record: dict[str, Any], now: float | None = None) -> JobState:
             found = honest(record, now)
-            current = predictions.runtime.clock.now() if now is None else now
+            current = engine.clock.now() if now is None else now
             if found.terminal and current >= found.entered_at + 60:  # a minute after the end: "processing" again
                 return JobState("processing", found.entered_at, False)
             return found
 
-        predictions.state = state
+        engine.state = state
 
     with broken_mock("skytells", patch=patch) as url:
         result = run("skytells", url, phases=("behaviour",), machines=("skytells.prediction_lifecycle",),

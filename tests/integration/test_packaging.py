@@ -45,6 +45,13 @@ def test_wheel_contains_packages_fixtures_contracts_and_entry_points(wheel: Path
     assert "mockserver_contracts = mockserver.harness.pytest_plugin" in text
 
 
+def test_wheel_carries_the_dashboard_assets(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assets = {path.relative_to(ROOT).as_posix() for path in (ROOT / "mockserver/admin/ui").rglob("*") if path.is_file()}
+    assert {"mockserver/admin/ui/index.html", "mockserver/admin/ui/app.js"} <= assets
+    assert assets <= names
+
+
 def test_the_wheel_installs_one_top_level_import_name(wheel: Path) -> None:
     """Nothing beside ``mockserver`` (e.g. no ``contracts``, which is a project of its own on PyPI)."""
     top = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}

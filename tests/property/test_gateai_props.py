@@ -21,10 +21,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from mockserver.core.errors import ApiError
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Outcome
 from mockserver.gateai.budget import day_start
+from mockserver.gateai.generate_body import parse_request
+from mockserver.gateai.task_errors import DOMAIN_ERRORS, api_error
+from mockserver.gateai.task_views import TaskViews
 from mockserver.gateai.tasks import KIND, WINDOW_LIMIT, WINDOW_SECONDS, Tasks
 from mockserver.settings import Settings
 from tests.conftest import KEY
@@ -56,8 +58,11 @@ class BudgetMachine(RuleBasedStateMachine):
     @rule(request=st.sampled_from(REQUESTS), duration=st.sampled_from(DURATIONS), fail=st.booleans())
     def generate(self, request: dict, duration: float | None, fail: bool) -> None:
         try:
-            created = self.tasks.create(KEY, request, Outcome(duration=duration, status="failed" if fail else None))
-        except ApiError as error:
+            created = self.tasks.create(KEY, parse_request(request),
+                                        ScriptedResult(duration=duration, status="failed" if fail else None))
+        except DOMAIN_ERRORS as exc:
+            error = api_error(exc)
+            assert error is not None
             assert error.error_id in ("RATE_LIMITED", "BUDGET_EXCEEDED"), error
             event(error.error_id)
             return
@@ -90,9 +95,9 @@ class BudgetMachine(RuleBasedStateMachine):
         still_charged = sum(self.tasks.cost_now(record, now) for record in self.runtime.store.scan(KIND, owner=KEY)
                             if day_start(record["created_at"]) == today)
         assert round(still_charged, 6) == status.used
-        views = self.tasks.dashboard(KEY)
+        views = TaskViews(self.tasks).dashboard(KEY)
         assert round(sum(row["cost"] for row in views["today_spending"].values()), 6) == status.used
-        assert self.tasks.credits(KEY)["your_budget"] == views["budget"] == status.as_json()
+        assert TaskViews(self.tasks).credits(KEY)["your_budget"] == views["budget"] == status.as_json()
 
 
 TestBudgetInvariant = BudgetMachine.TestCase
@@ -112,8 +117,10 @@ def test_the_limiter_never_admits_a_sixth_request_in_any_30s_window(gaps: list[f
         now = runtime.clock.advance(gap)
         in_window = sum(1 for t in admitted if t > now - WINDOW_SECONDS)
         try:
-            tasks.create(KEY, request, Outcome(duration=0.0))  # ends at once: the slot is free again
-        except ApiError as error:
+            tasks.create(KEY, parse_request(request), ScriptedResult(duration=0.0))  # ends at once: the slot frees
+        except DOMAIN_ERRORS as exc:
+            error = api_error(exc)
+            assert error is not None
             assert error.error_id == "RATE_LIMITED" and error.details["limit"] == "requests_per_window"
             assert in_window == WINDOW_LIMIT  # refused only when the window is full
             wait = int(error.headers["Retry-After"])

@@ -12,11 +12,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from mockserver.core.errors import ApiError
+from mockserver.core.accounts import InsufficientFunds
+from mockserver.core.jobs import JobNotCancellable
 from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.predictions import TERMINAL, Predictions, parse_create
+from mockserver.skytells.prediction_body import parse_create
+from mockserver.skytells.prediction_errors import api_error
+from mockserver.skytells.predictions import TERMINAL, Predictions
+from mockserver.skytells.routes import links_for
 
 KEY = "sk-prop-owner"
 CATALOG = Catalog.load()
@@ -47,8 +51,8 @@ class PredictionMachine(RuleBasedStateMachine):
     def create(self, request: dict) -> str:
         try:
             record = self.domain.create(KEY, parse_create(request, CATALOG))
-        except ApiError as error:
-            assert error.error_id in ("INSUFFICIENT_CREDITS", "PAYMENT_REQUIRED")
+        except InsufficientFunds as exc:
+            assert api_error(exc).error_id in ("INSUFFICIENT_CREDITS", "PAYMENT_REQUIRED")  # type: ignore[union-attr]
             return "rejected"
         self.seen[record["id"]] = []
         self.expected_balance -= record["credits"]
@@ -67,8 +71,9 @@ class PredictionMachine(RuleBasedStateMachine):
             record = self.domain.cancel(KEY, pid)
             assert before not in TERMINAL
             self.expected_balance += record["credits"]  # refunded
-        except ApiError as error:
-            assert before in TERMINAL and error.error_id == "INVALID_PARAMETER"
+        except JobNotCancellable as exc:
+            assert before in TERMINAL and exc.status == before
+            assert api_error(exc).error_id == "INVALID_PARAMETER"  # type: ignore[union-attr]
 
     @rule(pid=consumes(predictions))
     def delete(self, pid: str) -> None:
@@ -85,7 +90,7 @@ class PredictionMachine(RuleBasedStateMachine):
         for pid, history in self.seen.items():
             if pid in self.deleted:
                 continue
-            history.append(self.domain.view(self.domain.get(KEY, pid), BASE))
+            history.append(self.domain.views.view(self.domain.get(KEY, pid), links_for(BASE)))
 
     @invariant()
     def no_transition_out_of_a_terminal_state(self) -> None:

@@ -22,9 +22,10 @@ from starlette.testclient import TestClient
 from mockserver import spec
 from mockserver.app import build
 from mockserver.core.errors import ApiError
-from mockserver.gateai.tasks import parse_request
+from mockserver.gateai.generate_body import parse_request
 from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.predictions import WEBHOOK_EVENTS, parse_create
+from mockserver.skytells.prediction_body import parse_create
+from mockserver.skytells.predictions import WEBHOOK_EVENTS
 from mockserver.spec import validate_request, validate_response, validate_schema
 from mockserver.spec.data import load_json
 from mockserver.spec.requests import body_problem

@@ -28,9 +28,9 @@ def test_an_answer_is_priced_by_its_usage(prices: SkytellsPrices, http: httpx.Cl
     answer = http.post("/chat/completions", json={"model": "gpt-5", "n": 2,
                                                    "messages": [{"role": "user", "content": "Hi"}]})
     charged = before - runtime.accounts.get(KEY).credits
-    cost = actual_cost("skytells", "/v1/chat/completions", 200, answer.json(), prices)
+    cost = actual_cost("/v1/chat/completions", 200, answer.json(), prices)
     assert cost == pytest.approx(charged, abs=1e-9) and cost > 0
     usage = answer.json()["usage"]
     model = prices.model("gpt-5")
     assert cost == pytest.approx(prices.token_cost(model, usage["prompt_tokens"], usage["completion_tokens"]))
-    assert actual_cost("skytells", "/v1/chat/completions", 200, {"no": "usage"}, prices) is None
+    assert actual_cost("/v1/chat/completions", 200, {"no": "usage"}, prices) is None

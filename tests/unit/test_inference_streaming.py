@@ -6,7 +6,8 @@ import asyncio
 import itertools
 from typing import Any
 
-from mockserver.skytells.inference.streaming import DONE, frame, paced_frames
+from mockserver.skytells.inference.streaming import paced_frames
+from mockserver.spec.sse import DONE, json_event
 
 
 class InstantPacer:
@@ -15,8 +16,8 @@ class InstantPacer:
 
 
 def test_frames_are_sse_and_end_with_done_when_asked() -> None:
-    assert frame({"a": "é"}) == 'data: {"a":"é"}\n\n'.encode()
-    assert frame({"type": "response.completed"}, "response.completed").startswith(b"event: response.completed\n")
+    assert json_event({"a": "é"}) == 'data: {"a":"é"}\n\n'.encode()
+    assert json_event({"type": "response.completed"}, "response.completed").startswith(b"event: response.completed\n")
 
     async def collect() -> list[bytes]:
         items = [({"type": "x", "n": i}, i) for i in range(3)]

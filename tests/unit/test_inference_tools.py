@@ -9,8 +9,8 @@ import pytest
 
 from mockserver.core.errors import ApiError
 from mockserver.core.randomness import Randomness
+from mockserver.core.rules.model import ScriptedCall, Turn
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import ScriptedCall, Turn
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, response_input, response_views, responses, tokens, tools
 from mockserver.skytells.inference.text import Message, ToolCall

@@ -17,11 +17,13 @@ from mockserver.core.journal import (
     Journal,
     JournalMiddleware,
     Query,
-    SseCounter,
     parse_status,
     render_body,
 )
-from mockserver.core.scenarios import SCOPE_KEY, Fault, Selection
+from mockserver.core.request_facts import facts_of, no_query_key
+from mockserver.core.rules.faults import Reset
+from mockserver.core.rules.select import Selection
+from mockserver.core.vendor import REGISTRY
 
 KEY = "sk-unit-secret-0001"
 OTHER = "sk-unit-secret-0002"
@@ -95,20 +97,6 @@ STREAM = (b"event: prediction\r\ndata: {\"a\": 1}\r\n\r\n"
           b"event: done\r\ndata: {}\r\n\r\n")
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 1000])
-def test_sse_events_are_counted_across_any_chunking(size: int) -> None:
-    counter = SseCounter()
-    for i in range(0, len(STREAM), size):
-        counter.feed(STREAM[i:i + size])
-    assert counter.events == 3  # the ping comment is not an event
-
-
-def test_an_unterminated_event_is_not_counted() -> None:
-    counter = SseCounter()
-    counter.feed(b"data: one\n\ndata: half")
-    assert counter.events == 1
-
-
 # -- the middleware --------------------------------------------------------------------------------
 
 
@@ -136,7 +124,10 @@ def run(app: Any, scope: dict[str, Any], body: bytes = b"", runtime: SimpleNames
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(JournalMiddleware(app, runtime=runtime, api=api)(scope, receive, send))  # type: ignore[arg-type]
+    vendor = REGISTRY.get(api)
+    takes_query_key = vendor.takes_query_key if vendor is not None else no_query_key
+    journal = JournalMiddleware(app, runtime=runtime, api=api, takes_query_key=takes_query_key)  # type: ignore[arg-type]
+    asyncio.run(journal(scope, receive, send))
     return runtime, sent
 
 
@@ -144,7 +135,7 @@ def json_app(status: int = 201, payload: Any = None, selection: Selection | None
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         request = await receive()
         if selection is not None:
-            scope["state"][SCOPE_KEY] = selection
+            facts_of(scope).selection = selection
         body = json.dumps(payload if payload is not None else {"echo": json.loads(request["body"] or b"null")})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
@@ -212,7 +203,7 @@ def test_sse_responses_get_an_event_count() -> None:
 
 def test_a_request_dropped_by_a_reset_fault_has_no_status_and_an_error() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        scope["state"][SCOPE_KEY] = Selection(fault=Fault(type="reset"), rule_ids=("rule_1",))
+        facts_of(scope).selection = Selection(fault=Reset(), rule_ids=("rule_1",))
 
     runtime, _ = run(app, scope_for())
     entry = only_entry(runtime)

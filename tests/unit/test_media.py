@@ -1,4 +1,4 @@
-"""Tests for mockserver.core.media: every format decodes with its real library, deterministically."""
+"""Tests for the mockserver.core.media package: every format decodes with its real library, deterministically."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mockserver.core import encoders, media
-from mockserver.core.media import MediaSpec, render
+from mockserver.core import media
+from mockserver.core.media import MediaSpec, mp4, render, video
 
 
 def _decode_video(data: bytes) -> tuple[list[np.ndarray], float, float]:
@@ -149,16 +149,16 @@ def test_mp4_decodes_with_frames_duration_and_size(
 
 def test_mp4_moov_before_mdat() -> None:
     data = render(MediaSpec("mp4", seconds=1.0, seed=9))
-    kinds = [kind for kind, *_ in encoders._mp4_boxes(data, 0, len(data))]
+    kinds = [kind for kind, *_ in mp4.boxes_in(data, 0, len(data))]
     assert kinds.index(b"moov") < kinds.index(b"mdat")
 
 
 def test_faststart_keeps_frames_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = MediaSpec("mp4", width=320, height=240, seconds=2.0, fps=12, seed=10)
-    monkeypatch.setattr(encoders, "_faststart", lambda data: data)
-    plain = encoders._render_video(spec)
+    monkeypatch.setattr(mp4, "faststart", lambda data: data)
+    plain = video.render_video(spec)
     monkeypatch.undo()
-    moved = encoders._faststart(plain)
+    moved = mp4.faststart(plain)
     assert moved != plain and len(moved) == len(plain)
     frames_plain, *_ = _decode_video(plain)
     frames_moved, *_ = _decode_video(moved)

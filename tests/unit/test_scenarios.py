@@ -9,19 +9,15 @@ import httpx
 import pytest
 
 from mockserver.app import build
-from mockserver.core import faults, wire
-from mockserver.core.scenarios import (
-    NOTHING,
-    Fault,
-    Outcome,
-    RequestFacts,
-    RuleError,
-    Rules,
-    Selection,
-    prompt_text,
-    scripted_outcome,
-    selection_of,
-)
+from mockserver.core import wire
+from mockserver.core.request_facts import RequestFacts, facts_of
+from mockserver.core.rules import faults
+from mockserver.core.rules.faults import ErrorStatus, Latency, RateLimit, Reset
+from mockserver.core.rules.fields import RuleError
+from mockserver.core.rules.model import ScriptedResult
+from mockserver.core.rules.prompts import prompt_text
+from mockserver.core.rules.registry import Rules
+from mockserver.core.rules.select import NOTHING, Selection, scripted_result, selection_of
 from tests.conftest import KEY, make_settings
 
 CHAT = RequestFacts(api="skytells", method="POST", path="/v1/chat/completions", route="/v1/chat/completions",
@@ -91,8 +87,8 @@ def test_parsed_rule_round_trips_as_json() -> None:
     }
     with pytest.raises(RuleError, match="already exists"):
         rules.add({"id": "slow-chat", "fault": "reset"})
-    assert rules.add({"outcome": {"error": "boom"}}).outcome == Outcome(status="failed", error="boom")
-    assert rules.add({"fault": "reset"}).fault == Fault(type="reset")
+    assert rules.add({"outcome": {"error": "boom"}}).outcome == ScriptedResult(status="failed", error="boom")
+    assert rules.add({"fault": "reset"}).fault == Reset()
 
 
 # -- matching ----------------------------------------------------------------------------
@@ -162,7 +158,7 @@ def test_times_limits_how_often_a_rule_fires() -> None:
     rules = Rules()
     rule = rules.add({"fault": {"type": "error", "status": 503}, "times": 2})
     chosen = [rules.select(CHAT).fault for _ in range(4)]
-    assert chosen == [Fault(type="error", status=503)] * 2 + [None, None]
+    assert chosen == [ErrorStatus(status=503)] * 2 + [None, None]
     assert (rule.fired, rule.exhausted, rule.as_json()["remaining"]) == (2, True, 0)
 
 
@@ -170,7 +166,7 @@ def test_a_rule_that_does_not_match_spends_nothing() -> None:
     rules = Rules()
     rule = rules.add({"match": {"api": "gateai"}, "fault": "reset", "times": 1})
     assert rules.select(CHAT) == NOTHING and rule.fired == 0
-    assert rules.select(GENERATE).fault == Fault(type="reset") and rule.fired == 1
+    assert rules.select(GENERATE).fault == Reset() and rule.fired == 1
 
 
 def test_first_matching_fault_and_first_matching_outcome_both_apply() -> None:
@@ -180,7 +176,7 @@ def test_first_matching_fault_and_first_matching_outcome_both_apply() -> None:
     rules.add({"id": "c", "outcome": {"reply": "first"}})
     rules.add({"id": "d", "outcome": {"reply": "second"}})
     selection = rules.select(CHAT)
-    assert selection == Selection(fault=Fault(type="latency", latency_ms=5.0), outcome=Outcome(reply="first"),
+    assert selection == Selection(fault=Latency(latency_ms=5.0), outcome=ScriptedResult(reply="first"),
                                   rule_ids=("a", "c"))
     assert rules.get("b").fired == 0 and rules.get("d").fired == 0  # not spent when not applied
     assert rules.select(PREDICTION).rule_ids == ("b",)  # a poll spends no outcome rule
@@ -238,13 +234,13 @@ def test_a_scenarios_rules_apply_only_with_its_header() -> None:
     rules = Rules()
     rules.set_scenario("flaky", [{"fault": {"type": "error", "status": 503}}])
     rules.add({"outcome": {"reply": "global"}})
-    assert rules.select(CHAT) == Selection(outcome=Outcome(reply="global"), rule_ids=("rule_2",))
+    assert rules.select(CHAT) == Selection(outcome=ScriptedResult(reply="global"), rule_ids=("rule_2",))
     flaky = rules.select(CHAT, "flaky")
-    assert flaky.fault == Fault(type="error", status=503) and flaky.outcome == Outcome(reply="global")
+    assert flaky.fault == ErrorStatus(status=503) and flaky.outcome == ScriptedResult(reply="global")
     assert flaky.scenario == "flaky"
     rules.add({"scenario": "flaky", "outcome": {"reply": "scenario first"}})
-    assert rules.select(CHAT, "flaky").outcome == Outcome(reply="scenario first")
-    assert rules.select(CHAT).outcome == Outcome(reply="global")
+    assert rules.select(CHAT, "flaky").outcome == ScriptedResult(reply="scenario first")
+    assert rules.select(CHAT).outcome == ScriptedResult(reply="global")
 
 
 def test_an_unknown_scenario_name_is_an_error_naming_the_known_ones() -> None:
@@ -272,7 +268,7 @@ def test_inline_header_rules_apply_alone() -> None:
     rules.add({"fault": "reset"})
     header = json.dumps({"fault": {"type": "error", "status": 502}, "match": {"model": "gpt-*"}})
     selection = rules.select(CHAT, header)
-    assert selection.fault == Fault(type="error", status=502) and selection.scenario == "inline"
+    assert selection.fault == ErrorStatus(status=502) and selection.scenario == "inline"
     assert rules.select(PREDICTION, header) == Selection(scenario="inline")  # the global reset is not used
     listed = json.dumps([{"outcome": {"reply": "hi"}}, {"fault": "empty"}])
     assert rules.select(CHAT, listed).rule_ids == ("inline_1", "inline_2")
@@ -285,16 +281,17 @@ def test_inline_header_rules_apply_alone() -> None:
 def test_inline_rules_keep_their_budget_across_requests_with_the_same_header() -> None:
     rules = Rules(seed=5)
     once = json.dumps({"fault": "reset", "times": 1})
-    assert rules.select(CHAT, once).fault == Fault(type="reset")
+    assert rules.select(CHAT, once).fault == Reset()
     assert rules.select(CHAT, once).fault is None
-    assert rules.select(CHAT, once.replace(" ", "")).fault == Fault(type="reset")  # other text: other rules
+    assert rules.select(CHAT, once.replace(" ", "")).fault == Reset()  # other text: other rules
     replies = json.dumps({"outcome": {"replies": ["a", "b"]}})
-    assert [rules.select(CHAT, replies).outcome for _ in range(3)] == [Outcome(reply="a"), Outcome(reply="b"), None]
+    expected = [ScriptedResult(reply="a"), ScriptedResult(reply="b"), None]
+    assert [rules.select(CHAT, replies).outcome for _ in range(3)] == expected
     coin = json.dumps({"fault": "empty", "probability": 0.5})
     draws = {rules.select(CHAT, coin).fault is not None for _ in range(50)}
     assert draws == {True, False}
     rules.clear()
-    assert rules.select(CHAT, once).fault == Fault(type="reset")  # a clear forgets them
+    assert rules.select(CHAT, once).fault == Reset()  # a clear forgets them
 
 
 def test_remove_and_clear() -> None:
@@ -309,10 +306,11 @@ def test_remove_and_clear() -> None:
 
 
 def test_selection_is_read_from_the_scope() -> None:
-    chosen = Selection(outcome=Outcome(reply="x"), rule_ids=("rule_1",))
-    scope = {"state": {"mock_selection": chosen}}
-    assert selection_of(scope) is chosen and scripted_outcome(scope) == Outcome(reply="x")
-    assert selection_of({}) is NOTHING and scripted_outcome({"state": {}}) is None
+    chosen = Selection(outcome=ScriptedResult(reply="x"), rule_ids=("rule_1",))
+    scope: dict = {"method": "POST", "path": "/v1/responses", "headers": []}
+    facts_of(scope, "skytells").selection = chosen
+    assert selection_of(scope) is chosen and scripted_result(scope) == ScriptedResult(reply="x")
+    assert selection_of({}) is NOTHING and scripted_result({"state": {}}) is None
 
 
 # -- fault helpers -------------------------------------------------------------------------
@@ -325,7 +323,8 @@ def test_sse_events_are_counted_across_chunks_and_line_endings() -> None:
     assert counter.feed(b"\ndata: three\n\n", 2) == 1 and counter.count == 2
     crlf = faults.SseEvents()
     body = b"event: a\r\ndata: 1\r\n\r\n: ping\r\n\r\nevent: b\r\n"
-    assert crlf.feed(body, 2) == body.index(b": ping") + len(b": ping\r\n\r\n")
+    assert crlf.feed(body, 2) is None and crlf.count == 1  # a keep-alive comment is no event
+    assert crlf.feed(b"data: 2\r\n\r\nevent: c", 2) == len(b"data: 2\r\n\r\n")
     lone_cr = faults.SseEvents()
     assert lone_cr.feed(b"data: x\r\r", 1) == 9
     blank = faults.SseEvents()
@@ -333,12 +332,12 @@ def test_sse_events_are_counted_across_chunks_and_line_endings() -> None:
 
 
 def test_fault_errors_use_the_given_or_a_generic_id() -> None:
-    error = faults.fault_error(Fault(type="error", status=503), ("rule_1",))
+    error = ErrorStatus(status=503).error("mock rule rule_1")
     assert (error.status, error.error_id) == (503, "INTERNAL_ERROR")
     assert error.message == "Service Unavailable (HTTP 503 scripted by mock rule rule_1)"
-    credits = faults.fault_error(Fault(type="error", status=402, error_id="INSUFFICIENT_CREDITS", message="Broke"), ())
+    credits = ErrorStatus(status=402, error_id="INSUFFICIENT_CREDITS", message="Broke").error("a mock rule")
     assert (credits.status, credits.error_id, credits.message) == (402, "INSUFFICIENT_CREDITS", "Broke")
-    limited = faults.fault_error(Fault(type="rate_limit", status=429, retry_after=1.2), ("r",))
+    limited = RateLimit(retry_after=1.2).error("mock rule r")
     assert (limited.status, limited.error_id) == (429, "RATE_LIMIT_EXCEEDED")
     assert limited.headers == {"Retry-After": "2", "retry-after-ms": "1200"}
 
@@ -358,8 +357,6 @@ def test_without_a_transport_a_drop_raises_connection_dropped() -> None:
 
 
 def test_outcome_rules_are_only_spent_by_requests_they_can_shape() -> None:
-    from mockserver.core.scenarios import RequestFacts, Rules
-
     rules = Rules(seed=1)
     rules.add({"outcome": {"status": "failed", "error": "boom"}, "times": 1})
     rules.add({"fault": {"type": "latency", "latency_ms": 1}, "times": 1})

@@ -1,22 +1,28 @@
-"""Scripted outcomes applied by each domain, with the :class:`Outcome` passed in directly."""
+"""Scripted outcomes applied by each domain, with the :class:`ScriptedResult` passed in directly."""
 
 from __future__ import annotations
 
 import pytest
 
+from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Outcome
+from mockserver.gateai.generate_body import parse_request
 from mockserver.gateai.routes import combined_outcome
+from mockserver.gateai.task_views import TaskViews
 from mockserver.gateai.tasks import FAILED, FINISHED, HARD_LIMIT, PROCESSING, TIMEOUT_ERROR, UPSTREAM_ERROR, Tasks
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, response_views, responses, tokens
 from mockserver.skytells.inference.generation import generate
 from mockserver.skytells.inference.text import Message
-from mockserver.skytells.predictions import SCRIPTED_ERROR, Predictions, given_files, parse_create
+from mockserver.skytells.prediction_body import parse_create
+from mockserver.skytells.prediction_views import given_files
+from mockserver.skytells.predictions import SCRIPTED_ERROR, Predictions
+from mockserver.skytells.routes import links_for
 from tests.conftest import KEY, START, make_settings
 
 CATALOG = Catalog.load()
 BASE = "http://mock.test/v1"
+LINKS = links_for(BASE)
 SCRIPT = "Paris is the capital of France. It sits on the Seine."
 
 
@@ -35,13 +41,13 @@ def balance(runtime: Runtime) -> float:
 
 
 def create(predictions: Predictions, model: str = "truefusion-pro", prompt: str = "A red fox",
-           outcome: Outcome | None = None, **extra: object) -> dict:
+           outcome: ScriptedResult | None = None, **extra: object) -> dict:
     request = parse_create({"model": model, "input": {"prompt": prompt, **extra}}, CATALOG)
     return predictions.create(KEY, request, outcome)
 
 
 def view_at(predictions: Predictions, record: dict, offset: float) -> dict:
-    return predictions.view(record, BASE, now=START + offset)
+    return predictions.views.view(record, LINKS, now=START + offset)
 
 
 # -- Skytells predictions ------------------------------------------------------------------
@@ -50,7 +56,7 @@ def view_at(predictions: Predictions, record: dict, offset: float) -> dict:
 def test_no_outcome_keeps_the_seeded_behaviour(predictions: Predictions) -> None:
     record = create(predictions)
     assert record["given_output"] is None and record["outcome"] == "succeeded" and record["files"]
-    again = create(predictions, outcome=Outcome())
+    again = create(predictions, outcome=ScriptedResult())
     assert again["outcome"] == "succeeded" and again["files"] and again["given_output"] is None
     assert again["phases"][-1][1] > START  # the seeded schedule, not collapsed
 
@@ -59,7 +65,7 @@ def test_no_outcome_keeps_the_seeded_behaviour(predictions: Predictions) -> None
 def test_duration_fixes_the_time_to_the_terminal_state(predictions: Predictions, model: str) -> None:
     given = {"lyrics": "[verse]\nla la"} if model == "beatfusion-2.0" else {"prompt": "Waves"}
     request = parse_create({"model": model, "input": given}, CATALOG)
-    record = predictions.create(KEY, request, Outcome(duration=42.5))
+    record = predictions.create(KEY, request, ScriptedResult(duration=42.5))
     statuses = [status for status, _ in record["phases"]]
     assert statuses == ["pending", "starting", "processing", "succeeded"]
     assert record["phases"][0][1] == START and record["phases"][-1][1] == START + 42.5
@@ -74,24 +80,24 @@ def test_duration_fixes_the_time_to_the_terminal_state(predictions: Predictions,
 
 
 def test_duration_on_a_fast_model_is_not_collapsed_into_the_create_response(predictions: Predictions) -> None:
-    record = create(predictions, model="truefusion-edge", outcome=Outcome(duration=12))
+    record = create(predictions, model="truefusion-edge", outcome=ScriptedResult(duration=12))
     assert view_at(predictions, record, 0)["status"] == "processing"  # no pending/starting on fast models
     assert view_at(predictions, record, 12)["status"] == "succeeded"
     assert record["predict_time"] == 12
-    instant = create(predictions, model="truefusion-edge", outcome=Outcome(duration=0))
+    instant = create(predictions, model="truefusion-edge", outcome=ScriptedResult(duration=0))
     assert view_at(predictions, instant, 0)["status"] == "succeeded"
 
 
 def test_instant_mode_still_finishes_scripted_jobs_at_once(predictions: Predictions, runtime: Runtime) -> None:
     runtime.clock.configure(mode="instant")
-    record = create(predictions, outcome=Outcome(duration=300))
-    assert predictions.view(record, BASE)["status"] == "succeeded"
+    record = create(predictions, outcome=ScriptedResult(duration=300))
+    assert predictions.views.view(record, LINKS)["status"] == "succeeded"
 
 
 def test_scripted_failure_fails_at_the_end_with_the_error_and_costs_nothing(predictions: Predictions,
                                                                           runtime: Runtime) -> None:
     before = balance(runtime)
-    record = create(predictions, outcome=Outcome(status="failed", error="GPU exploded", duration=20))
+    record = create(predictions, outcome=ScriptedResult(status="failed", error="GPU exploded", duration=20))
     assert balance(runtime) == before and record["credits"] == 0 and record["files"] == []
     assert view_at(predictions, record, 19.9)["status"] == "processing"
     failed = view_at(predictions, record, 20)
@@ -101,15 +107,15 @@ def test_scripted_failure_fails_at_the_end_with_the_error_and_costs_nothing(pred
 
 
 def test_failure_without_a_message_uses_the_default_error(predictions: Predictions) -> None:
-    record = create(predictions, outcome=Outcome(status="failed"))
+    record = create(predictions, outcome=ScriptedResult(status="failed"))
     assert record["error"] == SCRIPTED_ERROR
-    assert create(predictions, outcome=Outcome(error="only an error"))["outcome"] == "failed"
+    assert create(predictions, outcome=ScriptedResult(error="only an error"))["outcome"] == "failed"
 
 
 def test_forced_success_overrides_the_safety_checker(predictions: Predictions, runtime: Runtime) -> None:
     assert create(predictions, prompt="nsfw scene")["outcome"] == "failed"
     before = balance(runtime)
-    record = create(predictions, prompt="nsfw scene", outcome=Outcome(status="succeeded"))
+    record = create(predictions, prompt="nsfw scene", outcome=ScriptedResult(status="succeeded"))
     assert record["outcome"] == "succeeded" and record["error"] is None
     assert balance(runtime) == pytest.approx(before - 0.05)
 
@@ -117,22 +123,22 @@ def test_forced_success_overrides_the_safety_checker(predictions: Predictions, r
 def test_given_outputs_replace_the_files_verbatim(predictions: Predictions, runtime: Runtime) -> None:
     urls = ["https://cdn.example.com/out/a.png", "https://cdn.example.com/out/b.webp?sig=1"]
     before = balance(runtime)
-    record = create(predictions, outcome=Outcome(output=urls, duration=0))
+    record = create(predictions, outcome=ScriptedResult(output=urls, duration=0))
     assert record["files"] == [] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
-    body = predictions.view(record, BASE)
+    body = predictions.views.view(record, LINKS)
     assert body["output"] == urls
     assert body["metadata"]["storage"]["files"] == [
         {"name": "a.png", "type": "image/png", "size": None, "url": urls[0]},
         {"name": "b.webp", "type": "image/webp", "size": None, "url": urls[1]},
     ]
     assert body["metrics"]["image_count"] == 2
-    single = predictions.view(create(predictions, model="truefusion-max", outcome=Outcome(output="x.jpg",
-                                                                                          duration=0)), BASE)
+    single = predictions.views.view(create(predictions, model="truefusion-max", outcome=ScriptedResult(output="x.jpg",
+                                                                                          duration=0)), LINKS)
     assert single["output"] == "x.jpg" and single["metadata"]["storage"]["files"] == []
 
 
 def test_a_given_mock_file_url_reports_its_real_size(predictions: Predictions, runtime: Runtime) -> None:
-    made = predictions.view(create(predictions, outcome=Outcome(duration=0)), BASE)
+    made = predictions.views.view(create(predictions, outcome=ScriptedResult(duration=0)), LINKS)
     url = made["output"][0]
     entries = given_files([url, {"text": "not a file"}, 7], runtime.files)
     assert entries == made["metadata"]["storage"]["files"]
@@ -141,71 +147,72 @@ def test_a_given_mock_file_url_reports_its_real_size(predictions: Predictions, r
 # -- GateAI tasks --------------------------------------------------------------------------
 
 
-def gateai_task(runtime: Runtime, outcome: Outcome | None, model: str = "gpt-image-2",
+def gateai_task(runtime: Runtime, outcome: ScriptedResult | None, model: str = "gpt-image-2",
                 prompt: str = "a fox", **params: object) -> tuple[Tasks, dict]:
     tasks = Tasks(runtime)
-    created = tasks.create(KEY, {"model": model, "params": {"prompt": prompt, **params}}, outcome)
+    created = tasks.create(KEY, parse_request({"model": model, "params": {"prompt": prompt, **params}}), outcome)
     return tasks, created.record
 
 
 def test_gateai_duration(runtime: Runtime) -> None:
-    tasks, record = gateai_task(runtime, Outcome(duration=90))
+    tasks, record = gateai_task(runtime, ScriptedResult(duration=90))
     assert tasks.state(record, START + 89.9).status == PROCESSING
     assert tasks.state(record, START + 90).status == FINISHED
-    assert tasks.view(record, "/files/", START + 90)["result"]
+    assert TaskViews(tasks).view(record, "/files/", START + 90)["result"]
 
 
 def test_gateai_failure_with_the_error_is_refunded(runtime: Runtime) -> None:
-    tasks, record = gateai_task(runtime, Outcome(status="failed", error="upstream 503", duration=30))
-    view = tasks.view(record, "/files/", START + 30)
+    tasks, record = gateai_task(runtime, ScriptedResult(status="failed", error="upstream 503", duration=30))
+    view = TaskViews(tasks).view(record, "/files/", START + 30)
     assert view["status"] == FAILED and view["error"] == "upstream 503"
     assert view["refunded"] is True and view["cost"] == 0 and view["result"] == []
-    _, plain = gateai_task(runtime, Outcome(status="failed", duration=0))
+    _, plain = gateai_task(runtime, ScriptedResult(status="failed", duration=0))
     assert plain["error"] == UPSTREAM_ERROR
 
 
 def test_gateai_output_is_the_result_as_given(runtime: Runtime) -> None:
     given = ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"]
-    tasks, record = gateai_task(runtime, Outcome(output=given, duration=5))
+    tasks, record = gateai_task(runtime, ScriptedResult(output=given, duration=5))
     assert record["files"] == []
-    assert tasks.view(record, "/files/", START + 4)["result"] == []
-    assert tasks.view(record, "/files/", START + 5)["result"] == given
+    assert TaskViews(tasks).view(record, "/files/", START + 4)["result"] == []
+    assert TaskViews(tasks).view(record, "/files/", START + 5)["result"] == given
     runtime.clock.advance(5)
-    (recent,) = tasks.dashboard(KEY)["recent_tasks"]
+    (recent,) = TaskViews(tasks).dashboard(KEY)["recent_tasks"]
     assert recent["result_count"] == 2
-    _, one = gateai_task(runtime, Outcome(output="https://cdn.example.com/only.png", duration=0))
-    assert Tasks(runtime).view(one, "/files/")["result"] == ["https://cdn.example.com/only.png"]
+    _, one = gateai_task(runtime, ScriptedResult(output="https://cdn.example.com/only.png", duration=0))
+    assert TaskViews(Tasks(runtime)).view(one, "/files/")["result"] == ["https://cdn.example.com/only.png"]
 
 
 def test_gateai_3d_glb_urls_follow_the_given_result(runtime: Runtime) -> None:
     given = ["https://cdn.example.com/m.jpg", "https://cdn.example.com/m.glb"]
-    tasks, record = gateai_task(runtime, Outcome(output=given, duration=0), model="rodin-v2", quality="low")
-    view = tasks.view(record, "/files/")
+    tasks, record = gateai_task(runtime, ScriptedResult(output=given, duration=0), model="rodin-v2", quality="low")
+    view = TaskViews(tasks).view(record, "/files/")
     assert view["result"] == given and view["glb_urls"] == ["https://cdn.example.com/m.glb"]
 
 
 def test_gateai_hard_limit_wins_over_a_scripted_success(runtime: Runtime) -> None:
-    tasks, record = gateai_task(runtime, Outcome(status="succeeded", duration=HARD_LIMIT + 100))
+    tasks, record = gateai_task(runtime, ScriptedResult(status="succeeded", duration=HARD_LIMIT + 100))
     assert tasks.state(record, START + HARD_LIMIT - 1).status == PROCESSING
-    view = tasks.view(record, "/files/", START + HARD_LIMIT)
+    view = TaskViews(tasks).view(record, "/files/", START + HARD_LIMIT)
     assert view["status"] == FAILED and view["error"] == TIMEOUT_ERROR
 
 
 def test_gateai_forced_success_overrides_moderation(runtime: Runtime) -> None:
-    tasks, flagged = gateai_task(runtime, Outcome(duration=1), prompt="gore")
-    assert tasks.view(flagged, "/files/", START + 1)["status"] == FAILED
-    tasks, forced = gateai_task(runtime, Outcome(duration=1, status="succeeded"), prompt="gore")
-    assert tasks.view(forced, "/files/", START + 1)["status"] == FINISHED
+    tasks, flagged = gateai_task(runtime, ScriptedResult(duration=1), prompt="gore")
+    assert TaskViews(tasks).view(flagged, "/files/", START + 1)["status"] == FAILED
+    tasks, forced = gateai_task(runtime, ScriptedResult(duration=1, status="succeeded"), prompt="gore")
+    assert TaskViews(tasks).view(forced, "/files/", START + 1)["status"] == FINISHED
 
 
 def test_header_shorthands_fill_only_what_the_rule_leaves_unset() -> None:
-    hooks = Outcome(status="failed", duration=100)
+    hooks = ScriptedResult(status="failed", duration=100)
     assert combined_outcome(None, hooks) == hooks
-    assert combined_outcome(Outcome(output=["u"]), None) == Outcome(output=["u"])
-    assert combined_outcome(Outcome(duration=5), hooks) == Outcome(status="failed", duration=5)
-    assert combined_outcome(Outcome(status="succeeded"), hooks) == Outcome(status="succeeded", duration=100)
-    merged = combined_outcome(Outcome(error="boom"), Outcome(status="succeeded"))
-    assert merged == Outcome(status="failed", error="boom")
+    assert combined_outcome(ScriptedResult(output=["u"]), None) == ScriptedResult(output=["u"])
+    assert combined_outcome(ScriptedResult(duration=5), hooks) == ScriptedResult(status="failed", duration=5)
+    assert combined_outcome(ScriptedResult(status="succeeded"), hooks) == ScriptedResult(status="succeeded",
+                                                                                       duration=100)
+    merged = combined_outcome(ScriptedResult(error="boom"), ScriptedResult(status="succeeded"))
+    assert merged == ScriptedResult(status="failed", error="boom")
 
 
 # -- Inference -----------------------------------------------------------------------------

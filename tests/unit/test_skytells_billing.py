@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.skytells.billing import credits_for
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inputs import prepare_input
+from mockserver.spec.pricing import credits_for
 
 CATALOG = Catalog.load()
 

@@ -56,6 +56,11 @@ class Hub:
         assert await self.webhooks.settle(max_real=10)
 
 
+def retry_schedule(webhooks: Webhooks, msg_id: str) -> list[float]:
+    """Every delay between the attempts of event ``msg_id``, should all of them fail."""
+    return [webhooks.backoff(msg_id, n) for n in range(1, webhooks.policy.max_attempts)]
+
+
 def run(body: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(body())
 
@@ -71,7 +76,7 @@ def test_backoff_doubles_from_the_base_up_to_the_cap_with_bounded_jitter() -> No
     policy = hub.webhooks.policy
     assert (policy.max_attempts, policy.base, policy.factor, policy.cap) == (12, 5.0, 2.0, 3600.0)
     for msg_id in ("msg_a", "msg_b", "msg_c"):
-        delays = hub.webhooks.retry_schedule(msg_id)
+        delays = retry_schedule(hub.webhooks, msg_id)
         assert len(delays) == policy.max_attempts - 1
         for failures, delay in enumerate(delays, start=1):
             nominal = min(3600.0, 5.0 * 2 ** (failures - 1))
@@ -81,9 +86,9 @@ def test_backoff_doubles_from_the_base_up_to_the_cap_with_bounded_jitter() -> No
 
 def test_jitter_is_seeded_per_event() -> None:
     one, same, other = Hub(seed=1).webhooks, Hub(seed=1).webhooks, Hub(seed=2).webhooks
-    assert one.retry_schedule("msg_x") == same.retry_schedule("msg_x")
-    assert one.retry_schedule("msg_x") != other.retry_schedule("msg_x")
-    assert one.retry_schedule("msg_x") != one.retry_schedule("msg_y")
+    assert retry_schedule(one, "msg_x") == retry_schedule(same, "msg_x")
+    assert retry_schedule(one, "msg_x") != retry_schedule(other, "msg_x")
+    assert retry_schedule(one, "msg_x") != retry_schedule(one, "msg_y")
 
 
 def test_the_default_schedule_outlasts_a_receiver_down_for_30_minutes() -> None:
@@ -364,3 +369,30 @@ def test_a_blocked_delivery_is_journaled_once_and_never_retried() -> None:
     [event] = hub.webhooks.events("pred-doc", None, None, False)
     assert event["state"] == "failed" and len(event["attempts"]) == 1
     assert event["attempts"][0]["outcome"] == "blocked" and "RFC 2606" in event["attempts"][0]["error"]
+
+
+def test_the_delivery_journal_trims_finished_events_first_and_keeps_pending_ones() -> None:
+    from mockserver.core.webhooks import Delivery, DeliveryJournal
+
+    journal = DeliveryJournal(limit=2)
+    made = [Delivery(id=f"msg_{i}", subject=f"s{i}", owner=KEY, url="https://hooks.test/x", event="succeeded",
+                     occurred_at=START, body="{}", next_attempt_at=None, state="pending" if i % 2 else "failed")
+            for i in range(6)]
+    for delivery in made:
+        journal.append(delivery)
+    assert [v["id"] for v in journal.views(with_payload=False)] == ["msg_1", "msg_2", "msg_3", "msg_4", "msg_5"]
+    assert journal.clear() == 2 and [v["state"] for v in journal.views()] == ["pending"] * 3
+
+
+def test_a_subscription_reads_each_reached_entry_once() -> None:
+    from mockserver.core.webhooks import Subscription
+
+    line = [("starting", 0.0), ("processing", 5.0), ("succeeded", 9.0)]
+    sub = Subscription(subject="p1", owner=KEY, url="https://hooks.test/p1", events=frozenset({"starting",
+                       "succeeded"}), timeline=lambda: line, render=lambda event, at: {})
+    seen: list[tuple[str, float, float]] = []
+    assert sub.advance(lambda: 6.0, lambda *entry: seen.append(entry)) and seen == [("starting", 0.0, 6.0)]
+    assert (sub.cursor, sub.next_at, sub.ended) == (2, 9.0, False)
+    assert not sub.advance(lambda: 7.0, lambda *entry: seen.append(entry)) and len(seen) == 1
+    assert sub.advance(lambda: 9.0, lambda *entry: seen.append(entry)) and seen[-1] == ("succeeded", 9.0, 9.0)
+    assert sub.ended and sub.next_at is None

@@ -22,10 +22,12 @@ from hypothesis.reporting import with_reporter
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from mockserver import spec
+from mockserver.harness.apis import harness_api
 from mockserver.harness.findings import BEHAVIOUR, Finding
 from mockserver.harness.options import Options
 from mockserver.harness.spend import Prices, SpendGuard, SpendLimitReached, actual_cost
 from mockserver.harness.target import Target, WaitBudgetExceeded
+from mockserver.spec import sse
 
 TRANSCRIPT_LINES = 40
 #: ``GET /v1/predictions/{id} -> 200 application/json: $.metadata.billing: 'x' is a required property``
@@ -91,8 +93,8 @@ class Context:
 
     @property
     def prefix(self) -> str:
-        """The path prefix operations are named with (Skytells' base URL ends in ``/v1``)."""
-        return "/v1" if self.options.api == "skytells" else ""
+        """The path prefix operations are named with (the API's base path: Skytells' ``/v1``)."""
+        return harness_api(self.options.api).base_path
 
     def operation(self, method: str, template: str) -> str:
         return f"{method.upper()} {self.prefix}{template}"
@@ -130,7 +132,7 @@ class Context:
             raise problem_violation(problems[0], operation)
         if estimate:
             body = _json_or_none(response) if not stream else None
-            self.guard.settle(estimate, actual_cost(self.options.api, self.prefix + template,
+            self.guard.settle(estimate, actual_cost(self.prefix + template,
                                                     response.status_code, body, self.prices))
         return response
 
@@ -265,27 +267,22 @@ def run_machine(machine: type[HarnessMachine], ctx: Context, *, max_examples: in
 
 
 def sse_frames(text: str) -> list[dict[str, str]]:
-    """Split an event stream into frames ``{"event"?, "data", "id"?}`` (comments dropped; strict on framing)."""
+    """An event stream as frames ``{"event"?, "id"?, "retry"?, "data", "_bad"?}`` (comments dropped).
+
+    Read by :class:`mockserver.spec.sse.Parser`; a last event not ended by a blank line is kept (the checks
+    report it), and ``_bad`` is the first line of a frame that is not an SSE field.
+    """
+    parser = sse.Parser()
+    events = parser.feed(text.encode())
+    last = parser.close()
     frames: list[dict[str, str]] = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        if not block.strip():
-            continue
-        frame: dict[str, str] = {}
-        data_lines: list[str] = []
-        for line in block.split("\n"):
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "data":
-                data_lines.append(value)
-            elif name in ("event", "id", "retry"):
-                frame[name] = value
-            else:
-                frame.setdefault("_bad", line)
-        if data_lines or frame:
-            frame["data"] = "\n".join(data_lines)
-            frames.append(frame)
+    for event in [*events, last] if last is not None else events:
+        frame = {name: value for name, value in (("event", event.event), ("id", event.id), ("retry", event.retry))
+                 if value is not None}
+        if event.unknown:
+            frame["_bad"] = event.unknown[0]
+        frame["data"] = event.text
+        frames.append(frame)
     return frames
 
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Turn
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import logprobs, params, safety, structured, text, tokens, tools
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn

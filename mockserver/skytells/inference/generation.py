@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mockserver.core.rules.model import ScriptedCall, Turn
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import ScriptedCall, Turn
 from mockserver.skytells.inference import safety, structured, text, tokens, tools
 from mockserver.skytells.inference.structured import OutputFormat
 from mockserver.skytells.inference.text import Message, ToolCall

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.core.errors import ApiError
+from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
-from mockserver.core.scenarios import Turn
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import params, response_input, safety, structured, tokens, tools
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn

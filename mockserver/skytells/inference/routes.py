@@ -12,7 +12,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.http import JSONResponse, read_json_object
-from mockserver.core.scenarios import Outcome, Turn, scripted_outcome
+from mockserver.core.rules.model import ScriptedResult, Turn
+from mockserver.core.rules.select import scripted_result
 from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def scripted_turn(request: Request) -> Turn | None:
     """The model turn (text, tool calls or JSON) a matching rule scripts for this request, if any."""
-    outcome: Outcome | None = scripted_outcome(request)
+    outcome: ScriptedResult | None = scripted_result(request)
     return None if outcome is None else outcome.turn
 
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.core.errors import ApiError
 from mockserver.core.safety import flagged_terms
-from mockserver.settings import Settings
 from mockserver.skytells.inference import tokens
 
 CATEGORIES = ("hate", "self_harm", "sexual", "violence")
@@ -32,6 +31,13 @@ KNOWN_TERMS = {
     "hate": "hate", "slur": "hate", "racist": "hate",
 }
 FILTERED_SEVERITY = "high"
+
+
+class Terms(Protocol):
+    """The settings the checks read (the Skytells section of :class:`mockserver.settings.Settings`)."""
+
+    safety_terms: tuple[str, ...]
+    jailbreak_terms: tuple[str, ...]
 
 
 def category_of(term: str) -> str:
@@ -68,7 +74,7 @@ def _severity(verdict: Verdict) -> dict[str, dict[str, Any]]:
     }
 
 
-def check_prompt(texts: Sequence[str], settings: Settings) -> Verdict:
+def check_prompt(texts: Sequence[str], settings: Terms) -> Verdict:
     """The prompt's verdict; raises 403 SECURITY_VIOLATION for a jailbreak attempt."""
     found = tuple(flagged_terms(list(texts), settings.safety_terms))
     jailbreak = flagged_terms(list(texts), settings.jailbreak_terms)

@@ -2,30 +2,22 @@
 
 Chat Completions sends bare ``data:`` frames and ends with ``data: [DONE]``; Responses names
 each frame with ``event:`` (its ``type``) and ends when the ``response.completed`` (or
-``.incomplete``) frame is sent, as OpenAI's API does.
+``.incomplete``) frame is sent, as OpenAI's API does. The frames are written by :mod:`mockserver.spec.sse`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.responses import StreamingResponse
 
 from mockserver.skytells.inference.pacing import Pacer
-
-DONE = b"data: [DONE]\n\n"
+from mockserver.spec.sse import DONE, json_event
 
 #: One event to send and the index of the token it carries (None: not a token, send at once).
 Item = tuple[dict[str, Any], int | None]
-
-
-def frame(data: dict[str, Any], event: str | None = None) -> bytes:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {body}\n\n".encode()
 
 
 async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: bool) -> AsyncIterator[bytes]:
@@ -38,7 +30,7 @@ async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: b
     for data, token_index in items:
         if token_index is not None:
             await pacer.token(token_index)
-        yield frame(data, data.get("type") if named else None)
+        yield json_event(data, data.get("type") if named else None)
         await asyncio.sleep(0)
     if done:
         yield DONE

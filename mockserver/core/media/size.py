@@ -15,7 +15,7 @@ WAV, PCM and GLB sizes are exact formulas or cheap to compute, so they are never
 listing, a prediction GET or a create can therefore report ``size`` without rendering anything,
 and the bytes downloaded later have exactly that length. Should an encoding ever exceed its bound,
 the renderer retries with a smaller encoding (lower quality, palette, higher CRF) -- see
-:mod:`mockserver.core.media`.
+:mod:`mockserver.core.media.rendering`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import io
 import math
 import struct
 import zlib
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from mockserver.core.media import MediaSpec
+from mockserver.core.media.dimensions import video_dimensions
+from mockserver.core.media.formats import mp3_sample_rate
+from mockserver.core.media.spec import MediaSpec
 
 #: Smallest padding each format can express (0 is always possible: no padding).
 MIN_PAD = {"jpg": 4, "png": 12, "webp": 26, "mp4": 8, "mp3": 0, "wav": 0, "pcm": 0, "glb": 0}
@@ -51,16 +51,12 @@ def _image_bound(spec: MediaSpec) -> int:
 
 
 def _video_bound(spec: MediaSpec) -> int:
-    from mockserver.core.media import video_dimensions
-
     width, height = video_dimensions(spec.width, spec.height)
     frames = max(1, round(spec.seconds * spec.fps))
     return 8192 + frames * (math.ceil(width * height * 0.2 / 8) + 1024)
 
 
 def _mp3_bound(spec: MediaSpec) -> int:
-    from mockserver.core.media import mp3_sample_rate
-
     rate = mp3_sample_rate(spec.sample_rate)
     per_frame = 1152 if rate >= 32000 else 576
     frame_bytes = per_frame // 8 * spec.bitrate // rate + 1
@@ -79,9 +75,9 @@ def declared_size(spec: MediaSpec) -> int:
     if fmt == "mp4":
         return _video_bound(spec)
     if fmt == "glb":
-        from mockserver.core.media import encode
+        from mockserver.core.media import rendering
 
-        return len(encode(spec))  # a few kilobytes of struct packing: cheaper than any bound
+        return len(rendering.encode(spec))  # a few kilobytes of struct packing: cheaper than any bound
     return _image_bound(spec)
 
 

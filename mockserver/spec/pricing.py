@@ -1,4 +1,6 @@
-"""Credits a prediction costs, from the catalog's pricing rule (credits are US dollars).
+"""Credits a Skytells prediction costs, from the catalog's pricing rule (credits are US dollars).
+
+A pricing fact both sides use: the server bills by it and the harness bounds a run's spend with it.
 
 Units (``pricing.unit``): ``image`` (x image count), ``image_megapixel`` (x megapixels per image,
 or a per-resolution tier), ``second`` (x duration), ``5 seconds`` (x started 5-second chunks),
@@ -10,10 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
-
-from mockserver.core.accounts import round_money
-from mockserver.skytells.catalog import Model
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 PER_QUANTITY = {"image"}
 PER_DURATION = {"second", "video_second", "audio_second"}
@@ -21,6 +21,43 @@ PER_CHUNK = {"5 seconds"}
 FLAT = {"prediction", "video"}
 PER_COMPUTE_SECOND = {"gpu", "computing_second"}
 PER_MEGAPIXEL = {"image_megapixel"}
+
+
+class Model(Protocol):
+    """What pricing reads of a catalog model (the server's ``skytells.catalog.Model``, or :class:`PricedEntry`)."""
+
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def pricing(self) -> dict[str, Any]: ...
+
+    @property
+    def returns_array(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PricedEntry:
+    """A catalog entry as ``GET /v1/models?fields=output_schema`` shows it, for pricing it."""
+
+    data: dict[str, Any]
+
+    @property
+    def namespace(self) -> str:
+        return self.data["namespace"]
+
+    @property
+    def pricing(self) -> dict[str, Any]:
+        return self.data["pricing"]
+
+    @property
+    def returns_array(self) -> bool:
+        return self.data["output_schema"].get("type") == "array"
+
+
+def round_money(value: float) -> float:
+    """Money is kept to 1e-9 so sums of small prices stay exact enough to compare."""
+    return round(value, 9)
 
 
 def _matches(criterion: dict[str, Any], value: Any) -> bool:

@@ -1,0 +1,165 @@
+"""One engine for every kind of job: records in the store, status on the clock, owners, outputs, cancel and
+refund, and the hand-off to webhook delivery.
+
+A job is a store record (a dict) whose future was fixed when it was created: ``phases`` (see
+:mod:`mockserver.core.jobs.schedule`), an optional ``cancelled_at`` cut, and the output files it owns. The
+engine knows only those fields and the ones its :class:`JobKind` names; everything else in the record
+(inputs, prices, outcome) belongs to the API that planned the job. The engine raises the domain errors of
+:mod:`mockserver.core.jobs.errors`, never HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.core.accounts import Accounts
+from mockserver.core.clock import Clock
+from mockserver.core.files import Files
+from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
+from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
+from mockserver.core.media import MediaSpec
+from mockserver.core.store import Store
+from mockserver.core.webhooks import Webhooks
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """What the engine needs to know about one kind of job."""
+
+    name: str  #: the store kind its records live under
+    cancelled_status: str = "cancelled"  #: the status a cancel ends it in
+    refund_field: str | None = None  #: the record field holding the credits a cancel gives back
+    file_fields: tuple[str, ...] = ("files",)  #: the record fields listing its output files
+
+
+class JobEngine:
+    """The jobs of one kind for one server (all keys)."""
+
+    def __init__(self, kind: JobKind, store: Store, clock: Clock, files: Files,
+                 accounts: Accounts | None = None, webhooks: Webhooks | None = None) -> None:
+        self.kind = kind
+        self.store = store
+        self.clock = clock
+        self.files = files
+        self.accounts = accounts
+        self.webhooks = webhooks
+
+    # -- creating ------------------------------------------------------------------------
+
+    def charge(self, owner: str, credits: float) -> None:
+        """Debit ``credits`` from the owner's balance (nothing for a free job).
+
+        Raises :class:`~mockserver.core.accounts.InsufficientFunds` when the balance does not cover it.
+        """
+        if credits > 0 and self.accounts is not None:
+            self.accounts.debit(owner, credits)
+
+    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> list[str]:
+        """Register the job's output files (recipes only: nothing is rendered) and return their names."""
+        names: list[str] = []
+        for name, spec in outputs:
+            self.files.register(name, spec, job_id, owner)
+            names.append(name)
+        return names
+
+    def put(self, record: Record, notify: bool = False) -> Record:
+        """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs)."""
+        self.store.put(self.kind.name, record["id"], record, owner=record["owner"])
+        if notify:
+            self.clock.notify()
+        return record
+
+    def follow(self, record: Record, url: str, statuses: Iterable[str],
+               render: Callable[[Record, float], dict[str, Any]]) -> None:
+        """Deliver the job's transitions into ``statuses`` to ``url``, each as ``render(job, at)``."""
+        if self.webhooks is None:
+            raise RuntimeError(f"{self.kind.name} jobs have no webhook delivery")
+        job_id = record["id"]
+
+        def line() -> Phases | None:
+            current = self.find(job_id)
+            return None if current is None else self.timeline(current)
+
+        def payload(_status: str, at: float) -> dict[str, Any]:
+            return render(self.find(job_id) or record, at)
+
+        self.webhooks.subscribe(job_id, record["owner"], url, statuses, line, payload)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def find(self, job_id: str) -> Record | None:
+        """The job, whoever owns it (None once deleted or evicted)."""
+        return self.store.get(self.kind.name, job_id)
+
+    def get(self, owner: str, job_id: str) -> Record:
+        """The owner's job; anyone else's, or an unknown id, is :class:`JobNotFound`."""
+        record = self.find(job_id)
+        if record is None or record["owner"] != owner:
+            raise JobNotFound(self.kind.name, job_id)
+        return record
+
+    def scan(self, owner: str) -> Iterator[Record]:
+        """The owner's jobs, newest first."""
+        return iter(self.store.scan(self.kind.name, owner=owner))
+
+    def timeline(self, record: Record) -> Phases:
+        """The job's effective phases (cut where it was cancelled)."""
+        return timeline(record["phases"], record.get("cancelled_at"), self.kind.cancelled_status)
+
+    def state(self, record: Record, now: float | None = None) -> JobState:
+        """Where the job stands at ``now`` (default: the clock's now)."""
+        now = self.clock.now() if now is None else now
+        return state_at(record["phases"], now, record.get("cancelled_at"), self.kind.cancelled_status)
+
+    def output_names(self, record: Record) -> list[str]:
+        return [name for field in self.kind.file_fields for name in record.get(field) or ()]
+
+    # -- changing ------------------------------------------------------------------------
+
+    def cancel(self, owner: str, job_id: str) -> Record:
+        """End an unfinished job now: refund it, drop its files, tell the waiters and the webhooks.
+
+        Raises :class:`JobNotFound` and, for a job that has already ended, :class:`JobNotCancellable`.
+        """
+        self.get(owner, job_id)
+        now = self.clock.now()
+        ended: list[str] = []
+
+        def apply(record: Record) -> Record:
+            state = self.state(record, now)
+            if state.terminal:
+                ended.append(state.status)
+                return record
+            return {**record, "cancelled_at": now, "refunded": True}
+
+        record = self.store.update(self.kind.name, job_id, apply)
+        if record is None:  # deleted between the read and the update
+            raise JobNotFound(self.kind.name, job_id)
+        if ended:
+            raise JobNotCancellable(self.kind.name, job_id, ended[0])
+        self._refund(owner, record)
+        self.files.remove(self.output_names(record))
+        self.clock.notify()
+        if self.webhooks is not None:
+            self.webhooks.refresh(job_id)  # enqueue the cancel now: a delete may follow at once
+        return record
+
+    def _refund(self, owner: str, record: Record) -> None:
+        field = self.kind.refund_field
+        amount = 0.0 if field is None else record.get(field) or 0.0
+        if amount > 0 and self.accounts is not None:
+            self.accounts.credit(owner, amount)
+
+    def delete(self, owner: str, job_id: str) -> Record:
+        """Remove the job and its files (an unfinished one is cancelled, and refunded, first)."""
+        record = self.get(owner, job_id)
+        if not self.state(record).terminal:
+            record = self.cancel(owner, job_id)
+        self.files.remove(self.output_names(record))
+        self.store.delete(self.kind.name, job_id)
+        self.clock.notify()
+        return {**record, "deleted": True}

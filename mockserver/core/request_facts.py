@@ -1,0 +1,122 @@
+"""The facts of one API request, computed once and shared by the journal, the rules, the faults and the handlers.
+
+:func:`facts_of` makes them on first use and keeps them in ``scope["state"]`` (every later layer reads the same
+object): the API, method, path below any mount, the API key (one rule: :func:`api_key_in`, with the vendor's
+``?key=`` paths), and -- filled in by the rule pipeline at the matched route -- the route template, the body
+bytes read ahead, the body parsed once as JSON, the model and prompt rules match on, and the rules' selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.types import Scope
+
+from mockserver.core.bodies import BodyError, parse_json
+
+if TYPE_CHECKING:  # the rules read these facts
+    from mockserver.core.rules.select import Selection
+
+#: Where the facts ride in ``scope["state"]``.
+STATE_KEY = "mock_request"
+#: Which paths take the API key as ``?key=`` (a vendor's rule; by default none).
+QueryKeyRule = Callable[[str], bool]
+
+
+def path_below_mount(scope: Scope) -> str:
+    """The request path below any mount prefix (``/<mount>/v1/models`` -> ``/v1/models``)."""
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def no_query_key(path: str) -> bool:
+    """The default rule: no path takes the key as ``?key=``."""
+    return False
+
+
+def api_key_in(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
+    """The API key a request presents: ``x-api-key``, else ``Authorization: Bearer``, else ``query_key``.
+
+    ``headers`` is looked up by lower-case name (Starlette's ``Headers`` or a lower-cased dict).
+    """
+    key = (headers.get("x-api-key") or "").strip()
+    if key:
+        return key
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return query_key.strip() if query_key and query_key.strip() else None
+
+
+class ScopeHeaders:
+    """Lower-case header lookup on an ASGI scope (the first value of a name)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        wanted = name.encode()
+        for key, value in self.scope.get("headers", []):
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return default
+
+
+def request_key(scope: Scope, takes_query_key: QueryKeyRule = no_query_key) -> str | None:
+    """The one rule for a request's API key: headers first, then ``?key=`` where ``takes_query_key(path)``."""
+    query_key = None
+    if takes_query_key(path_below_mount(scope)):
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query_key = next((value for name, value in pairs if name == "key"), None)
+    return api_key_in(ScopeHeaders(scope), query_key)
+
+
+_UNPARSED = object()
+
+
+@dataclass(eq=False)
+class RequestFacts:
+    """What one request is, as every layer sees it (and what rules match on)."""
+
+    api: str
+    method: str
+    path: str  # below any mount prefix, e.g. "/v1/predictions"
+    route: str | None = None  # the route template, e.g. "/v1/predictions/{id}"
+    key: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    body: bytes | None = None  # the body when it was read ahead (complete and within the limit)
+    selection: Selection | None = None  # what the rules chose for this request, once chosen
+    _json: Any = _UNPARSED
+    _json_depth: int | None = None
+
+    def json(self, max_depth: int) -> Any:
+        """The read-ahead body parsed as strict JSON (once per depth); None when there is none or it is not JSON."""
+        if self._json is _UNPARSED or self._json_depth != max_depth:
+            self._json, self._json_depth = None, max_depth
+            if self.body and self.body.strip():
+                try:
+                    self._json = parse_json(self.body, max_depth)
+                except BodyError:
+                    self._json = None
+        return self._json
+
+
+def facts_of(scope: Scope, api: str = "", takes_query_key: QueryKeyRule = no_query_key) -> RequestFacts:
+    """This request's facts: made (key included) by the first layer that asks, then shared."""
+    state = scope.setdefault("state", {})
+    facts = state.get(STATE_KEY)
+    if facts is None:
+        facts = RequestFacts(api=api, method=scope.get("method", "GET").upper(), path=path_below_mount(scope),
+                             key=request_key(scope, takes_query_key))
+        state[STATE_KEY] = facts
+    return facts
+
+
+def known_facts(scope: Scope) -> RequestFacts | None:
+    """The facts if some layer made them (None outside the API apps, e.g. in a unit test)."""
+    return scope.get("state", {}).get(STATE_KEY)

@@ -1,0 +1,151 @@
+"""What an API personality (a *vendor*) plugs into the neutral core, and the one registry of installed vendors.
+
+A vendor is a :class:`Vendor` descriptor: its name (rules' and the journal's ``api``), default port, mount prefix
+in single-port mode, how its app is built on a :class:`~mockserver.core.runtime.Runtime` (routes and error
+renderer), where its requests carry the API key, the requests a scripted outcome shapes, its per-key limits and
+account fields, and its contract document. The core never names a vendor: it reads these values from
+:data:`REGISTRY`, which :mod:`mockserver.vendors` fills from the ``mockserver.vendors`` entry points (a test may
+install a vendor for a while with :meth:`Registry.installed`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from mockserver.core.accounts import Account
+    from mockserver.core.asgi import ErrorRenderer
+    from mockserver.core.runtime import Runtime
+
+#: The entry-point group listing installed vendors (each entry: a :class:`Vendor` or a sequence of them).
+ENTRY_POINTS = "mockserver.vendors"
+#: Where the package's own list is (``module:attribute``, as its entry point says) when no entry point is found:
+#: a source tree run without being installed (``PYTHONPATH=.``) has no package metadata.
+OWN_LIST = "mockserver.vendors:INSTALLED"
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One per-key limit a control-plane client may set (``PATCH /_mock/keys/{key}`` ``limits``)."""
+
+    integer: bool
+    minimum: float
+    maximum: float
+    meaning: str
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting a vendor adds to the server's settings (a field, a flag and an env var)."""
+
+    name: str
+    type: Any
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None  # a problem with a value (None: fine)
+
+
+@dataclass
+class VendorApp:
+    """What a vendor's builder hands the assembly: its routes, its error format, and its API object."""
+
+    routes: list[BaseRoute]
+    render: ErrorRenderer
+    api: object = None
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """One API personality, as the core, the assembly, the settings, the CLI and the control plane see it."""
+
+    name: str
+    title: str  # "Skytells API": CLI help and start-up lines
+    default_port: int
+    build: Callable[[Runtime], VendorApp]
+    mount: str = ""  # single-port mode prefix; default "/<name>"
+    base_path: str = ""  # what an SDK's base URL adds to the root ("/v1")
+    contract: str | None = None  # the spec document served at /openapi.json (mockserver.spec.loader)
+    query_key_paths: frozenset[str] = frozenset()  # paths that also take the API key as ``?key=``
+    outcome_requests: frozenset[tuple[str, str]] = frozenset()  # (METHOD, path) a scripted outcome shapes
+    settings: tuple[SettingSpec, ...] = ()
+    limits: Mapping[str, LimitSpec] = field(default_factory=dict)
+    effective_limits: Callable[[Runtime, Account], dict[str, Any]] | None = None
+    account_view: Callable[[Runtime, Account], dict[str, Any]] | None = None  # fields of a key view
+
+    @property
+    def prefix(self) -> str:
+        return self.mount or "/" + self.name
+
+    @property
+    def port_setting(self) -> str:
+        return f"{self.name}_port"
+
+    def takes_query_key(self, path: str) -> bool:
+        return path in self.query_key_paths
+
+
+class Registry:
+    """The installed vendors, in a stable order (entry points first, then temporary test installs)."""
+
+    def __init__(self, source: Callable[[], list[Vendor]] | None = None) -> None:
+        self._source = source or _from_entry_points
+        self._vendors: dict[str, Vendor] | None = None
+        self._outcomes: frozenset[tuple[str, str, str]] | None = None
+        self._lock = threading.RLock()
+
+    def _loaded(self) -> dict[str, Vendor]:
+        if self._vendors is None:
+            with self._lock:
+                if self._vendors is None:
+                    self._vendors = {vendor.name: vendor for vendor in self._source()}
+        return self._vendors
+
+    def all(self) -> tuple[Vendor, ...]:
+        return tuple(self._loaded().values())
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._loaded())
+
+    def get(self, name: str) -> Vendor | None:
+        return self._loaded().get(name)
+
+    def outcome_requests(self) -> frozenset[tuple[str, str, str]]:
+        """``(api, METHOD, path)`` of every request a scripted outcome means something for."""
+        if self._outcomes is None:
+            self._outcomes = frozenset((vendor.name, method, path) for vendor in self.all()
+                                       for method, path in vendor.outcome_requests)
+        return self._outcomes
+
+    @contextmanager
+    def installed(self, vendor: Vendor) -> Iterator[Vendor]:
+        """``vendor`` is installed inside the block (tests: a toy vendor on the same build path)."""
+        vendors = self._loaded()
+        if vendor.name in vendors:
+            raise ValueError(f"a vendor named {vendor.name!r} is already installed")
+        vendors[vendor.name] = vendor
+        self._outcomes = None
+        try:
+            yield vendor
+        finally:
+            vendors.pop(vendor.name, None)
+            self._outcomes = None
+
+
+def _from_entry_points() -> list[Vendor]:
+    entries = list(entry_points(group=ENTRY_POINTS)) or [EntryPoint("own", OWN_LIST, ENTRY_POINTS)]
+    found: list[Vendor] = []
+    for entry in entries:
+        loaded = entry.load()
+        found.extend(loaded if isinstance(loaded, list | tuple) else [loaded])
+    return found
+
+
+#: The one registry of installed vendors.
+REGISTRY = Registry()
