@@ -4,6 +4,9 @@ Every random decision is drawn from a :class:`random.Random` derived from the se
 *purpose string* (for example ``"prediction-id:7"`` or ``"timing:<prediction id>"``), so the
 result depends only on the seed and on what is being decided -- not on the order in which
 unrelated requests arrive.
+
+Ids and tokens (drawn on every request) skip the Mersenne Twister: the ``n``-th id of a kind is the SHAKE-256
+digest of the session, the kind and ``n`` (one C call), mapped onto the alphabet by a byte translation table.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import random
 import secrets
 import threading
 import uuid
+from functools import lru_cache
+
+#: The default alphabet of :meth:`Randomness.token` (letters and digits).
+ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class Randomness:
@@ -36,16 +43,20 @@ class Randomness:
             counter = self._counters.setdefault(kind, itertools.count())
             return next(counter)
 
+    def digest(self, purpose: str, size: int) -> bytes:
+        """``size`` pseudo-random bytes for ``purpose``; same seed + purpose gives the same bytes."""
+        return hashlib.shake_256(f"{self._session}|{purpose}".encode()).digest(size)
+
     def uuid4(self, kind: str) -> str:
         """The next UUID (version 4 layout) in the ``kind`` sequence."""
-        rng = self.rng(f"id:{kind}:{self.next_index(kind)}")
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        raw = self.digest(f"id:{kind}:{self.next_index(kind)}", 16)
+        return str(uuid.UUID(bytes=raw, version=4))
 
     def token(self, kind: str, length: int = 24, alphabet: str | None = None) -> str:
-        """The next opaque token (letters and digits) in the ``kind`` sequence."""
-        chars = alphabet or "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        rng = self.rng(f"token:{kind}:{self.next_index(kind)}")
-        return "".join(rng.choice(chars) for _ in range(length))
+        """The next opaque token (letters and digits unless ``alphabet``) in the ``kind`` sequence."""
+        table = _translation(alphabet or ALPHANUMERIC)
+        raw = self.digest(f"token:{kind}:{self.next_index(kind)}", length)
+        return raw.translate(table).decode("ascii")
 
     def reset(self) -> None:
         """Restart every sequence, as on a fresh server start.
@@ -57,3 +68,15 @@ class Randomness:
             self._counters.clear()
             if self.seed is None:
                 self._session = secrets.token_hex(8)
+
+
+@lru_cache(maxsize=64)
+def _translation(alphabet: str) -> bytes:
+    """A ``bytes.translate`` table sending each byte value to a character of ``alphabet`` (ASCII, 1..256 long).
+
+    Byte ``b`` maps to ``alphabet[b % len(alphabet)]``: for 62 characters the first eight are drawn 5/256 of the
+    time instead of 4/256 -- immaterial for opaque ids, and one C call instead of a draw per character.
+    """
+    if not alphabet or len(alphabet) > 256 or not alphabet.isascii():
+        raise ValueError("a token alphabet is 1 to 256 ASCII characters")
+    return bytes(ord(alphabet[value % len(alphabet)]) for value in range(256))

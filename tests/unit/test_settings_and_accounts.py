@@ -72,3 +72,16 @@ def test_randomness_is_seeded_and_keyed_by_purpose() -> None:
     assert a.rng("x").random() == b.rng("x").random() != a.rng("y").random()
     unseeded = Randomness(None)
     assert unseeded.uuid4("p") != Randomness(None).uuid4("p")
+
+
+def test_tokens_are_seeded_sequences_over_their_alphabet() -> None:
+    a, b = Randomness(5), Randomness(5)
+    tokens = [a.token("t", 29) for _ in range(50)]
+    assert tokens == [b.token("t", 29) for _ in range(50)] and len(set(tokens)) == 50
+    assert all(len(token) == 29 and token.isalnum() and token.isascii() for token in tokens)
+    assert set("".join(tokens)) > set("AZaz09")  # the whole alphabet is used
+    assert set(a.token("hex", 48, "0123456789abcdef")) <= set("0123456789abcdef")
+    assert Randomness(5).token("t", 29) == tokens[0] != Randomness(6).token("t", 29)
+    assert len({a.uuid4("u")[14] for _ in range(5)}) == 1 and a.uuid4("u")[14] == "4"  # version 4 layout
+    with pytest.raises(ValueError):
+        a.token("t", 8, "é")
