@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mockserver.core.clock import Clock, isoformat
+from mockserver.core.clock import MAX_EPOCH, MIN_EPOCH, Clock, isoformat
 
 
 class FakeWall:
@@ -81,6 +84,14 @@ def test_sleep_until_gives_up_after_max_real() -> None:
 
 def test_isoformat() -> None:
     assert isoformat(1_767_225_600.25) == "2026-01-01T00:00:00.250000Z"
+    assert isoformat(1_767_225_600.9999996) == "2026-01-01T00:00:01.000000Z"  # rounding carries into the second
+    assert isoformat(float("nan")) == isoformat(-5.0) == "1970-01-01T00:00:00.000000Z"
+
+
+@given(st.floats(min_value=MIN_EPOCH, max_value=MAX_EPOCH) | st.integers(0, 4 * 10**15).map(lambda n: n / 1e6))
+def test_isoformat_prints_what_datetime_prints(ts: float) -> None:
+    """The cached form is byte for byte ``datetime``'s, rounding of the microseconds included."""
+    assert isoformat(ts) == datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def test_reset_starts_over() -> None:
