@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,13 +15,27 @@ from mockserver.core.errors import ApiError
 from mockserver.core.request_facts import api_key_in, known_facts
 
 
+def json_bytes(content: Any) -> bytes:
+    """``content`` as compact UTF-8 JSON (no spaces, non-ASCII as is), as every API response is written.
+
+    orjson writes it (about 10x faster than :mod:`json`, same bytes for the strings, integers, nesting and
+    separators the APIs answer; floats in their shortest form, exponents as ``1e-7`` where :mod:`json` writes
+    ``1e-07``). What orjson refuses -- integers beyond 64 bits, non-string keys, nesting beyond 254 -- falls back
+    to :mod:`json` with the same layout.
+    """
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 class JSONResponse(Response):
-    """A compact JSON response (UTF-8, no spaces)."""
+    """A compact JSON response (UTF-8, no spaces): :func:`json_bytes`."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return json_bytes(content)
 
 
 async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:
