@@ -8,9 +8,10 @@ real latency, the request id, request headers (auth masked), the first :data:`BO
 request and response bodies, the scripted rules that fired and, for server-sent events, the number of
 events. A request answered with no response at all has status ``None`` and an ``error``.
 
-Recording is incremental and cheap on the hot path: bodies are copied only up to the cap while they
-stream, SSE events are counted line by line, and bodies are decoded (JSON, text, or a binary summary)
-only when an entry is read. :class:`Journal` is a thread-safe ring buffer (oldest entries dropped).
+Recording is cheap on the hot path: an entry keeps references -- the raw request and response headers, the
+raw query string, the body chunks up to the cap -- and SSE events are counted line by line; headers are
+decoded and masked, the query parsed, and bodies decoded (JSON, text, or a binary summary) only when an
+entry is read. :class:`Journal` is a thread-safe ring buffer (oldest entries dropped).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from mockserver.core.accounts import mask_key
 from mockserver.core.asgi import MOCK_PREFIX, route_path
 from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
+from mockserver.core.journal_commit import set_commit
 from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key
 from mockserver.core.rules.select import selection_of
 from mockserver.spec.sse import EventCounter
@@ -51,23 +53,39 @@ _STATUS = re.compile(r"^([1-5])(\d\d|xx)$")
 
 
 class BodyCapture:
-    """The first ``cap`` bytes of a body as it streams, and its total size."""
+    """The first ``cap`` bytes of a body as it streams, and its total size.
+
+    Chunks are kept by reference (``bytes`` do not change) and joined only when :attr:`head` is read, so
+    recording a response costs no copy on the request's path.
+    """
+
+    __slots__ = ("cap", "chunks", "kept", "size")
 
     def __init__(self, cap: int = BODY_CAP) -> None:
         self.cap = cap
-        self.head = bytearray()
+        self.chunks: list[bytes] = []
+        self.kept = 0
         self.size = 0
 
     def feed(self, chunk: bytes) -> None:
         if chunk:
-            room = self.cap - len(self.head)
+            room = self.cap - self.kept
             if room > 0:
-                self.head.extend(chunk[:room])
+                piece = chunk if len(chunk) <= room else chunk[:room]
+                self.chunks.append(bytes(piece) if not isinstance(piece, bytes) else piece)
+                self.kept += len(piece)
             self.size += len(chunk)
 
     @property
+    def head(self) -> bytes:
+        """The captured bytes (at most ``cap``)."""
+        if len(self.chunks) > 1:
+            self.chunks = [b"".join(self.chunks)]
+        return self.chunks[0] if self.chunks else b""
+
+    @property
     def truncated(self) -> bool:
-        return self.size > len(self.head)
+        return self.size > self.kept
 
 
 class KeyMasker:
@@ -96,7 +114,7 @@ def render_body(capture: BodyCapture, content_type: str | None, secret: str | Ke
     summary = {"bytes": capture.size, "content_type": content_type or None}
     if media and not _TEXT_MEDIA.match(media):
         return summary
-    data = bytes(capture.head)
+    data = capture.head
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -118,24 +136,32 @@ def render_body(capture: BodyCapture, content_type: str | None, secret: str | Ke
 # -- entries ---------------------------------------------------------------------------------------
 
 
+#: Headers as the ASGI messages carry them (kept raw until an entry is read).
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
 @dataclass
 class Entry:
-    """One journaled request. ``owner`` is the raw key (never shown); :meth:`as_json` is the public view."""
+    """One journaled request. ``owner`` is the raw key (never shown); :meth:`as_json` is the public view.
+
+    ``query``, ``request_headers`` and ``response_headers`` may be raw (the query string's bytes, the header
+    pairs) as the middleware records them; they are rendered (parsed, masked) on first read.
+    """
 
     epoch: float
     api: str
     method: str
     path: str
-    query: dict[str, str | list[str]]
+    query: dict[str, str | list[str]] | bytes
     owner: str | None
     request_id: str | None
-    request_headers: dict[str, str]
+    request_headers: dict[str, str] | RawHeaders
     request_body: BodyCapture
     request_type: str | None
     status: int | None = None
     error: str | None = None
     latency_ms: float = 0.0
-    response_headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] | RawHeaders = field(default_factory=dict)
     response_body: BodyCapture = field(default_factory=BodyCapture)
     events: int | None = None
     rule_ids: tuple[str, ...] = ()
@@ -145,6 +171,8 @@ class Entry:
     def as_json(self, masker: KeyMasker | None = None) -> dict[str, Any]:
         """The public view; ``masker`` (default: this entry's own key) masks keys in the bodies."""
         secret: str | KeyMasker | None = masker or self.owner
+        self._render_raw()
+        assert isinstance(self.request_headers, dict) and isinstance(self.response_headers, dict)
         response_type = self.response_headers.get("content-type")
         return {
             "id": self.id,
@@ -175,6 +203,17 @@ class Entry:
                 "truncated": self.response_body.truncated,
             },
         }
+
+    def _render_raw(self) -> None:
+        """Parse and mask what the middleware kept raw (once; each assignment is atomic)."""
+        if not isinstance(self.request_headers, dict):
+            headers = _headers(self.request_headers)
+            self.request_type = headers.get("content-type")
+            self.request_headers = {name: _mask_header(name, value) for name, value in headers.items()}
+        if not isinstance(self.response_headers, dict):
+            self.response_headers = _headers(self.response_headers)
+        if not isinstance(self.query, dict):
+            self.query = _query(parse_qsl(self.query.decode("latin-1"), keep_blank_values=True))
 
 
 # -- filters ---------------------------------------------------------------------------------------
@@ -302,6 +341,14 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return out
 
 
+def _is_event_stream(raw: Iterable[tuple[bytes, bytes]]) -> bool:
+    """True when the first ``content-type`` of ``raw`` is ``text/event-stream``."""
+    for name, value in raw:
+        if name.lower() == b"content-type":
+            return value.lower().startswith(b"text/event-stream")
+    return False
+
+
 def _mask_header(name: str, value: str) -> str:
     if name not in SECRET_HEADERS:
         return value
@@ -325,13 +372,21 @@ def _query(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 
 
 class _Recorder:
-    """Wraps one request's ``receive`` and ``send`` and fills in its :class:`Entry`."""
+    """Wraps one request's ``receive`` and ``send``, fills in its :class:`Entry` and adds it to the journal.
 
-    def __init__(self, entry: Entry) -> None:
+    The entry is added before the response's last chunk is passed on (or before a fault drops the connection:
+    :func:`~mockserver.core.journal_commit.commit_journal`), so a client that has its whole answer finds the
+    request in the journal.
+    """
+
+    def __init__(self, entry: Entry, scope: Scope, journal: Journal) -> None:
         self.entry = entry
+        self.scope = scope
+        self.journal = journal
         self.started = False
         self.finished = False
         self.disconnected = False
+        self.committed = False
         self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
 
@@ -352,9 +407,8 @@ class _Recorder:
             if kind == "http.response.start":
                 self.started = True
                 self.entry.status = message["status"]
-                headers = _headers(message.get("headers", []))
-                self.entry.response_headers = headers
-                if headers.get("content-type", "").lower().startswith("text/event-stream"):
+                headers = self.entry.response_headers = tuple(message.get("headers", ()))
+                if _is_event_stream(headers):
                     self.sse = EventCounter()
             elif kind == "http.response.body":
                 chunk = message.get("body", b"")
@@ -363,14 +417,21 @@ class _Recorder:
                     self.sse.feed(chunk)
                 if not message.get("more_body", False):
                     self.finished = True
+                    self.commit(None)
             await send(message)
 
         return wrapped
 
-    def close(self, scope: Scope, exc: BaseException | None) -> Entry:
+    def commit(self, exc: BaseException | None) -> None:
+        """Close the entry and add it to the journal (once)."""
+        if not self.committed:
+            self.committed = True
+            self.journal.add(self.close(exc))
+
+    def close(self, exc: BaseException | None) -> Entry:
         entry = self.entry
         entry.latency_ms = (time.perf_counter() - self.t0) * 1000
-        selection = selection_of(scope)
+        selection = selection_of(self.scope)
         entry.rule_ids, entry.scenario = selection.rule_ids, selection.scenario
         if self.sse is not None:
             entry.events = self.sse.events
@@ -406,21 +467,21 @@ class JournalMiddleware:
         self.takes_query_key = takes_query_key
 
     def _entry(self, scope: Scope, path: str) -> Entry:
-        headers = _headers(scope.get("headers", []))
-        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        journal: Journal = self.runtime.journal
+        """The request's entry: references to its raw parts, rendered when the entry is read."""
+        cap = self.runtime.journal.body_cap
+        facts = facts_of(scope, self.api, self.takes_query_key)
         return Entry(
             epoch=self.runtime.clock.now(),
             api=self.api,
-            method=scope.get("method", "GET").upper(),
+            method=facts.method,
             path=path,
-            query=_query(pairs),
-            owner=facts_of(scope, self.api, self.takes_query_key).key,
-            request_id=scope.get("state", {}).get("request_id"),
-            request_headers={name: _mask_header(name, value) for name, value in headers.items()},
-            request_body=BodyCapture(journal.body_cap),
-            request_type=headers.get("content-type"),
-            response_body=BodyCapture(journal.body_cap),
+            query=scope.get("query_string", b""),
+            owner=facts.key,
+            request_id=scope["state"].get("request_id"),
+            request_headers=tuple(scope.get("headers", ())),
+            request_body=BodyCapture(cap),
+            request_type=None,
+            response_body=BodyCapture(cap),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -428,7 +489,8 @@ class JournalMiddleware:
         if scope["type"] != "http" or path.startswith(MOCK_PREFIX):
             await self.app(scope, receive, send)
             return
-        recorder = _Recorder(self._entry(scope, path))
+        recorder = _Recorder(self._entry(scope, path), scope, self.runtime.journal)
+        set_commit(scope, recorder.commit)
         failure: BaseException | None = None
         try:
             await self.app(scope, recorder.receive(receive), recorder.send(send))
@@ -436,4 +498,4 @@ class JournalMiddleware:
             failure = exc
             raise
         finally:
-            self.runtime.journal.add(recorder.close(scope, failure))
+            recorder.commit(failure)

@@ -321,3 +321,19 @@ def test_clearing_one_key_keeps_the_others(journal: Journal) -> None:
     assert journal.clear() == 3
     assert len(journal) == 0
     assert journal.add(entry()).id == "jr_1"  # and restart after a full clear
+
+
+def test_raw_parts_are_rendered_masked_on_first_read() -> None:
+    body = BodyCapture()
+    for chunk in (b'{"a":', bytearray(b'"x"}')):  # a mutable chunk is copied, bytes are kept by reference
+        body.feed(chunk)
+    entry = Entry(epoch=START, api="skytells", method="POST", path="/x", query=f"key={KEY}&a=1&a=2".encode(),
+                  owner=KEY, request_id=None, request_body=body, request_type=None,
+                  request_headers=((b"X-Api-Key", KEY.encode()), (b"content-type", b"application/json")),
+                  response_headers=((b"content-type", b"text/plain"), (b"x-extra", b"1"), (b"X-Extra", b"2")))
+    view = entry.as_json()
+    assert view["request"]["headers"] == {"x-api-key": mask_key(KEY), "content-type": "application/json"}
+    assert view["request"]["body"] == {"a": "x"} and view["request"]["bytes"] == 9
+    assert view["query"] == {"key": mask_key(KEY), "a": ["1", "2"]}
+    assert view["response"]["headers"] == {"content-type": "text/plain", "x-extra": "1, 2"}
+    assert entry.as_json() == view  # rendered once, read again

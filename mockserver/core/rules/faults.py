@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.core import wire
 from mockserver.core.asgi import ErrorRenderer, error_response
 from mockserver.core.errors import ApiError, http_error_id
+from mockserver.core.journal_commit import commit_journal
 from mockserver.core.rules.fields import RuleError, integer, number, text
 from mockserver.spec.sse import Parser
 
@@ -276,6 +277,7 @@ async def finish_reading(receive: Receive) -> None:
 async def drop(scope: Scope, receive: Receive, how: Callable[[asyncio.Transport], None], kind: str) -> None:
     """Drop the connection without a byte of response (``how``: :func:`wire.reset` or :func:`wire.close`)."""
     transport = wire.transport_of(scope)
+    commit_journal(scope)  # journaled before the client can see the drop
     if transport is None:
         raise wire.ConnectionDropped(f"scripted {kind} fault: the connection is dropped without a response")
     how(transport)
@@ -320,6 +322,7 @@ class _Cutter:
     """The ``send`` of a stream that is cut after ``after_events`` events."""
 
     def __init__(self, scope: Scope, send: Send, after_events: int) -> None:
+        self.scope = scope
         self.transport = wire.transport_of(scope)
         self.send_on = send
         self.after_events = after_events
@@ -329,6 +332,7 @@ class _Cutter:
 
     async def cut_now(self) -> None:
         self.cut = True
+        commit_journal(self.scope)  # journaled before the client can see the cut
         if self.transport is not None:
             wire.close(self.transport)
         raise wire.ConnectionDropped(
