@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from starlette.applications import Starlette
@@ -34,8 +35,23 @@ def route_path(request: Request | Scope) -> str:
 
 
 def public_base(request: Request) -> str:
-    """``scheme://host[:port][/mount]`` as the client reached this app (mount prefix included)."""
-    return str(request.url.replace(path=request.scope.get("root_path", ""), query="", fragment="")).rstrip("/")
+    """``scheme://host[:port][/mount]`` as the client reached this app (mount prefix included).
+
+    It depends only on the scheme, the ``Host`` header, the server address and the mount, so it is worked out
+    once per combination (:func:`_public_base`) rather than by parsing the request's URL each time.
+    """
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
+    return _public_base(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
+                        scope.get("root_path", ""))
+
+
+@lru_cache(maxsize=256)
+def _public_base(scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str) -> str:
+    scope = {"type": "http", "scheme": scheme, "server": server, "path": "/", "root_path": root_path,
+             "query_string": b"", "headers": [(b"host", host)] if host is not None else []}
+    return str(Request(scope).url.replace(path=root_path, query="", fragment="")).rstrip("/")
 
 
 def request_id(request: Request) -> str:
