@@ -71,14 +71,12 @@ class RequestIdMiddleware:
             return
         rid = "req_" + self.rng.token("request-id", 24)
         scope.setdefault("state", {})["request_id"] = rid
-        header = (b"x-request-id", rid.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = message.get("headers") or ()
                 if not any(name.lower() == b"x-request-id" for name, _ in headers):
-                    headers.append(header)
-                message["headers"] = headers
+                    message["headers"] = [*headers, (b"x-request-id", rid.encode())]
             await send(message)
 
         await self.app(scope, receive, send_with_id)

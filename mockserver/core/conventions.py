@@ -11,11 +11,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, route_path
 from mockserver.core.config import CoreSettings
@@ -36,10 +37,29 @@ class Cors:
                                    allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (self.control or not route_path(scope).startswith(MOCK_PREFIX)):
+        if scope["type"] != "http" or not (self.control or not route_path(scope).startswith(MOCK_PREFIX)):
+            await self.app(scope, receive, send)
+        elif any(name == b"origin" for name, _ in scope["headers"]):
             await self.cors(scope, receive, send)
         else:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _vary_origin(send))
+
+
+def _vary_origin(send: Send) -> Send:
+    """What Starlette's CORS middleware does to an answer to a request without ``Origin`` -- ``Vary: Origin``
+    added -- without its per-request header objects."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers") or []
+            if any(name == b"vary" for name, _ in headers):
+                vary = MutableHeaders(scope=message)  # merge as Starlette does
+                vary["Vary"] = ", ".join([*vary.getlist("Vary"), "Origin"])
+            else:
+                message["headers"] = [*headers, (b"vary", b"Origin")]
+        await send(message)
+
+    return sending
 
 
 @cache

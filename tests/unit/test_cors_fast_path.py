@@ -1,0 +1,50 @@
+"""The CORS layer's answer to a request without ``Origin`` is exactly Starlette's (``Vary: Origin`` merged in)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.core.conventions import EXPOSED_HEADERS, Cors
+from mockserver.settings import Settings
+
+
+def answering(headers: list[tuple[bytes, bytes]]) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+def run(app: Any, request_headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/v1/models", "root_path": "", "headers": request_headers}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+@pytest.mark.parametrize("response_headers", [
+    [], [(b"content-type", b"application/json")], [(b"vary", b"Accept")],
+    [(b"vary", b"Accept"), (b"x", b"1"), (b"vary", b"Cookie")], [(b"Vary", b"Accept")],
+])
+@pytest.mark.parametrize("request_headers", [[], [(b"host", b"h")], [(b"origin", b"https://a.example")]])
+def test_answers_as_starlettes_cors(response_headers: list[tuple[bytes, bytes]],
+                                    request_headers: list[tuple[bytes, bytes]]) -> None:
+    settings = Settings()
+    inner = answering(response_headers)
+    ours = run(Cors(inner, settings), request_headers)
+    theirs = run(CORSMiddleware(inner, allow_origins=list(settings.cors_origins), allow_methods=["*"],
+                                allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600), request_headers)
+    assert ours == theirs
