@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
@@ -141,16 +141,34 @@ class RuledRoute(Route):
     path, methods, name and matching are the wrapped route's)."""
 
     pipeline: RulePipeline
+    literal_prefix: str  # the template up to its first parameter: every path the route matches starts with it
 
     @classmethod
     def wrapping(cls, route: Route, pipeline: RulePipeline) -> RuledRoute:
         ruled = cls.__new__(cls)
         ruled.__dict__.update(vars(route))
         ruled.pipeline = pipeline
+        ruled.literal_prefix = route.path.split("{", 1)[0]
         return ruled
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Starlette's match, after a cheap test that rules out most routes without running their regex."""
+        if scope["type"] == "http" and not _may_start_with(scope, self.literal_prefix):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.pipeline.run(scope, receive, send, self.path, super().handle)
+
+
+def _may_start_with(scope: Scope, prefix: str) -> bool:
+    """False only when the path Starlette matches routes on (the scope's path, with or without the mount prefix)
+    cannot start with ``prefix``."""
+    path: str = scope["path"]
+    if path.startswith(prefix):
+        return True
+    root: str = scope.get("root_path", "")
+    return bool(root) and path.startswith(root) and path[len(root):].startswith(prefix)
 
 
 def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Receive, Send], Any]:

@@ -8,11 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.routing import Match, Mount, Route
 
 from mockserver.app import build
 from mockserver.core import http as core_http
 from mockserver.core import request_facts
+from mockserver.core.pipeline import RuledRoute
 from mockserver.core.request_facts import api_key_in, request_key
 from mockserver.core.vendor import REGISTRY
 from tests.conftest import KEY, make_settings
@@ -62,9 +65,11 @@ def test_the_route_is_matched_by_the_router_alone(monkeypatch: pytest.MonkeyPatc
         if route.matches(scope)[0] is Match.FULL:
             break
     matches = counting(monkeypatch, Route, "matches")
+    ruled_matches = counting(monkeypatch, RuledRoute, "matches")  # a prefix test first, then Route.matches
     response = asyncio.run(post_chat(app))
     assert response.status_code == 200 and mock.runtime.rules.get("rule_1").fired == 1
-    assert len(matches) == scanned
+    assert len(ruled_matches) + sum(not isinstance(route, RuledRoute) for route in matches) == scanned
+    assert len(matches) < scanned  # most routes are ruled out by their literal prefix, without their regex
 
 
 @pytest.mark.parametrize(("headers", "query", "path", "key"), [
@@ -96,3 +101,13 @@ def test_rules_apply_to_unrouted_requests_and_wrong_methods_with_the_template_na
     assert unrouted.status_code == 503  # no route: the path alone is matched
     assert control.status_code == 200 and len(control.json()["data"]) == 2  # the control plane is never faulted
     assert [rule.fired for rule in mock.runtime.rules.list()] == [1, 1]
+
+
+@given(st.sampled_from(["/v1/predictions/{id}", "/v1/models", "/files/{name:path}", "/get/{id}/x"]),
+       st.sampled_from(["", "/skytells", "/v1"]), st.text(alphabet="/v1predictionsmodelfgetx{}\n", max_size=24))
+def test_the_prefix_test_never_rules_out_a_route_starlette_would_match(template: str, root: str, tail: str) -> None:
+    route = Route(template, lambda request: None)
+    ruled = RuledRoute.wrapping(route, pipeline=None)  # type: ignore[arg-type]
+    for path in (tail, root + tail, "/" + tail, root + "/" + tail):
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": root}
+        assert ruled.matches(scope) == route.matches(scope)
