@@ -64,10 +64,10 @@ def body_problem(api: str, schema: str, body: Any) -> FieldProblem | None:
     """
     found = contract(api)
     pointer = f"/components/schemas/{schema}"
-    order = list(found.resolve(found.at(pointer), pointer).node.get("properties", {}))
     errors = list(found.validator(pointer).iter_errors(body))
     if not errors:
         return None
+    order = list(found.resolve(found.at(pointer), pointer).node.get("properties", {}))  # only to rank problems
 
     def rank(error: ValidationError) -> tuple[int, list[str]]:
         path = [str(part) for part in error.absolute_path]
