@@ -30,7 +30,6 @@ from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, rou
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
-from mockserver.core.request_facts import ScopeHeaders
 
 #: Where an app built by :func:`mockserver.assembly.build_api_app` keeps its error renderer.
 RENDER_STATE = "render_error"
@@ -45,9 +44,16 @@ def headers_too_large(limit: int) -> ApiError:
                     headers={"Connection": "close"})
 
 
-def header_bytes(scope: Scope) -> int:
-    """The size of the request line's target and headers, as ``name: value\\r\\n`` lines."""
-    return len(scope.get("raw_path") or b"") + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+def head_size_and_length(scope: Scope) -> tuple[int, str | None]:
+    """The size of the request line's target and headers (as ``name: value\\r\\n`` lines) and the first
+    ``Content-Length`` value, in one pass over the headers."""
+    size = len(scope.get("raw_path") or b"")
+    length: str | None = None
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+        if length is None and name.lower() == b"content-length":
+            length = value.decode("latin-1")
+    return size, length
 
 
 class BoundaryMiddleware:
@@ -69,9 +75,10 @@ class BoundaryMiddleware:
         state = scope.setdefault("state", {})
         state[BYTES_STATE], state[DEPTH_STATE] = limit, self.settings.max_json_depth
         refusal: ApiError | None = None
-        if header_bytes(scope) > self.settings.max_header_bytes:
+        head, length = head_size_and_length(scope)
+        if head > self.settings.max_header_bytes:
             refusal = headers_too_large(self.settings.max_header_bytes)
-        elif (declared_length(ScopeHeaders(scope)) or 0) > limit:
+        elif (declared_length({"content-length": length}) or 0) > limit:
             refusal = too_large(limit)
         if refusal is not None:
             await error_response(refusal, Request(scope), render)(scope, receive, send)
