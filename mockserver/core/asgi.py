@@ -41,7 +41,11 @@ def public_base(request: Request) -> str:
     once per combination (:func:`_public_base`) rather than by parsing the request's URL each time.
     """
     scope = request.scope
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
     server = scope.get("server")
     return _public_base(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
                         scope.get("root_path", ""))

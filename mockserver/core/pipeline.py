@@ -153,7 +153,8 @@ class RuledRoute(Route):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """Starlette's match, after a cheap test that rules out most routes without running their regex."""
-        if scope["type"] == "http" and not _may_start_with(scope, self.literal_prefix):
+        if scope["type"] == "http" and not scope["path"].startswith(self.literal_prefix) \
+                and not (scope.get("root_path") and _may_start_with(scope, self.literal_prefix)):
             return Match.NONE, {}
         return super().matches(scope)
 
