@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
 import threading
 import time
@@ -298,20 +297,31 @@ def isoformat(ts: float) -> str:
     The same text as ``datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")``, microseconds
     rounded half to even as ``datetime`` rounds them, with the part up to the second cached per second.
     """
-    ts = min(max(ts, MIN_EPOCH), MAX_EPOCH) if math.isfinite(ts) else MIN_EPOCH  # never a crash while answering
+    if not MIN_EPOCH <= ts <= MAX_EPOCH:  # NaN included: never a crash while answering
+        ts = min(max(ts, MIN_EPOCH), MAX_EPOCH) if math.isfinite(ts) else MIN_EPOCH
     fraction, whole = math.modf(ts)
     micros = round(fraction * 1e6)
     if micros >= 1_000_000:
         whole, micros = whole + 1, micros - 1_000_000
-    return f"{_second_prefix(int(whole))}{micros:06d}Z"
+    second = int(whole)
+    prefix = _SECOND_PREFIXES.get(second)
+    if prefix is None:
+        prefix = _second_prefix(second)
+    return f"{prefix}{micros:06d}Z"
 
 
-@functools.lru_cache(maxsize=4096)
+#: ``2026-03-06T20:15:23.`` per epoch second, as printed lately (bounded: cleared when full).
+_SECOND_PREFIXES: dict[int, str] = {}
+
+
 def _second_prefix(second: int) -> str:
     """``2026-03-06T20:15:23.`` for an epoch second (what every timestamp of that second starts with)."""
     from datetime import UTC, datetime
 
-    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    if len(_SECOND_PREFIXES) >= 4096:
+        _SECOND_PREFIXES.clear()
+    prefix = _SECOND_PREFIXES[second] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return prefix
 
 
 #: How many clock waiters one turn of an event loop wakes (see :meth:`Clock._wake`).
