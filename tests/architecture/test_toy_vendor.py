@@ -1,8 +1,9 @@
 """A third API is a plug-in: a toy vendor defined here, in a few dozen lines, installed in the registry for these
 tests only, is served through the same build path as Skytells and GateAI. It gets its own port (and its mount in
-single-port mode), key checks answering 401 in its own error format, the request journal, the control plane's
-fault rules (``match.api: "toy"``), the control plane itself on its port, the ``/_mock/health`` check, and its
-jobs (each echo is one) and usage on the dashboard's ``/_mock/jobs`` and ``/_mock/usage``.
+single-port mode, and its URL on the pytest plugin's handle), key checks answering 401 in its own error format,
+the request journal, the control plane's fault rules (``match.api: "toy"``), the control plane itself on its port,
+the ``/_mock/health`` check, and its jobs (each echo is one) and usage on the dashboard's ``/_mock/jobs`` and
+``/_mock/usage``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mockserver.core.http import JSONResponse, api_key_in
 from mockserver.core.jobs import JobState, state_at
 from mockserver.core.runtime import Runtime
 from mockserver.core.vendor import REGISTRY, ShownJob, Vendor, VendorApp, VendorJobs
+from mockserver.pytest_plugin import running_mock
 from mockserver.server import ServerThread
 from tests.conftest import KEY, make_settings
 
@@ -134,6 +136,19 @@ def test_single_port_mode_mounts_the_toy_under_its_prefix() -> None:
         assert server.urls["toy"].endswith("/toy/v1")
         assert echo(server.urls["toy"]).json() == {"echo": {"hello": "toy"}}
         assert echo(server.urls["toy"], key=None).json()["toy_error"]["code"] == "NO_KEY"
+
+
+def test_the_pytest_plugin_hands_tests_the_toys_url_on_a_running_mock() -> None:
+    given = {"--mockserver-toy-url": "http://127.0.0.1:9/v1/", "--mockserver-api-key": KEY}
+    with REGISTRY.installed(TOY):
+        handle = running_mock("http://127.0.0.1:8/v1", given.get)
+    handle.control.close()
+    assert handle.urls == {"skytells": "http://127.0.0.1:8/v1", "gateai": "http://127.0.0.1:8",
+                           "toy": "http://127.0.0.1:9/v1"}
+    assert (handle.toy_url, handle.skytells_url, handle.api_key) == ("http://127.0.0.1:9/v1", handle.urls["skytells"],
+                                                                     KEY)
+    with pytest.raises(AttributeError):
+        handle.nope_url  # noqa: B018
 
 
 def test_the_toy_is_gone_after_its_tests() -> None:
