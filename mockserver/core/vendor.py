@@ -3,7 +3,8 @@
 A vendor is a :class:`Vendor` descriptor: its name (rules' and the journal's ``api``), default port, mount prefix
 in single-port mode, how its app is built on a :class:`~mockserver.core.runtime.Runtime` (routes and error
 renderer), where its requests carry the API key, the requests a scripted outcome shapes, its per-key limits and
-account fields, and its contract document. The core never names a vendor: it reads these values from
+account fields, its contract document, and what the control plane's dashboard shows of it (its kinds of job, read
+by a :class:`JobReader`, and a key's limits in use). The core never names a vendor: it reads these values from
 :data:`REGISTRY`, which :mod:`mockserver.vendors` fills from the ``mockserver.vendors`` entry points (a test may
 install a vendor for a while with :meth:`Registry.installed`).
 """
