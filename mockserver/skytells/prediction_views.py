@@ -27,6 +27,14 @@ class Links:
     def prediction(self, pid: str) -> str:
         return f"{self.api}/predictions/{pid}"
 
+    def prediction_urls(self, pid: str) -> dict[str, str]:
+        """The Prediction Object's ``urls``: where to get, cancel, stream and delete it."""
+        url = self.prediction(pid)
+        return {"get": url, "cancel": f"{url}/cancel", "stream": f"{url}/stream", "delete": f"{url}/delete"}
+
+    def file(self, name: str) -> str:
+        return self.files + name
+
 
 def _is_http_url(value: str) -> bool:
     parts = split_url(value)
@@ -69,7 +77,7 @@ class PredictionViews:
             output = record["given_output"]
             return output, given_files(output, self.files)
         storage = [
-            {"name": info.name, "type": info.content_type, "size": info.size, "url": links.files + info.name}
+            {"name": info.name, "type": info.content_type, "size": info.size, "url": links.file(info.name)}
             for info in map(self.files.info, record["files"])
             if info is not None
         ]
@@ -97,7 +105,6 @@ class PredictionViews:
         started = entered(line, "processing")
         succeeded = state.status == "succeeded"
         output, storage = self._output(record, links) if succeeded else (None, [])
-        url = links.prediction(record["id"])
         body: dict[str, Any] = {
             "id": record["id"],
             "status": state.status,
@@ -119,7 +126,7 @@ class PredictionViews:
                 "storage": {"files": storage},
                 "data_available": succeeded and not record["deleted"],
             },
-            "urls": {"get": url, "cancel": f"{url}/cancel", "stream": f"{url}/stream", "delete": f"{url}/delete"},
+            "urls": links.prediction_urls(record["id"]),
         }
         if state.status == "failed":
             body["error"] = record["error"]
