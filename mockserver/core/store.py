@@ -171,7 +171,7 @@ class MemoryStore:
             old = table.get(key)
             if old is not None:
                 self._forget(kind, key, old)
-            entry = _Entry(record, owner, self._now(), weight(record))
+            entry = _Entry(record, owner, self._now(), 0 if kind in PERMANENT_KINDS else weight(record))
             table[key] = entry
             self._account(kind, key, entry, +1)
             if owner is not None:
@@ -194,7 +194,7 @@ class MemoryStore:
                 return None
             new = change(entry.record)
             if new is not None and new is not entry.record:
-                size = weight(new)
+                size = 0 if kind in PERMANENT_KINDS else weight(new)  # self-bounded state is never weighed
                 if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
                     self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
                     self._total_bytes += size - entry.size
