@@ -90,6 +90,11 @@ def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) ->
     return "succeeded", None
 
 
+def _pagination(page: int, per_page: int, total: int) -> dict[str, int]:
+    return {"current_page": page, "per_page": per_page, "total": total,
+            "last_page": max(1, math.ceil(total / per_page))}
+
+
 class Predictions:
     """Prediction planning and pricing for one server (all keys), on the core job engine."""
 
@@ -211,7 +216,14 @@ class Predictions:
     def list(self, owner: str, page: int = 1, per_page: int = PER_PAGE_DEFAULT, model: str | None = None,
              status: str | None = None, created_from: float | None = None,
              created_to: float | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """One page of the owner's predictions, newest first, and the pagination block."""
+        """One page of the owner's predictions, newest first, and the pagination block.
+
+        Unfiltered, the page is read from the store's per-owner index (O(page)); a filter reads the owner's
+        predictions through (status depends on the clock, so it has no index)."""
+        offset = (page - 1) * per_page
+        if model is None and status is None and created_from is None and created_to is None:
+            total = self.engine.count(owner)
+            return self.engine.page(owner, offset, per_page), _pagination(page, per_page, total)
         now = self.runtime.clock.now()
         matches = [
             record for record in self.engine.scan(owner)
@@ -220,15 +232,7 @@ class Predictions:
             and (created_to is None or record["created_at"] <= created_to)
             and (status is None or self.engine.state(record, now).status == status)
         ]
-        total = len(matches)
-        offset = (page - 1) * per_page
-        pagination = {
-            "current_page": page,
-            "per_page": per_page,
-            "total": total,
-            "last_page": max(1, math.ceil(total / per_page)),
-        }
-        return matches[offset:offset + per_page], pagination
+        return matches[offset:offset + per_page], _pagination(page, per_page, len(matches))
 
     # -- changing ------------------------------------------------------------------------
 
