@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -91,7 +91,9 @@ class MemoryStore:
         self.retention = retention
         self._now = now or time.time
         self._lock = threading.RLock()
-        self._kinds: dict[str, OrderedDict[str, _Entry]] = {}
+        self._kinds: dict[str, dict[str, _Entry]] = {}  # plain dicts: write order, no ordered-dict links
+        # With a ttl: (stored_at, seq, key) of each kind's writes in time order; stale ones are skipped.
+        self._aging: dict[str, deque[tuple[float, int, str]]] = {}
         self._by_owner: dict[tuple[str, str | None], OrderedDict[str, None]] = {}
         # Byte accounting of evictable records: the kinds each owner has records of, and the totals.
         self._owner_kinds: dict[str | None, set[str]] = {}
@@ -101,8 +103,8 @@ class MemoryStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _table(self, kind: str) -> OrderedDict[str, _Entry]:
-        return self._kinds.setdefault(kind, OrderedDict())
+    def _table(self, kind: str) -> dict[str, _Entry]:
+        return self._kinds.setdefault(kind, {})
 
     def _account(self, kind: str, entry: _Entry, sign: int) -> None:
         if kind in PERMANENT_KINDS:
@@ -171,12 +173,13 @@ class MemoryStore:
         if kind in PERMANENT_KINDS or self.retention.ttl is None:
             return
         table = self._table(kind)
+        aging = self._aging.get(kind)
         horizon = self._now() - self.retention.ttl
-        while table:
-            key, entry = next(iter(table.items()))
-            if entry.stored_at >= horizon:
-                break
-            self._forget(kind, key, entry)
+        while aging and aging[0][0] < horizon:
+            _, seq, key = aging.popleft()
+            entry = table.get(key)
+            if entry is not None and entry.seq == seq:  # not deleted or rewritten since
+                self._forget(kind, key, entry)
 
     # -- Store -----------------------------------------------------------------------------
 
@@ -195,6 +198,8 @@ class MemoryStore:
             self._seq += 1
             entry = _Entry(record, owner, self._now(), 0 if kind in PERMANENT_KINDS else weight(record), self._seq)
             table[key] = entry
+            if self.retention.ttl is not None and kind not in PERMANENT_KINDS:
+                self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
             self._account(kind, entry, +1)
             self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
             self._enforce(kind, key, owner)

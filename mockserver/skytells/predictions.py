@@ -47,6 +47,8 @@ WEBHOOK_EVENT_STATUS = {
     "succeeded": "succeeded", "failed": "failed", "cancelled": "cancelled", "completed": "succeeded",
 }
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
+#: The webhook of a prediction without one; records share this object (records are never changed in place).
+NO_WEBHOOK: dict[str, Any] = {"url": None, "events": []}
 #: The failure message of a scripted failure that names no error.
 SCRIPTED_ERROR = "The prediction failed: the model returned an error"
 JOB_KIND = jobs.JobKind(KIND, refund_field="credits")
@@ -171,9 +173,8 @@ class Predictions:
             "model": model.namespace,
             "model_type": model.type,
             "input": request.input,  # echoed exactly as sent ("The exact input you sent")
-            "params": request.params,  # with the schema's defaults: what the simulated model ran with
             "stream": request.stream,
-            "webhook": request.webhook,
+            "webhook": request.webhook if request.webhook != NO_WEBHOOK else NO_WEBHOOK,  # one shared "none"
             "created_at": now,
             "phases": self._phases(now, schedule, outcome, script.duration),
             "cancelled_at": None,
