@@ -7,6 +7,8 @@ recipes). Where the client reaches the API comes in as :class:`Links`, built by 
 from __future__ import annotations
 
 import mimetypes
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -64,12 +66,25 @@ def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
     return entries
 
 
+#: How many rendered views :class:`PredictionViews` keeps (least recently used go first).
+VIEW_CACHE_SIZE = 4096
+
+
 class PredictionViews:
-    """Renders prediction records (read only)."""
+    """Renders prediction records (read only).
+
+    A view depends on the clock only through the job's current phase, so the latest views are kept per
+    (record, links) and reused while the record is the same object (the store replaces a record on every
+    change) and the clock is still inside the phase the view was rendered in. Callers must not change a
+    returned view.
+    """
 
     def __init__(self, engine: JobEngine, files: Files) -> None:
         self.engine = engine
         self.files = files
+        self._cache: OrderedDict[tuple[str, Links], tuple[dict[str, Any], float, float, dict[str, Any]]] = (
+            OrderedDict())
+        self._lock = threading.Lock()
 
     def _output(self, record: dict[str, Any], links: Links) -> tuple[Any, list[dict[str, Any]]]:
         """The output and ``metadata.storage.files`` of a succeeded prediction."""
@@ -99,7 +114,29 @@ class PredictionViews:
         return metrics
 
     def view(self, record: dict[str, Any], links: Links, now: float | None = None) -> dict[str, Any]:
-        """The documented Prediction Object as of ``now``."""
+        """The documented Prediction Object as of ``now`` (the cached one while the phase holds)."""
+        now = self.engine.clock.now() if now is None else now
+        key = (record["id"], links)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is record and hit[1] <= now < hit[2]:
+                self._cache.move_to_end(key)
+                return hit[3]
+        body = self.render(record, links, now)
+        if record.get("given_output") is not None:  # may name other jobs' files, which can go at any time
+            return body
+        line = self.engine.timeline(record)
+        start = max((at for _, at in line if at <= now), default=float("-inf"))
+        end = min((at for _, at in line if at > now), default=float("inf"))
+        with self._lock:
+            self._cache[key] = (record, start, end, body)
+            self._cache.move_to_end(key)
+            while len(self._cache) > VIEW_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return body
+
+    def render(self, record: dict[str, Any], links: Links, now: float) -> dict[str, Any]:
+        """The documented Prediction Object as of ``now``, rendered anew."""
         state = self.engine.state(record, now)
         line = [(status, at) for status, at in self.engine.timeline(record) if at <= state.entered_at]
         started = entered(line, "processing")
