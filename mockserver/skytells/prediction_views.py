@@ -82,7 +82,7 @@ class PredictionViews:
     def __init__(self, engine: JobEngine, files: Files) -> None:
         self.engine = engine
         self.files = files
-        self._cache: OrderedDict[tuple[str, Links], tuple[dict[str, Any], float, float, dict[str, Any]]] = (
+        self._cache: OrderedDict[tuple[str, Links], tuple[dict[str, Any], tuple[str, float], dict[str, Any]]] = (
             OrderedDict())
         self._lock = threading.Lock()
 
@@ -114,22 +114,24 @@ class PredictionViews:
         return metrics
 
     def view(self, record: dict[str, Any], links: Links, now: float | None = None) -> dict[str, Any]:
-        """The documented Prediction Object as of ``now`` (the cached one while the phase holds)."""
+        """The documented Prediction Object as of ``now`` (the cached one while its state holds).
+
+        A view is a function of the record, the links and the record's state (status and when it was entered),
+        so a cached one is reused while the record is the same object and the engine reports the same state.
+        """
         now = self.engine.clock.now() if now is None else now
-        key = (record["id"], links)
+        state = self.engine.state(record, now)
+        key, held = (record["id"], links), (state.status, state.entered_at)
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit[0] is record and hit[1] <= now < hit[2]:
+            if hit is not None and hit[0] is record and hit[1] == held:
                 self._cache.move_to_end(key)
-                return hit[3]
+                return hit[2]
         body = self.render(record, links, now)
         if record.get("given_output") is not None:  # may name other jobs' files, which can go at any time
             return body
-        line = self.engine.timeline(record)
-        start = max((at for _, at in line if at <= now), default=float("-inf"))
-        end = min((at for _, at in line if at > now), default=float("inf"))
         with self._lock:
-            self._cache[key] = (record, start, end, body)
+            self._cache[key] = (record, held, body)
             self._cache.move_to_end(key)
             while len(self._cache) > VIEW_CACHE_SIZE:
                 self._cache.popitem(last=False)
