@@ -92,7 +92,9 @@ def _prose(runtime: Runtime, turn: TurnRequest, scripted: Turn | None) -> str:
     if turn.output.kind == "json_schema":  # the schema decides the answer: no prose to generate
         digest = text.conversation_digest(turn.model, turn.conversation)
         return structured.render(turn.output, runtime.rng, f"structured:{turn.model}:{digest}:{turn.variant}", "", hint)
-    generated = text.reply(runtime.rng, turn.model, turn.conversation, turn.variant)
+    # Without stop sequences or a format, only the first ``max_tokens`` (+1, to know it was cut) can show.
+    enough = None if turn.stop or turn.output.structured else turn.max_tokens
+    generated = text.reply(runtime.rng, turn.model, turn.conversation, turn.variant, enough)
     quote = tools.results_quote(turn.conversation)
     prose = f"{quote}\n\n{generated}" if quote else generated
     return structured.render(turn.output, runtime.rng, "", prose, hint) if turn.output.structured else prose
