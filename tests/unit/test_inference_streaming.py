@@ -6,13 +6,22 @@ import asyncio
 import itertools
 from typing import Any
 
-from mockserver.skytells.inference.streaming import paced_frames
+from mockserver.skytells.inference.streaming import BATCH_FRAMES, paced_frames
+from mockserver.spec import sse
 from mockserver.spec.sse import DONE, json_event
 
 
 class InstantPacer:
+    """Every token ready at once, but not known to be (each frame is awaited, as on a paced clock)."""
+
     async def token(self, index: int) -> None:
         return None
+
+
+class CollapsedPacer(InstantPacer):
+    """An instant clock: nothing holds frames apart."""
+
+    instant = True
 
 
 def test_frames_are_sse_and_end_with_done_when_asked() -> None:
@@ -24,7 +33,8 @@ def test_frames_are_sse_and_end_with_done_when_asked() -> None:
         return [chunk async for chunk in paced_frames(items, InstantPacer(), named=True, done=True)]  # type: ignore[arg-type]
 
     frames = asyncio.run(collect())
-    assert len(frames) == 4 and frames[-1] == DONE and frames[0].startswith(b"event: x\n")
+    # each token frame on its own (it is awaited); the terminator goes with the last one
+    assert len(frames) == 3 and frames[-1].endswith(b"\n\n" + DONE) and frames[0].startswith(b"event: x\n")
 
 
 def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
@@ -52,3 +62,40 @@ def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
     frames_at = [i for i, item in enumerate(seen) if item == "frame"]
     assert len(frames_at) == 5
     assert all(later - earlier > 1 for earlier, later in itertools.pairwise(frames_at)), seen
+
+
+def test_frames_ready_together_go_out_together_with_the_same_bytes() -> None:
+    items = [({"n": i}, i) for i in range(2 * BATCH_FRAMES + 3)]
+
+    async def collect(pacer: Any) -> list[bytes]:
+        return [chunk async for chunk in paced_frames(items, pacer, named=False, done=True)]
+
+    one_by_one, batched = asyncio.run(collect(InstantPacer())), asyncio.run(collect(CollapsedPacer()))
+    assert len(one_by_one) == len(items)
+    assert [len(sse.parse(piece.decode())[0]) for piece in batched] == [BATCH_FRAMES, BATCH_FRAMES, 4]  # 3 + [DONE]
+    assert b"".join(batched) == b"".join(one_by_one)
+
+
+def test_a_batched_stream_still_gives_the_event_loop_a_turn_between_pieces() -> None:
+    async def interleaving() -> list[str]:
+        seen: list[str] = []
+        stop = asyncio.Event()
+
+        async def other_work() -> None:
+            while not stop.is_set():
+                seen.append("other")
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_work())
+        await asyncio.sleep(0)
+        items = [({"n": i}, i) for i in range(3 * BATCH_FRAMES)]
+        async for _ in paced_frames(items, CollapsedPacer(), named=False, done=False):  # type: ignore[arg-type]
+            seen.append("piece")
+        stop.set()
+        await other
+        return seen
+
+    seen = asyncio.run(interleaving())
+    pieces_at = [i for i, item in enumerate(seen) if item == "piece"]
+    assert len(pieces_at) == 3
+    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(pieces_at)), seen

@@ -244,12 +244,13 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
         extra = {"prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety)} if not index else {}
         items.append((chunk(index, role, **extra), None))
     per_choice = [_choice_deltas(request, g) for g in generations]
+    # One filter-results object per choice, shared by its chunks (they are only serialized).
+    choice_filters = [safety.content_filter_results(g.completion_safety) for g in generations]
     for step in range(max((len(steps) for steps in per_choice), default=0)):
         for index, steps in enumerate(per_choice):
             if step < len(steps):
                 delta, shown, token = steps[step]
-                filters = safety.content_filter_results(generations[index].completion_safety)
-                items.append((chunk(index, delta, filters=filters, logprobs_value=shown), token))
+                items.append((chunk(index, delta, filters=choice_filters[index], logprobs_value=shown), token))
     for index, generation in enumerate(generations):
         filters = safety.content_filter_results(generation.completion_safety)
         items.append((chunk(index, {}, generation.finish_reason, filters), None))
