@@ -22,6 +22,7 @@ directions. Ids must be integers from 0 to ``2**31 - 1`` (a 400 names ``input[i]
 from __future__ import annotations
 
 import base64
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -139,11 +140,24 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
                             tuple(i.tokens for i in inputs))
 
 
-def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
+#: Gaussian vectors kept (one per word or text seen lately, 12 KB each at 1536 dimensions: ~12 MB at most).
+CACHED_VECTORS = 1024
+
+
+@functools.lru_cache(maxsize=CACHED_VECTORS)
+def _standard_normal(seed: int, size: int) -> np.ndarray:
+    """``size`` standard normal draws of the generator seeded with ``seed`` (read-only: the cache shares it)."""
     import numpy as np
 
-    seed = rng.rng(purpose).getrandbits(64)
-    return np.random.default_rng(seed).standard_normal(size)
+    values = np.random.default_rng(seed).standard_normal(size)
+    values.flags.writeable = False
+    return values
+
+
+def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
+    """The seeded Gaussian vector of ``purpose``; seeding NumPy's generator costs more than the draws, so a
+    word's vector is drawn once and kept (keyed by its seed, which the server seed and purpose decide)."""
+    return _standard_normal(rng.rng(purpose).getrandbits(64), size)
 
 
 def _purpose(model: str, kind: str, text: str) -> str:
@@ -169,9 +183,11 @@ def vector(rng: Randomness, model: str, text: str, native: int, dimensions: int 
 
 
 def encode(values: np.ndarray, encoding_format: str) -> list[float] | str:
+    import numpy as np
+
     if encoding_format == "base64":
         return base64.b64encode(values.astype("<f4").tobytes()).decode("ascii")
-    return [float(x) for x in values]
+    return values.astype(np.float64).tolist()  # each float32 exactly, as Python floats
 
 
 def create(rng: Randomness, request: EmbeddingRequest) -> tuple[dict[str, Any], int]:
