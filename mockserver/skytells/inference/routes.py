@@ -50,7 +50,7 @@ class InferenceAPI:
         created = int(pacer.start)
         if parsed.stream:
             items = chat.chunks(parsed, generations, completion_id, created)
-            return SSEResponse(paced_frames(items, pacer, named=False, done=True))
+            return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
         await pacer.finished(max(g.completion_tokens for g in generations))
         return JSONResponse(chat.completion(parsed, generations, completion_id, created))
 
@@ -66,7 +66,7 @@ class InferenceAPI:
         self.responses.save(record)
         if parsed.stream:
             items = response_views.events(record, generation)
-            return SSEResponse(paced_frames(items, pacer, named=True, done=False))
+            return SSEResponse(paced_frames(items, pacer, named=True, done=False), listen=not pacer.instant)
         await pacer.finished(generation.completion_tokens)
         return JSONResponse(response_views.view(record))
 

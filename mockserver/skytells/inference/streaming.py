@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.spec.sse import DONE, json_event
@@ -52,8 +53,22 @@ async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: b
 
 
 class SSEResponse(StreamingResponse):
+    """A ``text/event-stream`` response.
+
+    ``listen`` (the default) watches for the client going away while the stream waits for its clock, and
+    cancels it. A stream whose frames are all ready at once (an instant clock) is written straight through
+    instead: watching costs a task group per request, and there is no wait to cut short.
+    """
+
     media_type = "text/event-stream"
 
-    def __init__(self, frames: AsyncIterator[bytes], status_code: int = 200) -> None:
+    def __init__(self, frames: AsyncIterator[bytes], status_code: int = 200, listen: bool = True) -> None:
         super().__init__(frames, status_code=status_code,
                          headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        self.listen = listen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.listen:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.stream_response(send)
