@@ -211,6 +211,9 @@ def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[d
                                        "function": {"name": call.name, "arguments": ""}}]}, None, None))
         steps.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None, i)
                      for i, piece in enumerate(tokens.tokenize(call.arguments)))
+    if not request.logprobs:
+        steps.extend(({"content": token}, None, i) for i, token in enumerate(generation.deltas))
+        return steps
     entries = generation.logprobs or ()
     steps.extend(({"content": token}, _logprobs(request, generation, entries[i:i + 1] if entries else None), i)
                  for i, token in enumerate(generation.deltas))
@@ -226,15 +229,18 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
     Azure-style services send the prompt's filter results in an extra leading chunk with an empty ``id`` and
     ``object``; the SDK tolerates it, but every chunk here keeps the completion's id, so
     ``prompt_filter_results`` ride on the first role chunk instead."""
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-            "model": request.model.namespace, "system_fingerprint": fingerprint(request.model)}
+    model, system_fingerprint = request.model.namespace, fingerprint(request.model)
+    include_usage = request.include_usage
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None, filters: dict | None = None,
               logprobs_value: Any = None, **extra: Any) -> dict[str, Any]:
-        body = {**base, "choices": [{"index": index, "delta": delta, "logprobs": logprobs_value,
-                                     "finish_reason": finish,
-                                     "content_filter_results": filters if filters is not None else {}}], **extra}
-        if request.include_usage:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": system_fingerprint,
+                "choices": [{"index": index, "delta": delta, "logprobs": logprobs_value, "finish_reason": finish,
+                             "content_filter_results": filters if filters is not None else {}}]}
+        if extra:
+            body.update(extra)
+        if include_usage:
             body["usage"] = None
         return body
 
@@ -254,6 +260,7 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
     for index, generation in enumerate(generations):
         filters = safety.content_filter_results(generation.completion_safety)
         items.append((chunk(index, {}, generation.finish_reason, filters), None))
-    if request.include_usage:
-        items.append(({**base, "choices": [], "usage": usage(generations)}, None))
+    if include_usage:
+        items.append(({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                       "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)}, None))
     return items
