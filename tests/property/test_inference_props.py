@@ -17,6 +17,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses, tokens
+from mockserver.spec import sse
 
 KEY = "sk-prop-owner"
 CATALOG = Catalog.load()
@@ -94,6 +95,25 @@ def test_chat_stream_deltas_equal_the_plain_text(model: str, conversation: list,
         assert bodies[-1]["choices"] == [] and bodies[-1]["usage"] == expected["usage"]
     else:
         assert all("usage" not in b for b in bodies)
+
+
+@settings(max_examples=120, deadline=None)
+@given(model=chat_models, conversation=messages, max_tokens=limits, stop=stops, n=st.integers(1, 3),
+       logprobs=st.booleans(), include_usage=st.booleans(), scripted=st.one_of(st.none(), texts))
+def test_a_stream_written_from_frame_templates_is_the_stream_of_its_chunks(
+        model: str, conversation: list, max_tokens: int, stop: list, n: int, logprobs: bool, include_usage: bool,
+        scripted: str | None) -> None:
+    """Content frames cut from a sample chunk give byte for byte the frames of the chunks (any text, ``n``,
+    logprobs, usage, safety)."""
+    body = {"model": model, "messages": [{"role": r, "content": c} for r, c in conversation], "stream": True,
+            "max_tokens": max_tokens, "n": n, "logprobs": logprobs,
+            "stream_options": {"include_usage": include_usage}, **({"stop": stop} if stop else {})}
+    request = chat.parse(body, CATALOG)
+    generations = chat.run(runtime(seed=3, safety_terms=("gore",)), request, scripted)
+    chunks = chat.chunks(request, generations, "chatcmpl-t", 7)
+    frames = chat.chunks(request, generations, "chatcmpl-t", 7, encoded=True)
+    assert [index for _, index in frames] == [index for _, index in chunks]
+    assert [frame for frame, _ in frames] == [sse.json_event(data) for data, _ in chunks]
 
 
 @settings(max_examples=80, deadline=None)

@@ -17,8 +17,9 @@ from starlette.types import Receive, Scope, Send
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.spec.sse import DONE, json_event
 
-#: One event to send and the index of the token it carries (None: not a token, send at once).
-Item = tuple[dict[str, Any], int | None]
+#: One event to send (its data, or its whole frame already written) and the index of the token it carries
+#: (None: not a token, send at once).
+Item = tuple[dict[str, Any] | bytes, int | None]
 #: Frames written in one ASGI message when nothing holds them apart (a stream on an instant clock).
 BATCH_FRAMES = 16
 
@@ -41,7 +42,7 @@ async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: b
                 batch.clear()
                 await asyncio.sleep(0)
             await pacer.token(token_index)
-        batch.append(json_event(data, data.get("type") if named else None))
+        batch.append(data if isinstance(data, bytes) else json_event(data, data.get("type") if named else None))
         if len(batch) >= BATCH_FRAMES:
             yield b"".join(batch)
             batch.clear()
