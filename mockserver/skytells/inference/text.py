@@ -1,10 +1,9 @@
 """Seeded reply text: a pure function of the server seed, the model and the whole conversation.
 
-The words are Faker's ``en_US`` lorem list, drawn as Faker's ``paragraph`` draws them (see :func:`_paragraph`)
-from a stream seeded from a hash of (model, every message in order), so the same conversation always gets the
-same reply and changing any earlier turn changes it. Sampling
-parameters (temperature, top_p, penalties) are validated by the routes but do not change the
-text: the mock is deterministic at every temperature.
+The words are Faker's ``en_US`` lorem list, drawn as Faker's ``paragraph`` draws them (see :func:`reply`) from a
+stream seeded from a hash of (model, every message in order), so the same conversation always gets the same reply
+and changing any earlier turn changes it. Sampling parameters (temperature, top_p, penalties) are validated by the
+routes but do not change the text: the mock is deterministic at every temperature.
 """
 
 from __future__ import annotations
