@@ -78,7 +78,7 @@ def conversation_digest(model: str, conversation: Iterable[Message]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _sentence(stream: random.Random) -> list[str]:
+def _sentence(stream: random.Random, vocabulary: tuple[str, ...]) -> list[str]:
     """One lorem sentence's words, drawn exactly as Faker's ``sentence()`` draws them.
 
     Faker's own call costs ~30 µs a sentence in provider look-ups around the same few draws; the words are
@@ -86,7 +86,7 @@ def _sentence(stream: random.Random) -> list[str]:
     ``random.choice`` for one). The sentence is the words ``" "``-joined, the first ``str.title``-d, plus ``"."``.
     """
     count = max(int(6 * stream.randint(60, 140) / 100), 1)
-    return stream.choices(_words(), k=count) if count > 1 else [stream.choice(_words())]
+    return stream.choices(vocabulary, k=count) if count > 1 else [stream.choice(vocabulary)]
 
 
 def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant: int = 0,
@@ -103,14 +103,14 @@ def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant:
     stream = rng.rng(f"text:{model}:{conversation_digest(model, conversation)}{salt}")
     paragraphs = stream.choice((1, 1, 2, 2, 3))
     sizes = [stream.randint(3, 6) for _ in range(paragraphs)]
-    words = random.Random(stream.getrandbits(64))
+    words, vocabulary = random.Random(stream.getrandbits(64)), _words()
     written: list[str] = []
     used = -1  # the first paragraph has no break before it
     for size in sizes:
         sentences = []
         used += 1
         for _ in range(size):
-            drawn = _sentence(words)
+            drawn = _sentence(words, vocabulary)
             drawn[0] = drawn[0].title()
             sentences.append(" ".join(drawn) + ".")
             used += len(drawn) + 1
