@@ -7,6 +7,8 @@ any safety configuration.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 
 import numpy as np
 from hypothesis import given, settings
@@ -17,6 +19,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses, tokens
+from mockserver.skytells.inference.text import Message, ToolCall, conversation_digest
 from mockserver.spec import sse
 
 KEY = "sk-prop-owner"
@@ -157,3 +160,17 @@ def test_embeddings_are_unit_length_and_stable(text: str, seed: int, dims: int |
     assert abs(float(np.linalg.norm(first.astype(np.float64))) - 1.0) < 1e-5
     decoded = np.frombuffer(base64.b64decode(embeddings.encode(first, "base64")), dtype="<f4")
     assert decoded.tolist() == embeddings.encode(first, "float")
+
+
+@settings(max_examples=150, deadline=None)
+@given(model=chat_models, turns=st.lists(st.tuples(st.sampled_from(["system", "user", "assistant", "tool"]), texts,
+                                                   st.lists(st.tuples(texts, texts, texts), max_size=2),
+                                                   st.one_of(st.none(), texts)), min_size=1, max_size=4))
+def test_the_conversation_digest_is_the_sha256_of_its_canonical_json(model: str, turns: list) -> None:
+    """The digest (which seeds every reply) hashes the stdlib's compact JSON of the turns, whoever writes it."""
+    conversation = [Message(role, content, tuple(ToolCall(*call) for call in calls), call_id)
+                    for role, content, calls, call_id in turns]
+    canonical = [model, [[m.role, m.content] + ([[list(c) for c in m.tool_calls], m.tool_call_id]
+                                                if m.tool_calls or m.tool_call_id else []) for m in conversation]]
+    expected = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    assert conversation_digest(model, conversation) == expected

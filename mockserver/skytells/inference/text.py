@@ -15,6 +15,8 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+import orjson
+
 from mockserver.core.randomness import Randomness
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -74,8 +76,11 @@ def _words() -> tuple[str, ...]:
 def conversation_digest(model: str, conversation: Iterable[Message]) -> str:
     turns = [[m.role, m.content] + ([[list(c) for c in m.tool_calls], m.tool_call_id] if m.tool_calls or
                                     m.tool_call_id else []) for m in conversation]
-    canonical = json.dumps([model, turns], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    try:  # orjson writes json.dumps(ensure_ascii=False, separators=(",", ":"))'s bytes for lists of strings
+        canonical = orjson.dumps([model, turns])
+    except orjson.JSONEncodeError:  # a lone surrogate: as before
+        canonical = json.dumps([model, turns], ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _sentence(stream: random.Random, vocabulary: tuple[str, ...]) -> list[str]:
