@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
-from mockserver.skytells.inference.streaming import BATCH_FRAMES, paced_frames
+from mockserver.skytells.inference.streaming import BATCH_FRAMES, SSEResponse, paced_frames
 from mockserver.spec import sse
 from mockserver.spec.sse import DONE, json_event
 
@@ -99,3 +100,29 @@ def test_a_batched_stream_still_gives_the_event_loop_a_turn_between_pieces() -> 
     pieces_at = [i for i, item in enumerate(seen) if item == "piece"]
     assert len(pieces_at) == 3
     assert all(later - earlier > 1 for earlier, later in itertools.pairwise(pieces_at)), seen
+
+
+def test_a_stream_written_through_ends_its_body_with_the_last_piece() -> None:
+    async def pieces() -> AsyncIterator[bytes]:
+        for piece in (b"data: 1\n\n", b"data: 2\n\n", DONE):
+            yield piece
+
+    async def collect(listen: bool) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()  # the client never goes away
+            return {}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await SSEResponse(pieces(), listen=listen)({"type": "http", "asgi": {"spec_version": "2.3"}}, receive, send)
+        return sent
+
+    through, watched = asyncio.run(collect(False)), asyncio.run(collect(True))
+    bodies = [m for m in through if m["type"] == "http.response.body"]
+    assert [m["more_body"] for m in bodies] == [True, True, False] and bodies[-1]["body"] == DONE
+    assert through[0] == watched[0] and through[0]["type"] == "http.response.start"
+    assert b"".join(m["body"] for m in bodies) == b"".join(m.get("body", b"") for m in watched[1:])
+    assert len(watched) == len(through) + 1  # the watched stream ends with an empty message

@@ -21,7 +21,7 @@ from mockserver.spec.sse import DONE, json_event
 #: (None: not a token, send at once).
 Item = tuple[dict[str, Any] | bytes, int | None]
 #: Frames written in one ASGI message when nothing holds them apart (a stream on an instant clock).
-BATCH_FRAMES = 16
+BATCH_FRAMES = 64
 
 
 async def paced_frames(items: Sequence[Item], pacer: Pacer, named: bool, done: bool) -> AsyncIterator[bytes]:
@@ -72,4 +72,15 @@ class SSEResponse(StreamingResponse):
         if self.listen:
             await super().__call__(scope, receive, send)
         else:
-            await self.stream_response(send)
+            await self._write_through(send)
+
+    async def _write_through(self, send: Send) -> None:
+        """The body as :meth:`stream_response` writes it, but the last piece ends the body itself (one ASGI
+        message and one write fewer than a separate empty end): each piece is held until the next is made."""
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        held: bytes | None = None
+        async for piece in self.body_iterator:
+            if held is not None:
+                await send({"type": "http.response.body", "body": held, "more_body": True})
+            held = piece
+        await send({"type": "http.response.body", "body": held or b"", "more_body": False})
