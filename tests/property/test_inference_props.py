@@ -7,6 +7,8 @@ any safety configuration.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 
 import numpy as np
 from hypothesis import given, settings
@@ -17,6 +19,8 @@ from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses, tokens
+from mockserver.skytells.inference.text import Message, ToolCall, conversation_digest
+from mockserver.spec import sse
 
 KEY = "sk-prop-owner"
 CATALOG = Catalog.load()
@@ -96,6 +100,25 @@ def test_chat_stream_deltas_equal_the_plain_text(model: str, conversation: list,
         assert all("usage" not in b for b in bodies)
 
 
+@settings(max_examples=120, deadline=None)
+@given(model=chat_models, conversation=messages, max_tokens=limits, stop=stops, n=st.integers(1, 3),
+       logprobs=st.booleans(), include_usage=st.booleans(), scripted=st.one_of(st.none(), texts))
+def test_a_stream_written_from_frame_templates_is_the_stream_of_its_chunks(
+        model: str, conversation: list, max_tokens: int, stop: list, n: int, logprobs: bool, include_usage: bool,
+        scripted: str | None) -> None:
+    """Content frames cut from a sample chunk give byte for byte the frames of the chunks (any text, ``n``,
+    logprobs, usage, safety)."""
+    body = {"model": model, "messages": [{"role": r, "content": c} for r, c in conversation], "stream": True,
+            "max_tokens": max_tokens, "n": n, "logprobs": logprobs,
+            "stream_options": {"include_usage": include_usage}, **({"stop": stop} if stop else {})}
+    request = chat.parse(body, CATALOG)
+    generations = chat.run(runtime(seed=3, safety_terms=("gore",)), request, scripted)
+    chunks = chat.chunks(request, generations, "chatcmpl-t", 7)
+    frames = chat.chunks(request, generations, "chatcmpl-t", 7, encoded=True)
+    assert [index for _, index in frames] == [index for _, index in chunks]
+    assert [frame for frame, _ in frames] == [sse.json_event(data) for data, _ in chunks]
+
+
 @settings(max_examples=80, deadline=None)
 @given(turns=st.lists(prompts, min_size=1, max_size=3), instructions=st.one_of(st.none(), prompts),
        limit=st.one_of(st.none(), limits))
@@ -137,3 +160,17 @@ def test_embeddings_are_unit_length_and_stable(text: str, seed: int, dims: int |
     assert abs(float(np.linalg.norm(first.astype(np.float64))) - 1.0) < 1e-5
     decoded = np.frombuffer(base64.b64decode(embeddings.encode(first, "base64")), dtype="<f4")
     assert decoded.tolist() == embeddings.encode(first, "float")
+
+
+@settings(max_examples=150, deadline=None)
+@given(model=chat_models, turns=st.lists(st.tuples(st.sampled_from(["system", "user", "assistant", "tool"]), texts,
+                                                   st.lists(st.tuples(texts, texts, texts), max_size=2),
+                                                   st.one_of(st.none(), texts)), min_size=1, max_size=4))
+def test_the_conversation_digest_is_the_sha256_of_its_canonical_json(model: str, turns: list) -> None:
+    """The digest (which seeds every reply) hashes the stdlib's compact JSON of the turns, whoever writes it."""
+    conversation = [Message(role, content, tuple(ToolCall(*call) for call in calls), call_id)
+                    for role, content, calls, call_id in turns]
+    canonical = [model, [[m.role, m.content] + ([[list(c) for c in m.tool_calls], m.tool_call_id]
+                                                if m.tool_calls or m.tool_call_id else []) for m in conversation]]
+    expected = hashlib.sha256(json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    assert conversation_digest(model, conversation) == expected

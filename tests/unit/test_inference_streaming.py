@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
-from mockserver.skytells.inference.streaming import paced_frames
+from mockserver.skytells.inference.streaming import BATCH_FRAMES, SSEResponse, paced_frames
+from mockserver.spec import sse
 from mockserver.spec.sse import DONE, json_event
 
 
 class InstantPacer:
+    """Every token ready at once, but not known to be (each frame is awaited, as on a paced clock)."""
+
     async def token(self, index: int) -> None:
         return None
+
+
+class CollapsedPacer(InstantPacer):
+    """An instant clock: nothing holds frames apart."""
+
+    instant = True
 
 
 def test_frames_are_sse_and_end_with_done_when_asked() -> None:
@@ -24,7 +34,8 @@ def test_frames_are_sse_and_end_with_done_when_asked() -> None:
         return [chunk async for chunk in paced_frames(items, InstantPacer(), named=True, done=True)]  # type: ignore[arg-type]
 
     frames = asyncio.run(collect())
-    assert len(frames) == 4 and frames[-1] == DONE and frames[0].startswith(b"event: x\n")
+    # each token frame on its own (it is awaited); the terminator goes with the last one
+    assert len(frames) == 3 and frames[-1].endswith(b"\n\n" + DONE) and frames[0].startswith(b"event: x\n")
 
 
 def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
@@ -52,3 +63,66 @@ def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
     frames_at = [i for i, item in enumerate(seen) if item == "frame"]
     assert len(frames_at) == 5
     assert all(later - earlier > 1 for earlier, later in itertools.pairwise(frames_at)), seen
+
+
+def test_frames_ready_together_go_out_together_with_the_same_bytes() -> None:
+    items = [({"n": i}, i) for i in range(2 * BATCH_FRAMES + 3)]
+
+    async def collect(pacer: Any) -> list[bytes]:
+        return [chunk async for chunk in paced_frames(items, pacer, named=False, done=True)]
+
+    one_by_one, batched = asyncio.run(collect(InstantPacer())), asyncio.run(collect(CollapsedPacer()))
+    assert len(one_by_one) == len(items)
+    assert [len(sse.parse(piece.decode())[0]) for piece in batched] == [BATCH_FRAMES, BATCH_FRAMES, 4]  # 3 + [DONE]
+    assert b"".join(batched) == b"".join(one_by_one)
+
+
+def test_a_batched_stream_still_gives_the_event_loop_a_turn_between_pieces() -> None:
+    async def interleaving() -> list[str]:
+        seen: list[str] = []
+        stop = asyncio.Event()
+
+        async def other_work() -> None:
+            while not stop.is_set():
+                seen.append("other")
+                await asyncio.sleep(0)
+
+        other = asyncio.create_task(other_work())
+        await asyncio.sleep(0)
+        items = [({"n": i}, i) for i in range(3 * BATCH_FRAMES)]
+        async for _ in paced_frames(items, CollapsedPacer(), named=False, done=False):  # type: ignore[arg-type]
+            seen.append("piece")
+        stop.set()
+        await other
+        return seen
+
+    seen = asyncio.run(interleaving())
+    pieces_at = [i for i, item in enumerate(seen) if item == "piece"]
+    assert len(pieces_at) == 3
+    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(pieces_at)), seen
+
+
+def test_a_stream_written_through_ends_its_body_with_the_last_piece() -> None:
+    async def pieces() -> AsyncIterator[bytes]:
+        for piece in (b"data: 1\n\n", b"data: 2\n\n", DONE):
+            yield piece
+
+    async def collect(listen: bool) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.Event().wait()  # the client never goes away
+            return {}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await SSEResponse(pieces(), listen=listen)({"type": "http", "asgi": {"spec_version": "2.3"}}, receive, send)
+        return sent
+
+    through, watched = asyncio.run(collect(False)), asyncio.run(collect(True))
+    bodies = [m for m in through if m["type"] == "http.response.body"]
+    assert [m["more_body"] for m in bodies] == [True, True, False] and bodies[-1]["body"] == DONE
+    assert through[0] == watched[0] and through[0]["type"] == "http.response.start"
+    assert b"".join(m["body"] for m in bodies) == b"".join(m.get("body", b"") for m in watched[1:])
+    assert len(watched) == len(through) + 1  # the watched stream ends with an empty message

@@ -78,3 +78,30 @@ def test_a_stop_before_the_limit_wins_over_length(runtime: Runtime) -> None:
     word = full.split()[1]
     turn = generate(runtime, "gpt-5", CONVERSATION, max_tokens=50, stop=[word])
     assert turn.finish_reason == "stop" and turn.completion_tokens < 50
+
+
+@pytest.mark.parametrize("seed", [0, 7, 20260101])
+def test_reply_writes_what_fakers_paragraphs_write_from_the_same_stream(seed: int) -> None:
+    """The reply is Faker's ``en_US`` lorem: the same draws through Faker itself give the same text."""
+    from faker import Faker
+
+    conversation = [Message("user", f"question {seed}")]
+    stream = Randomness(seed).rng(f"text:gpt-5:{text.conversation_digest('gpt-5', conversation)}")
+    sizes = [stream.randint(3, 6) for _ in range(stream.choice((1, 1, 2, 2, 3)))]
+    faker = Faker("en_US")
+    faker.seed_instance(stream.getrandbits(64))
+    expected = "\n\n".join(faker.paragraph(nb_sentences=size, variable_nb_sentences=False) for size in sizes)
+    assert text.reply(Randomness(seed), "gpt-5", conversation) == expected
+
+
+@pytest.mark.parametrize("enough", [0, 1, 5, 16, 60, 10_000])
+def test_a_reply_drawn_until_enough_tokens_is_a_prefix_with_the_same_first_tokens(enough: int) -> None:
+    for seed in range(30):
+        full = text.reply(Randomness(seed), "gpt-5", CONVERSATION)
+        short = text.reply(Randomness(seed), "gpt-5", CONVERSATION, enough=enough)
+        assert full.startswith(short)
+        if tokens.count_tokens(full) > enough:
+            assert tokens.count_tokens(short) > enough
+            assert tokens.truncate(short, enough) == tokens.truncate(full, enough)
+        else:
+            assert short == full

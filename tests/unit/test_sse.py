@@ -91,6 +91,20 @@ def test_the_counter_counts_events_across_any_chunking(size: int) -> None:
     assert counter.events == 3  # the ping comment is not an event
 
 
+@given(EVENTS, st.lists(st.integers(0, 10**6), max_size=12), st.sampled_from(["\n", "\r\n", "\r"]),
+       st.booleans(), st.lists(st.sampled_from([b"\r", b"\n", b": c", b"x", b"data: d", b"\xe9"]), max_size=6))
+def test_the_counter_counts_what_the_parser_dispatches(events: list, cuts: list[int], newline: str, pings: bool,
+                                                      noise: list[bytes]) -> None:
+    stream = b"".join((PING if pings else b"") + sse.encode(data, name, id, retry, newline=newline)
+                      for name, data, id, retry in events) + b"".join(noise)
+    parser, counter = sse.Parser(), sse.EventCounter()
+    dispatched = 0
+    for chunk in chunked(stream, cuts):
+        dispatched += len(parser.feed(chunk))
+        counter.feed(chunk)
+    assert counter.events == dispatched
+
+
 def test_the_counter_does_not_count_an_unterminated_event() -> None:
     counter = sse.EventCounter()
     counter.feed(b"data: one\n\ndata: half")

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
+
 from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
@@ -21,6 +23,7 @@ from mockserver.skytells.inference import logprobs, params, safety, structured, 
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
 from mockserver.skytells.inference.streaming import Item
 from mockserver.skytells.inference.text import Message, ToolCall
+from mockserver.spec.sse import json_event
 
 MAX_CHOICES = 128
 #: Parameters of OpenAI's Chat Completions that the mock takes (validated, or accepted without effect).
@@ -211,13 +214,27 @@ def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[d
                                        "function": {"name": call.name, "arguments": ""}}]}, None, None))
         steps.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None, i)
                      for i, piece in enumerate(tokens.tokenize(call.arguments)))
+    if not request.logprobs:
+        steps.extend(({"content": token}, None, i) for i, token in enumerate(generation.deltas))
+        return steps
     entries = generation.logprobs or ()
     steps.extend(({"content": token}, _logprobs(request, generation, entries[i:i + 1] if entries else None), i)
                  for i, token in enumerate(generation.deltas))
     return steps
 
 
-def chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str, created: int) -> list[Item]:
+#: Stands for a content token while a content chunk's frame is cut into the bytes before and after it.
+_CONTENT_SLOT = "\x00content\x00"
+
+
+def _content_frame_parts(sample: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The frame of ``sample`` (a content chunk holding :data:`_CONTENT_SLOT`) before and after its content."""
+    before, after = json_event(sample).split(orjson.dumps(_CONTENT_SLOT))
+    return before, after
+
+
+def chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str, created: int,
+           encoded: bool = False) -> list[Item]:
     """The stream: per choice a role chunk (the first with ``prompt_filter_results``), its content or tool-call
     chunks, and a chunk with ``finish_reason``; choices are interleaved token by token, as OpenAI sends them.
     With ``stream_options.include_usage`` a last chunk with empty ``choices`` carries the usage (every other
@@ -225,34 +242,53 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
 
     Azure-style services send the prompt's filter results in an extra leading chunk with an empty ``id`` and
     ``object``; the SDK tolerates it, but every chunk here keeps the completion's id, so
-    ``prompt_filter_results`` ride on the first role chunk instead."""
-    base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-            "model": request.model.namespace, "system_fingerprint": fingerprint(request.model)}
+    ``prompt_filter_results`` ride on the first role chunk instead.
+
+    ``encoded``: each item carries its SSE frame (:func:`~mockserver.spec.sse.json_event` of the chunk) instead of
+    the chunk; a content chunk without logprobs -- most of a stream -- is the choice's frame around the token's
+    JSON string, cut once from a sample chunk, so the bytes are the same and no chunk is built per token."""
+    model, system_fingerprint = request.model.namespace, fingerprint(request.model)
+    include_usage = request.include_usage
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None, filters: dict | None = None,
               logprobs_value: Any = None, **extra: Any) -> dict[str, Any]:
-        body = {**base, "choices": [{"index": index, "delta": delta, "logprobs": logprobs_value,
-                                     "finish_reason": finish,
-                                     "content_filter_results": filters if filters is not None else {}}], **extra}
-        if request.include_usage:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": system_fingerprint,
+                "choices": [{"index": index, "delta": delta, "logprobs": logprobs_value, "finish_reason": finish,
+                             "content_filter_results": filters if filters is not None else {}}]}
+        if extra:
+            body.update(extra)
+        if include_usage:
             body["usage"] = None
         return body
 
     items: list[Item] = []
+
+    def add(body: dict[str, Any], token: int | None = None) -> None:
+        items.append((json_event(body) if encoded else body, token))
+
     for index, generation in enumerate(generations):
         role = {"role": "assistant", "content": None if generation.content is None else "", "refusal": None}
         extra = {"prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety)} if not index else {}
-        items.append((chunk(index, role, **extra), None))
+        add(chunk(index, role, **extra))
     per_choice = [_choice_deltas(request, g) for g in generations]
+    # One filter-results object per choice, shared by its chunks (they are only serialized).
+    choice_filters = [safety.content_filter_results(g.completion_safety) for g in generations]
+    frame_parts = [_content_frame_parts(chunk(index, {"content": _CONTENT_SLOT}, filters=filters))
+                   for index, filters in enumerate(choice_filters)] if encoded else []
     for step in range(max((len(steps) for steps in per_choice), default=0)):
         for index, steps in enumerate(per_choice):
             if step < len(steps):
                 delta, shown, token = steps[step]
-                filters = safety.content_filter_results(generations[index].completion_safety)
-                items.append((chunk(index, delta, filters=filters, logprobs_value=shown), token))
+                if encoded and shown is None and delta.keys() == {"content"}:
+                    before, after = frame_parts[index]
+                    items.append((before + orjson.dumps(delta["content"]) + after, token))
+                else:
+                    add(chunk(index, delta, filters=choice_filters[index], logprobs_value=shown), token)
     for index, generation in enumerate(generations):
         filters = safety.content_filter_results(generation.completion_safety)
-        items.append((chunk(index, {}, generation.finish_reason, filters), None))
-    if request.include_usage:
-        items.append(({**base, "choices": [], "usage": usage(generations)}, None))
+        add(chunk(index, {}, generation.finish_reason, filters))
+    if include_usage:
+        add({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+             "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)})
     return items

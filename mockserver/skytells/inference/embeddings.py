@@ -22,7 +22,9 @@ directions. Ids must be integers from 0 to ``2**31 - 1`` (a 400 names ``input[i]
 from __future__ import annotations
 
 import base64
-from collections import Counter
+import functools
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -139,11 +141,25 @@ def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
                             tuple(i.tokens for i in inputs))
 
 
-def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
+#: Gaussian vectors kept (one per word or text seen lately, 12 KB each at 1536 dimensions: ~12 MB at most), and
+#: as many finished embeddings (6 KB each).
+CACHED_VECTORS = 1024
+
+
+@functools.lru_cache(maxsize=CACHED_VECTORS)
+def _standard_normal(seed: int, size: int) -> np.ndarray:
+    """``size`` standard normal draws of the generator seeded with ``seed`` (read-only: the cache shares it)."""
     import numpy as np
 
-    seed = rng.rng(purpose).getrandbits(64)
-    return np.random.default_rng(seed).standard_normal(size)
+    values = np.random.default_rng(seed).standard_normal(size)
+    values.flags.writeable = False
+    return values
+
+
+def _gaussian(rng: Randomness, purpose: str, size: int) -> np.ndarray:
+    """The seeded Gaussian vector of ``purpose``; seeding NumPy's generator costs more than the draws, so a
+    word's vector is drawn once and kept (keyed by its seed, which the server seed and purpose decide)."""
+    return _standard_normal(rng.rng(purpose).getrandbits(64), size)
 
 
 def _purpose(model: str, kind: str, text: str) -> str:
@@ -155,23 +171,52 @@ def _purpose(model: str, kind: str, text: str) -> str:
     return f"embedding:{model}:{kind}:{text}"
 
 
+_embedded: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
+_embedded_lock = threading.Lock()
+
+
 def vector(rng: Randomness, model: str, text: str, native: int, dimensions: int | None = None) -> np.ndarray:
-    """The unit-length float32 embedding of ``text``."""
+    """The unit-length float32 embedding of ``text`` (read-only: recent ones are kept and shared).
+
+    The text's own seed (server seed, model and text) names the vector, so a text embedded lately is not
+    summed again; at most :data:`CACHED_VECTORS` are kept.
+    """
+    text_seed = rng.rng(_purpose(model, "text", text)).getrandbits(64)
+    key = (text_seed, native, dimensions or native)
+    with _embedded_lock:
+        known = _embedded.get(key)
+        if known is not None:
+            _embedded.move_to_end(key)
+            return known
+    values = _summed(rng, model, text, native, dimensions, text_seed)
+    with _embedded_lock:
+        _embedded[key] = values
+        if len(_embedded) > CACHED_VECTORS:
+            _embedded.popitem(last=False)
+    return values
+
+
+def _summed(rng: Randomness, model: str, text: str, native: int, dimensions: int | None,
+            text_seed: int) -> np.ndarray:
     import numpy as np
 
     words = Counter(token.strip().lower() for token in tokens.tokenize(text) if token.strip())
     total = np.zeros(native)
     for word, count in words.items():
         total += count * _gaussian(rng, _purpose(model, "token", word), native)
-    total += WHOLE_TEXT_WEIGHT * max(words.total(), 1) ** 0.5 * _gaussian(rng, _purpose(model, "text", text), native)
+    total += WHOLE_TEXT_WEIGHT * max(words.total(), 1) ** 0.5 * _standard_normal(text_seed, native)
     cut = total[: dimensions or native]
-    return (cut / np.linalg.norm(cut)).astype(np.float32)
+    values = (cut / np.linalg.norm(cut)).astype(np.float32)
+    values.flags.writeable = False
+    return values
 
 
 def encode(values: np.ndarray, encoding_format: str) -> list[float] | str:
+    import numpy as np
+
     if encoding_format == "base64":
         return base64.b64encode(values.astype("<f4").tobytes()).decode("ascii")
-    return [float(x) for x in values]
+    return values.astype(np.float64).tolist()  # each float32 exactly, as Python floats
 
 
 def create(rng: Randomness, request: EmbeddingRequest) -> tuple[dict[str, Any], int]:

@@ -92,7 +92,9 @@ def _prose(runtime: Runtime, turn: TurnRequest, scripted: Turn | None) -> str:
     if turn.output.kind == "json_schema":  # the schema decides the answer: no prose to generate
         digest = text.conversation_digest(turn.model, turn.conversation)
         return structured.render(turn.output, runtime.rng, f"structured:{turn.model}:{digest}:{turn.variant}", "", hint)
-    generated = text.reply(runtime.rng, turn.model, turn.conversation, turn.variant)
+    # Without stop sequences or a format, only the first ``max_tokens`` (+1, to know it was cut) can show.
+    enough = None if turn.stop or turn.output.structured else turn.max_tokens
+    generated = text.reply(runtime.rng, turn.model, turn.conversation, turn.variant, enough)
     quote = tools.results_quote(turn.conversation)
     prose = f"{quote}\n\n{generated}" if quote else generated
     return structured.render(turn.output, runtime.rng, "", prose, hint) if turn.output.structured else prose
@@ -124,17 +126,19 @@ def generate_turn(runtime: Runtime, turn: TurnRequest, scripted: Turn | None = N
         if calls:
             return _calls_generation(calls, prompt_tokens, turn, prompt_verdict)
     reply, _stopped = text.apply_stop(_prose(runtime, turn, scripted), turn.stop)
+    pieces = tokens.tokenize(reply)  # cut with the same pieces, so an uncut reply is counted once
     finish = "stop"
-    if tokens.count_tokens(reply) > turn.max_tokens:
-        reply, finish = tokens.truncate(reply, turn.max_tokens), "length"
+    if len(pieces) > turn.max_tokens:
+        pieces = pieces[:turn.max_tokens]
+        reply, finish = "".join(pieces), "length"
     cut, verdict = safety.check_completion(reply, settings.safety_terms)
     refusal = None
     if verdict.filtered and turn.output.structured:
         cut, refusal = "", structured.REFUSAL
     elif verdict.filtered:
         finish = "content_filter"
-    counted = cut if refusal is None else refusal
-    return Generation(cut, finish, prompt_tokens, tokens.count_tokens(counted), cached,
+    used = len(pieces) if not verdict.filtered else tokens.count_tokens(cut if refusal is None else refusal)
+    return Generation(cut, finish, prompt_tokens, used, cached,
                       prompt_safety=prompt_verdict, completion_safety=verdict, refusal=refusal)
 
 

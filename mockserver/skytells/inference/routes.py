@@ -71,8 +71,8 @@ class InferenceAPI:
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
         created = int(pacer.start)
         if parsed.stream:
-            items = chat.chunks(parsed, generations, completion_id, created)
-            return SSEResponse(paced_frames(items, pacer, named=False, done=True))
+            items = chat.chunks(parsed, generations, completion_id, created, encoded=True)
+            return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
         await pacer.finished(max(g.completion_tokens for g in generations))
         return JSONResponse(chat.completion(parsed, generations, completion_id, created))
 
@@ -88,7 +88,7 @@ class InferenceAPI:
         self.responses.save(record)
         if parsed.stream:
             items = response_views.events(record, generation)
-            return SSEResponse(paced_frames(items, pacer, named=True, done=False))
+            return SSEResponse(paced_frames(items, pacer, named=True, done=False), listen=not pacer.instant)
         await pacer.finished(generation.completion_tokens)
         return JSONResponse(response_views.view(record))
 
