@@ -125,6 +125,7 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
         drain.cancel()
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
+        serving.mock.runtime.close()  # the shared store's connection, if any
 
 
 async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:

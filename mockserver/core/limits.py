@@ -1,8 +1,9 @@
 """Rate limits on the shared clock: sliding windows and concurrency slots.
 
 Both keep their state in the store (kind ``"limit"``), keyed by limit name and account, so the
-same limits hold across server processes sharing a store, and both read time only from the
-clock, so tests move through windows by advancing it.
+same limits hold across server processes sharing a store (a shared store's :class:`LimitLedger` makes each
+check-and-take one atomic step), and both read time only from the clock, so tests move through windows by
+advancing it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mockserver.core.store import Record, Store
 
@@ -30,11 +32,33 @@ class Decision:
         return str(max(1, math.ceil(self.retry_after)))
 
 
+class LimitLedger(Protocol):
+    """Atomic windows and slots a shared store offers as its ``limit_ledger`` (one step each, across processes);
+    without one, both keep a record per limit and account in the store and change it with ``Store.update``."""
+
+    def window_hit(self, name: str, who: str, limit: int, window: float, now: float) -> Decision: ...
+
+    def window_used(self, name: str, who: str, window: float, now: float) -> int: ...
+
+    def slot_acquire(self, name: str, who: str, slot_id: str, limit: int, now: float, release_at: float | None,
+                     info: dict[str, Any]) -> Decision: ...
+
+    def slot_release(self, name: str, who: str, slot_id: str) -> None: ...
+
+    def slots_active(self, name: str, who: str, now: float) -> dict[str, dict]: ...
+
+
+def ledger_of(store: Store) -> LimitLedger | None:
+    """The store's atomic :class:`LimitLedger`, if it has one."""
+    return getattr(store, "limit_ledger", None)
+
+
 class SlidingWindow:
     """At most ``limit`` hits in any ``window`` seconds (a true sliding log, not fixed buckets)."""
 
     def __init__(self, store: Store, name: str, limit: int, window: float, now: Callable[[], float]) -> None:
         self.store, self.name, self.limit, self.window, self.now = store, name, limit, window, now
+        self.ledger = ledger_of(store)
 
     def _key(self, who: str) -> str:
         return f"window:{self.name}:{who}"
@@ -43,6 +67,8 @@ class SlidingWindow:
         """Record a hit if allowed; refused hits are not recorded."""
         limit = self.limit if limit is None else limit
         now = self.now()
+        if self.ledger is not None:
+            return self.ledger.window_hit(self.name, who, limit, self.window, now)
         key = self._key(who)
         if self.store.get(KIND, key) is None:
             self.store.put(KIND, key, {"hits": []}, owner=who)
@@ -62,6 +88,8 @@ class SlidingWindow:
         return outcome[0]
 
     def used(self, who: str) -> int:
+        if self.ledger is not None:
+            return self.ledger.window_used(self.name, who, self.window, self.now())
         record = self.store.get(KIND, self._key(who))
         now = self.now()
         return 0 if record is None else sum(1 for t in record["hits"] if t > now - self.window)
@@ -74,6 +102,7 @@ class ConcurrencySlots:
                  auto_release: float | None = None) -> None:
         self.store, self.name, self.limit, self.now = store, name, limit, now
         self.auto_release = auto_release
+        self.ledger = ledger_of(store)
 
     def _key(self, who: str) -> str:
         return f"slots:{self.name}:{who}"
@@ -91,6 +120,8 @@ class ConcurrencySlots:
         now = self.now()
         if release_at is None and self.auto_release is not None:
             release_at = now + self.auto_release
+        if self.ledger is not None:
+            return self.ledger.slot_acquire(self.name, who, slot_id, limit, now, release_at, info or {})
         key = self._key(who)
         if self.store.get(KIND, key) is None:
             self.store.put(KIND, key, {"slots": {}}, owner=who)
@@ -111,9 +142,14 @@ class ConcurrencySlots:
         return outcome[0]
 
     def release(self, who: str, slot_id: str) -> None:
+        if self.ledger is not None:
+            self.ledger.slot_release(self.name, who, slot_id)
+            return
         self.store.update(KIND, self._key(who),
                           lambda r: {"slots": {k: v for k, v in r["slots"].items() if k != slot_id}})
 
     def active(self, who: str) -> dict[str, dict]:
+        if self.ledger is not None:
+            return self.ledger.slots_active(self.name, who, self.now())
         record = self.store.get(KIND, self._key(who))
         return {} if record is None else self._live(record["slots"], self.now())

@@ -14,13 +14,15 @@ import random
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 
 
 class Randomness:
     """Factory of deterministic random streams keyed by purpose."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, counter: Callable[[str], int] | None = None) -> None:
         self.seed = seed
+        self._shared_counter = counter  # a shared store's sequences: processes sharing it never repeat an id
         self._session = secrets.token_hex(8) if seed is None else str(seed)
         self._counters: dict[str, itertools.count[int]] = {}
         self._lock = threading.Lock()
@@ -31,7 +33,9 @@ class Randomness:
         return random.Random(int.from_bytes(digest[:16], "big"))
 
     def next_index(self, kind: str) -> int:
-        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness."""
+        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness (or with the shared store)."""
+        if self._shared_counter is not None:
+            return self._shared_counter(kind)
         with self._lock:
             counter = self._counters.setdefault(kind, itertools.count())
             return next(counter)
