@@ -7,6 +7,10 @@ clears both. Concurrency is real (threads, separate connections); time moves onl
 
 from __future__ import annotations
 
+import re
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +19,7 @@ import httpx
 import pytest
 
 from mockserver.server import ServerThread
+from mockserver.settings import DEFAULT_API_KEY
 from tests.conftest import KEY, OTHER_KEY, make_settings
 from tests.integration.test_gateai_http import generate
 
@@ -143,3 +148,57 @@ def test_reset_on_one_clears_both(pair) -> None:
         assert mock_b.get("/keys/sk-made-on-b-0001").status_code == 404
         assert mock_b.get(f"/keys/{KEY}").json()["credits"] == 100.0
         assert mock_a.get("/clock").json()["epoch"] == mock_b.get("/clock").json()["epoch"]
+
+
+def _serve(store: str) -> tuple[subprocess.Popen, str, str]:
+    """``mockserver serve --store <store>`` on free ports; returns the process, its API base and control plane."""
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--store", store, "--time-mode", "manual", "--seed", "7", "--render-threads"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if "control plane" in line:
+            break
+    banner = "".join(lines)
+    base = re.search(r"Skytells API base URL : (\S+)", banner)
+    control_url = re.search(r"control plane +: (\S+)", banner)
+    assert base and control_url, banner
+    return process, base.group(1), control_url.group(1)
+
+
+def test_two_serve_processes_on_one_store(redis_store_url: str) -> None:
+    first, base_a, control_a = _serve(redis_store_url)
+    try:
+        second, base_b, control_b = _serve(redis_store_url)
+        try:
+            auth = {"x-api-key": DEFAULT_API_KEY}
+            made = httpx.post(base_a + "/predictions", headers=auth, timeout=10,
+                              json={"model": "truefusion", "input": {"prompt": "two processes"}}).json()
+            httpx.post(control_b + "/clock/advance", json={"seconds": 3600}, timeout=10)
+            assert httpx.get(control_a + "/clock", timeout=10).json() == httpx.get(control_b + "/clock",
+                                                                                    timeout=10).json()
+            seen = httpx.get(f"{base_b}/predictions/{made['id']}", headers=auth, timeout=10).json()
+            assert seen["id"] == made["id"] and seen["status"] == "succeeded"
+        finally:
+            second.terminate()
+            second.wait(10)
+    finally:
+        first.terminate()
+        first.wait(10)
+
+
+def test_an_unreachable_store_stops_the_start_with_one_clear_line() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--store", url,
+                             "--skytells-port", "0", "--gateai-port", "0"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"cannot reach the store at {url}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_store_setting_that_is_no_url_is_a_bad_setting() -> None:
+    result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--store", "postgres://x"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "store must be memory or a Redis URL" in result.stderr
