@@ -67,8 +67,9 @@ class ClockListener:
     """A daemon thread calling ``notify`` whenever any process changes the shared clock."""
 
     def __init__(self, client: redis.Redis, prefix: str, notify: Callable[[], None]) -> None:
+        self._client, self._channel = client, f"{prefix}clock"
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(f"{prefix}clock")
+        self._pubsub.subscribe(self._channel)
         self._notify = notify
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mockserver-clock-listener", daemon=True)
@@ -89,6 +90,8 @@ class ClockListener:
 
     def close(self) -> None:
         self._stopped.set()
+        with contextlib.suppress(redis.RedisError, OSError):
+            self._client.publish(self._channel, b"closing")  # ends the wait at once (others just look again)
         self._thread.join(5)
         with contextlib.suppress(redis.RedisError, OSError):
             self._pubsub.close()
