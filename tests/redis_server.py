@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -38,19 +38,35 @@ def require_redis_server() -> str:
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A fresh Redis (no persistence) for the duration of the block; yields its ``redis://`` URL."""
-    command = require_redis_server()
     with tempfile.TemporaryDirectory(prefix="mockserver-redis-") as folder:
-        port = _free_port()
-        process = subprocess.Popen(
-            [command, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "",
-             "--appendonly", "no", "--logfile", ""],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        port = free_port()
+        process = start_redis(folder, port)
         try:
-            _wait_until_ready(process)
             yield f"redis://127.0.0.1:{port}/0"
         finally:
-            process.terminate()
-            process.wait(10)
+            stop_redis(process)
+
+
+def start_redis(folder: str, port: int, persist: bool = False) -> subprocess.Popen:
+    """``redis-server`` on ``port`` keeping its files in ``folder`` (with ``persist``: an append-only file, so a
+    restart on the same folder has the same data); returns once it accepts connections."""
+    command = require_redis_server()
+    persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
+    process = subprocess.Popen(
+        [command, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "", *persistence,
+         "--logfile", ""],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_until_ready(process)
+    except RuntimeError:
+        stop_redis(process)
+        raise
+    return process
+
+
+def stop_redis(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(10)
 
 
 def _wait_until_ready(process: subprocess.Popen) -> None:

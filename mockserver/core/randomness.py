@@ -32,9 +32,13 @@ class Randomness:
         digest = hashlib.sha256(f"{self._session}|{purpose}".encode()).digest()
         return random.Random(int.from_bytes(digest[:16], "big"))
 
-    def next_index(self, kind: str) -> int:
-        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness (or with the shared store)."""
-        if self._shared_counter is not None:
+    def next_index(self, kind: str, shared: bool = True) -> int:
+        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness (or with the shared store).
+
+        ``shared=False``: this process's own sequence even on a shared store, for values nothing stores (request
+        ids), so drawing one never needs the store.
+        """
+        if shared and self._shared_counter is not None:
             return self._shared_counter(kind)
         with self._lock:
             counter = self._counters.setdefault(kind, itertools.count())
@@ -45,10 +49,10 @@ class Randomness:
         rng = self.rng(f"id:{kind}:{self.next_index(kind)}")
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
-    def token(self, kind: str, length: int = 24, alphabet: str | None = None) -> str:
-        """The next opaque token (letters and digits) in the ``kind`` sequence."""
+    def token(self, kind: str, length: int = 24, alphabet: str | None = None, shared: bool = True) -> str:
+        """The next opaque token (letters and digits) in the ``kind`` sequence (``shared``: see :meth:`next_index`)."""
         chars = alphabet or "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        rng = self.rng(f"token:{kind}:{self.next_index(kind)}")
+        rng = self.rng(f"token:{kind}:{self.next_index(kind, shared)}")
         return "".join(rng.choice(chars) for _ in range(length))
 
     def reset(self) -> None:

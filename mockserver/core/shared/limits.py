@@ -10,8 +10,10 @@ import redis
 
 from mockserver.core.limits import Decision
 from mockserver.core.shared import scripts
+from mockserver.core.shared.connection import translated
 
 
+@translated
 class RedisLimits:
     """The :class:`mockserver.core.limits.LimitLedger` of a :class:`~mockserver.core.shared.store.RedisStore`."""
 

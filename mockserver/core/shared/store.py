@@ -17,6 +17,7 @@ import orjson
 import redis
 
 from mockserver.core.shared import scripts
+from mockserver.core.shared.connection import translated
 from mockserver.core.shared.limits import RedisLimits
 from mockserver.core.store import PERMANENT_KINDS, BelowMinimum, Record, Retention
 
@@ -46,6 +47,7 @@ def encode(record: Record) -> bytes:
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
+@translated
 class RedisStore:
     """Records in Redis under ``prefix``; ``now`` is the clock (stored-at times and ``ttl`` are virtual)."""
 
