@@ -209,7 +209,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from mockserver.app import build
     from mockserver.core import logs
     from mockserver.core.store import StoreUnavailable
-    from mockserver.server import plan, serve
+    from mockserver.server import event_loop_factory, plan, serve
 
     try:
         settings = settings_module.from_sources(args.config, overrides=_overrides(args))
@@ -237,8 +237,9 @@ def serve_command(args: argparse.Namespace) -> int:
               f"{flags} or {variables})", file=sys.stderr)
         return 2
     _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(serving, log_level=settings.log_level))
+    # uvloop where installed (asyncio.run would always take asyncio's loop)
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(serving, log_level=settings.log_level))
     return 0
 
 

@@ -19,26 +19,36 @@ Docker image -- instead of starting one; ``--mockserver-admin-token`` if it need
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from mockserver.admin.client import Clock, Keys, MockControl, Requests, Rules, Webhooks
+from mockserver.core.vendor import REGISTRY, Vendor
 from mockserver.settings import DEFAULT_API_KEY, Settings
 
 
 @dataclass
 class MockServerHandle:
-    """What a test gets: base URLs for the SDKs, the default key and the control plane."""
+    """What a test gets: base URLs for the SDKs, the default key and the control plane.
 
-    skytells_url: str  # ``…/v1``: the Skytells SDKs' and the openai SDK's base URL
-    gateai_url: str
+    ``urls`` holds every installed API's base URL as its SDKs want it, by vendor name; ``<name>_url`` reads the
+    same (``mockserver.skytells_url``: ``…/v1``, the Skytells SDKs' and the openai SDK's base URL;
+    ``mockserver.gateai_url``: GateAI's root)."""
+
+    urls: dict[str, str]
     api_key: str
     control: MockControl
     runtime: Any = None  # the in-process Runtime (None for ``--mockserver-url``)
     _closers: list[Any] = field(default_factory=list, repr=False)
+
+    def __getattr__(self, name: str) -> str:
+        urls = self.__dict__.get("urls", {})
+        if name.endswith("_url") and name.removesuffix("_url") in urls:
+            return urls[name.removesuffix("_url")]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def clock(self) -> Clock:
@@ -76,17 +86,21 @@ class MockServerHandle:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("mockserver", "Skytells / GateAI mock server")
+    first, *others = REGISTRY.all()
+    group = parser.getgroup("mockserver", f"{' / '.join(vendor.title for vendor in REGISTRY.all())} mock server")
     group.addoption("--mockserver-seed", type=int, default=0, help="seed for ids, text, media and timings")
     group.addoption("--mockserver-time-mode", default="manual", choices=["manual", "realtime", "instant"],
                     help="clock mode of the in-process server (default: manual)")
     group.addoption("--mockserver-autojump", type=float, default=None, metavar="SECONDS",
                     help="manual clock: a request waiting on it (await: true, paced streams) makes time jump to "
                          "what it waits for after this many real seconds (default: off; 0 jumps at once)")
+    pair = ", ".join(f"--mockserver-{vendor.name}-url" for vendor in others)
     group.addoption("--mockserver-url", default=None,
-                    help="use a running mock (its Skytells port root, e.g. http://127.0.0.1:8080) "
-                         "instead of starting one; pair with --mockserver-gateai-url")
-    group.addoption("--mockserver-gateai-url", default=None, help="the running mock's GateAI root URL")
+                    help=f"use a running mock (its {first.title} port root, e.g. http://127.0.0.1:"
+                         f"{first.default_port}) instead of starting one" + (f"; pair with {pair}" if pair else ""))
+    for vendor in others:
+        group.addoption(f"--mockserver-{vendor.name}-url", default=None,
+                        help=f"the running mock's {vendor.title} root URL (default: --mockserver-url's)")
     group.addoption("--mockserver-api-key", default=DEFAULT_API_KEY, help="the API key tests use")
     group.addoption("--mockserver-admin-token", default=None, help="admin token of a running mock, if it needs one")
 
@@ -98,21 +112,35 @@ def mockserver_session(pytestconfig: pytest.Config) -> Iterator[MockServerHandle
     api_key = option("--mockserver-api-key")
     external = option("--mockserver-url")
     if external:
-        root = external.rstrip("/").removesuffix("/v1")
-        gateai = (option("--mockserver-gateai-url") or root).rstrip("/")
-        control = MockControl(root, admin_token=option("--mockserver-admin-token"))
-        yield MockServerHandle(root + "/v1", gateai, api_key, control)
-        control.close()
+        handle = running_mock(external, option)
+        yield handle
+        handle.control.close()
         return
     from mockserver.server import ServerThread
 
     settings = Settings(seed=option("--mockserver-seed"), time_mode=option("--mockserver-time-mode"),
                         autojump=option("--mockserver-autojump"), api_keys=(api_key,))
     with ServerThread(settings) as server:
-        urls = server.urls
-        control = MockControl(urls["skytells"], admin_token=server.runtime.admin_token)
-        yield MockServerHandle(urls["skytells"], urls["gateai"], api_key, control, runtime=server.runtime)
+        urls = dict(server.urls)
+        control = MockControl(next(iter(urls.values())), admin_token=server.runtime.admin_token)
+        yield MockServerHandle(urls, api_key, control, runtime=server.runtime)
         control.close()
+
+
+def running_mock(url: str, option: Callable[[str], Any]) -> MockServerHandle:
+    """The handle of a mock already running at ``url`` (the first API's root; each other API at its
+    ``--mockserver-<name>-url``, by default the same root)."""
+    root = _root(url, REGISTRY.all()[0])
+    urls = {vendor.name: _root(option(f"--mockserver-{vendor.name}-url") or root, vendor) + vendor.base_path
+            for vendor in REGISTRY.all()}
+    control = MockControl(root, admin_token=option("--mockserver-admin-token"))
+    return MockServerHandle(urls, option("--mockserver-api-key"), control)
+
+
+def _root(url: str, vendor: Vendor) -> str:
+    """A URL given for ``vendor``, without its base path (the port's root)."""
+    root = url.rstrip("/")
+    return root.removesuffix(vendor.base_path) if vendor.base_path else root
 
 
 @pytest.fixture

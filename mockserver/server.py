@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
+from uvicorn.loops.auto import auto_loop_factory
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mockserver.admin import errors as admin_errors
@@ -20,8 +21,9 @@ from mockserver.app import MockServer, build
 from mockserver.core import logs
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
+from mockserver.core.head_limit import head_limited, is_httptools
 from mockserver.core.vendor import REGISTRY
-from mockserver.core.wire import transport_exposing
+from mockserver.core.wire import ParserErrorWriter, transport_exposing
 from mockserver.settings import Settings
 
 LOG = logging.getLogger("mockserver")
@@ -94,6 +96,18 @@ def plan(mock: MockServer, free_ports: bool = False) -> Plan:
     return result
 
 
+def http_protocol(parser_error: ParserErrorWriter, head_limit: int,
+                  base: type[asyncio.Protocol] | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol ``base`` (default: httptools where installed, else h11) with the mock's additions."""
+    protocol = transport_exposing(base or AutoHTTPProtocol, parser_error)
+    return head_limited(protocol, parser_error, head_limit) if is_httptools(protocol) else protocol
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed (uvicorn's ``loop="auto"`` choice), else asyncio's."""
+    return auto_loop_factory(use_subprocess=False)
+
+
 def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.Server:
     # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire), and
     # answers requests its parser refuses (headers past max_header_bytes: 431) in the API's error format.
@@ -102,7 +116,7 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
 
     config = uvicorn.Config(listener.app, log_level=log_level.lower(), access_log=False, lifespan="off",
                             timeout_graceful_shutdown=max(settings.shutdown_grace, 0.1) + 1.0,
-                            http=transport_exposing(AutoHTTPProtocol, parser_error),
+                            http=http_protocol(parser_error, settings.max_header_bytes + 1024),
                             h11_max_incomplete_event_size=settings.max_header_bytes + 1024)
     return uvicorn.Server(config)
 
@@ -166,7 +180,7 @@ class ServerThread:
         free = {vendor.port_setting: 0 for vendor in REGISTRY.all() if hasattr(settings, vendor.port_setting)}
         self.mock = build(settings.replace(**free))
         self.plan = plan(self.mock, free_ports=True)
-        self._loop = asyncio.new_event_loop()
+        self._loop = event_loop_factory()()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
         self._started = threading.Event()

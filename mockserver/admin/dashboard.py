@@ -1,13 +1,15 @@
-"""Control-plane data the dashboard (``/_mock/ui``) needs and no other route gives.
+"""Control-plane data the dashboard (``/_mock/ui``) needs and no other route gives, for every installed vendor.
 
-* ``GET /_mock/jobs[?kind&key&status&limit]`` -- ``{"data": [job, …], "count", "total"}``: Skytells
-  predictions and GateAI tasks of every key, newest first. A job: ``{kind, api, id, key, masked, model,
-  model_type, status, terminal, created_at, cost, refunded, error, timeline [{status, at, epoch, reached}],
-  outputs [{name, content_type, size, media, url}], links, object}`` -- ``outputs[].url`` is relative to
-  ``/_mock/`` (the file served by the control plane, so looking at it is never journaled), ``links`` are
-  scripted outputs given as URLs, ``object`` is the job as its API renders it now.
-* ``GET /_mock/usage`` -- ``{"data": [usage, …]}``: per key, the Skytells per-minute window, and GateAI's
-  concurrency slots in use and generate-window hits (``used`` of ``max`` in ``window_seconds``).
+* ``GET /_mock/jobs[?kind&key&status&limit]`` -- ``{"data": [job, …], "count", "total"}``: the jobs of every
+  vendor (:attr:`mockserver.core.vendor.Vendor.jobs`: Skytells predictions, GateAI tasks) of every key, newest
+  first. A job: ``{kind, api, id, key, masked, model, model_type, status, terminal, created_at, cost, refunded,
+  error, timeline [{status, at, epoch, reached}], outputs [{name, content_type, size, media, url}], links,
+  object}`` -- ``outputs[].url`` is relative to ``/_mock/`` (the file served by the control plane, so looking at
+  it is never journaled), ``links`` are scripted outputs given as URLs, ``object`` is the job as its API renders
+  it now.
+* ``GET /_mock/usage`` -- ``{"data": [usage, …]}``: per key, ``{key, masked}`` and each vendor's limits in use
+  under its name (:attr:`mockserver.core.vendor.Vendor.usage`: the Skytells per-minute window, GateAI's
+  concurrency slots and generate window).
 * ``GET /_mock/files/{name}`` -- an output file, as ``GET /files/{name}`` on the APIs, but not journaled.
 
 Reading never changes state: no window hit, no slot, no journal entry.
@@ -15,9 +17,8 @@ Reading never changes state: no window hit, no slot, no journal entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from starlette.requests import Request
@@ -25,27 +26,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.admin.errors import bad_request
-from mockserver.core import jobs
 from mockserver.core.accounts import mask_key
 from mockserver.core.asgi import MOCK_PREFIX, public_base
 from mockserver.core.clock import isoformat
 from mockserver.core.files import file_route
 from mockserver.core.http import JSONResponse
-from mockserver.core.limits import SlidingWindow
 from mockserver.core.runtime import Runtime
-from mockserver.gateai.task_views import TaskViews
-from mockserver.gateai.tasks import KIND as TASK_KIND
-from mockserver.gateai.tasks import Tasks
-from mockserver.skytells.catalog import Catalog
-from mockserver.skytells.prediction_views import Links
-from mockserver.skytells.predictions import KIND as PREDICTION_KIND
-from mockserver.skytells.predictions import Predictions
-from mockserver.skytells.ratelimit import NAME as SKYTELLS_WINDOW
-from mockserver.skytells.ratelimit import WINDOW_SECONDS as SKYTELLS_WINDOW_SECONDS
+from mockserver.core.vendor import REGISTRY, JobReader, Vendor, VendorJobs
 
-KINDS = {"prediction": "skytells", "task": "gateai"}
-#: The store kind each job kind is kept under.
-STORED = {"prediction": PREDICTION_KIND, "task": TASK_KIND}
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 FILTERS = ("kind", "key", "status", "limit")
@@ -61,6 +49,11 @@ def media_of(content_type: str) -> str:
     return "file"
 
 
+def job_kinds() -> dict[str, tuple[Vendor, VendorJobs]]:
+    """``{kind: (vendor, its jobs hook)}`` of every installed vendor, in the registry's order."""
+    return {jobs.kind: (vendor, jobs) for vendor in REGISTRY.all() for jobs in vendor.jobs}
+
+
 @dataclass
 class JobQuery:
     """``GET /_mock/jobs`` filters."""
@@ -71,14 +64,14 @@ class JobQuery:
     limit: int = DEFAULT_LIMIT
 
     @classmethod
-    def parse(cls, params: Any) -> JobQuery:
+    def parse(cls, params: Any, kinds: Mapping[str, Any]) -> JobQuery:
         unknown = sorted(set(params) - set(FILTERS))
         if unknown:
             raise bad_request(f"unknown filter(s): {', '.join(unknown)}; known: {', '.join(FILTERS)}",
                               param=unknown[0])
         kind = params.get("kind") or None
-        if kind is not None and kind not in KINDS:
-            raise bad_request(f"kind must be one of {', '.join(KINDS)}", param="kind")
+        if kind is not None and kind not in kinds:
+            raise bad_request(f"kind must be one of {', '.join(kinds)}", param="kind")
         raw = (params.get("limit") or str(DEFAULT_LIMIT)).strip()
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
             raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}", param="limit")
@@ -86,66 +79,53 @@ class JobQuery:
 
 
 class JobsView:
-    """Jobs of every key as the dashboard shows them, read through each API's own domain module."""
+    """Jobs of every key as the dashboard shows them, read through each vendor's own reader."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._readers: dict[str, JobReader] = {}
 
-    @cached_property
-    def predictions(self) -> Predictions:
-        return Predictions(self.runtime, Catalog.load())
+    def reader(self, jobs: VendorJobs) -> JobReader:
+        if jobs.kind not in self._readers:
+            self._readers[jobs.kind] = jobs.reader(self.runtime)
+        return self._readers[jobs.kind]
 
-    @cached_property
-    def tasks(self) -> Tasks:
-        return Tasks(self.runtime)
-
-    def records(self, query: JobQuery) -> Iterator[tuple[str, dict[str, Any]]]:
-        for kind in KINDS:
+    def records(self, query: JobQuery, kinds: Mapping[str, tuple[Vendor, VendorJobs]]
+                ) -> Iterator[tuple[str, dict[str, Any]]]:
+        for kind, (_, jobs) in kinds.items():
             if query.kind in (None, kind):
-                for record in self.runtime.store.scan(STORED[kind], owner=query.key):
+                for record in self.runtime.store.scan(jobs.stored, owner=query.key):
                     yield kind, record
-
-    def state(self, kind: str, record: dict[str, Any], now: float) -> jobs.JobState:
-        domain = self.predictions if kind == "prediction" else self.tasks
-        return domain.state(record, now)
 
     def find(self, query: JobQuery, api_base: str) -> tuple[list[dict[str, Any]], int]:
         """The matching jobs, newest first (at most ``query.limit``), and how many match in all.
 
         Only the jobs shown are rendered: a poll stays cheap however many jobs the store holds."""
-        now = self.runtime.clock.now()
-        found = [(kind, record) for kind, record in self.records(query)
-                 if query.status is None or self.state(kind, record, now).status == query.status]
+        kinds, now = job_kinds(), self.runtime.clock.now()
+        found = [(kind, record) for kind, record in self.records(query, kinds)
+                 if query.status is None or self.reader(kinds[kind][1]).state(record, now).status == query.status]
         found.sort(key=lambda item: item[1]["created_at"], reverse=True)
-        return [self.job(kind, record, api_base, now) for kind, record in found[:query.limit]], len(found)
+        return [self.job(*kinds[kind], record, api_base, now) for kind, record in found[:query.limit]], len(found)
 
-    def job(self, kind: str, record: dict[str, Any], api_base: str, now: float) -> dict[str, Any]:
-        if kind == "prediction":
-            obj = self.predictions.views.view(record, Links(api_base + "/v1", api_base + "/files/"), now=now)
-            line = self.predictions.timeline(record)
-            cost = obj["metadata"]["billing"]["credits_used"]
-            refunded, given = bool(record.get("refunded")), record.get("given_output")
-            names = list(record.get("files", []))
-        else:
-            obj = TaskViews(self.tasks).view(record, api_base + "/files/", now=now)
-            line = jobs.timeline(record["phases"])
-            cost, refunded, given = obj["cost"], obj["refunded"], record.get("given_result")
-            names = [*record.get("files", []), *record.get("glb_files", [])]
-        owner, state = record["owner"], self.state(kind, record, now)
+    def job(self, vendor: Vendor, jobs: VendorJobs, record: dict[str, Any], api_base: str, now: float
+            ) -> dict[str, Any]:
+        reader = self.reader(jobs)
+        shown, state, owner = reader.show(record, api_base, now), reader.state(record, now), record["owner"]
+        error = shown.object.get("error")
         return {
-            "kind": kind, "api": KINDS[kind], "id": record["id"], "key": owner, "masked": mask_key(owner),
+            "kind": jobs.kind, "api": vendor.name, "id": record["id"], "key": owner, "masked": mask_key(owner),
             "model": record["model"], "model_type": record.get("model_type"),
             "status": state.status, "terminal": state.terminal,
             "created_at": isoformat(record["created_at"]), "created_epoch": record["created_at"],
-            "cost": cost, "refunded": refunded, "error": obj.get("error"),
+            "cost": shown.cost, "refunded": shown.refunded, "error": error,
             "timeline": [{"status": status, "at": isoformat(at), "epoch": at, "reached": at <= now}
-                         for status, at in line],
-            "outputs": self.outputs(names) if state.terminal and obj.get("error") is None else [],
-            "links": _links(given) if state.terminal else [],
-            "object": obj,
+                         for status, at in shown.timeline],
+            "outputs": self.outputs(shown.files) if state.terminal and error is None else [],
+            "links": _links(shown.given) if state.terminal else [],
+            "object": shown.object,
         }
 
-    def outputs(self, names: list[str]) -> list[dict[str, Any]]:
+    def outputs(self, names: Sequence[str]) -> list[dict[str, Any]]:
         found = []
         for name in names:
             info = self.runtime.files.info(name)
@@ -161,30 +141,10 @@ def _links(given: Any) -> list[str]:
     return [value for value in values if isinstance(value, str) and value.startswith(("http://", "https://"))]
 
 
-def usage(runtime: Runtime, tasks: Tasks, key: str) -> dict[str, Any]:
-    """One key's limits in use now (read only)."""
-    account = runtime.accounts.get(key)
-    own = account.limits if account is not None else {}
-    per_minute = own.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
-    minute = SlidingWindow(runtime.store, SKYTELLS_WINDOW, int(per_minute or 1), SKYTELLS_WINDOW_SECONDS,
-                           runtime.clock.now)
-    limits = tasks.limits(key)
-    now = runtime.clock.now()
-    slots = sorted(tasks.slots.active(key).items(), key=lambda item: item[1]["acquired_at"])
-    return {
-        "key": key, "masked": mask_key(key),
-        "skytells": {"rate_limit_per_minute": per_minute, "used": minute.used(key) if per_minute else None,
-                     "window_seconds": SKYTELLS_WINDOW_SECONDS},
-        "gateai": {
-            "concurrency": {"used": len(slots), "max": limits.concurrency,
-                            "active_slots": [{"task_id": slot_id, "model": slot.get("model"),
-                                              "acquired_at": isoformat(slot["acquired_at"]),
-                                              "elapsed": round(now - slot["acquired_at"], 3)}
-                                             for slot_id, slot in slots]},
-            "window": {"used": tasks.window_for(limits).used(key), "max": limits.requests_per_window,
-                       "window_seconds": limits.window_seconds},
-        },
-    }
+def usage(runtime: Runtime, key: str) -> dict[str, Any]:
+    """One key's limits in use now, under each vendor's name (read only)."""
+    return {"key": key, "masked": mask_key(key),
+            **{vendor.name: vendor.usage(runtime, key) for vendor in REGISTRY.all() if vendor.usage is not None}}
 
 
 def api_base(request: Request) -> str:
@@ -196,11 +156,11 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     view = JobsView(runtime)
 
     async def list_jobs(request: Request) -> Response:
-        found, total = view.find(JobQuery.parse(request.query_params), api_base(request))
+        found, total = view.find(JobQuery.parse(request.query_params, job_kinds()), api_base(request))
         return JSONResponse({"data": found, "count": len(found), "total": total})
 
     async def list_usage(request: Request) -> Response:
-        return JSONResponse({"data": [usage(runtime, view.tasks, account.key) for account in runtime.accounts.all()]})
+        return JSONResponse({"data": [usage(runtime, account.key) for account in runtime.accounts.all()]})
 
     return [
         Route("/jobs", list_jobs, methods=["GET"]),

@@ -3,7 +3,8 @@
 A vendor is a :class:`Vendor` descriptor: its name (rules' and the journal's ``api``), default port, mount prefix
 in single-port mode, how its app is built on a :class:`~mockserver.core.runtime.Runtime` (routes and error
 renderer), where its requests carry the API key, the requests a scripted outcome shapes, its per-key limits and
-account fields, and its contract document. The core never names a vendor: it reads these values from
+account fields, its contract document, and what the control plane's dashboard shows of it (its kinds of job, read
+by a :class:`JobReader`, and a key's limits in use). The core never names a vendor: it reads these values from
 :data:`REGISTRY`, which :mod:`mockserver.vendors` fills from the ``mockserver.vendors`` entry points (a test may
 install a vendor for a while with :meth:`Registry.installed`).
 """
@@ -11,17 +12,18 @@ install a vendor for a while with :meth:`Registry.installed`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from mockserver.core.accounts import Account
     from mockserver.core.asgi import ErrorRenderer
+    from mockserver.core.jobs import JobState
     from mockserver.core.runtime import Runtime
 
 #: The entry-point group listing installed vendors (each entry: a :class:`Vendor` or a sequence of them).
@@ -52,6 +54,37 @@ class SettingSpec:
     check: Callable[[Any], str | None] | None = None  # a problem with a value (None: fine)
 
 
+@dataclass(frozen=True)
+class ShownJob:
+    """What the control plane's job list (``GET /_mock/jobs``) shows of one job, as its vendor reads the record."""
+
+    object: dict[str, Any]  # the job as its API renders it now
+    timeline: Sequence[tuple[str, float]]  # (status, virtual time entered) of every step, in order
+    cost: Any
+    refunded: bool
+    given: Any = None  # a scripted output (the URLs in it are shown as links)
+    files: Sequence[str] = ()  # names of its output files (shown once it has ended without an error)
+
+
+class JobReader(Protocol):
+    """A vendor's read-only access to its jobs of one kind on one runtime (no write, no render)."""
+
+    def state(self, record: dict[str, Any], now: float) -> JobState: ...
+
+    def show(self, record: dict[str, Any], api_base: str, now: float) -> ShownJob:
+        """``api_base``: the API's root URL as the caller reached it (links in ``object`` start there)."""
+        ...
+
+
+@dataclass(frozen=True)
+class VendorJobs:
+    """One kind of job a vendor runs, as the control plane lists it."""
+
+    kind: str  # the job list's ``kind`` ("prediction")
+    stored: str  # the store kind its records are kept under
+    reader: Callable[[Runtime], JobReader]  # built once per runtime, when first needed
+
+
 @dataclass
 class VendorApp:
     """What a vendor's builder hands the assembly: its routes, its error format, and its API object."""
@@ -78,6 +111,8 @@ class Vendor:
     limits: Mapping[str, LimitSpec] = field(default_factory=dict)
     effective_limits: Callable[[Runtime, Account], dict[str, Any]] | None = None
     account_view: Callable[[Runtime, Account], dict[str, Any]] | None = None  # fields of a key view
+    jobs: tuple[VendorJobs, ...] = ()  # the kinds of job it runs (``GET /_mock/jobs``)
+    usage: Callable[[Runtime, str], dict[str, Any]] | None = None  # a key's limits in use now (read only)
 
     @property
     def prefix(self) -> str:

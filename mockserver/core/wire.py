@@ -70,7 +70,8 @@ def transport_of(scope: Scope) -> asyncio.Transport | None:
     """The connection's transport, when the server exposes it."""
     extension = (scope.get("extensions") or {}).get(TRANSPORT_EXTENSION) or {}
     transport = extension.get("transport")
-    return transport if isinstance(transport, asyncio.Transport) else None
+    # uvloop's transports do not derive from asyncio.Transport: any object with abort() and close() will do
+    return transport if hasattr(transport, "abort") and hasattr(transport, "close") else None
 
 
 def reset(transport: asyncio.Transport) -> None:

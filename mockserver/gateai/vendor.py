@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from mockserver.core.vendor import LimitSpec, Vendor, VendorApp
+from mockserver.core.vendor import JobReader, LimitSpec, Vendor, VendorApp, VendorJobs
 
 if TYPE_CHECKING:
     from mockserver.core.accounts import Account
@@ -39,6 +39,18 @@ def _account_view(runtime: Runtime, account: Account) -> dict[str, Any]:
     return {"daily_budget": {**budget.as_json(), "resets_at": isoformat(budget.resets_at)}}
 
 
+def _task_reader(runtime: Runtime) -> JobReader:
+    from mockserver.gateai.task_reader import TaskReader
+
+    return TaskReader(runtime)
+
+
+def _usage(runtime: Runtime, key: str) -> dict[str, Any]:
+    from mockserver.gateai.usage import usage
+
+    return usage(runtime, key)
+
+
 VENDOR = Vendor(
     name="gateai",
     title="GateAI API",
@@ -55,4 +67,6 @@ VENDOR = Vendor(
     },
     effective_limits=_effective_limits,
     account_view=_account_view,
+    jobs=(VendorJobs(kind="task", stored="gateai_task", reader=_task_reader),),
+    usage=_usage,
 )

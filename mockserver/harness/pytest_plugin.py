@@ -30,7 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockserver_contracts", "contract checks of a Skytells / GateAI API")
     group.addoption("--contract-base-url", default=None,
                     help="run the contract checks against this base URL (Skytells: …/v1; GateAI: the root)")
-    group.addoption("--contract-api", default="skytells", choices=APIS, help="which API the base URL serves")
+    group.addoption("--contract-api", default=APIS[0], choices=APIS, help="which API the base URL serves")
     group.addoption("--contract-api-key", default=None, help="API key for the checks")
     group.addoption("--contract-other-api-key", default=None, help="a second key for owner-only checks")
     group.addoption("--contract-max-examples", type=int, default=10, help="examples per operation / programs")

@@ -9,6 +9,7 @@ request is a 429 RATE_LIMIT_EXCEEDED with ``Retry-After`` (whole seconds) and ``
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from mockserver.core.accounts import Account
 from mockserver.core.errors import ApiError
@@ -19,12 +20,25 @@ WINDOW_SECONDS = 60.0
 NAME = "skytells-requests"
 
 
+def _window(runtime: Runtime, limit: int) -> SlidingWindow:
+    return SlidingWindow(runtime.store, NAME, limit, WINDOW_SECONDS, runtime.clock.now)
+
+
+def usage(runtime: Runtime, key: str) -> dict[str, Any]:
+    """A key's window now, read only (the control plane's ``/_mock/usage``): ``{rate_limit_per_minute, used,
+    window_seconds}`` (``used`` is None when the key has no limit)."""
+    account = runtime.accounts.get(key)
+    own = account.limits if account is not None else {}
+    per_minute = own.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
+    used = _window(runtime, int(per_minute)).used(key) if per_minute else None
+    return {"rate_limit_per_minute": per_minute, "used": used, "window_seconds": WINDOW_SECONDS}
+
+
 def enforce(runtime: Runtime, account: Account) -> None:
     limit = account.limits.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
     if not limit:
         return
-    window = SlidingWindow(runtime.store, NAME, int(limit), WINDOW_SECONDS, runtime.clock.now)
-    decision = window.hit(account.key)
+    decision = _window(runtime, int(limit)).hit(account.key)
     if decision.allowed:
         return
     retry_ms = max(1, math.ceil(decision.retry_after * 1000))

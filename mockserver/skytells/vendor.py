@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mockserver.core.vendor import LimitSpec, SettingSpec, Vendor, VendorApp
+from mockserver.core.vendor import JobReader, LimitSpec, SettingSpec, Vendor, VendorApp, VendorJobs
 
 if TYPE_CHECKING:
     from mockserver.core.accounts import Account
@@ -27,6 +27,18 @@ def _effective_limits(runtime: Runtime, account: Account) -> dict[str, Any]:
 
 def _account_view(runtime: Runtime, account: Account) -> dict[str, Any]:
     return {"credits": account.credits}
+
+
+def _prediction_reader(runtime: Runtime) -> JobReader:
+    from mockserver.skytells.prediction_reader import PredictionReader
+
+    return PredictionReader(runtime)
+
+
+def _usage(runtime: Runtime, key: str) -> dict[str, Any]:
+    from mockserver.skytells import ratelimit
+
+    return ratelimit.usage(runtime, key)
 
 
 def _rate_limit(value: int | None) -> str | None:
@@ -61,4 +73,6 @@ VENDOR = Vendor(
     limits={"rate_limit_per_minute": LimitSpec(True, 1, 1_000_000, "Skytells requests per minute (429 beyond)")},
     effective_limits=_effective_limits,
     account_view=_account_view,
+    jobs=(VendorJobs(kind="prediction", stored="prediction", reader=_prediction_reader),),
+    usage=_usage,
 )

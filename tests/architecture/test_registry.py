@@ -42,3 +42,12 @@ def test_each_vendor_brings_its_port_and_settings_section() -> None:
         settings.Settings(rate_limit_per_minute=0)
     toy = vendor.Vendor(name="toy", title="Toy API", default_port=18099, build=lambda runtime: None)  # type: ignore
     assert made.port_of(toy) == 18099  # a vendor installed after start-up: its default port
+
+
+def test_each_vendors_job_kinds_read_the_store_kind_its_domain_writes() -> None:
+    from mockserver.gateai import tasks
+    from mockserver.skytells import predictions
+
+    stored = {jobs.kind: jobs.stored for vendor in REGISTRY.all() for jobs in vendor.jobs}
+    assert stored == {"prediction": predictions.KIND, "task": tasks.KIND}  # the descriptors stay light: no import
+    assert all(vendor.usage is not None for vendor in REGISTRY.all())

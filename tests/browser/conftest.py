@@ -38,8 +38,10 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"{reason} (apt-get install -y chromium; in CI this fails instead)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one module: Playwright's sync API keeps an event loop running while it is open, which
+    would break later tests' ``asyncio.run`` if it stayed open for the session."""
     executable = chromium_path()
     if executable is None:
         configured = os.environ.get("MOCKSERVER_CHROMIUM")

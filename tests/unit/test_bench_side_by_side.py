@@ -1,0 +1,98 @@
+"""The pure parts of bench/side_by_side.py: its wrk script's result line, parsing wrk's output, the medians, and
+the bare app replaying captured bodies byte for byte (plain and as server-sent events)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bench.bare_app import _routes
+from bench.side_by_side import (
+    RESULT_PREFIX,
+    Route,
+    lua_script,
+    median_result,
+    parse_wrk,
+    sse_chunks,
+    stat_cpu_ticks,
+)
+
+WRK_TEXT = """Running 3s test @ http://127.0.0.1:41234/v1/predictions/abc
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     4.10ms    1.02ms  21.40ms   91.00%
+    Req/Sec    12.20k   400.00    12.90k    70.00%
+  36600 requests in 3.00s, 60.12MB read
+Requests/sec:  12200.00
+Transfer/sec:     20.04MB
+"""
+
+
+def _lua_result_line(script: str, values: list[float]) -> str:
+    """What the script's ``done`` writes, formatting ``values`` as Lua's string.format would (%.0f)."""
+    literal = re.search(r'string\.format\("(.*?)\\n",', script)
+    assert literal is not None, script
+    return literal.group(1).replace('\\"', '"') % tuple(values)
+
+
+def test_the_scripts_result_line_parses_into_the_figures() -> None:
+    route = Route("chat", "skytells", "POST", "/v1/chat/completions", {"model": "gpt-5", "stream": True},
+                  key="sk-x", headers={"accept": "text/event-stream"})
+    script = lua_script(route)
+    assert 'wrk.method = "POST"' in script and 'wrk.headers["x-api-key"] = "sk-x"' in script
+    assert f"[==[{json.dumps(route.body)}]==]" in script
+    assert 'wrk.headers["content-type"] = "application/json"' in script
+    # requests, duration_us, p50_us, p99_us, then connect, read, write, status, timeout errors
+    line = _lua_result_line(script, [36600, 3_000_000, 4100, 9870, 0, 1, 0, 5, 2])
+    figures = parse_wrk(WRK_TEXT + line + "\n")
+    assert figures == {"rps": 12200.0, "p50_ms": 4.1, "p99_ms": 9.87, "errors": 8, "requests": 36600}
+
+
+def test_a_get_script_sends_no_body_and_gateai_authenticates_with_bearer() -> None:
+    script = lua_script(Route("get", "gateai", "GET", "/get/t", key="sk-y"))
+    assert "wrk.body" not in script and "content-type" not in script
+    assert 'wrk.headers["authorization"] = "Bearer sk-y"' in script
+
+
+def test_output_without_the_result_line_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match=RESULT_PREFIX.strip()):
+        parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_medians_over_rounds_and_errors_summed() -> None:
+    runs = [{"rps": rps, "p50_ms": 1.0, "p99_ms": p99, "errors": errors}
+            for rps, p99, errors in ((100, 9, 0), (300, 1, 2), (200, 5, 1))]
+    assert median_result(runs) == {"rps": 200, "p50_ms": 1.0, "p99_ms": 5, "errors": 3, "rounds": 3}
+
+
+def test_cpu_ticks_are_read_after_the_command_name_whatever_it_holds() -> None:
+    stat = "4242 (python3 (x) y) S 4200 4242 4242 0 -1 4194560 500 0 0 0 731 69 0 0 20 0 3 0 815727 5246976"
+    assert stat_cpu_ticks(stat) == (4200, 800)
+
+
+def test_event_streams_are_split_per_event_and_other_bodies_kept_whole() -> None:
+    stream = b'data: {"a": 1}\n\ndata: {"b": 2}\n\ndata: [DONE]\n\n'
+    chunks = sse_chunks(stream, "text/event-stream; charset=utf-8")
+    assert chunks == ['data: {"a": 1}\n\n', 'data: {"b": 2}\n\n', "data: [DONE]\n\n"]
+    assert "".join(chunks).encode() == stream
+    assert sse_chunks(b'{"x": "\n\n"}', "application/json") == ['{"x": "\n\n"}']
+
+
+def test_the_bare_app_replays_each_body_byte_for_byte(tmp_path: Path) -> None:
+    canned = [{"method": "POST", "path": "/v1/chat/completions", "status": 200,
+               "content_type": "text/event-stream", "chunks": ["data: 1\n\n", "data: [DONE]\n\n"]},
+              {"method": "GET", "path": "/v1/chat/completions", "status": 201, "content_type": "application/json",
+               "chunks": ['{"id": "x"}']}]
+    bodies = tmp_path / "bodies.json"
+    bodies.write_text(json.dumps(canned))
+    with TestClient(Starlette(routes=_routes(str(bodies)))) as client:
+        streamed = client.post("/v1/chat/completions")
+        plain = client.get("/v1/chat/completions")
+    assert streamed.status_code == 200 and streamed.content == b"data: 1\n\ndata: [DONE]\n\n"
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    assert plain.status_code == 201 and plain.content == b'{"id": "x"}'
