@@ -85,7 +85,7 @@ class SlidingWindow:
             return {"hits": hits}
 
         self.store.update(KIND, key, apply)
-        return outcome[0]
+        return outcome[-1]  # the last run of apply (a store may re-run it on a conflict)
 
     def used(self, who: str) -> int:
         if self.ledger is not None:
@@ -139,7 +139,7 @@ class ConcurrencySlots:
             return {"slots": slots}
 
         self.store.update(KIND, key, apply)
-        return outcome[0]
+        return outcome[-1]  # the last run of apply (a store may re-run it on a conflict)
 
     def release(self, who: str, slot_id: str) -> None:
         if self.ledger is not None:

@@ -129,7 +129,7 @@ class Budget:
             return {"entries": [*entries, entry]}
 
         store.update(KIND, owner, apply)
-        used = outcome[0]
+        used = outcome[-1]  # the last run of apply (a shared store re-runs it on a conflict)
         if used + micros > limit:
             raise BudgetExceeded(cost, BudgetStatus(limit, used, today + DAY))
         return self.status(owner, now)

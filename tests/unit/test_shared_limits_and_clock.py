@@ -150,3 +150,33 @@ def test_a_waiter_on_one_wakes_when_the_other_advances(two_clocks) -> None:
     began = time.monotonic()
     assert asyncio.run(scenario()) is True
     assert time.monotonic() - began < 5  # woken by the change, not by max_real running out
+
+
+# -- a vendor's ledger through Store.update -------------------------------------------------------------------
+
+def test_a_daily_budget_is_never_overspent_by_two_processes_at_once(redis_store_url) -> None:
+    from mockserver.core.runtime import Runtime
+    from mockserver.gateai.budget import Budget, BudgetExceeded
+    from tests.conftest import KEY, make_settings
+
+    runtimes = [Runtime.from_settings(make_settings(store=redis_store_url, daily_budget=1.0)) for _ in range(2)]
+    budgets = [Budget(runtime) for runtime in runtimes]
+    now = runtimes[0].clock.now()
+    barrier = threading.Barrier(10)
+
+    def charge(index: int) -> bool:
+        barrier.wait()
+        try:
+            budgets[index % 2].charge(KEY, f"task-{index}", "flux-schnell", 0.3, None, now)
+        except BudgetExceeded:
+            return False
+        return True
+
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            admitted = sum(pool.map(charge, range(10)))
+        assert admitted == 3
+        assert budgets[1].status(KEY, now).remaining == pytest.approx(0.1)
+    finally:
+        for runtime in runtimes:
+            runtime.close()
