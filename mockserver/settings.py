@@ -41,7 +41,7 @@ class BaseSettings:
     speed: float = 1.0
     autojump: float | None = None  # manual mode: real seconds a waiting client waits before time jumps (clock.py)
     start_time: float | None = None
-    store: str = "memory"  # or redis://host:port/db: state shared by every process using it (core/shared)
+    store: str = "memory"  # or redis://host:port/db: state shared by every process using it (core/shared_store)
     max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, files, uploads, ...)
     max_key_bytes: int | None = 64 * 1024 * 1024  # stored objects per key, measured as their JSON length
     max_store_bytes: int | None = 512 * 1024 * 1024  # all keys together; the key holding the most loses first

@@ -21,7 +21,7 @@ from mockserver.core.store import MemoryStore, Retention, Store
 from mockserver.core.webhooks import Webhooks
 
 if TYPE_CHECKING:
-    from mockserver.core.shared import SharedState
+    from mockserver.core.shared_store import SharedState
 
 
 @dataclass
@@ -124,7 +124,7 @@ def _state(settings: CoreSettings) -> tuple[Clock, Store, Randomness, SharedStat
     if url == "memory":
         clock = Clock(**clock_settings)  # type: ignore[arg-type]
         return clock, MemoryStore(retention, now=clock.now), Randomness(settings.seed), None
-    from mockserver.core.shared import SharedState  # imports the Redis client only when it is used
+    from mockserver.core.shared_store import SharedState  # imports the Redis client only when it is used
 
     shared = SharedState(url)
     clock = Clock(**clock_settings, wall=time.time, cell=shared.anchor)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ bounds each key's share: beyond ``max_records`` records of one kind, or ``max_ke
 (a record's weight is the length of its JSON) over all kinds, the key's own oldest records go --
 so one key's traffic never evicts another key's. Beyond ``max_store_bytes`` for all keys together
 the key holding the most bytes loses its oldest record first. Records older than ``ttl`` seconds of
-clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared`)
+clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared_store`)
 implements the same :class:`Store` protocol; nothing else in the server touches state directly. A shared store
 may offer two atomic shortcuts the callers use when present: ``adjust(kind, key, field, delta, minimum)``
 (a number changed in one step, :class:`BelowMinimum` if it would go too low; account balances) and
@@ -36,7 +36,7 @@ def permanent_kind(kind: str) -> str:
     return kind
 
 
-#: URL schemes of a shared store (the ``store`` setting, other than ``memory``; :mod:`mockserver.core.shared`).
+#: URL schemes of a shared store (the ``store`` setting, other than ``memory``; :mod:`mockserver.core.shared_store`).
 SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
 
 

@@ -14,8 +14,8 @@ import redis
 
 from mockserver.core.clock import Clock
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
-from mockserver.core.shared import SharedState
-from mockserver.core.shared.store import RedisStore
+from mockserver.core.shared_store import SharedState
+from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.store import MemoryStore
 
 START = 1_767_225_600.0

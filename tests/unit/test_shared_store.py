@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.core.accounts import Accounts, InsufficientFunds
-from mockserver.core.shared import SharedState
-from mockserver.core.shared.store import RedisStore
+from mockserver.core.shared_store import SharedState
+from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.store import MemoryStore, Retention, StoreUnavailable
 
 

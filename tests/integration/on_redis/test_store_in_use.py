@@ -2,7 +2,7 @@
 
 import redis
 
-from mockserver.core.shared.store import RedisStore
+from mockserver.core.shared_store.store import RedisStore
 
 
 def test_the_server_state_is_in_redis(runtime, http, redis_url: str) -> None:

@@ -20,7 +20,7 @@ import orjson
 import redis
 
 from mockserver.core.clock import Anchor
-from mockserver.core.shared.connection import GONE, translated
+from mockserver.core.shared_store.connection import GONE, translated
 
 LOG = logging.getLogger("mockserver.store")
 #: Real seconds between attempts to read the clock while the store is away (reads use the last anchor meanwhile).

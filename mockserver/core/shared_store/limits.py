@@ -9,13 +9,13 @@ import orjson
 import redis
 
 from mockserver.core.limits import Decision
-from mockserver.core.shared import scripts
-from mockserver.core.shared.connection import translated
+from mockserver.core.shared_store import scripts
+from mockserver.core.shared_store.connection import translated
 
 
 @translated
 class RedisLimits:
-    """The :class:`mockserver.core.limits.LimitLedger` of a :class:`~mockserver.core.shared.store.RedisStore`."""
+    """The :class:`mockserver.core.limits.LimitLedger` of a :class:`~mockserver.core.shared_store.store.RedisStore`."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client, self.prefix = client, prefix

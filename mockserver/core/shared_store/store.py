@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 import redis
 
-from mockserver.core.shared import scripts
-from mockserver.core.shared.connection import translated
-from mockserver.core.shared.limits import RedisLimits
+from mockserver.core.shared_store import scripts
+from mockserver.core.shared_store.connection import translated
+from mockserver.core.shared_store.limits import RedisLimits
 from mockserver.core.store import PERMANENT_KINDS, BelowMinimum, Record, Retention
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.core.clock import Anchor
-from mockserver.core.shared.clock import ClockListener, RedisAnchor
-from mockserver.core.shared.connection import connect
-from mockserver.core.shared.store import RedisStore
+from mockserver.core.shared_store.clock import ClockListener, RedisAnchor
+from mockserver.core.shared_store.connection import connect
+from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.store import Retention
 
 __all__ = ["SharedState"]
