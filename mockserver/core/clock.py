@@ -79,6 +79,9 @@ class Anchor:
     mode: TimeMode
     speed: float
     autojump: float | None = None
+    #: How many times the clock was restarted (:meth:`Clock.reset`, a full state reset): a process sharing the
+    #: clock that sees it change knows another process reset the shared state.
+    generation: int = 0
 
     def now(self, wall_now: float) -> float:
         """Virtual time at wall time ``wall_now``."""
@@ -146,25 +149,40 @@ class Clock:
         self._cell = cell(initial)  # a shared cell keeps the state other processes already set
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._draining = False  # the server is shutting down: clients stop waiting (see drain())
+        self._generation = self._cell.load().generation
+        self._restart_callbacks: list[Callable[[], None]] = []
+
+    def on_restart(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when this process finds the shared clock restarted by another process (its full
+        reset), before answering the read that found it: the process then forgets its own local state too."""
+        self._restart_callbacks.append(callback)
+
+    def _load(self) -> Anchor:
+        anchor = self._cell.load()
+        if anchor.generation != self._generation:
+            self._generation = anchor.generation
+            for callback in self._restart_callbacks:
+                callback()
+        return anchor
 
     # -- reading ---------------------------------------------------------------------------
 
     def now(self) -> float:
         """Current virtual time in epoch seconds."""
-        return self._cell.load().now(self._wall())
+        return self._load().now(self._wall())
 
     @property
     def mode(self) -> TimeMode:
-        return self._cell.load().mode
+        return self._load().mode
 
     @property
     def speed(self) -> float:
-        return self._cell.load().speed
+        return self._load().speed
 
     @property
     def autojump(self) -> float | None:
         """Real seconds a waiting client waits before manual time jumps to its moment; None: never."""
-        return self._cell.load().autojump
+        return self._load().autojump
 
     @property
     def collapses_durations(self) -> bool:
@@ -172,7 +190,7 @@ class Clock:
         return self.mode == "instant"
 
     def state(self) -> ClockState:
-        anchor = self._cell.load()
+        anchor = self._load()
         return ClockState(now=anchor.now(self._wall()), mode=anchor.mode, speed=anchor.speed,
                           autojump=anchor.autojump)
 
@@ -221,9 +239,10 @@ class Clock:
                 changes["mode"] = mode
             if speed is not None:
                 changes["speed"] = float(speed)
+            changes["generation"] = anchor.generation + 1
             return anchor.rebased(time.time() if start is None else float(start), self._wall(), **changes)
 
-        self._cell.change(restart)
+        self._generation = self._cell.change(restart).generation  # this process's own reset: no callbacks
         self._wake()
 
     def configure(self, mode: TimeMode | None = None, speed: float | None = None,
@@ -290,7 +309,7 @@ class Clock:
 
     def real_seconds_until(self, when: float) -> float | None:
         """Wall-clock seconds until virtual ``when``; None if only a clock change gets there."""
-        anchor = self._cell.load()
+        anchor = self._load()
         remaining = when - anchor.now(self._wall())
         if remaining <= 0:
             return 0.0

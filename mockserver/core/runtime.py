@@ -65,6 +65,8 @@ class Runtime:
             renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
             shared=shared,
         )
+        if shared is not None:
+            clock.on_restart(runtime.forget_local_state)  # another process's full reset
         runtime.provision_keys()
         return runtime
 
@@ -92,6 +94,20 @@ class Runtime:
                 self.accounts.create(key)
         if self.startup is not None:
             self.startup(self)
+
+    def catch_up(self) -> None:
+        """On a shared store, notice another process's full reset before serving a request that reads this
+        process's own state (one read of the shared clock; API requests read it anyway). Nothing in memory."""
+        if self.shared is not None:
+            self.clock.now()
+
+    def forget_local_state(self) -> None:
+        """What a full reset forgets that lives in this process only (journal, webhook queue, rules, id sessions):
+        run here when another process sharing the store reset everything (the shared clock says so)."""
+        self.journal.clear()
+        self.webhooks.reset()
+        self.rules.clear()
+        self.rng.reset()
 
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.

@@ -202,3 +202,14 @@ def test_a_store_setting_that_is_no_url_is_a_bad_setting() -> None:
     result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--store", "postgres://x"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "store must be memory or a Redis URL" in result.stderr
+
+
+def test_a_full_reset_on_one_also_clears_the_others_own_journal_rules_and_webhooks(pair) -> None:
+    one, other = pair
+    with client(other, "skytells") as b, control(one) as mock_a, control(other) as mock_b:
+        assert mock_b.post("/rules", json={"fault": {"type": "error", "status": 500}, "times": 5}).status_code == 201
+        assert b.get("/models").status_code == 500
+        assert mock_b.get("/requests/count").json()["count"] == 1
+        assert mock_a.post("/reset").status_code == 200
+        assert mock_b.get("/rules").json()["data"] == [] and mock_b.get("/requests/count").json()["count"] == 0
+        assert b.get("/models").status_code == 200  # the other's rule is gone with the reset

@@ -180,3 +180,14 @@ def test_a_daily_budget_is_never_overspent_by_two_processes_at_once(redis_store_
     finally:
         for runtime in runtimes:
             runtime.close()
+
+
+def test_a_restart_by_one_process_is_noticed_once_by_the_other(two_clocks) -> None:
+    first, second = two_clocks
+    noticed: list[str] = []
+    first.on_restart(lambda: noticed.append("first"))
+    second.on_restart(lambda: noticed.append("second"))
+    first.reset(START)
+    assert noticed == []  # nobody has read the clock yet, and the resetting process never notices its own
+    second.now(), second.now(), first.now()
+    assert noticed == ["second"]

@@ -29,7 +29,7 @@ RETRY_AFTER = 1.0
 
 def _dump(anchor: Anchor) -> bytes:
     return orjson.dumps({"virtual": anchor.virtual, "wall": anchor.wall, "mode": anchor.mode,
-                         "speed": anchor.speed, "autojump": anchor.autojump})
+                         "speed": anchor.speed, "autojump": anchor.autojump, "generation": anchor.generation})
 
 
 def _load(raw: bytes) -> Anchor:
