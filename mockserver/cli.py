@@ -49,6 +49,8 @@ _HELP = {
     "shutdown_grace": "on SIGTERM, real seconds status streams and await:true requests get to answer (default 5)",
     "store": "where state lives: memory (this process), or redis://host:port/db shared by every server process "
              "using it (predictions, accounts, limits, the clock); Redis must answer at start-up",
+    "workers": "server processes sharing the ports (needs --store redis://...: each has its own runtime on the "
+               "shared store; journal, rules and webhook queues are per process)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
@@ -236,6 +238,11 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"mockserver: {exc.strerror or exc} (is another server using that port? choose another with "
               f"{flags} or {variables})", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        from mockserver.server import serve_workers
+
+        urls, token = serving.base_urls(), serving.mock.runtime.admin_token
+        return serve_workers(serving, settings.workers, settings.log_level, lambda: _announce(urls, settings, token))
     _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
     # uvloop where installed (asyncio.run would always take asyncio's loop)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:

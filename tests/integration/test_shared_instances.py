@@ -7,6 +7,7 @@ clears both. Concurrency is real (threads, separate connections); time moves onl
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -213,3 +214,59 @@ def test_a_full_reset_on_one_also_clears_the_others_own_journal_rules_and_webhoo
         assert mock_a.post("/reset").status_code == 200
         assert mock_b.get("/rules").json()["data"] == [] and mock_b.get("/requests/count").json()["count"] == 0
         assert b.get("/models").status_code == 200  # the other's rule is gone with the reset
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def test_serve_with_two_workers_on_one_store(redis_store_url: str) -> None:
+    parent, base, control_url = _serve_workers(redis_store_url, 2)
+    try:
+        workers = _children(parent.pid)
+        assert len(workers) == 2
+        auth = {"x-api-key": DEFAULT_API_KEY}
+        body = {"model": "truefusion", "input": {"prompt": "workers"}}
+        clients = [httpx.Client(base_url=base, headers=auth, timeout=10) for _ in range(8)]
+        try:
+            made = together([lambda c=c: c.post("/predictions", json=body) for c in clients])
+            assert [answer.status_code for answer in made] == [201] * 8
+            listed = {p["id"] for p in clients[0].get("/predictions").json()["data"]}
+            assert listed == {answer.json()["id"] for answer in made}  # whichever worker served each create
+        finally:
+            for c in clients:
+                c.close()
+        assert httpx.post(control_url + "/clock/advance", json={"seconds": 60}, timeout=10).status_code == 200
+    finally:
+        parent.terminate()
+        assert parent.wait(20) == 0
+    assert all(not os.path.exists(f"/proc/{pid}") or _zombie(pid) for pid in workers)
+
+
+def _zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1].startswith("Z")
+
+
+def _serve_workers(store: str, count: int) -> tuple[subprocess.Popen, str, str]:
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--store", store, "--workers", str(count), "--time-mode", "manual", "--render-threads"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if "control plane" in line:
+            break
+    banner = "".join(lines)
+    base = re.search(r"Skytells API base URL : (\S+)", banner)
+    control_url = re.search(r"control plane +: (\S+)", banner)
+    assert base and control_url, banner
+    threading.Thread(target=process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
+    return process, base.group(1), control_url.group(1)
+
+
+def test_workers_without_a_shared_store_are_refused() -> None:
+    result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--workers", "2"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "workers > 1 needs a shared store" in result.stderr
