@@ -102,12 +102,15 @@ class Runtime:
             self.clock.now()
 
     def forget_local_state(self) -> None:
-        """What a full reset forgets that lives in this process only (journal, webhook queue, rules, id sessions):
-        run here when another process sharing the store reset everything (the shared clock says so)."""
+        """What a full reset forgets that lives in this process only (journal, webhook queue, rules, id sessions),
+        then the start-up state again (start-up files' rules; configured keys an emptied store lacks): run here
+        when another process sharing the store reset everything, or the store came back empty (the shared clock
+        says so)."""
         self.journal.clear()
         self.webhooks.reset()
         self.rules.clear()
         self.rng.reset()
+        self.provision_keys()
 
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.

@@ -270,3 +270,15 @@ def test_workers_without_a_shared_store_are_refused() -> None:
     result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--workers", "2"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "workers > 1 needs a shared store" in result.stderr
+
+
+def test_after_a_reset_on_one_the_other_still_has_its_start_up_rules(redis_store_url: str, tmp_path) -> None:
+    mappings = tmp_path / "rules.toml"
+    mappings.write_text('rules = [{id = "slow-models", fault = {type = "error", status = 502}, '
+                        'match = {route = "GET /v1/models"}}]\n')
+    settings = make_settings(store=redis_store_url, mappings=(str(mappings),))
+    with ServerThread(settings) as one, ServerThread(settings) as other, control(one) as mock_a, \
+            control(other) as mock_b, client(other, "skytells") as b:
+        assert mock_a.post("/reset").status_code == 200
+        assert [rule["id"] for rule in mock_b.get("/rules").json()["data"]] == ["slow-models"]
+        assert b.get("/models").status_code == 502
