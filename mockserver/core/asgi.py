@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,6 +24,31 @@ log = logging.getLogger("mockserver")
 
 #: ``render(error, path, request_id) -> body``
 ErrorRenderer = Callable[[ApiError, str, str], dict[str, Any]]
+
+
+#: ``api_error(exc) -> ApiError | None``: an API's answer to a domain error (None: not one it answers).
+DomainErrorMap = Callable[[Exception], ApiError | None]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def answering(api_error: DomainErrorMap) -> Callable[[Handler], Handler]:
+    """A decorator: the handler's domain errors raised as the :class:`ApiError` ``api_error`` gives (rendered by the
+    app); any other exception passes through unchanged."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def mapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                error = api_error(exc)
+                if error is None:
+                    raise
+                raise error from None
+
+        return mapped
+
+    return wrap
 
 
 #: Paths below this prefix belong to the mock itself (health, control plane): never journaled or faulted.

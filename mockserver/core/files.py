@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +23,8 @@ from mockserver.core.render_pool import RenderPool
 from mockserver.core.store import Store
 
 KIND = "file"
+#: The recipe's fields, in the order a file record keeps their values.
+SPEC_FIELDS = fields(media.MediaSpec)
 #: Files are served under this path on every API's port.
 ROUTE_PREFIX = "/files/"
 
@@ -43,12 +45,15 @@ class Files:
         self.store = store
 
     def register(self, name: str, spec: media.MediaSpec, job_id: str, owner: str | None = None) -> None:
-        """Remember a file of ``job_id``; owned by the job's key (its retention budget pays for it)."""
-        self.store.put(KIND, name, {"name": name, "job": job_id, "spec": asdict(spec)}, owner=owner)
+        """Remember a file of ``job_id``; owned by the job's key (its retention budget pays for it).
+
+        The recipe is kept compact: its field values in field order (the name is the record's key)."""
+        values = [getattr(spec, field.name) for field in SPEC_FIELDS]
+        self.store.put(KIND, name, {"job": job_id, "spec": values}, owner=owner)
 
     def spec(self, name: str) -> media.MediaSpec | None:
         record = self.store.get(KIND, name)
-        return None if record is None else media.MediaSpec(**record["spec"])
+        return None if record is None else media.MediaSpec(*record["spec"])
 
     def info(self, name: str) -> FileInfo | None:
         spec = self.spec(name)

@@ -15,9 +15,10 @@ may offer two atomic shortcuts the callers use when present: ``adjust(kind, key,
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,16 +87,22 @@ class Store(Protocol):
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     record: Record
     owner: str | None
     stored_at: float
-    size: int = 0
+    size: int
+    seq: int  #: the store-wide write order: an owner's oldest record over all kinds has the lowest
 
 
 class MemoryStore:
-    """Thread-safe in-memory :class:`Store` with retention per key by count and bytes, and by age."""
+    """Thread-safe in-memory :class:`Store` with retention per key by count and bytes, and by age.
+
+    Every record is indexed by ``(kind, owner)`` in write order, so counting and paging one owner's records
+    costs O(page), not a pass over the store; an owner's oldest record over all kinds is the lowest ``seq``
+    at the front of its few indexes.
+    """
 
     def __init__(self, retention: Retention = Retention(), now: Callable[[], float] | None = None) -> None:
         import time
@@ -103,47 +110,65 @@ class MemoryStore:
         self.retention = retention
         self._now = now or time.time
         self._lock = threading.RLock()
-        self._kinds: dict[str, OrderedDict[str, _Entry]] = {}
-        self._by_owner: dict[tuple[str, str], OrderedDict[str, None]] = {}
-        # Byte accounting of evictable records: each owner's records oldest first, and the totals.
-        self._owned: dict[str | None, OrderedDict[tuple[str, str], None]] = {}
+        self._kinds: dict[str, dict[str, _Entry]] = {}  # plain dicts: write order, no ordered-dict links
+        # With a ttl: (stored_at, seq, key) of each kind's writes in time order; stale ones are skipped.
+        self._aging: dict[str, deque[tuple[float, int, str]]] = {}
+        self._by_owner: dict[tuple[str, str | None], OrderedDict[str, None]] = {}
+        # Byte accounting of evictable records: the kinds each owner has records of, and the totals.
+        self._owner_kinds: dict[str | None, set[str]] = {}
         self._owner_bytes: dict[str | None, int] = {}
         self._total_bytes = 0
+        self._seq = 0
 
     # -- internals -------------------------------------------------------------------------
 
-    def _table(self, kind: str) -> OrderedDict[str, _Entry]:
-        return self._kinds.setdefault(kind, OrderedDict())
+    def _table(self, kind: str) -> dict[str, _Entry]:
+        return self._kinds.setdefault(kind, {})
 
-    def _account(self, kind: str, key: str, entry: _Entry, sign: int) -> None:
+    def _account(self, kind: str, entry: _Entry, sign: int) -> None:
         if kind in PERMANENT_KINDS:
             return
         owner = entry.owner
         if sign > 0:
-            self._owned.setdefault(owner, OrderedDict())[(kind, key)] = None
-        else:
-            self._owned.get(owner, OrderedDict()).pop((kind, key), None)
+            self._owner_kinds.setdefault(owner, set()).add(kind)
         self._owner_bytes[owner] = self._owner_bytes.get(owner, 0) + sign * entry.size
         self._total_bytes += sign * entry.size
-        if not self._owned.get(owner):
-            self._owned.pop(owner, None)
-            self._owner_bytes.pop(owner, None)
 
     def _forget(self, kind: str, key: str, entry: _Entry) -> None:
         del self._kinds[kind][key]
-        self._account(kind, key, entry, -1)
-        if entry.owner is not None:
-            index = self._by_owner.get((kind, entry.owner))
-            if index is not None:
-                index.pop(key, None)
+        self._account(kind, entry, -1)
+        index = self._by_owner.get((kind, entry.owner))
+        if index is not None:
+            index.pop(key, None)
+            if not index:
+                del self._by_owner[(kind, entry.owner)]
+                self._drop_owner_kind(kind, entry.owner)
+
+    def _drop_owner_kind(self, kind: str, owner: str | None) -> None:
+        kinds = self._owner_kinds.get(owner)
+        if kinds is not None:
+            kinds.discard(kind)
+            if not kinds:
+                del self._owner_kinds[owner]
+                self._owner_bytes.pop(owner, None)
 
     def _evict_oldest_of(self, owner: str | None, keep: tuple[str, str]) -> bool:
         """Drop ``owner``'s oldest evictable record other than ``keep``; False if there is none."""
-        for kind, key in self._owned.get(owner, OrderedDict()):
-            if (kind, key) != keep:
-                self._forget(kind, key, self._kinds[kind][key])
-                return True
-        return False
+        oldest: tuple[int, str, str] | None = None
+        for kind in self._owner_kinds.get(owner, ()):
+            table = self._kinds[kind]
+            for key in self._by_owner.get((kind, owner), ()):
+                if (kind, key) == keep:
+                    continue
+                seq = table[key].seq
+                if oldest is None or seq < oldest[0]:
+                    oldest = (seq, kind, key)
+                break
+        if oldest is None:
+            return False
+        _, kind, key = oldest
+        self._forget(kind, key, self._kinds[kind][key])
+        return True
 
     def _enforce(self, kind: str, key: str, owner: str | None) -> None:
         """Apply the count and byte limits after ``key`` was written (that record itself stays)."""
@@ -151,11 +176,9 @@ class MemoryStore:
             return
         limits = self.retention
         table = self._table(kind)
-        index = self._by_owner.get((kind, owner)) if owner is not None else None
-        count_of = (lambda: len(index)) if index is not None else (lambda: sum(1 for e in table.values()
-                                                                                  if e.owner is None))
-        while limits.max_records is not None and count_of() > limits.max_records:
-            oldest = next(k for k, e in table.items() if e.owner == owner) if index is None else next(iter(index))
+        index = self._by_owner.get((kind, owner))
+        while limits.max_records is not None and index is not None and len(index) > limits.max_records:
+            oldest = next(iter(index))
             self._forget(kind, oldest, table[oldest])
         while limits.max_key_bytes is not None and self._owner_bytes.get(owner, 0) > limits.max_key_bytes:
             if not self._evict_oldest_of(owner, (kind, key)):
@@ -169,12 +192,13 @@ class MemoryStore:
         if kind in PERMANENT_KINDS or self.retention.ttl is None:
             return
         table = self._table(kind)
+        aging = self._aging.get(kind)
         horizon = self._now() - self.retention.ttl
-        while table:
-            key, entry = next(iter(table.items()))
-            if entry.stored_at >= horizon:
-                break
-            self._forget(kind, key, entry)
+        while aging and aging[0][0] < horizon:
+            _, seq, key = aging.popleft()
+            entry = table.get(key)
+            if entry is not None and entry.seq == seq:  # not deleted or rewritten since
+                self._forget(kind, key, entry)
 
     # -- Store -----------------------------------------------------------------------------
 
@@ -190,11 +214,13 @@ class MemoryStore:
             old = table.get(key)
             if old is not None:
                 self._forget(kind, key, old)
-            entry = _Entry(record, owner, self._now(), weight(record))
+            self._seq += 1
+            entry = _Entry(record, owner, self._now(), 0 if kind in PERMANENT_KINDS else weight(record), self._seq)
             table[key] = entry
-            self._account(kind, key, entry, +1)
-            if owner is not None:
-                self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
+            if self.retention.ttl is not None and kind not in PERMANENT_KINDS:
+                self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
+            self._account(kind, entry, +1)
+            self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
             self._enforce(kind, key, owner)
             self._expire(kind)
 
@@ -202,8 +228,11 @@ class MemoryStore:
         """``(records, bytes)`` counted against the budgets: of one owner, or of everyone."""
         with self._lock:
             if owner is None:
-                return sum(len(keys) for keys in self._owned.values()), self._total_bytes
-            return len(self._owned.get(owner, ())), self._owner_bytes.get(owner, 0)
+                return sum(self._count_owned(o) for o in list(self._owner_kinds)), self._total_bytes
+            return self._count_owned(owner), self._owner_bytes.get(owner, 0)
+
+    def _count_owned(self, owner: str | None) -> int:
+        return sum(len(self._by_owner.get((kind, owner), ())) for kind in self._owner_kinds.get(owner, ()))
 
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None:
         """Atomically replace a record with ``change(record)``; returns the new record."""
@@ -213,7 +242,7 @@ class MemoryStore:
                 return None
             new = change(entry.record)
             if new is not None and new is not entry.record:
-                size = weight(new)
+                size = 0 if kind in PERMANENT_KINDS else weight(new)  # self-bounded state is never weighed
                 if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
                     self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
                     self._total_bytes += size - entry.size
@@ -237,11 +266,26 @@ class MemoryStore:
             if owner is None:
                 records = [entry.record for entry in table.values()]
             else:
-                keys = self._by_owner.get((kind, owner), OrderedDict())
-                records = [table[key].record for key in keys if key in table]
+                records = [table[key].record for key in self._by_owner.get((kind, owner), ())]
         if newest_first:
             records.reverse()
         return iter(records)
+
+    def count(self, kind: str, owner: str) -> int:
+        """How many records of ``kind`` ``owner`` has (O(1))."""
+        with self._lock:
+            self._expire(kind)
+            return len(self._by_owner.get((kind, owner), ()))
+
+    def page(self, kind: str, owner: str, offset: int, limit: int, newest_first: bool = True) -> list[Record]:
+        """``limit`` of the owner's records of ``kind`` from ``offset`` on, newest first by default
+        (O(offset + limit), not a pass over the owner's records)."""
+        with self._lock:
+            self._expire(kind)
+            table = self._table(kind)
+            keys = self._by_owner.get((kind, owner), OrderedDict())
+            ordered = reversed(keys) if newest_first else iter(keys)
+            return [table[key].record for key in itertools.islice(ordered, offset, offset + limit)]
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None:
         """Drop every record (of one owner, of some kinds)."""
@@ -252,10 +296,20 @@ class MemoryStore:
                 if owner is None:
                     for key, entry in list(self._kinds[kind].items()):
                         self._forget(kind, key, entry)
-                    for index_key in [k for k in self._by_owner if k[0] == kind]:
-                        del self._by_owner[index_key]
                     continue
                 for key in list(self._by_owner.get((kind, owner), ())):
-                    entry = self._kinds[kind].get(key)
-                    if entry is not None:
-                        self._forget(kind, key, entry)
+                    self._forget(kind, key, self._kinds[kind][key])
+
+
+def count_of(store: Store, kind: str, owner: str) -> int:
+    """How many records of ``kind`` ``owner`` has: the store's own count when it keeps one, else a scan."""
+    count = getattr(store, "count", None)
+    return count(kind, owner) if count is not None else sum(1 for _ in store.scan(kind, owner=owner))
+
+
+def page_of(store: Store, kind: str, owner: str, offset: int, limit: int) -> list[Record]:
+    """One page of the owner's records of ``kind``, newest first: the store's own paging when it has one."""
+    page = getattr(store, "page", None)
+    if page is not None:
+        return page(kind, owner, offset, limit)
+    return list(itertools.islice(store.scan(kind, owner=owner), offset, offset + limit))

@@ -1,21 +1,24 @@
 """The GateAI daily budget: $100 per key per UTC day (03:00 Turkey time), refunds included.
 
-Every generation's charge is an entry in the key's *ledger* (one store record per key, kind
-``"gateai_ledger"``), written by one atomic :meth:`Store.update` that also checks the budget, so two
-concurrent requests can never both spend the last dollar. An entry carries the time its refund takes
-effect (``refund_at``), fixed when the generation is created (the 20-minute rule and failures are known
-then), so ``used`` at any moment is a pure function of the ledger and the clock:
+Every generation's charge goes into the key's *ledger* (one store record per key, kind ``"gateai_ledger"``),
+written by one atomic :meth:`Store.update` that also checks the budget, so two concurrent requests can never
+both spend the last dollar. A charge carries the time its refund takes effect (``refund_at``), fixed when the
+generation is created (the 20-minute rule and failures are known then), so ``used`` at any moment is a pure
+function of the ledger and the clock:
 
-    used(now)      = sum of today's entries whose refund has not happened by ``now``
+    used(now)      = today's charges - today's charges whose refund has happened by ``now``
     remaining(now) = daily_limit - used(now)
 
-A charge belongs to the UTC day it was made on; its refund gives that day's budget back (a refund after
-midnight does not add to the new day). Money is kept in integer micro-dollars, so sums are exact.
+The ledger keeps running totals for the current UTC day (charged, refunded, per model) and a heap of the
+charges whose refund is still to come; a charge settles the refunds that are due, so it costs O(log n), not a
+pass over the day. A charge belongs to the UTC day it was made on; its refund gives that day's budget back (a
+refund after midnight does not add to the new day). Money is kept in integer micro-dollars, so sums are exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,14 +80,34 @@ class BudgetStatus:
         return {"daily_limit": self.daily_limit, "used": self.used, "remaining": self.remaining}
 
 
-def _active(entry: Record, today: float, now: float) -> bool:
-    """Counts against today's budget: charged today and not (yet) refunded."""
-    refund_at = entry.get("refund_at")
-    return day_start(entry["at"]) == today and (refund_at is None or refund_at > now)
+def _fresh(today: float) -> Record:
+    """An empty ledger for the day starting at ``today``."""
+    return {"day": today, "charged": 0, "refunded": 0, "pending": [], "models": {}}
 
 
-def _used(entries: Iterable[Record], today: float, now: float) -> int:
-    return sum(entry["micros"] for entry in entries if _active(entry, today, now))
+def _current(record: Record | None, today: float) -> Record:
+    """The ledger as of ``today`` (a ledger of an earlier day, or of the old list form, starts over)."""
+    if record is None or record.get("day") != today:
+        return _fresh(today)
+    return record
+
+
+def _due(ledger: Record, now: float) -> Iterator[list[Any]]:
+    """Pending ``[refund_at, micros, model]`` refunds that have happened by ``now``."""
+    return (item for item in ledger["pending"] if item[0] <= now)
+
+
+def _used(ledger: Record, now: float) -> int:
+    return ledger["charged"] - ledger["refunded"] - sum(item[1] for item in _due(ledger, now))
+
+
+def _settle(ledger: Record, now: float) -> None:
+    """Move the refunds due by ``now`` from the heap into the refunded totals (in place)."""
+    pending = ledger["pending"]
+    while pending and pending[0][0] <= now:
+        _, micros, model = heapq.heappop(pending)
+        ledger["refunded"] += micros
+        ledger["models"][model][2] += micros
 
 
 class Budget:
@@ -98,55 +121,58 @@ class Budget:
         limit = account.daily_budget if account is not None else self.runtime.settings.daily_budget
         return to_micros(limit)
 
-    def _entries(self, owner: str) -> list[Record]:
-        record = self.runtime.store.get(KIND, owner)
-        return [] if record is None else list(record["entries"])
+    def _ledger(self, owner: str, today: float) -> Record:
+        return _current(self.runtime.store.get(KIND, owner), today)
 
     def status(self, owner: str, now: float | None = None) -> BudgetStatus:
         now = self.runtime.clock.now() if now is None else now
         today = day_start(now)
-        return BudgetStatus(self._limit_micros(owner), _used(self._entries(owner), today, now), today + DAY)
+        return BudgetStatus(self._limit_micros(owner), _used(self._ledger(owner, today), now), today + DAY)
 
     def charge(self, owner: str, task_id: str, model: str, cost: float, refund_at: float | None,
                now: float | None = None) -> BudgetStatus:
-        """Record the charge if it fits today's remaining budget (atomically); else :class:`BudgetExceeded`."""
+        """Record the charge if it fits today's remaining budget (atomically); else :class:`BudgetExceeded`.
+
+        ``now`` is never before an earlier charge's (the clock only moves forward)."""
         now = self.runtime.clock.now() if now is None else now
         today = day_start(now)
         limit = self._limit_micros(owner)
         micros = to_micros(cost)
         store = self.runtime.store
         if store.get(KIND, owner) is None:
-            store.put(KIND, owner, {"entries": []}, owner=owner)
+            store.put(KIND, owner, _fresh(today), owner=owner)
         outcome: list[int] = []
 
         def apply(record: Record) -> Record:
-            entries = [entry for entry in record["entries"] if day_start(entry["at"]) >= today]  # drop past days
-            used = _used(entries, today, now)
+            ledger = _current(record, today)
+            _settle(ledger, now)
+            used = ledger["charged"] - ledger["refunded"]
             outcome.append(used)
-            if used + micros > limit:
-                return {"entries": entries}
-            entry = {"task": task_id, "model": model, "micros": micros, "at": now, "refund_at": refund_at}
-            return {"entries": [*entries, entry]}
+            if used + micros <= limit:
+                ledger["charged"] += micros
+                row = ledger["models"].setdefault(model, [0, 0, 0])  # requests, charged, refunded
+                row[0] += 1
+                row[1] += micros
+                if refund_at is not None:
+                    heapq.heappush(ledger["pending"], [refund_at, micros, model])
+            return ledger
 
         store.update(KIND, owner, apply)
         used = outcome[-1]  # the last run of apply (a shared store re-runs it on a conflict)
         if used + micros > limit:
             raise BudgetExceeded(cost, BudgetStatus(limit, used, today + DAY))
-        return self.status(owner, now)
+        refunded_now = refund_at is not None and refund_at <= now
+        return BudgetStatus(limit, used + (0 if refunded_now else micros), today + DAY)
 
     def spending_today(self, owner: str, now: float | None = None) -> dict[str, dict[str, Any]]:
         """``{model: {requests, cost}}`` for today: every request counted, refunded ones at no cost."""
         now = self.runtime.clock.now() if now is None else now
-        today = day_start(now)
-        totals: dict[str, list[int]] = {}
-        for entry in self._entries(owner):
-            if day_start(entry["at"]) != today:
-                continue
-            row = totals.setdefault(entry["model"], [0, 0])
-            row[0] += 1
-            if _active(entry, today, now):
-                row[1] += entry["micros"]
-        return {model: {"requests": count, "cost": to_usd(micros)} for model, (count, micros) in totals.items()}
+        ledger = self._ledger(owner, day_start(now))
+        due: dict[str, int] = {}
+        for _, micros, model in _due(ledger, now):
+            due[model] = due.get(model, 0) + micros
+        return {model: {"requests": requests, "cost": to_usd(charged - refunded - due.get(model, 0))}
+                for model, (requests, charged, refunded) in ledger["models"].items()}
 
 
 class BudgetExceeded(Exception):

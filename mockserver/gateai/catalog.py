@@ -10,7 +10,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import NotFound
 from mockserver.spec.data import load_json
 
 # Keys of a parameter's schema, in the order the views print them (fixture key == view key).
@@ -185,16 +185,10 @@ def find(model_id: str) -> Model | None:
 
 
 def get(model_id: str) -> Model:
-    """The model, or a 404 ``MODEL_NOT_FOUND`` carrying close matches in ``details['suggestions']``."""
+    """The model, or :class:`NotFound` (kind ``"model"``) carrying close matches."""
     model = find(model_id)
     if model is None:
-        raise ApiError(
-            404,
-            "MODEL_NOT_FOUND",
-            "Model not found",
-            param="model",
-            details={"suggestions": suggestions(model_id)},
-        )
+        raise NotFound("model", model_id, field="model", suggestions=suggestions(model_id))
     return model
 
 

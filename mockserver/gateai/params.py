@@ -1,8 +1,9 @@
 """Turn a GateAI request's ``params`` into what the mock generates: defaults, validation, size snapping,
 inline reference checks, and the budget downgrade (lower resolution first, then duration).
 
-Every client error is an :class:`ApiError` with status 400: ``PROMPT_TOO_LONG``, ``QUANTITY_TOO_HIGH``
-(the doc's codes) or ``INVALID_PARAMS`` (everything the doc does not name), ``param`` naming the field.
+Every client error is an :class:`~mockserver.core.errors.InvalidInput` naming the field: reason ``TOO_LONG``
+(the prompt) and ``TOO_MANY`` (the quantity) are the doc's ``PROMPT_TOO_LONG`` and ``QUANTITY_TOO_HIGH``,
+anything else ``INVALID_PARAMS`` (:mod:`mockserver.gateai.task_errors` answers them).
 Each change made to the request is reported in ``adjustments`` as
 ``{"param", "from", "to", "reason"}``.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import MISSING, TOO_LONG, TOO_MANY, InvalidInput
 from mockserver.core.http import split_url
 from mockserver.gateai import catalog, pricing
 from mockserver.gateai.catalog import Model, Param
@@ -47,8 +48,8 @@ class Prepared:
     adjustments: list[Adjustment] = field(default_factory=list)
 
 
-def _invalid(param: str, message: str, **details: Any) -> ApiError:
-    return ApiError(400, "INVALID_PARAMS", message, param=param, details={"param": param, **details})
+def _invalid(param: str, message: str, **details: Any) -> InvalidInput:
+    return InvalidInput(param, message, details=details)
 
 
 def _change(name: str, old: Any, new: Any, reason: str) -> dict[str, Any]:
@@ -71,13 +72,8 @@ def _check_limits(params: Mapping[str, Any], max_prompt_length: int | None = Non
         if not isinstance(prompt, str):
             raise _invalid("prompt", "prompt must be a string")
         if len(prompt) > prompt_max:
-            raise ApiError(
-                400,
-                "PROMPT_TOO_LONG",
-                f"Prompt is {len(prompt)} characters; the maximum is {prompt_max}",
-                param="prompt",
-                details={"length": len(prompt), "max": prompt_max},
-            )
+            raise InvalidInput("prompt", f"Prompt is {len(prompt)} characters; the maximum is {prompt_max}", TOO_LONG,
+                               details={"length": len(prompt), "max": prompt_max})
     quantity = params.get("quantity")
     if quantity is not None:
         if not _is_number(quantity):
@@ -86,14 +82,9 @@ def _check_limits(params: Mapping[str, Any], max_prompt_length: int | None = Non
             raise _quantity_too_high(quantity, limits.quantity_max)
 
 
-def _quantity_too_high(quantity: Any, maximum: Any) -> ApiError:
-    return ApiError(
-        400,
-        "QUANTITY_TOO_HIGH",
-        f"quantity {quantity} is above the maximum of {maximum} per request",
-        param="quantity",
-        details={"quantity": quantity, "max": maximum},
-    )
+def _quantity_too_high(quantity: Any, maximum: Any) -> InvalidInput:
+    return InvalidInput("quantity", f"quantity {quantity} is above the maximum of {maximum} per request", TOO_MANY,
+                        details={"quantity": quantity, "max": maximum})
 
 
 #: Largest integer magnitude accepted anywhere in params (JSON numbers beyond this are not interoperable).
@@ -169,7 +160,7 @@ def _validate(model: Model, params: dict[str, Any], adjustments: list[Adjustment
     for spec in model.params:
         if spec.name not in params:
             if spec.required:
-                raise _invalid(spec.name, f"Missing required parameter: {spec.name}")
+                raise InvalidInput(spec.name, f"Missing required parameter: {spec.name}", MISSING)
             continue
         if model.sizing is not None and spec.name in ("width", "height"):
             continue  # sizes are snapped, not rejected
@@ -291,7 +282,7 @@ def _check_data_uri(name: str, value: str, kind: str) -> None:
 
 
 def check_reference(name: str, value: Any, kind: str) -> None:
-    """``value`` must be an https URL or a ``data:<kind>/*;base64,...`` URI; else a 400 naming ``name``."""
+    """``value`` must be an https URL or a ``data:<kind>/*;base64,...`` URI; else invalid input naming ``name``."""
     if not isinstance(value, str):
         raise _invalid(name, f"{name} must be an https URL or a data: URI string")
     if value.startswith("data:"):
@@ -321,7 +312,7 @@ def _model(model: Model | str) -> Model:
 
 
 def prepare(model: Model | str, params: Mapping[str, Any] | None, max_prompt_length: int | None = None) -> Prepared:
-    """Validate ``params`` for ``model``, fill defaults, snap sizes; raise :class:`ApiError` on bad input.
+    """Validate ``params`` for ``model``, fill defaults, snap sizes; raise :class:`InvalidInput` on bad input.
 
     ``max_prompt_length`` replaces the documented prompt limit (a key's own limit, set on the control plane).
     """

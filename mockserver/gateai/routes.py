@@ -34,7 +34,7 @@ from mockserver.gateai.generate_body import parse_request
 from mockserver.gateai.task_errors import answers_domain_errors
 from mockserver.gateai.task_views import TaskViews
 from mockserver.gateai.tasks import FAILED, FINISHED, Tasks
-from mockserver.gateai.uploads import MAX_FILES, Uploads, upload_too_large
+from mockserver.gateai.uploads import MAX_FILES, Uploads
 from mockserver.spec.data import fixture_path
 
 
@@ -42,6 +42,11 @@ from mockserver.spec.data import fixture_path
 def docs_text() -> str:
     """The GateAI documentation as shipped in ``fixtures/gateai/docs.txt`` (a copy of gateai-core-api.txt)."""
     return fixture_path("gateai", "docs.txt").read_text(encoding="utf-8")
+
+
+def upload_too_large(limit: int) -> ApiError:
+    """413 for an upload body over ``limit`` bytes (refused while it streams in)."""
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
 
 
 #: The longest X-Mock-Duration (as a scripted outcome's ``duration``): 10 days.
@@ -155,7 +160,7 @@ class GateAIAPI:
         limit = self.runtime.settings.max_body_bytes
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
+            raise upload_too_large(limit)
         request = Request(request.scope, limited_receive(request.receive, limit, upload_too_large))  # chunked
         async with request.form(max_files=MAX_FILES, max_fields=MAX_FILES) as form:
             files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
@@ -183,17 +188,17 @@ class GateAIAPI:
         return JSONResponse(self.views.dashboard(account.key))
 
     def routes(self) -> list[BaseRoute]:
-        mapped = answers_domain_errors  # the generation domain's errors, answered as documented
+        mapped = answers_domain_errors  # the domain's errors, answered as documented
         return [
             file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
-            Route("/v1/models", self.list_models, methods=["GET"]),
-            Route("/v1/models/schema", self.models_schema, methods=["GET"]),
-            Route("/v1/models/{model_id}", self.get_model, methods=["GET"]),
+            Route("/v1/models", mapped(self.list_models), methods=["GET"]),
+            Route("/v1/models/schema", mapped(self.models_schema), methods=["GET"]),
+            Route("/v1/models/{model_id}", mapped(self.get_model), methods=["GET"]),
             Route("/docs.txt", self.docs, methods=["GET"]),
             Route("/api/generate", mapped(self.generate), methods=["POST"]),
             Route("/api/estimate", mapped(self.estimate), methods=["POST"]),
-            Route("/api/upload", self.upload, methods=["POST"]),
+            Route("/api/upload", mapped(self.upload), methods=["POST"]),
             Route("/get/{task_id}", mapped(self.get_task), methods=["GET"]),
-            Route("/credits", self.credits, methods=["GET"]),
-            Route("/api/me", self.me, methods=["GET"]),
+            Route("/credits", mapped(self.credits), methods=["GET"]),
+            Route("/api/me", mapped(self.me), methods=["GET"]),
         ]

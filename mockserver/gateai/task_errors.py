@@ -1,22 +1,19 @@
-"""GateAI's answers to the generation domain's errors (the only place they become HTTP statuses)."""
+"""GateAI's answers to the domain's errors (the only place they become HTTP statuses): generation, params,
+uploads and the catalog."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import Request
-from starlette.responses import Response
-
+from mockserver.core.asgi import answering
 from mockserver.core.clock import isoformat
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import TOO_LONG, TOO_MANY, UNSUPPORTED, ApiError, InvalidInput, NotFound
 from mockserver.core.jobs import JobNotFound
 from mockserver.gateai.budget import BudgetExceeded
 from mockserver.gateai.errors import rate_limited
 from mockserver.gateai.tasks import SLOT_AUTO_RELEASE, SlotsFull, WindowFull
+from mockserver.gateai.uploads import InvalidUpload
 
-Handler = Callable[[Request], Awaitable[Response]]
-DOMAIN_ERRORS = (JobNotFound, WindowFull, SlotsFull, BudgetExceeded)
+#: The doc's codes by :attr:`InvalidInput.reason` (any other reason: ``INVALID_PARAMS``).
+INVALID_IDS = {TOO_LONG: "PROMPT_TOO_LONG", TOO_MANY: "QUANTITY_TOO_HIGH"}
 
 
 def budget_exceeded(error: BudgetExceeded) -> ApiError:
@@ -61,19 +58,29 @@ def api_error(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, BudgetExceeded):
         return budget_exceeded(exc)
+    return _request_error(exc)
+
+
+def invalid_input(exc: InvalidInput) -> ApiError:
+    """400 ``INVALID_PARAMS`` (``details.param`` naming the field), the doc's two codes, or a bad upload."""
+    if isinstance(exc, InvalidUpload):
+        if exc.reason == UNSUPPORTED:
+            return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", exc.message, param=exc.field, details=exc.details)
+        return ApiError(400, "INVALID_FILE", exc.message, param=exc.field, details=exc.details)
+    if exc.reason in INVALID_IDS:
+        return ApiError(400, INVALID_IDS[exc.reason], exc.message, param=exc.field, details=exc.details)
+    return ApiError(400, "INVALID_PARAMS", exc.message, param=exc.field,
+                    details={"param": exc.field, **(exc.details or {})})
+
+
+def _request_error(exc: Exception) -> ApiError | None:
+    if isinstance(exc, InvalidInput):
+        return invalid_input(exc)
+    if isinstance(exc, NotFound) and exc.kind == "model":
+        return ApiError(404, "MODEL_NOT_FOUND", "Model not found", param=exc.field,
+                        details={"suggestions": list(exc.suggestions)})
     return None
 
 
-def answers_domain_errors(handler: Handler) -> Handler:
-    """``handler`` with the domain's errors raised as their :class:`ApiError` (rendered by the app)."""
-
-    @functools.wraps(handler)
-    async def mapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except DOMAIN_ERRORS as exc:
-            error = api_error(exc)
-            assert error is not None
-            raise error from None
-
-    return mapped
+#: ``handler`` with the domain's errors raised as their :class:`ApiError` (rendered by the app).
+answers_domain_errors = answering(api_error)

@@ -16,7 +16,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import INVALID, UNSUPPORTED, InvalidInput
 from mockserver.core.runtime import Runtime
 
 KIND = "gateai_upload"
@@ -25,8 +25,11 @@ ID_FIELDS = {"images": "image", "videos": "video"}
 MAX_FILES = 10
 
 
-def upload_too_large(limit: int) -> ApiError:
-    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Upload exceeds {limit} bytes")
+class InvalidUpload(InvalidInput):
+    """An uploaded file (field ``file``) that is empty, unreadable (reason ``UNSUPPORTED``) or not what it claims."""
+
+    def __init__(self, message: str, reason: str = INVALID, details: Any = None) -> None:
+        super().__init__("file", message, reason, details)
 
 
 def _is_image(data: bytes) -> bool:
@@ -63,19 +66,18 @@ class Uploads:
         self.runtime = runtime
 
     def save(self, owner: str, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
-        """Store one file; a 400 when it is empty or its bytes are not the kind it claims."""
+        """Store one file; :class:`InvalidUpload` when it is empty, unreadable or its bytes are not the kind it
+        claims."""
         if not data:
-            raise ApiError(400, "INVALID_FILE", f"Uploaded file {filename!r} is empty", param="file")
+            raise InvalidUpload(f"Uploaded file {filename!r} is empty")
         kind = sniff(data)
         declared = content_type.split("/", 1)[0].strip().lower() if content_type else ""
         if kind is None:
-            raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                           f"Uploaded file {filename!r} is not a readable image, video or audio file",
-                           param="file", details={"content_type": content_type})
+            raise InvalidUpload(f"Uploaded file {filename!r} is not a readable image, video or audio file",
+                                UNSUPPORTED, details={"content_type": content_type})
         if declared in ("image", "video", "audio") and declared != kind:
-            raise ApiError(400, "INVALID_FILE",
-                           f"Uploaded file {filename!r} is declared {content_type} but its bytes are {kind}",
-                           param="file", details={"content_type": content_type, "detected": kind})
+            raise InvalidUpload(f"Uploaded file {filename!r} is declared {content_type} but its bytes are {kind}",
+                                details={"content_type": content_type, "detected": kind})
         file_id = self.runtime.rng.uuid4(KIND)
         record = {
             "id": file_id,
@@ -101,21 +103,18 @@ class Uploads:
         return record
 
     def check(self, owner: str, params: Mapping[str, Any]) -> None:
-        """Every id in ``images``/``videos`` is this key's upload of that kind; else a 400 naming it."""
+        """Every id in ``images``/``videos`` is this key's upload of that kind; else :class:`InvalidInput` naming it."""
         for field, kind in ID_FIELDS.items():
             if field not in params:
                 continue
             ids = params[field]
             if not isinstance(ids, list):
-                raise ApiError(400, "INVALID_PARAMS", f"{field} must be an array of upload ids (POST /api/upload)",
-                               param=field, details={"param": field})
+                raise InvalidInput(field, f"{field} must be an array of upload ids (POST /api/upload)")
             for index, file_id in enumerate(ids):
                 name = f"{field}[{index}]"
                 record = self.get(owner, file_id) if isinstance(file_id, str) else None
                 if record is None:
-                    raise ApiError(400, "INVALID_PARAMS", f"{name}: unknown upload id {file_id!r}",
-                                   param=name, details={"param": name})
+                    raise InvalidInput(name, f"{name}: unknown upload id {file_id!r}")
                 if record["kind"] != kind:
-                    raise ApiError(400, "INVALID_PARAMS",
-                                   f"{name}: upload {file_id} is a {record['kind']} file, {field} takes {kind}s",
-                                   param=name, details={"param": name, "expected": kind, "got": record["kind"]})
+                    message = f"{name}: upload {file_id} is a {record['kind']} file, {field} takes {kind}s"
+                    raise InvalidInput(name, message, details={"expected": kind, "got": record["kind"]})

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import NotFound
 from mockserver.spec.data import load_json
 
 PREDICTIONS_ENDPOINT = "/v1/predictions"
@@ -121,30 +121,14 @@ class Catalog:
         return self._models.get(namespace) or self._lower.get(namespace.lower())
 
     def get(self, namespace: str) -> Model:
+        """The model, or :class:`NotFound` (kind ``"model"``) with up to three close namespaces."""
         model = self.find(namespace) if isinstance(namespace, str) else None
         if model is None:
-            raise ApiError(404, "MODEL_NOT_FOUND", f"Model '{namespace}' was not found",
-                           param="model", details=self.suggestion_text(namespace))
+            raise NotFound("model", namespace, field="model", suggestions=self.suggestions(namespace))
         return model
 
-    def suggestion_text(self, namespace: Any) -> str:
+    def suggestions(self, namespace: Any) -> list[str]:
+        """Up to three namespaces close to ``namespace``."""
         import difflib
 
-        names = difflib.get_close_matches(str(namespace), list(self._models), n=3, cutoff=0.5)
-        if names:
-            return "Did you mean: " + ", ".join(names) + "? See GET /v1/models for every namespace."
-        return "See GET /v1/models for every model namespace."
-
-
-
-def parse_fields(raw: str | None) -> list[str]:
-    """``?fields=input_schema,output_schema`` -> the list; unknown names are a 400."""
-    if not raw:
-        return []
-    names = [part.strip() for part in raw.split(",") if part.strip()]
-    unknown = [name for name in names if name not in OPTIONAL_FIELDS]
-    if unknown:
-        raise ApiError(400, "INVALID_PARAMETER",
-                       f"Unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}",
-                       param="fields")
-    return names
+        return difflib.get_close_matches(str(namespace), list(self._models), n=3, cutoff=0.5)

@@ -1,4 +1,5 @@
-"""The two Skytells error formats, rendered from one :class:`~mockserver.core.errors.ApiError`.
+"""The two Skytells error formats, rendered from one :class:`~mockserver.core.errors.ApiError`, and the answers
+both APIs give to the domain errors they share (an unknown model, a full rate-limit window).
 
 * Prediction API (and Models API): top-level ``error_id`` and ``message`` as the docs'
   ``parse_error()`` reads them, plus the nested ``error`` object (``error_id``, ``message``,
@@ -11,9 +12,11 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ApiError, NotFound
+from mockserver.skytells.ratelimit import WINDOW_SECONDS, RateLimited
 
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/responses", "/v1/embeddings")
 
@@ -86,3 +89,34 @@ def render(error: ApiError, path: str, request_id: str) -> dict[str, Any]:
     if is_inference_path(path):
         return inference_error_body(error, request_id)
     return prediction_error_body(error, request_id)
+
+
+# -- answers to the domain errors both APIs share ------------------------------------------------
+
+
+def model_not_found(error: NotFound) -> ApiError:
+    """404 ``MODEL_NOT_FOUND`` naming the close namespaces."""
+    names = error.suggestions
+    hint = ("Did you mean: " + ", ".join(names) + "? See GET /v1/models for every namespace." if names
+            else "See GET /v1/models for every model namespace.")
+    return ApiError(404, "MODEL_NOT_FOUND", f"Model '{error.ident}' was not found", param=error.field, details=hint)
+
+
+def rate_limited(error: RateLimited) -> ApiError:
+    """429 ``RATE_LIMIT_EXCEEDED`` with ``Retry-After``, ``retry-after-ms`` and the ``x-ratelimit-*`` headers."""
+    decision = error.decision
+    retry_ms = max(1, math.ceil(decision.retry_after * 1000))
+    return ApiError(
+        429, "RATE_LIMIT_EXCEEDED",
+        f"Rate limit reached: {decision.limit} requests per minute for this API key. "
+        f"Retry in {decision.retry_after_header} s.",
+        code="rate_limit_exceeded",
+        headers={
+            "Retry-After": decision.retry_after_header,
+            "retry-after-ms": str(retry_ms),
+            "x-ratelimit-limit-requests": str(decision.limit),
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": f"{retry_ms / 1000:g}s",
+        },
+        details={"limit": decision.limit, "window_seconds": WINDOW_SECONDS, "retry_after": decision.retry_after},
+    )

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from jsonschema.exceptions import ValidationError
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import InvalidInput, PolicyViolation
 from mockserver.skytells.catalog import Model
 
 
@@ -61,7 +61,7 @@ def _internal_host(host: str) -> bool:
 
 
 def check_uri_policy(model: Model, value: dict[str, Any]) -> None:
-    """Input URLs may not reach into private networks (403 ``SECURITY_VIOLATION``).
+    """Input URLs may not reach into private networks (:class:`PolicyViolation` naming the field).
 
     The mock's own output files (``/files/...`` on a loopback host) stay allowed, so one
     prediction's output can feed the next.
@@ -71,22 +71,21 @@ def check_uri_policy(model: Model, value: dict[str, Any]) -> None:
         if parts.scheme in ("http", "https") and _internal_host(parts.hostname or ""):
             if parts.path.startswith("/files/"):
                 continue
-            raise ApiError(403, "SECURITY_VIOLATION",
-                           f"input.{name} points at a private or loopback address; only public URLs are fetched",
-                           param=f"input.{name}")
+            raise PolicyViolation(f"input.{name}",
+                                  f"input.{name} points at a private or loopback address; only public URLs are fetched")
 
 
 def prepare_input(model: Model, raw: Any) -> dict[str, Any]:
-    """The input with defaults filled in, or a 400 ``INVALID_INPUT`` naming the first bad field."""
+    """The input with defaults filled in, or :class:`InvalidInput` naming the first bad field (``details``: the
+    first ten problems)."""
     if not isinstance(raw, dict):
-        raise ApiError(400, "INVALID_INPUT", "input must be a JSON object", param="input")
+        raise InvalidInput("input", "input must be a JSON object")
     errors = sorted(model.validator.iter_errors(raw), key=lambda e: (list(e.absolute_path), e.validator))
     if errors:
         first = errors[0]
         field = _field_of(first)
-        raise ApiError(400, "INVALID_INPUT", _describe(first, field),
-                       param=f"input.{field}" if field else "input",
-                       details=[_describe(e, _field_of(e)) for e in errors[:10]])
+        raise InvalidInput(f"input.{field}" if field else "input", _describe(first, field),
+                           details=[_describe(e, _field_of(e)) for e in errors[:10]])
     check_uri_policy(model, raw)
     prepared = dict(raw)
     for name, prop in model.input_schema.get("properties", {}).items():

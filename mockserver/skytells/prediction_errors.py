@@ -1,19 +1,14 @@
-"""The Predictions API's answers to the domain's errors (the only place they become HTTP statuses)."""
+"""The Predictions and Models APIs' answers to the domain's errors (the only place they become HTTP statuses)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import Request
-from starlette.responses import Response
-
 from mockserver.core.accounts import InsufficientFunds
-from mockserver.core.errors import ApiError
+from mockserver.core.asgi import answering
+from mockserver.core.errors import ApiError, InvalidInput, NotFound, PolicyViolation
 from mockserver.core.jobs import JobNotCancellable, JobNotFound
+from mockserver.skytells.errors import model_not_found, rate_limited
 from mockserver.skytells.predictions import OutputNotProducible
-
-Handler = Callable[[Request], Awaitable[Response]]
+from mockserver.skytells.ratelimit import RateLimited
 
 
 def api_error(exc: Exception) -> ApiError | None:
@@ -34,19 +29,21 @@ def api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, OutputNotProducible):
         return ApiError(400, "INVALID_INPUT", f"The model cannot produce this output: {exc.reason}",
                         param=f"input.{exc.field}" if exc.field else "input")
+    return _request_error(exc)
+
+
+def _request_error(exc: Exception) -> ApiError | None:
+    """The answers to a bad request: invalid input, a forbidden URL, an unknown model, a full rate-limit window."""
+    if isinstance(exc, InvalidInput):
+        return ApiError(400, "INVALID_INPUT", exc.message, param=exc.field, details=exc.details)
+    if isinstance(exc, PolicyViolation):
+        return ApiError(403, "SECURITY_VIOLATION", exc.message, param=exc.field, details=exc.details)
+    if isinstance(exc, NotFound) and exc.kind == "model":
+        return model_not_found(exc)
+    if isinstance(exc, RateLimited):
+        return rate_limited(exc)
     return None
 
 
-def answers_domain_errors(handler: Handler) -> Handler:
-    """``handler`` with the domain's errors raised as their :class:`ApiError` (rendered by the app)."""
-
-    @functools.wraps(handler)
-    async def mapped(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except (JobNotFound, JobNotCancellable, InsufficientFunds, OutputNotProducible) as exc:
-            error = api_error(exc)
-            assert error is not None
-            raise error from None
-
-    return mapped
+#: ``handler`` with the domain's errors raised as their :class:`ApiError` (rendered by the app).
+answers_domain_errors = answering(api_error)

@@ -7,6 +7,8 @@ recipes). Where the client reaches the API comes in as :class:`Links`, built by 
 from __future__ import annotations
 
 import mimetypes
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -26,6 +28,14 @@ class Links:
 
     def prediction(self, pid: str) -> str:
         return f"{self.api}/predictions/{pid}"
+
+    def prediction_urls(self, pid: str) -> dict[str, str]:
+        """The Prediction Object's ``urls``: where to get, cancel, stream and delete it."""
+        url = self.prediction(pid)
+        return {"get": url, "cancel": f"{url}/cancel", "stream": f"{url}/stream", "delete": f"{url}/delete"}
+
+    def file(self, name: str) -> str:
+        return self.files + name
 
 
 def _is_http_url(value: str) -> bool:
@@ -56,12 +66,25 @@ def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
     return entries
 
 
+#: How many rendered views :class:`PredictionViews` keeps (least recently used go first).
+VIEW_CACHE_SIZE = 4096
+
+
 class PredictionViews:
-    """Renders prediction records (read only)."""
+    """Renders prediction records (read only).
+
+    A view depends on the clock only through the job's current phase, so the latest views are kept per
+    (record, links) and reused while the record is the same object (the store replaces a record on every
+    change) and the clock is still inside the phase the view was rendered in. Callers must not change a
+    returned view.
+    """
 
     def __init__(self, engine: JobEngine, files: Files) -> None:
         self.engine = engine
         self.files = files
+        self._cache: OrderedDict[tuple[str, Links], tuple[dict[str, Any], tuple[str, float], dict[str, Any]]] = (
+            OrderedDict())
+        self._lock = threading.Lock()
 
     def _output(self, record: dict[str, Any], links: Links) -> tuple[Any, list[dict[str, Any]]]:
         """The output and ``metadata.storage.files`` of a succeeded prediction."""
@@ -69,7 +92,7 @@ class PredictionViews:
             output = record["given_output"]
             return output, given_files(output, self.files)
         storage = [
-            {"name": info.name, "type": info.content_type, "size": info.size, "url": links.files + info.name}
+            {"name": info.name, "type": info.content_type, "size": info.size, "url": links.file(info.name)}
             for info in map(self.files.info, record["files"])
             if info is not None
         ]
@@ -91,13 +114,36 @@ class PredictionViews:
         return metrics
 
     def view(self, record: dict[str, Any], links: Links, now: float | None = None) -> dict[str, Any]:
-        """The documented Prediction Object as of ``now``."""
+        """The documented Prediction Object as of ``now`` (the cached one while its state holds).
+
+        A view is a function of the record, the links and the record's state (status and when it was entered),
+        so a cached one is reused while the record is the same object and the engine reports the same state.
+        """
+        now = self.engine.clock.now() if now is None else now
+        state = self.engine.state(record, now)
+        key, held = (record["id"], links), (state.status, state.entered_at)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is record and hit[1] == held:
+                self._cache.move_to_end(key)
+                return hit[2]
+        body = self.render(record, links, now)
+        if record.get("given_output") is not None:  # may name other jobs' files, which can go at any time
+            return body
+        with self._lock:
+            self._cache[key] = (record, held, body)
+            self._cache.move_to_end(key)
+            while len(self._cache) > VIEW_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return body
+
+    def render(self, record: dict[str, Any], links: Links, now: float) -> dict[str, Any]:
+        """The documented Prediction Object as of ``now``, rendered anew."""
         state = self.engine.state(record, now)
         line = [(status, at) for status, at in self.engine.timeline(record) if at <= state.entered_at]
         started = entered(line, "processing")
         succeeded = state.status == "succeeded"
         output, storage = self._output(record, links) if succeeded else (None, [])
-        url = links.prediction(record["id"])
         body: dict[str, Any] = {
             "id": record["id"],
             "status": state.status,
@@ -119,7 +165,7 @@ class PredictionViews:
                 "storage": {"files": storage},
                 "data_available": succeeded and not record["deleted"],
             },
-            "urls": {"get": url, "cancel": f"{url}/cancel", "stream": f"{url}/stream", "delete": f"{url}/delete"},
+            "urls": links.prediction_urls(record["id"]),
         }
         if state.status == "failed":
             body["error"] = record["error"]

@@ -47,6 +47,8 @@ WEBHOOK_EVENT_STATUS = {
     "succeeded": "succeeded", "failed": "failed", "cancelled": "cancelled", "completed": "succeeded",
 }
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
+#: The webhook of a prediction without one; records share this object (records are never changed in place).
+NO_WEBHOOK: dict[str, Any] = {"url": None, "events": []}
 #: The failure message of a scripted failure that names no error.
 SCRIPTED_ERROR = "The prediction failed: the model returned an error"
 JOB_KIND = jobs.JobKind(KIND, refund_field="credits")
@@ -88,6 +90,11 @@ def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) ->
         return "failed", (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
                           "Try a different prompt.")
     return "succeeded", None
+
+
+def _pagination(page: int, per_page: int, total: int) -> dict[str, int]:
+    return {"current_page": page, "per_page": per_page, "total": total,
+            "last_page": max(1, math.ceil(total / per_page))}
 
 
 class Predictions:
@@ -166,9 +173,8 @@ class Predictions:
             "model": model.namespace,
             "model_type": model.type,
             "input": request.input,  # echoed exactly as sent ("The exact input you sent")
-            "params": request.params,  # with the schema's defaults: what the simulated model ran with
             "stream": request.stream,
-            "webhook": request.webhook,
+            "webhook": request.webhook if request.webhook != NO_WEBHOOK else NO_WEBHOOK,  # one shared "none"
             "created_at": now,
             "phases": self._phases(now, schedule, outcome, script.duration),
             "cancelled_at": None,
@@ -211,7 +217,14 @@ class Predictions:
     def list(self, owner: str, page: int = 1, per_page: int = PER_PAGE_DEFAULT, model: str | None = None,
              status: str | None = None, created_from: float | None = None,
              created_to: float | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """One page of the owner's predictions, newest first, and the pagination block."""
+        """One page of the owner's predictions, newest first, and the pagination block.
+
+        Unfiltered, the page is read from the store's per-owner index (O(page)); a filter reads the owner's
+        predictions through (status depends on the clock, so it has no index)."""
+        offset = (page - 1) * per_page
+        if model is None and status is None and created_from is None and created_to is None:
+            total = self.engine.count(owner)
+            return self.engine.page(owner, offset, per_page), _pagination(page, per_page, total)
         now = self.runtime.clock.now()
         matches = [
             record for record in self.engine.scan(owner)
@@ -220,15 +233,7 @@ class Predictions:
             and (created_to is None or record["created_at"] <= created_to)
             and (status is None or self.engine.state(record, now).status == status)
         ]
-        total = len(matches)
-        offset = (page - 1) * per_page
-        pagination = {
-            "current_page": page,
-            "per_page": per_page,
-            "total": total,
-            "last_page": max(1, math.ceil(total / per_page)),
-        }
-        return matches[offset:offset + per_page], pagination
+        return matches[offset:offset + per_page], _pagination(page, per_page, len(matches))
 
     # -- changing ------------------------------------------------------------------------
 

@@ -2,18 +2,18 @@
 
 Off unless ``Settings.rate_limit_per_minute`` is set (an account's ``limits`` may override it
 with its own ``rate_limit_per_minute``). A sliding 60-second window on the mock clock; a refused
-request is a 429 RATE_LIMIT_EXCEEDED with ``Retry-After`` (whole seconds) and ``retry-after-ms``
-(exact; the OpenAI SDKs prefer it), so a client that waits as told succeeds on its retry.
+request raises :class:`RateLimited`, which :func:`mockserver.skytells.errors.rate_limited` answers with a 429
+RATE_LIMIT_EXCEEDED with ``Retry-After`` (whole seconds) and ``retry-after-ms`` (exact; the OpenAI SDKs prefer
+it), so a client that waits as told succeeds on its retry.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from mockserver.core.accounts import Account
-from mockserver.core.errors import ApiError
-from mockserver.core.limits import SlidingWindow
+from mockserver.core.errors import DomainError
+from mockserver.core.limits import Decision, SlidingWindow
 from mockserver.core.runtime import Runtime
 
 WINDOW_SECONDS = 60.0
@@ -34,25 +34,19 @@ def usage(runtime: Runtime, key: str) -> dict[str, Any]:
     return {"rate_limit_per_minute": per_minute, "used": used, "window_seconds": WINDOW_SECONDS}
 
 
+class RateLimited(DomainError):
+    """The key has used its requests of the window; ``decision`` says how many and when to retry."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"rate limit of {decision.limit} requests per {WINDOW_SECONDS:g} s reached")
+        self.decision = decision
+
+
 def enforce(runtime: Runtime, account: Account) -> None:
+    """Count one request of ``account``; :class:`RateLimited` once its window is full."""
     limit = account.limits.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
     if not limit:
         return
     decision = _window(runtime, int(limit)).hit(account.key)
-    if decision.allowed:
-        return
-    retry_ms = max(1, math.ceil(decision.retry_after * 1000))
-    raise ApiError(
-        429, "RATE_LIMIT_EXCEEDED",
-        f"Rate limit reached: {decision.limit} requests per minute for this API key. "
-        f"Retry in {decision.retry_after_header} s.",
-        code="rate_limit_exceeded",
-        headers={
-            "Retry-After": decision.retry_after_header,
-            "retry-after-ms": str(retry_ms),
-            "x-ratelimit-limit-requests": str(decision.limit),
-            "x-ratelimit-remaining-requests": "0",
-            "x-ratelimit-reset-requests": f"{retry_ms / 1000:g}s",
-        },
-        details={"limit": decision.limit, "window_seconds": WINDOW_SECONDS, "retry_after": decision.retry_after},
-    )
+    if not decision.allowed:
+        raise RateLimited(decision)

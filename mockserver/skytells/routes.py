@@ -22,7 +22,7 @@ from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_fro
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
-from mockserver.skytells.catalog import Catalog, parse_fields
+from mockserver.skytells.catalog import OPTIONAL_FIELDS, Catalog
 from mockserver.skytells.prediction_body import parse_create
 from mockserver.skytells.prediction_errors import answers_domain_errors
 from mockserver.skytells.prediction_views import Links
@@ -62,6 +62,19 @@ def day(raw: str | None, name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "INVALID_DATE_FORMAT", f"'{name}' is not a valid calendar date", param=name) from None
+
+
+def model_fields(raw: str | None) -> list[str]:
+    """``?fields=input_schema,output_schema`` -> the list; unknown names are a 400."""
+    if not raw:
+        return []
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [name for name in names if name not in OPTIONAL_FIELDS]
+    if unknown:
+        raise ApiError(400, "INVALID_PARAMETER",
+                       f"Unknown field(s) {', '.join(unknown)}; allowed: {', '.join(OPTIONAL_FIELDS)}",
+                       param="fields")
+    return names
 
 
 def list_filters(query: Any) -> dict[str, Any]:
@@ -124,12 +137,12 @@ class SkytellsAPI:
 
     async def list_models(self, request: Request) -> Response:
         self.authenticate(request)
-        fields = parse_fields(request.query_params.get("fields"))
+        fields = model_fields(request.query_params.get("fields"))
         return JSONResponse([model.view(fields) for model in self.catalog])
 
     async def get_model(self, request: Request) -> Response:
         self.authenticate(request)
-        fields = parse_fields(request.query_params.get("fields"))
+        fields = model_fields(request.query_params.get("fields"))
         return JSONResponse(self.catalog.get(request.path_params["slug"]).view(fields))
 
     # -- Predictions API -----------------------------------------------------------------
@@ -190,12 +203,12 @@ class SkytellsAPI:
                 yield sse.encode(done, event="done", newline="\r\n")
 
     def routes(self) -> list[BaseRoute]:
-        mapped = answers_domain_errors  # the Predictions API's domain errors, answered as documented
+        mapped = answers_domain_errors  # the Predictions and Models APIs' domain errors, answered as documented
         return [
             file_route(self.runtime.files, self.runtime.renders, self.runtime.files_cache_control),
-            Route("/v1/models", self.list_models, methods=["GET"]),
-            Route("/v1/models/{slug}", self.get_model, methods=["GET"]),
-            Route("/v1/model/{slug}", self.get_model, methods=["GET"]),
+            Route("/v1/models", mapped(self.list_models), methods=["GET"]),
+            Route("/v1/models/{slug}", mapped(self.get_model), methods=["GET"]),
+            Route("/v1/model/{slug}", mapped(self.get_model), methods=["GET"]),
             Route("/v1/predictions", mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predict", mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predictions", mapped(self.list_predictions), methods=["GET"]),

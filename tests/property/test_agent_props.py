@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import InvalidInput
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, tokens
 from tests.conftest import make_settings
+from tests.domain_answers import inference_answer
 
 CATALOG = Catalog.load()
 RUNTIME = Runtime.from_settings(make_settings())
@@ -59,8 +60,9 @@ def request(schema: dict[str, Any], strict: bool, texts: list[str], **extra: Any
 def test_tool_arguments_validate_or_the_schema_is_a_named_400(schema: dict, strict: bool, texts: list[str]) -> None:
     try:
         generations = chat.run(RUNTIME, request(schema, strict, texts))
-    except ApiError as refused:
-        assert refused.status == 400 and refused.param == "tools[0].function.parameters"
+    except InvalidInput as refused:
+        answer = inference_answer(refused)
+        assert answer.status == 400 and answer.param == "tools[0].function.parameters"
         return
     [call] = generations[0].tool_calls
     arguments = json.loads(call.arguments)
@@ -76,8 +78,9 @@ def test_structured_replies_validate_or_the_schema_is_a_named_400(schema: dict, 
             "response_format": {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}}
     try:
         [generation] = chat.run(RUNTIME, chat.parse(body, CATALOG))
-    except ApiError as refused:
-        assert refused.status == 400 and refused.param == "response_format.json_schema.schema"
+    except InvalidInput as refused:
+        answer = inference_answer(refused)
+        assert answer.status == 400 and answer.param == "response_format.json_schema.schema"
         return
     jsonschema.validate(json.loads(generation.text), schema,
                         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)

@@ -6,8 +6,9 @@ from collections import Counter
 
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import NotFound
 from mockserver.gateai import catalog, params
+from tests.domain_answers import gateai_answer
 
 # Every model section of the doc: id -> (type, cost summary verbatim), in documentation order.
 DOCUMENTED = {
@@ -167,9 +168,9 @@ def test_suggestions_substring_of_name_and_limits() -> None:
 
 
 def test_unknown_model_is_404_with_suggestions() -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(NotFound) as caught:
         catalog.get("seedance")
-    error = caught.value
+    error = gateai_answer(caught.value)
     assert (error.status, error.error_id, error.message) == (404, "MODEL_NOT_FOUND", "Model not found")
     assert "seedance-2.0" in error.details["suggestions"]
 
@@ -212,10 +213,10 @@ def test_single_model_view_mirrors_the_doc_example() -> None:
 
 
 def test_single_model_view_unknown_is_404() -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(NotFound) as caught:
         catalog.model_view("sora")
-    assert caught.value.status == 404
-    assert "sora-2" in caught.value.details["suggestions"]
+    assert gateai_answer(caught.value).status == 404
+    assert "sora-2" in gateai_answer(caught.value).details["suggestions"]
 
 
 def test_views_are_fresh_copies() -> None:

@@ -9,20 +9,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ApiError, InvalidInput
 from mockserver.gateai import catalog
 from mockserver.gateai.catalog import Model
 from mockserver.gateai.params import Prepared, downgrade, prepare, snap_size
 from mockserver.gateai.pricing import cost, duration_param
+from tests.domain_answers import gateai_answer
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
 WAV = "data:audio/wav;base64," + base64.b64encode(b"RIFF....WAVE").decode()
 
 
 def _error(model: str, params: dict[str, Any]) -> ApiError:
-    with pytest.raises(ApiError) as caught:
+    """GateAI's answer to the invalid input ``prepare`` raises."""
+    with pytest.raises(InvalidInput) as caught:
         prepare(model, params)
-    return caught.value
+    return gateai_answer(caught.value)
 
 
 def _base(model: Model) -> dict[str, Any]:
@@ -304,7 +306,7 @@ def test_nothing_fits() -> None:
 
 
 def test_downgrade_still_validates() -> None:
-    with pytest.raises(ApiError):
+    with pytest.raises(InvalidInput):
         downgrade("seedance-2.0", {"prompt": "x" * 1501}, 100.0)
 
 

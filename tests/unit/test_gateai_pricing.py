@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import NotFound
 from mockserver.gateai import catalog
 from mockserver.gateai.pricing import cost
+from tests.domain_answers import gateai_answer
 
 P720 = {"width": 1280, "height": 720}
 P1080 = {"width": 1920, "height": 1080}
@@ -148,6 +149,6 @@ def test_flat_price_ignores_size_and_duration() -> None:
 
 
 def test_unknown_model() -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(NotFound) as caught:
         cost("seedance")
-    assert caught.value.error_id == "MODEL_NOT_FOUND"
+    assert gateai_answer(caught.value).error_id == "MODEL_NOT_FOUND"

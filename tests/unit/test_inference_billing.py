@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.accounts import InsufficientFunds
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import billing
 from tests.conftest import KEY, make_settings
+from tests.domain_answers import inference_answer
 
 CATALOG = Catalog.load()
 
@@ -40,12 +41,13 @@ def test_cost_arithmetic() -> None:
 def test_charge_debits_and_refuses_without_touching_the_balance() -> None:
     runtime = Runtime.from_settings(make_settings(credits=0.001))
     assert billing.charge(runtime, KEY, 0.0004) == pytest.approx(0.0006)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InsufficientFunds) as caught:
         billing.charge(runtime, KEY, 0.001)
-    error = caught.value
+    error = inference_answer(caught.value)
     assert (error.status, error.error_id, error.code) == (402, "INSUFFICIENT_CREDITS", "insufficient_credits")
     assert runtime.accounts.get(KEY).credits == pytest.approx(0.0006)
     runtime.accounts.change(KEY, credits=0.0)
-    with pytest.raises(ApiError) as empty:
+    with pytest.raises(InsufficientFunds) as empty:
         billing.charge(runtime, KEY, 1e-6)
-    assert empty.value.message == "You have run out of credits."
+    assert inference_answer(empty.value).message == "You have run out of credits."
+

@@ -7,10 +7,11 @@ import base64
 import numpy as np
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import DomainError
 from mockserver.core.randomness import Randomness
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import embeddings, tokens
+from tests.domain_answers import inference_answer
 
 CATALOG = Catalog.load()
 
@@ -67,9 +68,9 @@ def test_create_body_and_usage() -> None:
     ({"model": "gpt-5.3-codex", "input": "x"}, "model"),
 ])
 def test_bad_requests_name_the_param(body: dict, param: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         embeddings.parse(body, CATALOG)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert inference_answer(caught.value).status == 400 and inference_answer(caught.value).param == param
 
 
 def test_token_arrays_are_accepted() -> None:
@@ -129,20 +130,21 @@ def test_foreign_token_ids_embed_deterministically_and_by_shared_ids() -> None:
     ([[1], None], "input[1]"),
 ])
 def test_bad_token_ids_name_the_input(body_input: object, param: str) -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         embeddings.parse({"model": "gpt-5", "input": body_input}, CATALOG)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert inference_answer(caught.value).status == 400 and inference_answer(caught.value).param == param
 
 
 def test_inputs_over_the_token_limits_are_refused_naming_them() -> None:
     long_text = "word " * 9000  # 9,001 tokens (" word" pieces and the last space)
-    with pytest.raises(ApiError) as one:
+    with pytest.raises(DomainError) as one:
         embeddings.parse({"model": "deepbrain-router", "input": ["ok", long_text]}, CATALOG)
-    assert one.value.param == "input[1]" and "8192" in one.value.message
-    with pytest.raises(ApiError) as ids:
+    assert inference_answer(one.value).param == "input[1]" and "8192" in inference_answer(one.value).message
+    with pytest.raises(DomainError) as ids:
         embeddings.parse({"model": "deepbrain-router", "input": [1] * 8193}, CATALOG)
-    assert ids.value.param == "input"
+    assert inference_answer(ids.value).param == "input"
     many = ["word " * 7600] * 40  # 7,601 tokens each, 304,040 in all
-    with pytest.raises(ApiError) as total:
+    with pytest.raises(DomainError) as total:
         embeddings.parse({"model": "deepbrain-router", "input": many}, CATALOG)
-    assert total.value.param == "input" and "300000" in total.value.message
+    assert inference_answer(total.value).param == "input" and "300000" in inference_answer(total.value).message
+

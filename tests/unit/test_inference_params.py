@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import DomainError
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, response_input, responses
+from tests.domain_answers import inference_answer
 
 CATALOG = Catalog.load()
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -79,21 +80,24 @@ def test_accepted_forms() -> None:
 ])
 def test_bad_chat_parameters(changes: dict, param: str) -> None:
     body = {key: value for key, value in chat_body(**changes).items() if value is not None}
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         chat.parse(body, CATALOG)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert inference_answer(caught.value).status == 400 and inference_answer(caught.value).param == param
 
 
 def test_models_follow_the_catalog_endpoints() -> None:
-    with pytest.raises(ApiError) as responses_only:
+    with pytest.raises(DomainError) as responses_only:
         chat.parse(chat_body(model="gpt-5.3-codex"), CATALOG)
-    assert responses_only.value.status == 400 and "POST /v1/responses" in responses_only.value.message
-    with pytest.raises(ApiError) as media:
+    answer = inference_answer(responses_only.value)
+    assert answer.status == 400 and "POST /v1/responses" in answer.message
+    assert (answer.code, answer.details) == ("unsupported_endpoint", {"endpoints": ["/v1/responses"]})
+    with pytest.raises(DomainError) as media:
         chat.parse(chat_body(model="truefusion-pro"), CATALOG)
-    assert "POST /v1/predictions" in media.value.message
-    with pytest.raises(ApiError) as unknown:
+    assert "POST /v1/predictions" in inference_answer(media.value).message
+    with pytest.raises(DomainError) as unknown:
         chat.parse(chat_body(model="gpt-9"), CATALOG)
-    assert (unknown.value.status, unknown.value.error_id) == (404, "MODEL_NOT_FOUND")
+    answer = inference_answer(unknown.value)
+    assert (answer.status, answer.error_id, answer.param) == (404, "MODEL_NOT_FOUND", "model")
     assert responses.parse({"model": "gpt-5.3-codex", "input": "hi"}, CATALOG).model.namespace == "gpt-5.3-codex"
 
 
@@ -117,9 +121,9 @@ def test_models_follow_the_catalog_endpoints() -> None:
 ])
 def test_bad_responses_parameters(changes: dict, param: str) -> None:
     body = {key: value for key, value in {"model": "gpt-5", "input": "hi", **changes}.items() if value is not None}
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         responses.parse(body, CATALOG)
-    assert caught.value.status == 400 and caught.value.param == param
+    assert inference_answer(caught.value).status == 400 and inference_answer(caught.value).param == param
 
 
 def test_responses_input_forms() -> None:
@@ -130,3 +134,4 @@ def test_responses_input_forms() -> None:
     ]}, CATALOG)
     turns = response_input.conversation(list(request.input), lambda ref: {})
     assert [(m.role, m.content) for m in turns] == [("user", "a"), ("assistant", "b"), ("user", "c")]
+

@@ -7,14 +7,16 @@ import json
 import jsonschema
 import pytest
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import DomainError
 from mockserver.core.randomness import Randomness
 from mockserver.core.rules.model import ScriptedCall, Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import chat, response_input, response_views, responses, tokens, tools
+from mockserver.skytells.inference.routes import page_query
 from mockserver.skytells.inference.text import Message, ToolCall
 from tests.conftest import KEY, make_settings
+from tests.domain_answers import inference_answer
 
 CATALOG = Catalog.load()
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
@@ -67,9 +69,9 @@ def test_choice_none_required_and_named(runtime: Runtime) -> None:
     assert len(unmatched[0].tool_calls) == 1  # nothing matches: one tool, picked by the seed
     named = {"type": "function", "function": {"name": "get_stock_price"}}
     assert names(chat.run(runtime, ask("Weather in Paris?", tool_choice=named))) == [["get_stock_price"]]
-    with pytest.raises(ApiError) as unknown:
+    with pytest.raises(DomainError) as unknown:
         ask("hi", tool_choice={"type": "function", "function": {"name": "nope"}})
-    assert unknown.value.param == "tool_choice"
+    assert inference_answer(unknown.value).param == "tool_choice"
 
 
 def test_after_a_tool_result_auto_answers_quoting_it(runtime: Runtime) -> None:
@@ -202,15 +204,18 @@ def test_function_call_items_join_into_one_assistant_turn() -> None:
 
 def test_input_items_are_paged() -> None:
     record = {"input_items": [{"id": f"msg_{i}", "type": "message"} for i in range(5)]}
-    page = response_views.input_items(record, {"limit": "2"})
+    page = response_views.input_items(record, page_query({"limit": "2"}))
     assert [i["id"] for i in page["data"]] == ["msg_4", "msg_3"] and page["has_more"]
-    rest = response_views.input_items(record, {"limit": "10", "after": "msg_3"})
+    rest = response_views.input_items(record, page_query({"limit": "10", "after": "msg_3"}))
     assert [i["id"] for i in rest["data"]] == ["msg_2", "msg_1", "msg_0"] and not rest["has_more"]
-    ascending = response_views.input_items(record, {"order": "asc", "before": "msg_2"})
+    ascending = response_views.input_items(record, response_views.Page(order="asc", before="msg_2"))
     assert [i["id"] for i in ascending["data"]] == ["msg_0", "msg_1"]
-    with pytest.raises(ApiError) as bad:
-        response_views.input_items(record, {"limit": "101"})
-    assert bad.value.param == "limit"
+    with pytest.raises(DomainError) as bad:
+        page_query({"limit": "101"})
+    assert inference_answer(bad.value).param == "limit"
+    with pytest.raises(DomainError) as unknown:
+        response_views.input_items(record, response_views.Page(after="msg_9"))
+    assert inference_answer(unknown.value).param == "after"
 
 
 def test_tool_matching_words() -> None:
@@ -219,3 +224,4 @@ def test_tool_matching_words() -> None:
     assert tools.score(weather, asked) == 3
     assert tools.score(tools.Tool("getStockPrice"), tools.words("stock price")) == 4
     assert tools.chosen(tools.ToolUse((weather,), "auto"), [Message("assistant", "x")], Randomness(1), "m") == []
+

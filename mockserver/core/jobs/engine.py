@@ -20,7 +20,7 @@ from mockserver.core.files import Files
 from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
 from mockserver.core.media import MediaSpec
-from mockserver.core.store import Store
+from mockserver.core.store import Store, count_of, page_of
 from mockserver.core.webhooks import Webhooks
 
 Record = dict[str, Any]
@@ -105,6 +105,14 @@ class JobEngine:
     def scan(self, owner: str) -> Iterator[Record]:
         """The owner's jobs, newest first."""
         return iter(self.store.scan(self.kind.name, owner=owner))
+
+    def count(self, owner: str) -> int:
+        """How many jobs the owner has (without reading them, where the store keeps counts)."""
+        return count_of(self.store, self.kind.name, owner)
+
+    def page(self, owner: str, offset: int, limit: int) -> list[Record]:
+        """``limit`` of the owner's jobs from ``offset`` on, newest first (O(page) where the store indexes)."""
+        return page_of(self.store, self.kind.name, owner, offset, limit)
 
     def timeline(self, record: Record) -> Phases:
         """The job's effective phases (cut where it was cancelled)."""

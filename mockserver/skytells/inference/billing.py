@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mockserver.core.accounts import InsufficientFunds, round_money
-from mockserver.core.errors import ApiError
+from mockserver.core.accounts import round_money
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Model
 
@@ -44,14 +43,9 @@ def cost(model: Model, input_tokens: int, output_tokens: int, cached_tokens: int
 
 
 def charge(runtime: Runtime, key: str, amount: float) -> float:
-    """Debit ``amount`` from the key's credits (new balance), or 402 INSUFFICIENT_CREDITS."""
+    """Debit ``amount`` from the key's credits (new balance); :class:`~mockserver.core.accounts.InsufficientFunds`
+    when they do not cover it (answered with a 402 by :mod:`mockserver.skytells.inference.errors`)."""
     if amount <= 0:
         account = runtime.accounts.get(key)
         return account.credits if account else 0.0
-    try:
-        return runtime.accounts.debit(key, amount)
-    except InsufficientFunds as exc:
-        message = ("You have run out of credits." if exc.balance <= 0 else
-                   f"You do not have enough credits for this request: it costs ${amount:.9f}, "
-                   f"the balance is ${exc.balance:.9f}.")
-        raise ApiError(402, "INSUFFICIENT_CREDITS", message, code="insufficient_credits") from None
+    return runtime.accounts.debit(key, amount)

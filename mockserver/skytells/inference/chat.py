@@ -92,7 +92,7 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     model = params.model_for(body, catalog, params.CHAT)
     params.accepted_types(body, WITHOUT_EFFECT, "ChatCompletionRequest")
     if "messages" not in body:
-        raise params.invalid("messages", "Missing required parameter: 'messages'", "INVALID_INPUT")
+        raise params.missing("messages")
     messages = params.messages(body["messages"], "messages")
     # ``max_completion_tokens`` is the OpenAI SDKs' newer name for ``max_tokens``.
     limit_name = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"

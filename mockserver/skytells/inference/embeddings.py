@@ -127,7 +127,7 @@ def _within_limits(inputs: list[_Input], raw: Any) -> list[_Input]:
 def parse(body: dict[str, Any], catalog: Catalog) -> EmbeddingRequest:
     model = params.model_for(body, catalog, params.EMBEDDINGS)
     if "input" not in body:
-        raise params.invalid("input", "Missing required parameter: 'input'", "INVALID_INPUT")
+        raise params.missing("input")
     native = native_dimensions(model)
     dims = params.integer(body, "dimensions", 1, native, maximum=native)
     encoding = body.get("encoding_format")

@@ -1,4 +1,4 @@
-"""Validation of Inference request bodies: every bad value is a 400 that names its ``param``."""
+"""Validation of Inference request bodies: every bad value is an :class:`InvalidInput` that names its field."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import ELSEWHERE, INVALID, MISSING, UNKNOWN, UNSUPPORTED, InvalidInput
 from mockserver.skytells.catalog import PREDICTIONS_ENDPOINT, Catalog, Model
 from mockserver.skytells.inference.text import ROLES, Message, ToolCall
 from mockserver.spec.requests import property_problem
@@ -20,19 +20,25 @@ DEFAULT_MAX_TOKENS = 8192
 MAX_STOP_SEQUENCES = 4
 
 
-def invalid(param: str, message: str, error_id: str = "INVALID_PARAMETER") -> ApiError:
-    return ApiError(400, error_id, message, param=param)
+def invalid(field: str, message: str, reason: str = INVALID) -> InvalidInput:
+    """The error for a bad value at ``field`` (a path in the request body)."""
+    return InvalidInput(field, message, reason)
+
+
+def missing(field: str) -> InvalidInput:
+    """The error for an absent required ``field``."""
+    return InvalidInput(field, f"Missing required parameter: '{field}'", MISSING)
 
 
 def model_for(body: dict[str, Any], catalog: Catalog, endpoint: str) -> Model:
     """The catalog model named by ``body["model"]`` if it is served on ``endpoint``.
 
-    Unknown names are 404 MODEL_NOT_FOUND; a known model served elsewhere is a 400 that names
-    the endpoint(s) it is served on.
+    Unknown names are :class:`~mockserver.core.errors.NotFound` (from the catalog); a known model served
+    elsewhere is an :class:`InvalidInput` (reason ``ELSEWHERE``) that names the endpoint(s) it is served on.
     """
     name = body.get("model")
     if name is None:
-        raise invalid("model", "Missing required parameter: 'model'", "INVALID_INPUT")
+        raise missing("model")
     if not isinstance(name, str) or not name:
         raise invalid("model", "'model' must be a non-empty string")
     model = catalog.get(name)
@@ -41,9 +47,8 @@ def model_for(body: dict[str, Any], catalog: Catalog, endpoint: str) -> Model:
     served = [e for e in model.endpoints if e != PREDICTIONS_ENDPOINT] or model.endpoints
     where = " or ".join(f"POST {e}" for e in served)
     kind = "a text" if model.is_text else f"an {model.type}" if model.type[:1] in "aeiou" else f"a {model.type}"
-    raise ApiError(400, "INVALID_PARAMETER",
-                   f"Model '{model.namespace}' is {kind} model that is not served on POST {endpoint}; use {where}",
-                   param="model", code="unsupported_endpoint", details={"endpoints": model.endpoints})
+    raise InvalidInput("model", f"Model '{model.namespace}' is {kind} model that is not served on POST {endpoint}; "
+                                f"use {where}", ELSEWHERE, details={"endpoints": model.endpoints})
 
 
 def number(body: dict[str, Any], name: str, low: float, high: float, default: float) -> float:
@@ -208,8 +213,8 @@ def messages(value: Any, param: str, part_types: tuple[str, ...] = CHAT_PARTS) -
 
 
 def accepted_types(body: dict[str, Any], names: frozenset[str], schema: str) -> None:
-    """400 for a parameter the mock accepts without effect (``seed``, ``user`` ...) whose value has the wrong type
-    or range: it is checked against the contract's schema of that property, as OpenAI checks it."""
+    """Invalid input for a parameter the mock accepts without effect (``seed``, ``user`` ...) whose value has the
+    wrong type or range: it is checked against the contract's schema of that property, as OpenAI checks it."""
     for name in names & body.keys():
         if body[name] is None:
             continue
@@ -219,10 +224,9 @@ def accepted_types(body: dict[str, Any], names: frozenset[str], schema: str) -> 
 
 
 def known_only(body: dict[str, Any], known: frozenset[str], unsupported: dict[str, str]) -> None:
-    """400 for a parameter the endpoint does not know (named, as OpenAI names it) or does not support."""
+    """Invalid input for a parameter the endpoint does not know (named, as OpenAI names it) or does not support."""
     for name in body:
         if name in unsupported and body[name] is not None:
-            raise ApiError(400, "INVALID_PARAMETER", unsupported[name], param=name, code="unsupported_parameter")
+            raise InvalidInput(name, unsupported[name], UNSUPPORTED)
         if name not in known and name not in unsupported:
-            raise ApiError(400, "INVALID_PARAMETER", f"Unrecognized request argument supplied: {name}",
-                           param=name, code="unknown_parameter")
+            raise InvalidInput(name, f"Unrecognized request argument supplied: {name}", UNKNOWN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.skytells.inference import params, tokens
@@ -99,35 +100,27 @@ def events(record: dict[str, Any], generation: Generation) -> list[Item]:
     return [({**data, "sequence_number": number}, token) for number, (data, token) in enumerate(steps)]
 
 
-def _page_query(query: dict[str, str]) -> tuple[int, str, str | None, str | None]:
-    limit = params.integer({"limit": _int(query.get("limit"), "limit")}, "limit", 1, DEFAULT_PAGE, maximum=MAX_PAGE)
-    order = query.get("order") or "desc"
-    if order not in ("asc", "desc"):
-        raise params.invalid("order", "'order' must be asc or desc")
-    return limit or DEFAULT_PAGE, order, query.get("after") or None, query.get("before") or None
+@dataclass(frozen=True)
+class Page:
+    """Which input items a page shows: at most ``limit``, in ``order``, after/before a cursor item id."""
+
+    limit: int = DEFAULT_PAGE
+    order: str = "desc"
+    after: str | None = None
+    before: str | None = None
 
 
-def _int(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise params.invalid(name, f"'{name}' must be an integer") from None
-
-
-def input_items(record: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+def input_items(record: dict[str, Any], page: Page) -> dict[str, Any]:
     """``GET /v1/responses/{id}/input_items``: a page of the response's input items (cursor ``after``/``before``)."""
-    limit, order, after, before = _page_query(query)
     items = list(record["input_items"])
-    if order == "desc":
+    if page.order == "desc":
         items.reverse()
     ids = [item.get("id") for item in items]
-    for cursor, name in ((after, "after"), (before, "before")):
+    for cursor, name in ((page.after, "after"), (page.before, "before")):
         if cursor is not None and cursor not in ids:
             raise params.invalid(name, f"No input item with id '{cursor}' in this response")
-    start = ids.index(after) + 1 if after else 0
-    stop = ids.index(before) if before else len(items)
-    page = items[start:stop][:limit]
-    return {"object": "list", "data": page, "first_id": page[0].get("id") if page else None,
-            "last_id": page[-1].get("id") if page else None, "has_more": start + len(page) < stop}
+    start = ids.index(page.after) + 1 if page.after else 0
+    stop = ids.index(page.before) if page.before else len(items)
+    shown = items[start:stop][:page.limit]
+    return {"object": "list", "data": shown, "first_id": shown[0].get("id") if shown else None,
+            "last_id": shown[-1].get("id") if shown else None, "has_more": start + len(shown) < stop}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import NotFound
 from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
@@ -66,7 +66,7 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ResponseRequest:
     model = params.model_for(body, catalog, params.RESPONSES)
     params.accepted_types(body, WITHOUT_EFFECT, "ResponseRequest")
     if "input" not in body:
-        raise params.invalid("input", "Missing required parameter: 'input'", "INVALID_INPUT")
+        raise params.missing("input")
     metadata = body.get("metadata")
     if metadata is not None and (not isinstance(metadata, dict)
                                  or not all(isinstance(v, str) for v in metadata.values())):
@@ -108,8 +108,7 @@ class Responses:
     def get(self, owner: str, response_id: str) -> dict[str, Any]:
         record = self.runtime.store.get(KIND, response_id)
         if record is None or record["owner"] != owner:
-            raise ApiError(404, "RESPONSE_NOT_FOUND", f"Response with id '{response_id}' not found.",
-                           param="response_id", code="response_not_found")
+            raise NotFound("response", response_id)
         return record
 
     def delete(self, owner: str, response_id: str) -> dict[str, Any]:
@@ -126,8 +125,7 @@ class Responses:
             return []
         record = self.runtime.store.get(KIND, previous_id)
         if record is None or record["owner"] != owner:
-            raise ApiError(400, "INVALID_PARAMETER", f"Previous response with id '{previous_id}' not found.",
-                           param="previous_response_id", code="previous_response_not_found")
+            raise NotFound("previous response", previous_id, field="previous_response_id")
         earlier = [Message.from_json(m) for m in record["conversation"]]
         return [*earlier, *response_input.conversation(record["output_items"], lambda _: {})]
 

@@ -5,6 +5,7 @@ A scripted outcome's ``reply`` (from a matching rule) replaces the generated ass
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -14,7 +15,8 @@ from starlette.routing import BaseRoute, Route
 from mockserver.core.http import JSONResponse, read_json_object
 from mockserver.core.rules.model import ScriptedResult, Turn
 from mockserver.core.rules.select import scripted_result
-from mockserver.skytells.inference import billing, chat, embeddings, response_views, responses
+from mockserver.skytells.inference import billing, chat, embeddings, params, response_views, responses
+from mockserver.skytells.inference.errors import answers_domain_errors
 from mockserver.skytells.inference.pacing import Pacer
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
 
@@ -26,6 +28,26 @@ def scripted_turn(request: Request) -> Turn | None:
     """The model turn (text, tool calls or JSON) a matching rule scripts for this request, if any."""
     outcome: ScriptedResult | None = scripted_result(request)
     return None if outcome is None else outcome.turn
+
+
+def _query_int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise params.invalid(name, f"'{name}' must be an integer") from None
+
+
+def page_query(query: Mapping[str, str]) -> response_views.Page:
+    """``?limit=&order=&after=&before=`` of ``GET /v1/responses/{id}/input_items`` (a bad value: invalid input)."""
+    limit = params.integer({"limit": _query_int(query.get("limit"), "limit")}, "limit", 1,
+                           response_views.DEFAULT_PAGE, maximum=response_views.MAX_PAGE)
+    order = query.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise params.invalid("order", "'order' must be asc or desc")
+    return response_views.Page(limit or response_views.DEFAULT_PAGE, order, query.get("after") or None,
+                               query.get("before") or None)
 
 
 class InferenceAPI:
@@ -77,7 +99,7 @@ class InferenceAPI:
     async def list_input_items(self, request: Request) -> Response:
         account = self.api.authenticate(request)
         record = self.responses.get(account.key, request.path_params["id"])
-        return JSONResponse(response_views.input_items(record, dict(request.query_params)))
+        return JSONResponse(response_views.input_items(record, page_query(request.query_params)))
 
     async def delete_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
@@ -91,11 +113,12 @@ class InferenceAPI:
         return JSONResponse(body)
 
     def routes(self) -> list[BaseRoute]:
+        mapped = answers_domain_errors  # the Inference API's domain errors, answered as documented
         return [
-            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
-            Route("/v1/responses", self.create_response, methods=["POST"]),
-            Route("/v1/responses/{id}", self.get_response, methods=["GET"]),
-            Route("/v1/responses/{id}", self.delete_response, methods=["DELETE"]),
-            Route("/v1/responses/{id}/input_items", self.list_input_items, methods=["GET"]),
-            Route("/v1/embeddings", self.create_embeddings, methods=["POST"]),
+            Route("/v1/chat/completions", mapped(self.chat_completions), methods=["POST"]),
+            Route("/v1/responses", mapped(self.create_response), methods=["POST"]),
+            Route("/v1/responses/{id}", mapped(self.get_response), methods=["GET"]),
+            Route("/v1/responses/{id}", mapped(self.delete_response), methods=["DELETE"]),
+            Route("/v1/responses/{id}/input_items", mapped(self.list_input_items), methods=["GET"]),
+            Route("/v1/embeddings", mapped(self.create_embeddings), methods=["POST"]),
         ]

@@ -5,7 +5,8 @@ A term of ``Settings.safety_terms`` found (case-insensitively) in the prompt fil
 and the model generates nothing (``finish_reason: "content_filter"``). A term in the generated
 text filters the completion at that point: the text stops before the token that contains it and
 the choice's ``content_filter_results`` show the category. A term of ``Settings.jailbreak_terms``
-in the prompt is a prompt-injection attempt: the request is refused with 403 SECURITY_VIOLATION.
+in the prompt is a prompt-injection attempt: the request is refused (:class:`PolicyViolation`, a 403
+SECURITY_VIOLATION).
 
 Each term belongs to one category (``hate``, ``self_harm``, ``sexual``, ``violence``): a few
 common terms are mapped by name; any other term gets a category derived from its hash, so the
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mockserver.core.errors import ApiError
+from mockserver.core.errors import PolicyViolation
 from mockserver.core.safety import flagged_terms
 from mockserver.skytells.inference import tokens
 
@@ -75,14 +76,13 @@ def _severity(verdict: Verdict) -> dict[str, dict[str, Any]]:
 
 
 def check_prompt(texts: Sequence[str], settings: Terms) -> Verdict:
-    """The prompt's verdict; raises 403 SECURITY_VIOLATION for a jailbreak attempt."""
+    """The prompt's verdict; raises :class:`PolicyViolation` for a jailbreak attempt."""
     found = tuple(flagged_terms(list(texts), settings.safety_terms))
     jailbreak = flagged_terms(list(texts), settings.jailbreak_terms)
     if jailbreak:
         verdict = Verdict(found, jailbreak=True)
-        raise ApiError(403, "SECURITY_VIOLATION",
-                       "The prompt was blocked by the Skytells safety layer: a jailbreak attempt was detected",
-                       code="security_violation", details={"prompt_filter_results": prompt_filter_results(verdict)})
+        raise PolicyViolation(None, "The prompt was blocked by the Skytells safety layer: a jailbreak attempt was "
+                                    "detected", details={"prompt_filter_results": prompt_filter_results(verdict)})
     return Verdict(found)
 
 
