@@ -58,6 +58,10 @@ def test_records_round_trip_in_order_per_owner(client) -> None:
     assert store.get("prediction", "p1") == {"id": "p1", "tags": [], "nested": {"a": [1, 2]}, "none": None}
     assert [r["id"] for r in store.scan("prediction", owner="A")] == ["p3", "p1"]
     assert [r["id"] for r in store.scan("prediction", newest_first=False)] == ["p1", "p2", "p3"]
+    assert store.count("prediction", "A") == 2 and store.count("prediction", "C") == 0
+    assert [r["id"] for r in store.page("prediction", "A", 1, 5)] == ["p1"]
+    assert [r["id"] for r in store.page("prediction", "A", 0, 1, newest_first=False)] == ["p1"]
+    assert store.page("prediction", "A", 0, 0) == []
     assert store.update("prediction", "p1", lambda r: {**r, "status": "cancelled"})["status"] == "cancelled"
     assert [r["id"] for r in store.scan("prediction", owner="A")] == ["p3", "p1"]  # an update keeps its place
     assert store.update("prediction", "missing", lambda r: r) is None
@@ -99,7 +103,13 @@ def _apply(store, now: Now, op: tuple) -> None:
 
 def _view(store) -> dict:
     kinds = ("prediction", "task", "account")
-    return {(kind, owner): list(store.scan(kind, owner=owner)) for kind in kinds for owner in (None, "A", "B")}
+    view: dict = {(kind, owner): list(store.scan(kind, owner=owner)) for kind in kinds for owner in (None, "A", "B")}
+    for kind in kinds:
+        for owner in ("A", "B"):
+            view[kind, owner, "count"] = store.count(kind, owner)
+            view[kind, owner, "pages"] = [store.page(kind, owner, offset, 2) for offset in (0, 1, 2)]
+            view[kind, owner, "oldest"] = store.page(kind, owner, 0, 1, newest_first=False)
+    return view
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

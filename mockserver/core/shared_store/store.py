@@ -135,13 +135,32 @@ class RedisStore:
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]:
         """A snapshot of the records of ``kind`` (of one owner), newest first by default."""
         self._expire(kind)
-        index = f"{self.prefix}k:{kind}" if owner is None else f"{self.prefix}o:{kind}:{_tag(owner)}"
-        keys = self.client.zrange(index, 0, -1, desc=newest_first)
+        return iter(self._fetch(kind, self._index(kind, owner), 0, -1, newest_first))
+
+    def count(self, kind: str, owner: str) -> int:
+        """How many records of ``kind`` ``owner`` has (one ``ZCARD``)."""
+        self._expire(kind)
+        return int(self.client.zcard(self._index(kind, owner)))
+
+    def page(self, kind: str, owner: str, offset: int, limit: int, newest_first: bool = True) -> list[Record]:
+        """``limit`` of the owner's records of ``kind`` from ``offset`` on, newest first by default."""
+        self._expire(kind)
+        if limit <= 0:
+            return []
+        return self._fetch(kind, self._index(kind, owner), offset, offset + limit - 1, newest_first)
+
+    def _index(self, kind: str, owner: str | None) -> str:
+        return f"{self.prefix}k:{kind}" if owner is None else f"{self.prefix}o:{kind}:{_tag(owner)}"
+
+    def _fetch(self, kind: str, index: str, start: int, stop: int, newest_first: bool) -> list[Record]:
+        keys = self.client.zrange(index, start, stop, desc=newest_first)
+        if not keys:
+            return []
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
             pipe.hgetall(self._key(kind, key.decode()))
-        records = (_decode(fields) for fields in pipe.execute()) if keys else ()
-        return iter([record for record in records if record is not None])
+        records = (_decode(fields) for fields in pipe.execute())
+        return [record for record in records if record is not None]
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None:
         """Drop every record (of one owner, of some kinds), with the limits' state of the same owners."""
