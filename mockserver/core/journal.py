@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -33,6 +33,7 @@ from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
 from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key
 from mockserver.core.rules.select import selection_of
+from mockserver.core.wire import BEFORE_DROP
 from mockserver.spec.sse import EventCounter
 
 if TYPE_CHECKING:  # the runtime module imports this one
@@ -334,6 +335,7 @@ class _Recorder:
         self.disconnected = False
         self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
+        self.on_finish: Callable[[], None] | None = None  # runs before the last body message goes out
 
     def receive(self, receive: Receive) -> Receive:
         async def wrapped() -> Message:
@@ -363,6 +365,8 @@ class _Recorder:
                     self.sse.feed(chunk)
                 if not message.get("more_body", False):
                     self.finished = True
+                    if self.on_finish is not None:  # journaled before the client can see the end
+                        self.on_finish()
             await send(message)
 
         return wrapped
@@ -429,6 +433,16 @@ class JournalMiddleware:
             await self.app(scope, receive, send)
             return
         recorder = _Recorder(self._entry(scope, path))
+        added = False
+
+        def record(failure: BaseException | None = None) -> None:
+            nonlocal added
+            if not added:
+                added = True
+                self.runtime.journal.add(recorder.close(scope, failure))
+
+        recorder.on_finish = record  # a complete response is in the journal before its last byte is sent
+        scope.setdefault("state", {})[BEFORE_DROP] = record  # and a dropped one before the drop
         failure: BaseException | None = None
         try:
             await self.app(scope, recorder.receive(receive), recorder.send(send))
@@ -436,4 +450,4 @@ class JournalMiddleware:
             failure = exc
             raise
         finally:
-            self.runtime.journal.add(recorder.close(scope, failure))
+            record(failure)

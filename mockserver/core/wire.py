@@ -88,6 +88,18 @@ def close(transport: asyncio.Transport) -> None:
     transport.close()
 
 
+#: Where a request's scope state keeps what to run just before its connection is dropped on purpose (the journal
+#: records the request then, so a client that sees the drop finds the entry).
+BEFORE_DROP = "before_drop"
+
+
+def before_drop(scope: Scope) -> None:
+    """Run the request's :data:`BEFORE_DROP` hook, if it has one (a fault is about to drop the connection)."""
+    hook = scope.get("state", {}).get(BEFORE_DROP)
+    if hook is not None:
+        hook()
+
+
 async def until_disconnected(receive: Receive) -> None:
     """Wait until the server reports the dropped connection, so it does not answer on its own."""
 

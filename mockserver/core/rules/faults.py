@@ -278,6 +278,7 @@ async def drop(scope: Scope, receive: Receive, how: Callable[[asyncio.Transport]
     transport = wire.transport_of(scope)
     if transport is None:
         raise wire.ConnectionDropped(f"scripted {kind} fault: the connection is dropped without a response")
+    wire.before_drop(scope)
     how(transport)
     await wire.until_disconnected(receive)
 
@@ -320,6 +321,7 @@ class _Cutter:
     """The ``send`` of a stream that is cut after ``after_events`` events."""
 
     def __init__(self, scope: Scope, send: Send, after_events: int) -> None:
+        self.scope = scope
         self.transport = wire.transport_of(scope)
         self.send_on = send
         self.after_events = after_events
@@ -330,6 +332,7 @@ class _Cutter:
     async def cut_now(self) -> None:
         self.cut = True
         if self.transport is not None:
+            wire.before_drop(self.scope)
             wire.close(self.transport)
         raise wire.ConnectionDropped(
             f"scripted sse_cut fault: the stream was cut after {self.events.count} event(s)")

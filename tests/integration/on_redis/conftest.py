@@ -26,18 +26,3 @@ def server(redis_url: str) -> Iterator[ServerThread]:
     with install(ServerThread(make_settings(store=redis_url)), CONTRACT_VIOLATIONS) as running:
         yield running
 
-
-#: Tests of the subset skipped here, with the reason (shown by ``pytest -rs``).
-SKIPPED = {
-    "test_injected_faults_are_recorded": "a race older than the Redis store, flaky on main's memory store too: the "
-    "reset fault's journal entry is added only after the client has seen the RST (wire.until_disconnected), so "
-    "the next request may read the journal first",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = __file__.rsplit("/", 1)[0]
-    for item in items:
-        reason = SKIPPED.get(getattr(item, "originalname", item.name))
-        if reason and str(item.path).startswith(here):
-            item.add_marker(pytest.mark.skip(reason=reason))
