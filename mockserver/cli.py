@@ -47,6 +47,10 @@ _HELP = {
     "admin_token": "token for the control plane from non-loopback callers",
     "log_level": "critical | error | warning | info | debug | trace (default info)",
     "shutdown_grace": "on SIGTERM, real seconds status streams and await:true requests get to answer (default 5)",
+    "store": "where state lives: memory (this process), or redis://host:port/db shared by every server process "
+             "using it (predictions, accounts, limits, the clock); Redis must answer at start-up",
+    "workers": "server processes sharing the ports (needs --store redis://...: each has its own runtime on the "
+               "shared store; journal, rules and webhook queues are per process)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
@@ -206,6 +210,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from mockserver.admin.mappings import MappingError
     from mockserver.app import build
     from mockserver.core import logs
+    from mockserver.core.store import StoreUnavailable
     from mockserver.server import event_loop_factory, plan, serve
 
     try:
@@ -222,6 +227,10 @@ def serve_command(args: argparse.Namespace) -> int:
     except MappingError as exc:
         print(f"mockserver: bad start-up files: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"mockserver: {exc} (start Redis, or drop --store / MOCKSERVER_STORE for the in-memory store)",
+              file=sys.stderr)
+        return 2
     except OSError as exc:  # the message names host and port (server._bind)
         ports = [vendor.port_setting for vendor in REGISTRY.all()]
         flags = " / ".join("--" + name.replace("_", "-") for name in ports)
@@ -229,6 +238,11 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"mockserver: {exc.strerror or exc} (is another server using that port? choose another with "
               f"{flags} or {variables})", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        from mockserver.server import serve_workers
+
+        urls, token = serving.base_urls(), serving.mock.runtime.admin_token
+        return serve_workers(serving, settings.workers, settings.log_level, lambda: _announce(urls, settings, token))
     _announce(serving.base_urls(), settings, serving.mock.runtime.admin_token)
     # uvloop where installed (asyncio.run would always take asyncio's loop)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
@@ -139,6 +140,7 @@ async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | No
         drain.cancel()
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
+        serving.mock.runtime.close()  # the shared store's connection, if any
 
 
 async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:
@@ -238,3 +240,76 @@ def running(settings: Settings | None = None) -> Iterator[ServerThread]:
         yield server
     finally:
         server.stop()
+
+
+# -- several worker processes on one shared store (``--workers N``) ------------------------------------------------
+
+
+def serve_workers(serving: Plan, count: int, log_level: str = "info",
+                  started: Callable[[], None] | None = None) -> int:
+    """Serve ``serving``'s sockets from ``count`` forked processes, each with its own runtime on the shared store.
+
+    The parent bound the sockets and checked the settings (``serving`` was built to do so); it lets go of its
+    own runtime, forks the workers (the kernel hands each connection to one of them), forwards SIGTERM/SIGINT
+    to them and waits (``started`` runs once they are forked: the sockets already queue connections for them).
+    Returns the first non-zero exit status of a worker, else 0. POSIX only.
+    """
+    serving.mock.runtime.close()  # no thread or connection of the parent's crosses the fork
+    children: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):  # held until the workers exist, then forwarded to them
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+            code = 1
+            try:
+                code = _worker(serving, log_level)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    LOG.info("%d workers serving: %s", count, ", ".join(map(str, children)))
+    return _supervise(children, started)
+
+
+def _worker(serving: Plan, log_level: str) -> int:
+    """One worker: a fresh runtime and apps (on the shared store) serving the parent's sockets."""
+    settings, token = serving.mock.settings, serving.mock.runtime.admin_token
+    if token and not settings.admin_token:  # the token the parent made and printed, not one of the worker's own
+        settings = settings.replace(admin_token=token)
+    mock = build(settings)
+    apps = {"combined": mock.combined(), **mock.apps}
+    own = Plan(mock, [Listener(item.name, apps[item.name], item.sock, item.prefix) for item in serving.listeners])
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(own, log_level=log_level))
+    return 0
+
+
+def _supervise(children: list[int], started: Callable[[], None] | None) -> int:
+    """Wait for every worker; SIGTERM/SIGINT to the parent go to each of them."""
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})  # a held signal arrives now
+    if started is not None:
+        started()
+    status = 0
+    for pid in children:
+        while True:
+            try:
+                _, code = os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                code = 0
+                break
+            except InterruptedError:
+                continue
+        code = os.waitstatus_to_exitcode(code)
+        stopped = code in (-signal.SIGTERM, -signal.SIGINT)  # stopped by the forwarded signal while starting
+        status = status or (0 if stopped else code)
+    return status

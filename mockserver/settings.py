@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.core.clock import MAX_EPOCH, MAX_SPEED, MIN_EPOCH, TIME_MODES, in_range
+from mockserver.core.store import SHARED_SCHEMES
 from mockserver.core.vendor import REGISTRY, Vendor
 
 DEFAULT_API_KEY = "sk-mock-0000000000000000"
@@ -40,6 +41,8 @@ class BaseSettings:
     speed: float = 1.0
     autojump: float | None = None  # manual mode: real seconds a waiting client waits before time jumps (clock.py)
     start_time: float | None = None
+    store: str = "memory"  # or redis://host:port/db: state shared by every process using it (core/shared_store)
+    workers: int = 1  # server processes on the same ports; more than one needs a shared store
     max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, files, uploads, ...)
     max_key_bytes: int | None = 64 * 1024 * 1024  # stored objects per key, measured as their JSON length
     max_store_bytes: int | None = 512 * 1024 * 1024  # all keys together; the key holding the most loses first
@@ -77,6 +80,14 @@ class BaseSettings:
             raise ValueError(f"start_time must be epoch seconds from {MIN_EPOCH:g} to {MAX_EPOCH:g}")
         if self.autojump is not None and self.autojump < 0:
             raise ValueError("autojump must not be negative (or unset)")
+        if self.store != "memory" and not self.store.startswith(SHARED_SCHEMES):
+            raise ValueError(f"store must be memory or a Redis URL ({', '.join(SHARED_SCHEMES)}...), "
+                             f"got {self.store!r}")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.workers > 1 and self.store == "memory":
+            raise ValueError("workers > 1 needs a shared store (--store redis://host:port/db): with the in-memory "
+                             "store every worker would be a separate mock")
         if self.credits < 0 or self.daily_budget < 0:
             raise ValueError("credits and daily_budget must not be negative")
         if self.log_level.lower() not in LOG_LEVELS:

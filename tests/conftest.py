@@ -79,3 +79,23 @@ def gateai(gateai_url: str) -> Iterator[httpx.Client]:
     """An httpx client on the GateAI base URL with the owner's key as ``Authorization: Bearer``."""
     with httpx.Client(base_url=gateai_url, headers={"authorization": f"Bearer {KEY}"}, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """One real ``redis-server`` for the session (skipped without one, failed without one in CI)."""
+    from tests.redis_server import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_store_url(redis_url: str) -> str:
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url

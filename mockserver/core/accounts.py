@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.core.store import Record, Store
+from mockserver.core.store import BelowMinimum, Record, Store
 from mockserver.spec.pricing import round_money
 
 KIND = "account"
@@ -120,6 +120,15 @@ class Accounts:
 
     def debit(self, key: str, amount: float) -> float:
         """Take ``amount`` credits atomically; returns the new balance."""
+        adjust = getattr(self.store, "adjust", None)  # a shared store's one-step change (store.py)
+        if adjust is not None:
+            try:
+                balance = adjust(KIND, key, "credits", -amount, minimum=0.0)
+            except BelowMinimum as refused:
+                raise InsufficientFunds(refused.current, amount) from None
+            if balance is None:
+                raise KeyError(key)
+            return balance
 
         def take(record: Record) -> Record:
             balance = record["credits"]
@@ -134,6 +143,12 @@ class Accounts:
 
     def credit(self, key: str, amount: float) -> float:
         """Give ``amount`` credits back (a refund); returns the new balance."""
+        adjust = getattr(self.store, "adjust", None)
+        if adjust is not None:
+            balance = adjust(KIND, key, "credits", amount)
+            if balance is None:
+                raise KeyError(key)
+            return balance
         record = self.store.update(KIND, key, lambda r: {**r, "credits": round_money(r["credits"] + amount)})
         if record is None:
             raise KeyError(key)

@@ -18,6 +18,7 @@ from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import JSONResponse
 from mockserver.core.randomness import Randomness
 from mockserver.core.request_facts import path_below_mount
+from mockserver.core.store import StoreUnavailable
 
 log = logging.getLogger("mockserver")
 
@@ -98,7 +99,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = "req_" + self.rng.token("request-id", 24)
+        rid = "req_" + self.rng.token("request-id", 24, shared=False)  # never waits on a shared store
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
@@ -129,8 +130,16 @@ def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
     return sorted(methods)
 
 
+def store_unavailable() -> ApiError:
+    """The shared store (``--store redis://``) did not answer: a 503 the client may retry (never a 500, never a
+    hang: the store's client gives up after a bounded timeout and reconnects on a later request)."""
+    return ApiError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly",
+                    headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
-    """Every error -- ours, the router's 404/405, an unexpected crash -- in the API's format."""
+    """Every error -- ours, the router's 404/405, the shared store gone (503), an unexpected crash -- in the API's
+    format."""
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -153,6 +162,10 @@ def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
         error = ApiError(400, "INVALID_INPUT", "The request nests too deeply to be processed")
         return error_response(error, request, render)
 
+    async def on_store_gone(request: Request, exc: Exception) -> Response:
+        log.warning("%s %s: %s", request.method, route_path(request), exc)
+        return error_response(store_unavailable(), request, render)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, route_path(request))
         # Starlette re-raises after this response and uvicorn then closes the connection: say so, so a
@@ -164,4 +177,5 @@ def install_error_handlers(app: Starlette, render: ErrorRenderer) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(HTTPException, on_http_exception)
     app.add_exception_handler(RecursionError, on_too_deep)
+    app.add_exception_handler(StoreUnavailable, on_store_gone)
     app.add_exception_handler(Exception, on_crash)

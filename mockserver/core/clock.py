@@ -26,8 +26,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 TimeMode = Literal["realtime", "manual", "instant"]
 TIME_MODES: tuple[TimeMode, ...] = ("realtime", "manual", "instant")
@@ -70,8 +70,65 @@ class ClockState:
     autojump: float | None = None
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The clock's whole state: virtual time ``virtual`` at wall time ``wall``, running at ``speed`` (``mode``)."""
+
+    virtual: float
+    wall: float
+    mode: TimeMode
+    speed: float
+    autojump: float | None = None
+    #: How many times the clock was restarted (:meth:`Clock.reset`, a full state reset): a process sharing the
+    #: clock that sees it change knows another process reset the shared state.
+    generation: int = 0
+
+    def now(self, wall_now: float) -> float:
+        """Virtual time at wall time ``wall_now``."""
+        if self.mode == "manual":
+            return self.virtual
+        return min(self.virtual + (wall_now - self.wall) * self.speed, MAX_EPOCH)
+
+    def rebased(self, virtual: float, wall_now: float, **changes: object) -> Anchor:
+        """The same clock re-anchored at ``virtual`` now (with ``changes`` to mode, speed, autojump)."""
+        return replace(self, virtual=virtual, wall=wall_now, **changes)  # type: ignore[arg-type]
+
+
+class AnchorCell(Protocol):
+    """Where the clock's :class:`Anchor` lives: this process (:class:`LocalAnchor`) or a shared store,
+    so that every server process reads the same time. ``change`` is atomic."""
+
+    def load(self) -> Anchor: ...
+
+    def change(self, update: Callable[[Anchor], Anchor | None]) -> Anchor: ...
+
+
+class LocalAnchor:
+    """The anchor in this process's memory."""
+
+    def __init__(self, anchor: Anchor) -> None:
+        self._anchor = anchor
+        self._lock = threading.Lock()
+
+    def load(self) -> Anchor:
+        return self._anchor
+
+    def change(self, update: Callable[[Anchor], Anchor | None]) -> Anchor:
+        """Replace the anchor with ``update(anchor)`` (None: keep it); returns the anchor now in force."""
+        with self._lock:
+            new = update(self._anchor)
+            if new is not None:
+                self._anchor = new
+            return self._anchor
+
+
 class Clock:
-    """A virtual clock in epoch seconds (float, UTC)."""
+    """A virtual clock in epoch seconds (float, UTC).
+
+    ``cell`` holds its state; by default this process's memory. A shared cell (several processes on one store)
+    must be paired with a ``wall`` every process agrees on (``time.time``), and calls :meth:`notify` when
+    another process changed the clock so waiters here look again.
+    """
 
     def __init__(
         self,
@@ -80,55 +137,62 @@ class Clock:
         start: float | None = None,
         wall: Callable[[], float] = time.monotonic,
         autojump: float | None = None,
+        cell: Callable[[Anchor], AnchorCell] = LocalAnchor,
     ) -> None:
         if mode not in TIME_MODES:
             raise ValueError(f"unknown time mode {mode!r}; expected one of {TIME_MODES}")
         if speed <= 0:
             raise ValueError("speed must be positive")
         _check_autojump(autojump)
-        self._autojump = autojump
         self._wall = wall
-        self._lock = threading.Lock()
-        self._mode: TimeMode = mode
-        self._speed = float(speed)
-        self._anchor_virtual = time.time() if start is None else float(start)
-        self._anchor_wall = wall()
+        initial = Anchor(time.time() if start is None else float(start), wall(), mode, float(speed), autojump)
+        self._cell = cell(initial)  # a shared cell keeps the state other processes already set
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._draining = False  # the server is shutting down: clients stop waiting (see drain())
+        self._generation = self._cell.load().generation
+        self._restart_callbacks: list[Callable[[], None]] = []
+
+    def on_restart(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when this process finds the shared clock restarted by another process (its full
+        reset), before answering the read that found it: the process then forgets its own local state too."""
+        self._restart_callbacks.append(callback)
+
+    def _load(self) -> Anchor:
+        anchor = self._cell.load()
+        if anchor.generation != self._generation:
+            self._generation = anchor.generation
+            for callback in self._restart_callbacks:
+                callback()
+        return anchor
 
     # -- reading ---------------------------------------------------------------------------
 
     def now(self) -> float:
         """Current virtual time in epoch seconds."""
-        with self._lock:
-            return self._now_locked()
-
-    def _now_locked(self) -> float:
-        if self._mode == "manual":
-            return self._anchor_virtual
-        return min(self._anchor_virtual + (self._wall() - self._anchor_wall) * self._speed, MAX_EPOCH)
+        return self._load().now(self._wall())
 
     @property
     def mode(self) -> TimeMode:
-        return self._mode
+        return self._load().mode
 
     @property
     def speed(self) -> float:
-        return self._speed
+        return self._load().speed
 
     @property
     def autojump(self) -> float | None:
         """Real seconds a waiting client waits before manual time jumps to its moment; None: never."""
-        return self._autojump
+        return self._load().autojump
 
     @property
     def collapses_durations(self) -> bool:
         """True in ``instant`` mode: jobs created now finish at once."""
-        return self._mode == "instant"
+        return self.mode == "instant"
 
     def state(self) -> ClockState:
-        with self._lock:
-            return ClockState(now=self._now_locked(), mode=self._mode, speed=self._speed, autojump=self._autojump)
+        anchor = self._load()
+        return ClockState(now=anchor.now(self._wall()), mode=anchor.mode, speed=anchor.speed,
+                          autojump=anchor.autojump)
 
     # -- steering --------------------------------------------------------------------------
 
@@ -136,19 +200,25 @@ class Clock:
         """Move virtual time forward (any mode); returns the new time."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        with self._lock:
-            self._rebase(self._now_locked() + seconds)
-            now = self._anchor_virtual
+
+        def forward(anchor: Anchor) -> Anchor:
+            wall_now = self._wall()
+            return anchor.rebased(anchor.now(wall_now) + seconds, wall_now)
+
+        now = self._cell.change(forward).virtual
         self._wake()
         return now
 
     def set(self, when: float) -> float:
         """Jump to an absolute virtual time, which may not be in the past."""
-        with self._lock:
-            current = self._now_locked()
-            if when < current:
+
+        def jump(anchor: Anchor) -> Anchor:
+            wall_now = self._wall()
+            if when < anchor.now(wall_now):
                 raise ValueError("the clock only moves forward")
-            self._rebase(when)
+            return anchor.rebased(when, wall_now)
+
+        self._cell.change(jump)
         self._wake()
         return when
 
@@ -160,15 +230,19 @@ class Clock:
         """
         if not isinstance(autojump, Unset):
             _check_autojump(autojump)
-        with self._lock:
+
+        def restart(anchor: Anchor) -> Anchor:
+            changes: dict[str, object] = {}
             if not isinstance(autojump, Unset):
-                self._autojump = autojump
-            self._anchor_virtual = time.time() if start is None else float(start)
-            self._anchor_wall = self._wall()
+                changes["autojump"] = autojump
             if mode is not None:
-                self._mode = mode
+                changes["mode"] = mode
             if speed is not None:
-                self._speed = float(speed)
+                changes["speed"] = float(speed)
+            changes["generation"] = anchor.generation + 1
+            return anchor.rebased(time.time() if start is None else float(start), self._wall(), **changes)
+
+        self._generation = self._cell.change(restart).generation  # this process's own reset: no callbacks
         self._wake()
 
     def configure(self, mode: TimeMode | None = None, speed: float | None = None,
@@ -180,21 +254,21 @@ class Clock:
             raise ValueError("speed must be positive")
         if not isinstance(autojump, Unset):
             _check_autojump(autojump)
-        with self._lock:
-            self._rebase(self._now_locked())
-            if mode is not None:
-                self._mode = mode
-            if speed is not None:
-                self._speed = float(speed)
-            if not isinstance(autojump, Unset):
-                self._autojump = autojump
-            state = ClockState(now=self._anchor_virtual, mode=self._mode, speed=self._speed, autojump=self._autojump)
-        self._wake()
-        return state
 
-    def _rebase(self, virtual: float) -> None:
-        self._anchor_virtual = virtual
-        self._anchor_wall = self._wall()
+        def switch(anchor: Anchor) -> Anchor:
+            changes: dict[str, object] = {}
+            if mode is not None:
+                changes["mode"] = mode
+            if speed is not None:
+                changes["speed"] = float(speed)
+            if not isinstance(autojump, Unset):
+                changes["autojump"] = autojump
+            wall_now = self._wall()
+            return anchor.rebased(anchor.now(wall_now), wall_now, **changes)
+
+        anchor = self._cell.change(switch)
+        self._wake()
+        return ClockState(now=anchor.virtual, mode=anchor.mode, speed=anchor.speed, autojump=anchor.autojump)
 
     # -- waiting ---------------------------------------------------------------------------
 
@@ -235,13 +309,13 @@ class Clock:
 
     def real_seconds_until(self, when: float) -> float | None:
         """Wall-clock seconds until virtual ``when``; None if only a clock change gets there."""
-        with self._lock:
-            remaining = when - self._now_locked()
-            if remaining <= 0:
-                return 0.0
-            if self._mode == "manual":
-                return None
-            return remaining / self._speed
+        anchor = self._load()
+        remaining = when - anchor.now(self._wall())
+        if remaining <= 0:
+            return 0.0
+        if anchor.mode == "manual":
+            return None
+        return remaining / anchor.speed
 
     async def sleep_until(self, when: float, max_real: float | None = None, *, client: bool = False) -> bool:
         """Wait until virtual time reaches ``when``.
@@ -257,7 +331,7 @@ class Clock:
                 return True
             if client and self._draining:
                 return False
-            jump = self._autojump if client and wait is None else None
+            jump = self.autojump if client and wait is None else None
             if jump is not None:
                 wait = jump
             if deadline is not None:
@@ -284,11 +358,18 @@ class Clock:
 
     def _jump_to(self, when: float) -> None:
         """Autojump: manual time moves to ``when`` unless it is already there (or mode changed meanwhile)."""
-        with self._lock:
-            if self._mode != "manual" or self._anchor_virtual >= when:
-                return
-            self._rebase(when)
-        self._wake()
+        moved: list[bool] = []
+
+        def jump(anchor: Anchor) -> Anchor | None:
+            moved.clear()  # a shared cell may run this more than once
+            if anchor.mode != "manual" or anchor.virtual >= when:
+                return None
+            moved.append(True)
+            return anchor.rebased(when, self._wall())
+
+        self._cell.change(jump)
+        if moved:
+            self._wake()
 
 
 def isoformat(ts: float) -> str:

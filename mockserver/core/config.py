@@ -22,6 +22,7 @@ class CoreSettings(Protocol):
     speed: float
     autojump: float | None
     start_time: float | None
+    store: str  # "memory", or a shared store's URL (redis://host:port/db)
     max_records: int | None
     max_key_bytes: int | None
     max_store_bytes: int | None

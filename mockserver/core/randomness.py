@@ -18,6 +18,7 @@ import random
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 
 #: The default alphabet of :meth:`Randomness.token` (letters and digits).
@@ -27,8 +28,9 @@ ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 class Randomness:
     """Factory of deterministic random streams keyed by purpose."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, counter: Callable[[str], int] | None = None) -> None:
         self.seed = seed
+        self._shared_counter = counter  # a shared store's sequences: processes sharing it never repeat an id
         self._session = secrets.token_hex(8) if seed is None else str(seed)
         self._counters: dict[str, itertools.count[int]] = {}
         self._lock = threading.Lock()
@@ -38,8 +40,14 @@ class Randomness:
         digest = hashlib.sha256(f"{self._session}|{purpose}".encode()).digest()
         return random.Random(int.from_bytes(digest[:16], "big"))
 
-    def next_index(self, kind: str) -> int:
-        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness."""
+    def next_index(self, kind: str, shared: bool = True) -> int:
+        """A per-kind sequence number (0, 1, 2, ...), reset with the randomness (or with the shared store).
+
+        ``shared=False``: this process's own sequence even on a shared store, for values nothing stores (request
+        ids), so drawing one never needs the store.
+        """
+        if shared and self._shared_counter is not None:
+            return self._shared_counter(kind)
         with self._lock:
             counter = self._counters.setdefault(kind, itertools.count())
             return next(counter)
@@ -60,10 +68,11 @@ class Randomness:
         rng = self.rng(f"id:{kind}:{self.next_index(kind)}")
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
-    def token(self, kind: str, length: int = 24, alphabet: str | None = None) -> str:
-        """The next opaque token (letters and digits unless ``alphabet``) in the ``kind`` sequence."""
+    def token(self, kind: str, length: int = 24, alphabet: str | None = None, shared: bool = True) -> str:
+        """The next opaque token (letters and digits unless ``alphabet``) in the ``kind`` sequence (``shared``: see
+        :meth:`next_index`)."""
         table = _translation(alphabet or ALPHANUMERIC)
-        raw = self.digest(f"token:{kind}:{self.next_index(kind)}", length)
+        raw = self.digest(f"token:{kind}:{self.next_index(kind, shared)}", length)
         return raw.translate(table).decode("ascii")
 
     def reset(self) -> None:

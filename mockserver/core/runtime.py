@@ -3,8 +3,10 @@ scripted rules, the request journal and webhook delivery."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mockserver.core import media
 from mockserver.core.accounts import Accounts
@@ -17,6 +19,9 @@ from mockserver.core.render_pool import RenderPool
 from mockserver.core.rules.registry import Rules
 from mockserver.core.store import MemoryStore, Retention, Store
 from mockserver.core.webhooks import Webhooks
+
+if TYPE_CHECKING:
+    from mockserver.core.shared_store import SharedState
 
 
 @dataclass
@@ -36,20 +41,21 @@ class Runtime:
     renders: RenderPool = field(default_factory=RenderPool)  # output files are rendered here, off the loop
     startup: Callable[[Runtime], None] | None = None  # start-up files' state, applied after the configured keys
 
+    shared: SharedState | None = None  # the shared store's connection (``store`` setting other than "memory")
+
     @classmethod
     def from_settings(cls, settings: CoreSettings, admin_token: str | None = None) -> Runtime:
-        """A runtime configured by ``settings``; ``admin_token`` (default: the configured one) guards ``/_mock``."""
-        clock = Clock(mode=settings.time_mode, speed=settings.speed, start=settings.start_time,  # type: ignore[arg-type]
-                      autojump=settings.autojump)
-        retention = Retention(max_records=settings.max_records, ttl=settings.ttl,
-                              max_key_bytes=settings.max_key_bytes, max_store_bytes=settings.max_store_bytes)
-        store = MemoryStore(retention, now=clock.now)
+        """A runtime configured by ``settings``; ``admin_token`` (default: the configured one) guards ``/_mock``.
+
+        Raises :class:`~mockserver.core.store.StoreUnavailable` when a shared store does not answer.
+        """
+        clock, store, rng, shared = _state(settings)
         media.set_cache_budget(settings.render_cache_bytes)
         runtime = cls(
             settings=settings,
             clock=clock,
             store=store,
-            rng=Randomness(settings.seed),
+            rng=rng,
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
             files=Files(store),
             rules=Rules(settings.seed),
@@ -57,9 +63,17 @@ class Runtime:
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=admin_token or settings.admin_token or None,
             renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
+            shared=shared,
         )
+        if shared is not None:
+            clock.on_restart(runtime.forget_local_state)  # another process's full reset
         runtime.provision_keys()
         return runtime
+
+    def close(self) -> None:
+        """Let go of the shared store's connection (nothing to do with the in-memory store)."""
+        if self.shared is not None:
+            self.shared.close()
 
     @property
     def files_cache_control(self) -> str:
@@ -81,6 +95,23 @@ class Runtime:
         if self.startup is not None:
             self.startup(self)
 
+    def catch_up(self) -> None:
+        """On a shared store, notice another process's full reset before serving a request that reads this
+        process's own state (one read of the shared clock; API requests read it anyway). Nothing in memory."""
+        if self.shared is not None:
+            self.clock.now()
+
+    def forget_local_state(self) -> None:
+        """What a full reset forgets that lives in this process only (journal, webhook queue, rules, id sessions),
+        then the start-up state again (start-up files' rules; configured keys an emptied store lacks): run here
+        when another process sharing the store reset everything, or the store came back empty (the shared clock
+        says so)."""
+        self.journal.clear()
+        self.webhooks.reset()
+        self.rules.clear()
+        self.rng.reset()
+        self.provision_keys()
+
     def reset(self, owner: str | None = None) -> None:
         """Forget all traffic (of one key); accounts go back to the balances they were created with.
 
@@ -99,3 +130,23 @@ class Runtime:
             return
         self.store.clear(owner=owner)
         self.accounts.restore(owner)  # back to what the key was created with (server defaults or its own)
+
+
+def _state(settings: CoreSettings) -> tuple[Clock, Store, Randomness, SharedState | None]:
+    """The clock, store and randomness: in this process's memory, or on the shared store ``settings.store``
+    names, where every process reads one clock, one set of records and one id sequence."""
+    clock_settings = {"mode": settings.time_mode, "speed": settings.speed, "start": settings.start_time,
+                      "autojump": settings.autojump}
+    retention = Retention(max_records=settings.max_records, ttl=settings.ttl,
+                          max_key_bytes=settings.max_key_bytes, max_store_bytes=settings.max_store_bytes)
+    url = getattr(settings, "store", "memory") or "memory"
+    if url == "memory":
+        clock = Clock(**clock_settings)  # type: ignore[arg-type]
+        return clock, MemoryStore(retention, now=clock.now), Randomness(settings.seed), None
+    from mockserver.core.shared_store import SharedState  # imports the Redis client only when it is used
+
+    shared = SharedState(url)
+    clock = Clock(**clock_settings, wall=time.time, cell=shared.anchor)  # type: ignore[arg-type]
+    shared.listen(clock.notify)
+    store = shared.store(retention, clock.now)
+    return clock, store, Randomness(settings.seed, counter=store.next_index), shared

@@ -6,8 +6,11 @@ bounds each key's share: beyond ``max_records`` records of one kind, or ``max_ke
 (a record's weight is the length of its JSON) over all kinds, the key's own oldest records go --
 so one key's traffic never evicts another key's. Beyond ``max_store_bytes`` for all keys together
 the key holding the most bytes loses its oldest record first. Records older than ``ttl`` seconds of
-clock time go too. A shared external store (several server processes) implements the same
-:class:`Store` protocol; nothing else in the server touches state directly.
+clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared_store`)
+implements the same :class:`Store` protocol; nothing else in the server touches state directly. A shared store
+may offer two atomic shortcuts the callers use when present: ``adjust(kind, key, field, delta, minimum)``
+(a number changed in one step, :class:`BelowMinimum` if it would go too low; account balances) and
+``limit_ledger`` (sliding windows and slots, :class:`mockserver.core.limits.LimitLedger`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,22 @@ def permanent_kind(kind: str) -> str:
     """Declare ``kind`` exempt from retention (per-key state that bounds itself); returns ``kind``."""
     PERMANENT_KINDS.add(kind)
     return kind
+
+
+#: URL schemes of a shared store (the ``store`` setting, other than ``memory``; :mod:`mockserver.core.shared_store`).
+SHARED_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class StoreUnavailable(ConnectionError):
+    """The configured shared store cannot be reached (the message names it)."""
+
+
+class BelowMinimum(Exception):
+    """An ``adjust`` of a shared store refused: the number would go below its minimum (``current`` is kept)."""
+
+    def __init__(self, current: float) -> None:
+        super().__init__(f"{current} cannot go lower")
+        self.current = current
 
 
 @dataclass(frozen=True)

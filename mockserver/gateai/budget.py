@@ -158,7 +158,7 @@ class Budget:
             return ledger
 
         store.update(KIND, owner, apply)
-        used = outcome[0]
+        used = outcome[-1]  # the last run of apply (a shared store re-runs it on a conflict)
         if used + micros > limit:
             raise BudgetExceeded(cost, BudgetStatus(limit, used, today + DAY))
         refunded_now = refund_at is not None and refund_at <= now
