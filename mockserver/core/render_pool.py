@@ -72,8 +72,19 @@ class RenderPool:
             media.remember(spec, done.result())
 
     def close(self) -> None:
-        """Stop the workers (renders in flight are abandoned)."""
+        """Stop the workers now (renders in flight are abandoned).
+
+        Worker processes are terminated, not only told to stop: after ``shutdown(wait=False)`` alone a spawned
+        worker outlived the server that had exited (seen after SIGTERM, still idle minutes later).
+        """
         with self._lock:
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        if executor is None:
+            return
+        running = getattr(executor, "_processes", None) or {}  # ProcessPoolExecutor's workers by pid
+        processes = list(running.values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(5)

@@ -159,6 +159,9 @@ def test_equal_renders_in_flight_share_one_job_and_a_process_pool_renders_the_sa
     processes = RenderPool(1)
     try:
         assert asyncio.run(twice(processes))[0] == first  # rendered in a spawned worker: the same bytes
+        workers = list(processes._pool()._processes.values())  # type: ignore[attr-defined]
+        assert workers and all(worker.is_alive() for worker in workers)
     finally:
         processes.close()
         threads.close()
+    assert not any(worker.is_alive() for worker in workers)  # no worker outlives the pool (nor the server)
