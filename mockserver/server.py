@@ -47,7 +47,7 @@ class Listener:
 
 
 @dataclass
-class Plan:
+class ServingPlan:
     """What to serve where."""
 
     mock: MockServer
@@ -81,12 +81,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def plan(mock: MockServer, free_ports: bool = False) -> Plan:
+def plan(mock: MockServer, free_ports: bool = False) -> ServingPlan:
     """Bind the sockets: each vendor's port, or the first vendor's in single-port mode (``free_ports``, or a
     port of 0, picks a free port)."""
     settings = mock.settings
     vendors = mock.vendors
-    result = Plan(mock)
+    result = ServingPlan(mock)
     if settings.single_port:
         port = 0 if free_ports else settings.port_of(vendors[0])
         result.listeners.append(Listener("combined", mock.combined(), _bind(settings.host, port)))
@@ -122,7 +122,7 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
     return uvicorn.Server(config)
 
 
-async def serve(serving: Plan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
+async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
     """Serve every listener until interrupted (or until ``stop`` is set)."""
     servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
@@ -245,7 +245,7 @@ def running(settings: Settings | None = None) -> Iterator[ServerThread]:
 # -- several worker processes on one shared store (``--workers N``) ------------------------------------------------
 
 
-def serve_workers(serving: Plan, count: int, log_level: str = "info",
+def serve_workers(serving: ServingPlan, count: int, log_level: str = "info",
                   started: Callable[[], None] | None = None) -> int:
     """Serve ``serving``'s sockets from ``count`` forked processes, each with its own runtime on the shared store.
 
@@ -272,14 +272,15 @@ def serve_workers(serving: Plan, count: int, log_level: str = "info",
     return _supervise(children, started)
 
 
-def _worker(serving: Plan, log_level: str) -> int:
+def _worker(serving: ServingPlan, log_level: str) -> int:
     """One worker: a fresh runtime and apps (on the shared store) serving the parent's sockets."""
     settings, token = serving.mock.settings, serving.mock.runtime.admin_token
     if token and not settings.admin_token:  # the token the parent made and printed, not one of the worker's own
         settings = settings.replace(admin_token=token)
     mock = build(settings)
     apps = {"combined": mock.combined(), **mock.apps}
-    own = Plan(mock, [Listener(item.name, apps[item.name], item.sock, item.prefix) for item in serving.listeners])
+    listeners = [Listener(item.name, apps[item.name], item.sock, item.prefix) for item in serving.listeners]
+    own = ServingPlan(mock, listeners)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(serve(own, log_level=log_level))
     return 0

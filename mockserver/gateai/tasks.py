@@ -71,7 +71,7 @@ class SlotsFull(Exception):
 
 
 @dataclass(frozen=True)
-class Plan:
+class TaskPlan:
     """When a task ends, how, and when its slot frees and its cost comes back (seconds after creation)."""
 
     ends_after: float
@@ -150,7 +150,7 @@ class Tasks:
 
     # -- creation ------------------------------------------------------------------------
 
-    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: ScriptedResult) -> Plan:
+    def _plan(self, task_id: str, model: Model, prepared: dict[str, Any], script: ScriptedResult) -> TaskPlan:
         """When and how the task ends: a scripted duration and status win over the seeded time and
         content moderation, but not over the 40-minute hard limit."""
         if script.duration is not None:
@@ -174,8 +174,8 @@ class Tasks:
         elif outcome == FAILED:
             refund = ends
         if self.runtime.clock.collapses_durations:
-            return Plan(0.0, outcome, error, 0.0, None if refund is None else 0.0)
-        return Plan(ends, outcome, error, min(ends, SLOT_AUTO_RELEASE), refund)
+            return TaskPlan(0.0, outcome, error, 0.0, None if refund is None else 0.0)
+        return TaskPlan(ends, outcome, error, min(ends, SLOT_AUTO_RELEASE), refund)
 
     def _fit_budget(self, owner: str, request: GenerateRequest, prepared: params.Prepared,
                     now: float) -> params.Prepared:
@@ -197,7 +197,7 @@ class Tasks:
         if not window.allowed:
             raise WindowFull(limits, window.retry_after_header)
 
-    def _take_slot(self, owner: str, task_id: str, model: Model, plan: Plan, limits: GenerateLimits,
+    def _take_slot(self, owner: str, task_id: str, model: Model, plan: TaskPlan, limits: GenerateLimits,
                    now: float) -> None:
         """Hold one of the key's concurrency slots until the task frees it; :class:`SlotsFull` when none is free."""
         slot = self.slots.acquire(owner, task_id, release_at=now + plan.slot_after, info={"model": model.id},
@@ -205,7 +205,7 @@ class Tasks:
         if not slot.allowed:
             raise SlotsFull(limits, slot.used, slot.retry_after_header)
 
-    def _pay(self, owner: str, task_id: str, request: GenerateRequest, prepared: params.Prepared, plan: Plan,
+    def _pay(self, owner: str, task_id: str, request: GenerateRequest, prepared: params.Prepared, plan: TaskPlan,
              now: float) -> tuple[params.Prepared, BudgetStatus]:
         """Fit the params to the budget and charge it; a refusal frees the slot the task was holding."""
         try:

@@ -14,7 +14,7 @@ from mockserver.harness.findings import BEHAVIOUR, PhaseStats, RunResult
 from mockserver.harness.options import Options
 from mockserver.harness.progress import Display, Meter
 from mockserver.harness.runner import load_schema, operation_labels, run_schemathesis
-from mockserver.harness.spend import Plan, PlanItem, SpendGuard
+from mockserver.harness.spend import PlanItem, SpendGuard, SpendPlan
 from mockserver.harness.target import Target
 
 Printer = Callable[[str], None]
@@ -35,10 +35,10 @@ def selected_machines(options: Options) -> list[type[HarnessMachine]]:
     return machines
 
 
-def make_plan(options: Options, target: Target, ctx: Context, labels: list[str]) -> Plan:
+def make_plan(options: Options, target: Target, ctx: Context, labels: list[str]) -> SpendPlan:
     """What runs and its worst-case cost: computed from free requests only."""
     prices = ctx.prices
-    plan = Plan(options.api, target.base_url, target.kind, options.read_only, options.max_spend)
+    plan = SpendPlan(options.api, target.base_url, target.kind, options.read_only, options.max_spend)
     plan.budget_cap = prices.budget_cap
     st_phases = options.st_phases
     if st_phases:

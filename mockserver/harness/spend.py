@@ -360,7 +360,7 @@ class PlanItem:
 
 
 @dataclass
-class Plan:
+class SpendPlan:
     """What a run will do and what it may cost, shown before anything is spent."""
 
     api: str
