@@ -6,6 +6,7 @@ The clock is in ``manual`` mode, so nothing moves unless a test advances it, and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -99,3 +100,13 @@ def redis_store_url(redis_url: str) -> str:
     client.flushdb()
     client.close()
     return redis_url
+
+
+@pytest.fixture
+def redis_client(redis_store_url: str) -> Iterator[Any]:
+    """A client of the session's Redis, emptied for this test (each client stands for one server process)."""
+    import redis
+
+    connection = redis.Redis.from_url(redis_store_url)
+    yield connection
+    connection.close()

@@ -79,3 +79,13 @@ def _wait_until_ready(process: subprocess.Popen) -> None:
             threading.Thread(target=process.stdout.read, daemon=True).start()
             return
     raise RuntimeError("redis-server did not start:\n" + "".join(seen[-20:]))
+
+
+class Now:
+    """A settable clock (a store's or a limit's ``now``) for retention by age and sliding windows."""
+
+    def __init__(self, at: float = 1_000.0) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at

@@ -151,10 +151,11 @@ def test_reset_on_one_clears_both(pair) -> None:
         assert mock_a.get("/clock").json()["epoch"] == mock_b.get("/clock").json()["epoch"]
 
 
-def _serve(store: str) -> tuple[subprocess.Popen, str, str]:
-    """``mockserver serve --store <store>`` on free ports; returns the process, its API base and control plane."""
+def _serve(store: str, *extra: str, seed: bool = True) -> tuple[subprocess.Popen, str, str]:
+    """``mockserver serve --store <store> [extra]`` on free ports; the process, its API base and control plane."""
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
-               "--store", store, "--time-mode", "manual", "--seed", "7", "--render-threads"]
+               "--store", store, *extra, "--time-mode", "manual", *(["--seed", "7"] if seed else []),
+               "--render-threads"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     for line in process.stdout:  # type: ignore[union-attr]
@@ -250,20 +251,9 @@ def _zombie(pid: int) -> bool:
 
 
 def _serve_workers(store: str, count: int) -> tuple[subprocess.Popen, str, str]:
-    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
-               "--store", store, "--workers", str(count), "--time-mode", "manual", "--render-threads"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    for line in process.stdout:  # type: ignore[union-attr]
-        lines.append(line)
-        if "control plane" in line:
-            break
-    banner = "".join(lines)
-    base = re.search(r"Skytells API base URL : (\S+)", banner)
-    control_url = re.search(r"control plane +: (\S+)", banner)
-    assert base and control_url, banner
+    process, base, control = _serve(store, "--workers", str(count), seed=False)
     threading.Thread(target=process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
-    return process, base.group(1), control_url.group(1)
+    return process, base, control
 
 
 def test_workers_without_a_shared_store_are_refused() -> None:

@@ -17,23 +17,9 @@ from mockserver.core.limits import ConcurrencySlots, SlidingWindow
 from mockserver.core.shared_store import SharedState
 from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.store import MemoryStore
+from tests.redis_server import Now
 
 START = 1_767_225_600.0
-
-
-class Now:
-    def __init__(self) -> None:
-        self.at = START
-
-    def __call__(self) -> float:
-        return self.at
-
-
-@pytest.fixture
-def client(redis_store_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_store_url)
-    yield connection
-    connection.close()
 
 
 def _window_trace(store, now: Now) -> list[tuple]:
@@ -46,9 +32,9 @@ def _window_trace(store, now: Now) -> list[tuple]:
     return trace
 
 
-def test_a_sliding_window_answers_as_in_memory(client) -> None:
-    shared = _window_trace(RedisStore(client), Now())
-    assert shared == _window_trace(MemoryStore(), Now())
+def test_a_sliding_window_answers_as_in_memory(redis_client) -> None:
+    shared = _window_trace(RedisStore(redis_client), Now(START))
+    assert shared == _window_trace(MemoryStore(), Now(START))
     assert [allowed for allowed, *_ in shared] == [True, True, True, False, False, True, True, False, True, True]
 
 
@@ -64,14 +50,14 @@ def _slots_trace(store, now: Now) -> list[tuple]:
     return [(d.allowed, round(d.retry_after, 6), d.used) for d in trace] + [sorted(active), active["five"]]
 
 
-def test_slots_answer_as_in_memory(client) -> None:
-    shared = _slots_trace(RedisStore(client), Now())
-    assert shared == _slots_trace(MemoryStore(), Now())
+def test_slots_answer_as_in_memory(redis_client) -> None:
+    shared = _slots_trace(RedisStore(redis_client), Now(START))
+    assert shared == _slots_trace(MemoryStore(), Now(START))
     assert shared[2] == (False, 10.0, 2)  # refused until the first slot frees itself
 
 
 def test_seven_clients_at_once_get_exactly_five_slots_and_five_window_hits(redis_store_url) -> None:
-    now = Now()
+    now = Now(START)
     stores = [RedisStore(redis.Redis.from_url(redis_store_url)) for _ in range(7)]
     barrier = threading.Barrier(7)
 
@@ -87,8 +73,8 @@ def test_seven_clients_at_once_get_exactly_five_slots_and_five_window_hits(redis
     assert len(ConcurrencySlots(stores[0], "gen", 5, now).active("A")) == 5
 
 
-def test_clearing_an_owner_frees_its_windows_and_slots_only(client) -> None:
-    now, store = Now(), RedisStore(client)
+def test_clearing_an_owner_frees_its_windows_and_slots_only(redis_client) -> None:
+    now, store = Now(START), RedisStore(redis_client)
     window, slots = SlidingWindow(store, "w", 1, 30.0, now), ConcurrencySlots(store, "s", 1, now)
     for who in ("A", "B"):
         assert window.hit(who).allowed and slots.acquire(who, "x").allowed

@@ -4,7 +4,7 @@ from several clients at once (each client stands for one server process)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,23 +16,7 @@ from mockserver.core.accounts import Accounts, InsufficientFunds
 from mockserver.core.shared_store import SharedState
 from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.store import MemoryStore, Retention, StoreUnavailable
-
-
-class Now:
-    """A settable clock for retention by age."""
-
-    def __init__(self, at: float = 1_000.0) -> None:
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at
-
-
-@pytest.fixture
-def client(redis_store_url: str) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_store_url)
-    yield connection
-    connection.close()
+from tests.redis_server import Now
 
 
 def clients(url: str, count: int) -> list[redis.Redis]:
@@ -50,8 +34,8 @@ def together(count: int, work: Callable[[int], object]) -> list[object]:
         return list(pool.map(run, range(count)))
 
 
-def test_records_round_trip_in_order_per_owner(client) -> None:
-    store = RedisStore(client, Retention(max_records=None))
+def test_records_round_trip_in_order_per_owner(redis_client) -> None:
+    store = RedisStore(redis_client, Retention(max_records=None))
     store.put("prediction", "p1", {"id": "p1", "tags": [], "nested": {"a": [1, 2]}, "none": None}, owner="A")
     store.put("prediction", "p2", {"id": "p2"}, owner="B")
     store.put("prediction", "p3", {"id": "p3"}, owner="A")
@@ -69,7 +53,7 @@ def test_records_round_trip_in_order_per_owner(client) -> None:
     store.clear(owner="A")
     assert [r["id"] for r in store.scan("prediction")] == ["p2"]
     store.clear()
-    assert list(store.scan("prediction")) == [] and client.dbsize() == 0
+    assert list(store.scan("prediction")) == [] and redis_client.dbsize() == 0
 
 
 # -- the same answers as the in-memory store -----------------------------------------------------------------
@@ -114,19 +98,19 @@ def _view(store) -> dict:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
-def test_the_redis_store_answers_as_the_memory_store(client, ops) -> None:
-    client.flushdb()
+def test_the_redis_store_answers_as_the_memory_store(redis_client, ops) -> None:
+    redis_client.flushdb()
     retention = Retention(max_records=1, ttl=60, max_key_bytes=600, max_store_bytes=None)
     memory_now, redis_now = Now(), Now()
-    memory, shared = MemoryStore(retention, now=memory_now), RedisStore(client, retention, now=redis_now)
+    memory, shared = MemoryStore(retention, now=memory_now), RedisStore(redis_client, retention, now=redis_now)
     for op in ops:
         _apply(memory, memory_now, op)
         _apply(shared, redis_now, op)
         assert _view(shared) == _view(memory), op
 
 
-def test_over_its_byte_budget_an_owner_loses_only_its_own_oldest(client) -> None:
-    store = RedisStore(client, Retention(max_records=None, max_key_bytes=2_000))
+def test_over_its_byte_budget_an_owner_loses_only_its_own_oldest(redis_client) -> None:
+    store = RedisStore(redis_client, Retention(max_records=None, max_key_bytes=2_000))
     store.put("prediction", "b0", {"pad": "b" * 1_500}, owner="B")
     for n in range(8):
         store.put("task" if n % 2 else "prediction", f"a{n}", {"pad": "a" * 400}, owner="A")
@@ -135,20 +119,20 @@ def test_over_its_byte_budget_an_owner_loses_only_its_own_oldest(client) -> None
     assert len(kept) == 4 and store.get("task", "a7") is not None and store.get("prediction", "a3") is None
 
 
-def test_over_the_store_budget_the_heaviest_owner_loses_its_oldest_first(client) -> None:
-    store = RedisStore(client, Retention(max_records=None, max_store_bytes=3_000))
+def test_over_the_store_budget_the_heaviest_owner_loses_its_oldest_first(redis_client) -> None:
+    store = RedisStore(redis_client, Retention(max_records=None, max_store_bytes=3_000))
     store.put("prediction", "b0", {"pad": "b" * 200}, owner="B")
     for n in range(6):
         store.put("prediction", f"a{n}", {"pad": "a" * 400}, owner="A")
     assert store.get("prediction", "b0") is not None  # the light owner kept everything
     kept = [r["pad"][0] for r in store.scan("prediction", owner="A")]
     assert 0 < len(kept) < 6 and store.get("prediction", "a5") is not None and store.get("prediction", "a0") is None
-    assert int(client.get("mockserver:bt")) <= 3_000
+    assert int(redis_client.get("mockserver:bt")) <= 3_000
 
 
-def test_ttl_is_virtual_time(client) -> None:
+def test_ttl_is_virtual_time(redis_client) -> None:
     now = Now()
-    store = RedisStore(client, Retention(ttl=60), now=now)
+    store = RedisStore(redis_client, Retention(ttl=60), now=now)
     store.put("prediction", "old", {"n": 1}, owner="A")
     now.at += 59
     assert store.get("prediction", "old") is not None  # no real second matters, only the clock's
@@ -187,8 +171,8 @@ def test_concurrent_debits_never_overdraw(redis_store_url) -> None:
     assert accounts[1].credit("sk-shared-0001", 0.05) == pytest.approx(0.15)
 
 
-def test_an_adjusted_balance_survives_a_later_update(client) -> None:
-    accounts = Accounts(RedisStore(client), default_credits=1.0, default_budget=1.0)
+def test_an_adjusted_balance_survives_a_later_update(redis_client) -> None:
+    accounts = Accounts(RedisStore(redis_client), default_credits=1.0, default_budget=1.0)
     accounts.create("sk-shared-0002")
     assert accounts.debit("sk-shared-0002", 0.25) == 0.75
     changed = accounts.change("sk-shared-0002", suspended=True)
@@ -200,8 +184,8 @@ def test_an_adjusted_balance_survives_a_later_update(client) -> None:
         accounts.debit("sk-nobody-000", 1.0)
 
 
-def test_seeded_id_sequences_are_shared(client) -> None:
-    one, other = RedisStore(client), RedisStore(client)
+def test_seeded_id_sequences_are_shared(redis_client) -> None:
+    one, other = RedisStore(redis_client), RedisStore(redis_client)
     assert [one.next_index("prediction"), other.next_index("prediction"), one.next_index("task")] == [0, 1, 0]
 
 
