@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,7 +46,8 @@ class RenderPool:
             if self._executor is None:
                 if self.processes:
                     context = multiprocessing.get_context("spawn")
-                    self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                    self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                         initializer=exit_with_parent, initargs=(os.getpid(),))
                 else:
                     self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="render")
             return self._executor
@@ -88,3 +91,18 @@ class RenderPool:
             process.terminate()
         for process in processes:
             process.join(5)
+
+
+def exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """In a render worker: end the process once ``parent`` (the server) is gone, however the server ended.
+
+    A server that exits without closing its pool (seen after SIGTERM with status streams served) would
+    otherwise leave its workers idle, holding their memory, for good.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

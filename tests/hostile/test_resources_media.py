@@ -165,3 +165,15 @@ def test_equal_renders_in_flight_share_one_job_and_a_process_pool_renders_the_sa
         processes.close()
         threads.close()
     assert not any(worker.is_alive() for worker in workers)  # no worker outlives the pool (nor the server)
+
+
+@pytest.mark.parametrize(("parent", "code"), [("1", 0), ("os.getppid()", 3)])
+def test_a_render_worker_ends_once_its_server_is_gone(parent: str, code: int) -> None:
+    """``exit_with_parent``: a worker whose parent is not the one it was started for ends at once; else it lives."""
+    import subprocess
+    import sys
+
+    script = ("import os, sys, time; from mockserver.core.render_pool import exit_with_parent; "
+              f"exit_with_parent({parent}, every=0.01); time.sleep(0.3); sys.exit(3)")
+    finished = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert finished.returncode == code
