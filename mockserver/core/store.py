@@ -234,6 +234,14 @@ class MemoryStore:
     def _count_owned(self, owner: str | None) -> int:
         return sum(len(self._by_owner.get((kind, owner), ())) for kind in self._owner_kinds.get(owner, ()))
 
+    def put_absent(self, kind: str, key: str, record: Record, owner: str | None = None) -> bool:
+        """Store ``record`` only if no record has ``key`` (atomically); whether it was stored."""
+        with self._lock:
+            if self._table(kind).get(key) is not None:
+                return False
+            self.put(kind, key, record, owner=owner)
+            return True
+
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None:
         """Atomically replace a record with ``change(record)``; returns the new record."""
         with self._lock:

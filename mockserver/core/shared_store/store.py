@@ -89,10 +89,30 @@ class RedisStore:
         return _decode(pipe.execute()[-1])
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:
-        payload = encode(record)
-        self._run("PUT", kind, key, payload, _tag(owner), repr(self._now()), 64 + len(payload),
-                  int(kind in PERMANENT_KINDS), *self._budgets())
+        self._put_in(None, kind, key, record, owner)
         self._expire(kind)
+
+    def _put_in(self, pipe: Any, kind: str, key: str, record: Record, owner: str | None) -> None:
+        payload = encode(record)
+        extra = {} if pipe is None else {"client": pipe}
+        self._run("PUT", kind, key, payload, _tag(owner), repr(self._now()), 64 + len(payload),
+                  int(kind in PERMANENT_KINDS), *self._budgets(), **extra)
+
+    def put_absent(self, kind: str, key: str, record: Record, owner: str | None = None) -> bool:
+        """Store ``record`` only if no record has ``key`` (atomically, under WATCH); whether it was stored."""
+        name = self._key(kind, key)
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(name)
+                if pipe.exists(name):
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                self._put_in(pipe, kind, key, record, owner)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
 
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None:
         """Replace a record with ``change(record)`` atomically (optimistic: re-run on a concurrent write)."""
