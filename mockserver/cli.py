@@ -60,6 +60,8 @@ _HELP = {
     "webhook_key_concurrency": "webhook attempts in flight at once per API key (default 8)",
     "webhook_hosts": "comma-separated hosts webhooks may be sent to (default: any host except the reserved "
                      "example domains such as example.com, *.test, *.invalid)",
+    "webhook_lease": "with a shared store: real seconds a process holds a subject's webhook deliveries without "
+                     "renewing; a killed process's deliveries are taken over after it (default 5)",
     "cors_origins": "comma-separated origins browsers may call the APIs from ('*': any; 'off': no CORS headers)",
     "cors_control_plane": "CORS on the control plane (/_mock) too (default: API routes only)",
     "mappings": "comma-separated folders or files of start-up keys, rules, faults, outcomes and scenarios "

@@ -60,7 +60,7 @@ class Runtime:
             files=Files(store),
             rules=Rules(settings.seed),
             journal=Journal(size=settings.journal_size),
-            webhooks=Webhooks(clock, Randomness(settings.seed), settings),
+            webhooks=_webhooks(settings, clock, shared),
             admin_token=admin_token or settings.admin_token or None,
             renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
             shared=shared,
@@ -130,6 +130,15 @@ class Runtime:
             return
         self.store.clear(owner=owner)
         self.accounts.restore(owner)  # back to what the key was created with (server defaults or its own)
+
+
+def _webhooks(settings: CoreSettings, clock: Clock, shared: SharedState | None) -> Webhooks:
+    """Webhook delivery in this process's memory, or shared (queues, leases, journal) by every process on the store."""
+    if shared is None:
+        return Webhooks(clock, Randomness(settings.seed), settings)
+    from mockserver.core.shared_store.webhooks import SharedWebhooks
+
+    return SharedWebhooks(clock, Randomness(settings.seed), settings, shared.client, shared.prefix)
 
 
 def _state(settings: CoreSettings) -> tuple[Clock, Store, Randomness, SharedState | None]:

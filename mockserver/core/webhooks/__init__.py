@@ -42,17 +42,17 @@ Every attempt is journaled (outcome, response code, real latency, error text) un
 
 from __future__ import annotations
 
-from mockserver.core.webhooks.dispatcher import WebhookOptions, Webhooks
+from mockserver.core.webhooks.dispatcher import Webhooks
 from mockserver.core.webhooks.hosts import RESERVED_DOMAINS, RESERVED_TLDS, blocked_reason
 from mockserver.core.webhooks.journal import JOURNAL_LIMIT, DeliveryJournal
 from mockserver.core.webhooks.records import EVENT_STATES, Attempt, Delivery, EventState, Outcome
 from mockserver.core.webhooks.schedule import RetryPolicy
 from mockserver.core.webhooks.signing import SECRET_BYTES, SECRET_PREFIX, USER_AGENT, derive_secret, signed_headers
-from mockserver.core.webhooks.subscriptions import Renderer, Subscription, TimelineSource
+from mockserver.core.webhooks.subscriptions import Rebuild, Renderer, Source, Subscription, TimelineSource
 
 __all__ = [
     "EVENT_STATES", "JOURNAL_LIMIT", "RESERVED_DOMAINS", "RESERVED_TLDS", "SECRET_BYTES", "SECRET_PREFIX",
-    "USER_AGENT", "Attempt", "Delivery", "DeliveryJournal", "EventState", "Outcome", "Renderer", "RetryPolicy",
-    "Subscription", "TimelineSource", "WebhookOptions", "Webhooks", "blocked_reason", "derive_secret",
+    "USER_AGENT", "Attempt", "Delivery", "DeliveryJournal", "EventState", "Outcome", "Rebuild", "Renderer",
+    "RetryPolicy", "Source", "Subscription", "TimelineSource", "Webhooks", "blocked_reason", "derive_secret",
     "signed_headers",
 ]
