@@ -127,3 +127,21 @@ def test_a_cleanly_stopped_process_hands_its_subjects_over(instances) -> None:
     assert {event["subject"] for event in journal} == {made}
     assert sorted(delivered_once(receiver).values()) == [1] * len(EVENTS)
 
+
+
+def test_a_cancel_and_delete_on_the_process_not_following_still_delivers_the_cancel(instances) -> None:
+    one, other = instances
+    auth = {"x-api-key": DEFAULT_API_KEY}
+    with Receiver() as receiver:
+        made = httpx.post(one.base + "/predictions", headers=auth, timeout=10,
+                          json={"model": "truefusion-pro", "input": {"prompt": "a fox"},
+                                "webhook": {"url": receiver.url, "events": ["starting", "cancelled"]}}).json()
+        one.advance(2)  # starting, delivered by the process that follows it
+        assert httpx.post(f"{other.base}/predictions/{made['id']}/cancel", headers=auth, timeout=10).status_code == 200
+        assert httpx.delete(f"{other.base}/predictions/{made['id']}", headers=auth, timeout=10).status_code == 200
+        other.advance(1)
+        journal = other.journal()
+        counts = delivered_once(receiver)
+    assert [(event["event"], event["state"]) for event in journal] == [("starting", "delivered"),
+                                                                       ("cancelled", "delivered")]
+    assert counts == Counter({event["id"]: 1 for event in journal})

@@ -17,7 +17,7 @@ import pytest
 
 from mockserver.core.clock import Clock
 from mockserver.core.randomness import Randomness
-from mockserver.core.shared_store.webhook_queue import WebhookQueue
+from mockserver.core.shared_store.webhook_queue import DONE, LOST, STALE, WebhookQueue
 from mockserver.core.shared_store.webhooks import SharedWebhooks
 from mockserver.core.webhooks import Attempt, Delivery, Webhooks
 from mockserver.settings import Settings
@@ -45,19 +45,19 @@ def test_a_held_lease_cannot_be_taken_until_let_go(redis_client) -> None:
     queue = WebhookQueue(redis_client)
     queue.subscribe("p1", KEY, "https://hooks.test/p1", {"succeeded"}, ("job", None), "one", 60_000)
     assert not queue.take("p1", "two", 60_000)
-    assert queue.renew(["p1"], "two", 60_000) == [False] and queue.renew(["p1"], "one", 60_000) == [True]
+    assert queue.renew(["p1"], "two", 60_000) == [None] and queue.renew(["p1"], "one", 60_000) == [(0, 0)]
     queue.release(["p1"], "two")  # not its lease: nothing happens
     assert not queue.take("p1", "two", 60_000)
     queue.release(["p1"], "one")
     assert queue.take("p1", "two", 60_000)
-    assert queue.renew(["p1"], "one", 60_000) == [False]
+    assert queue.renew(["p1"], "one", 60_000) == [None]
 
 
 def test_a_lapsed_lease_is_taken_over(redis_client) -> None:
     queue = WebhookQueue(redis_client)
     queue.subscribe("p1", KEY, "https://hooks.test/p1", {"succeeded"}, ("job", None), "one", 50)
     assert wait_for(lambda: queue.take("p1", "two", 60_000))
-    assert queue.renew(["p1"], "one", 60_000) == [False]
+    assert queue.renew(["p1"], "one", 60_000) == [None]
 
 
 def wait_for(condition: Any, timeout: float = 5.0) -> bool:
@@ -75,9 +75,10 @@ def test_only_the_lease_holder_enqueues_sends_and_records(redis_client) -> None:
     queue = WebhookQueue(redis_client)
     queue.subscribe("p1", KEY, "https://hooks.test/p1", {"succeeded"}, ("job", {"api": "x"}), "one", 60_000)
     first, second = delivery("msg_1"), delivery("msg_2")
-    assert not queue.enqueue("p1", "two", 4, [first])
+    assert queue.enqueue("p1", "two", 0, 4, [first]) == LOST
     assert queue.load("p1").cursor == 0 and queue.journal() == []  # type: ignore[union-attr]
-    assert queue.enqueue("p1", "one", 4, [first, second])
+    assert queue.enqueue("p1", "one", 1, 4, [first]) == STALE  # read at another cursor: nothing changes
+    assert queue.enqueue("p1", "one", 0, 4, [first, second]) == DONE
     assert not queue.begin("p1", "two", 60_000, first)
     assert queue.begin("p1", "one", 60_000, first)
     assert queue.journal()[0].in_flight
@@ -88,15 +89,17 @@ def test_only_the_lease_holder_enqueues_sends_and_records(redis_client) -> None:
     assert loaded is not None and loaded.cursor == 4 and loaded.source == ("job", {"api": "x"})
     assert [d.id for d in loaded.queue] == ["msg_2"] and not any(d.in_flight for d in loaded.queue)
     assert [(d.id, d.state) for d in queue.journal()] == [("msg_1", "delivered"), ("msg_2", "pending")]
-    assert not queue.end("p1", "two") and queue.subjects() == {"p1"}
-    assert queue.end("p1", "one") and queue.subjects() == set() and queue.load("p1") is None
+    assert queue.end("p1", "one") == STALE  # msg_2 is still queued
+    assert queue.record("p1", "one", finished(second), None, 100)
+    assert queue.end("p1", "two") == LOST and queue.subjects() == {"p1"}
+    assert queue.end("p1", "one") == DONE and queue.subjects() == set() and queue.load("p1") is None
 
 
 def test_the_journal_forgets_the_oldest_finished_events_past_its_limit(redis_client) -> None:
     queue = WebhookQueue(redis_client)
     queue.subscribe("p1", KEY, "https://hooks.test/p1", {"succeeded"}, None, "one", 60_000)
     items = [delivery(f"msg_{n}") for n in range(5)]
-    assert queue.enqueue("p1", "one", 5, items)
+    assert queue.enqueue("p1", "one", 0, 5, items) == DONE
     for item in items[:4]:
         assert queue.record("p1", "one", finished(item), None, 2)
     assert [d.id for d in queue.journal()] == ["msg_2", "msg_3", "msg_4"]  # the pending one is always kept
@@ -107,7 +110,7 @@ def test_clearing_and_dropping_one_key(redis_client) -> None:
     for subject, owner in (("p1", KEY), ("p2", OTHER)):
         queue.subscribe(subject, owner, "https://hooks.test/p", {"succeeded"}, None, "one", 60_000)
         done, waiting = delivery(f"{subject}_a", owner, subject), delivery(f"{subject}_b", owner, subject)
-        assert queue.enqueue(subject, "one", 2, [done, waiting])
+        assert queue.enqueue(subject, "one", 0, 2, [done, waiting]) == DONE
         assert queue.record(subject, "one", finished(done), waiting, 100)
     assert queue.clear(KEY) == 1
     assert [d.id for d in queue.journal()] == ["p1_b", "p2_a", "p2_b"]
@@ -239,6 +242,39 @@ def test_a_clean_close_lets_go_of_the_leases_at_once(redis_client) -> None:
         assert await other.webhooks.settle(max_real=10)  # a 60 s lease: only a release lets it through
         assert [e["state"] for e in other.webhooks.events()] == ["delivered"] * 3
         await other.webhooks.close()
+
+    asyncio.run(body())
+
+
+def test_a_cancel_made_where_the_subject_is_not_followed_is_delivered_though_deleted_at_once(redis_client) -> None:
+    clock = Clock(mode="manual", start=START)
+    lines = {"p1": [(event, START + at) for event, at in LIFECYCLE]}
+
+    def source(subject: str, _context: Any) -> tuple[Any, Any] | None:
+        if subject not in lines:
+            return None
+        return (lambda: lines.get(subject)), (lambda event, at: {"id": subject, "status": event, "at": at})
+
+    async def body() -> None:
+        one, other = Process(redis_client, clock, failing_first(0)), Process(redis_client, clock, failing_first(0))
+        for process in (one, other):
+            process.webhooks.register_source("job", source)
+        made = source("p1", None)
+        assert made is not None
+        one.webhooks.subscribe("p1", KEY, "https://hooks.test/p1", {"starting", "cancelled"}, *made,
+                               source=("job", None))
+        clock.advance(2)
+        assert await one.webhooks.settle(max_real=10)
+        lines["p1"] = [*lines["p1"][:2], ("cancelled", START + 2)]  # cancelled on the other process ...
+        other.webhooks.refresh("p1")
+        del lines["p1"]  # ... and deleted right after
+        assert await other.webhooks.settle(max_real=10)  # the holder picks the cancel up when it renews
+        journal = other.webhooks.events()
+        assert [(e["event"], e["state"]) for e in journal] == [("starting", "delivered"), ("cancelled", "delivered")]
+        assert accepted(one, other) == Counter({e["id"]: 1 for e in journal})
+        assert [r.url.path for r in one.sent] == ["/p1", "/p1"]  # the holder delivered both
+        for process in (one, other):
+            await process.webhooks.close()
 
     asyncio.run(body())
 

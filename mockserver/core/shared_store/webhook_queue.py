@@ -24,13 +24,18 @@ from mockserver.core.shared_store.connection import translated
 from mockserver.core.webhooks.records import Delivery
 from mockserver.core.webhooks.subscriptions import Source
 
-#: Enqueue newly reached events and move the cursor. KEYS: lease, subscription, queue, journal, seq.
-#: ARGV: token, cursor, delivery key prefix, then (id, JSON) pairs. Returns 1, or 0 if the lease is not ours.
+#: Enqueue newly reached events and move the cursor from where the caller read it. KEYS: lease, subscription,
+#: queue, journal, seq. ARGV: token ('' for a process that does not hold the subject), the cursor read, the new
+#: cursor, delivery key prefix, then (id, JSON) pairs. Returns 1; 0 if the lease is not ours (or the subscription
+#: is gone); 2 if the cursor moved since it was read (the caller's copy is stale).
 ENQUEUE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'cursor', ARGV[2])
-for i = 4, #ARGV, 2 do
-  local key = ARGV[3] .. ARGV[i]
+if (ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1]) or redis.call('EXISTS', KEYS[2]) == 0 then
+  return 0
+end
+if redis.call('HGET', KEYS[2], 'cursor') ~= ARGV[2] then return 2 end
+redis.call('HSET', KEYS[2], 'cursor', ARGV[3])
+for i = 5, #ARGV, 2 do
+  local key = ARGV[4] .. ARGV[i]
   if redis.call('EXISTS', key) == 0 then
     redis.call('SET', key, ARGV[i + 1])
     redis.call('RPUSH', KEYS[3], ARGV[i])
@@ -86,13 +91,18 @@ return 0
 """
 
 #: The subject is done (whole timeline delivered): forget it. KEYS: lease, subscription, queue, subjects.
-#: ARGV: token, subject. Returns 1, or 0 if the lease is not ours.
+#: ARGV: token, subject. Returns 1; 0 if the lease is not ours; 2 if another process queued events meanwhile.
 END = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('LLEN', KEYS[3]) > 0 then return 2 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('SREM', KEYS[4], ARGV[2])
 return 1
 """
+
+
+#: What a change by the holder came to: done; the lease is not ours; our copy of the queue is stale.
+LOST, DONE, STALE = 0, 1, 2
 
 
 def _json(value: Any) -> bytes:
@@ -124,8 +134,8 @@ class Followed:
 class WebhookQueue:
     """The shared webhook state of every process using ``client`` and ``prefix``."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "mockserver:", wake_channel: str | None = None) -> None:
-        self.client, self.base, self.wake_channel = client, f"{prefix}wh:", wake_channel
+    def __init__(self, client: redis.Redis, prefix: str = "mockserver:") -> None:
+        self.client, self.base = client, f"{prefix}wh:"
         self._scripts = {name: client.register_script(text) for name, text in
                          (("ENQUEUE", ENQUEUE), ("BEGIN", BEGIN), ("RECORD", RECORD), ("RENEW", RENEW),
                           ("RELEASE", RELEASE), ("END", END))}
@@ -181,12 +191,17 @@ class WebhookQueue:
         """Take the lease of a subject nobody holds (its holder let go, or stopped renewing it)."""
         return bool(self.client.set(self._lease(subject), token, nx=True, px=lease_ms))
 
-    def renew(self, subjects: list[str], token: str, lease_ms: int) -> list[bool]:
-        """Extend the leases ``token`` holds; for each subject, whether it still held it."""
+    def renew(self, subjects: list[str], token: str, lease_ms: int) -> list[tuple[int, int] | None]:
+        """Extend the leases ``token`` holds; for each subject, its stored cursor and queue length (None if the
+        lease was not ``token``'s any more)."""
         pipe = self.client.pipeline(transaction=False)
         for subject in subjects:
             self._scripts["RENEW"](keys=[self._lease(subject)], args=[token, lease_ms], client=pipe)
-        return [bool(held) for held in pipe.execute()]
+            pipe.hget(self._sub(subject), "cursor")
+            pipe.llen(self._queue(subject))
+        answers = pipe.execute()
+        return [(int(cursor or 0), int(length)) if held else None
+                for held, cursor, length in zip(answers[::3], answers[1::3], answers[2::3], strict=True)]
 
     def release(self, subjects: Iterable[str], token: str) -> None:
         """Let go of the leases ``token`` holds (a clean stop: other processes take them over at once)."""
@@ -194,11 +209,6 @@ class WebhookQueue:
         for subject in subjects:
             self._scripts["RELEASE"](keys=[self._lease(subject)], args=[token], client=pipe)
         pipe.execute()
-
-    def wake(self) -> None:
-        """Have every process look at its subjects again (on the clock's channel, which they all listen to)."""
-        if self.wake_channel is not None:
-            self.client.publish(self.wake_channel, b"webhooks")
 
     def load(self, subject: str) -> Followed | None:
         """The stored subscription and its undelivered events (none in flight: their holder is gone)."""
@@ -220,13 +230,14 @@ class WebhookQueue:
 
     # -- changes by the holder (each checks the lease) ---------------------------------------
 
-    def enqueue(self, subject: str, token: str, cursor: int, deliveries: Iterable[Delivery]) -> bool:
-        """Move the cursor and queue ``deliveries``; False if ``token`` no longer holds the subject."""
-        args: list[Any] = [token, cursor, self._delivery("")]
+    def enqueue(self, subject: str, token: str, read: int, cursor: int, deliveries: Iterable[Delivery]) -> int:
+        """Move the cursor from ``read`` to ``cursor`` and queue ``deliveries``: :data:`DONE`, :data:`LOST` (``token``
+        no longer holds the subject; '' enqueues without holding it) or :data:`STALE` (the cursor is not ``read``)."""
+        args: list[Any] = [token, read, cursor, self._delivery("")]
         for delivery in deliveries:
             args += [delivery.id, _json(delivery.dump())]
         keys = [self._lease(subject), self._sub(subject), self._queue(subject), self._journal, self._seq]
-        return bool(self._scripts["ENQUEUE"](keys=keys, args=args))
+        return int(self._scripts["ENQUEUE"](keys=keys, args=args))
 
     def begin(self, subject: str, token: str, lease_ms: int, delivery: Delivery) -> bool:
         """Mark ``delivery`` in flight and renew the lease; False if ``token`` no longer holds the subject."""
@@ -243,10 +254,11 @@ class WebhookQueue:
                 "" if following is None else following.id, "" if following is None else _json(following.dump())]
         return bool(self._scripts["RECORD"](keys=keys, args=args))
 
-    def end(self, subject: str, token: str) -> bool:
-        """The subject's whole timeline is delivered: forget its subscription; False if not ours."""
+    def end(self, subject: str, token: str) -> int:
+        """The subject's whole timeline is delivered: forget its subscription. :data:`DONE`, :data:`LOST` (not ours)
+        or :data:`STALE` (another process queued events meanwhile)."""
         keys = [self._lease(subject), self._sub(subject), self._queue(subject), self._subjects]
-        return bool(self._scripts["END"](keys=keys, args=[token, subject]))
+        return int(self._scripts["END"](keys=keys, args=[token, subject]))
 
     # -- reading others' state ---------------------------------------------------------------
 

@@ -5,7 +5,8 @@ fairness) whose subscriptions, queues and journal live in Redis (:class:`.webhoo
 follows a subject at a time, through a lease (``webhook_lease`` real seconds, renewed every third of it while
 followed); every change it makes checks the lease first, so two processes never both enqueue or record an event.
 Each process, every third of a lease (and whenever it settles), takes over subjects whose lease lapsed -- a
-killed or stalled process's -- and rebuilds them from the store: the job kind's source (see
+killed or stalled process's -- and picks up events another process queued to its subjects (a cancel made there,
+see :meth:`SharedWebhooks.refresh`); it rebuilds a subject from the store: the job kind's source (see
 :meth:`~mockserver.core.webhooks.Webhooks.register_source`) gives the timeline and payloads again, and the retry
 schedule goes on where it was, on the shared virtual clock. A clean stop lets go of its leases at once.
 
@@ -29,7 +30,7 @@ import redis
 from mockserver.core.clock import Clock
 from mockserver.core.config import CoreSettings
 from mockserver.core.randomness import Randomness
-from mockserver.core.shared_store.webhook_queue import Followed, WebhookQueue
+from mockserver.core.shared_store.webhook_queue import DONE, STALE, Followed, WebhookQueue
 from mockserver.core.store import StoreUnavailable
 from mockserver.core.webhooks import JOURNAL_LIMIT, Delivery, Renderer, Source, Subscription, TimelineSource, Webhooks
 
@@ -46,7 +47,7 @@ class SharedWebhooks(Webhooks):
     def __init__(self, clock: Clock, rng: Randomness, settings: CoreSettings, client: redis.Redis,
                  prefix: str = "mockserver:", transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(clock, rng, settings, transport)
-        self.queue = WebhookQueue(client, prefix, wake_channel=f"{prefix}clock")
+        self.queue = WebhookQueue(client, prefix)
         self.lease = settings.webhook_lease
         self.token = secrets.token_hex(8)  # this process, as the holder of its leases
         self.journal_limit = JOURNAL_LIMIT
@@ -66,13 +67,29 @@ class SharedWebhooks(Webhooks):
         super().subscribe(subject, owner, url, events, timeline, render, source)
 
     def refresh(self, subject: str) -> None:
-        """Re-read ``subject`` now if this process follows it; otherwise its holder looks again promptly."""
+        """Re-read ``subject`` now: here if this process follows it, else by enqueueing what its holder has not
+        read yet (so a cancel is queued before a delete that may follow at once); the holder notices within a
+        third of a lease, when it renews it."""
         with self._lock:
             followed = subject in self._subs
         if followed:
             super().refresh(subject)
-        else:
-            self.queue.wake()
+            return
+        for _ in range(5):  # a holder moving the cursor meanwhile: read again
+            if self._enqueue_elsewhere(subject):
+                return
+
+    def _enqueue_elsewhere(self, subject: str) -> bool:
+        """Queue the reached transitions of a subject another process follows; False if its cursor moved."""
+        stored = self.queue.load(subject)
+        made = None if stored is None else self._rebuilt(stored)
+        if stored is None or made is None:
+            return True
+        sub = Subscription(subject=subject, owner=stored.owner, url=stored.url, events=stored.events,
+                           timeline=made[0], render=made[1], source=stored.source, cursor=stored.cursor)
+        sub.advance(self.clock.now, lambda event, at, now: self._enqueue(sub, event, at, now))
+        return sub.cursor == stored.cursor or \
+            self.queue.enqueue(subject, "", stored.cursor, sub.cursor, sub.queue) != STALE
 
     def reset(self, owner: str | None = None) -> None:
         """Forget one key's subscriptions and events in the store (every process's holder lets go), or, for a
@@ -111,11 +128,16 @@ class SharedWebhooks(Webhooks):
     def _read(self, sub: Subscription) -> bool:
         cursor, queued = sub.cursor, len(sub.queue)
         added = super()._read(sub)
-        if sub.cursor != cursor and not self.queue.enqueue(sub.subject, self.token, sub.cursor,
-                                                           list(sub.queue)[queued:]):
+        if sub.cursor == cursor:
+            return added
+        status = self.queue.enqueue(sub.subject, self.token, cursor, sub.cursor, list(sub.queue)[queued:])
+        if status == DONE:
+            return added
+        if status == STALE:
+            self._reload(sub)
+        else:
             self._let_go(sub)
-            return False
-        return added
+        return False
 
     def _sending(self, sub: Subscription, delivery: Delivery) -> bool:
         if self.queue.begin(sub.subject, self.token, self.lease_ms, delivery):
@@ -130,7 +152,16 @@ class SharedWebhooks(Webhooks):
             self._let_go(sub)
 
     def _ended(self, sub: Subscription) -> None:
-        self.queue.end(sub.subject, self.token)
+        if self.queue.end(sub.subject, self.token) == STALE:
+            self._reload(sub)
+
+    def _reload(self, sub: Subscription) -> None:
+        """Another process queued events of ``sub`` (a refresh): follow it on from the store (lock held)."""
+        self._let_go(sub)
+        fresh = self._rebuild(sub.subject)
+        if fresh is not None:
+            self._subs[sub.subject] = fresh
+            self._start_tasks()
 
     def _let_go(self, sub: Subscription) -> None:
         """Another process holds ``sub`` now (or a reset dropped it): stop following it here (lock held)."""
@@ -190,13 +221,18 @@ class SharedWebhooks(Webhooks):
                 log.exception("webhooks: renewing or taking over leases failed")
 
     def _renew(self) -> None:
+        """Extend this process's leases; let go of those lost, and reload those another process queued to."""
         with self._lock:
             held = list(self._subs.values())
-        kept = self.queue.renew([sub.subject for sub in held], self.token, self.lease_ms)
+        stored = self.queue.renew([sub.subject for sub in held], self.token, self.lease_ms)
         with self._lock:
-            for sub, still in zip(held, kept, strict=True):
-                if not still:
+            for sub, state in zip(held, stored, strict=True):
+                if self._subs.get(sub.subject) is not sub:
+                    continue
+                if state is None:
                     self._let_go(sub)
+                elif state != (sub.cursor, len(sub.queue)):
+                    self._reload(sub)
 
     def _claim(self) -> None:
         """Take over every subject whose lease lapsed (its process stopped or stalled) and follow it here."""
