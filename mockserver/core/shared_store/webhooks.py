@@ -94,7 +94,9 @@ class SharedWebhooks(Webhooks):
     def reset(self, owner: str | None = None) -> None:
         """Forget one key's subscriptions and events in the store (every process's holder lets go), or, for a
         full reset, what this process follows (the store's full reset empties the shared part)."""
-        if owner is not None:
+        if owner is None:
+            self._foreign.clear()
+        else:
             self.queue.drop(owner)
         super().reset(owner)
 

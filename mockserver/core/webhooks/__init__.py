@@ -38,6 +38,12 @@ Guarantees:
 
 Every attempt is journaled (outcome, response code, real latency, error text) under its event
 (pending / delivered / failed, attempts, next attempt time); see :meth:`Webhooks.events`.
+
+This is the dispatcher of one process. With a shared store (``--store redis://``) the runtime uses
+:class:`mockserver.core.shared_store.webhooks.SharedWebhooks` instead: the same dispatcher, whose subscriptions,
+queues and journal live in Redis and are followed under leases, so each event is delivered once across
+processes and a killed process's schedule is taken over. A subscription made with ``source`` (a kind registered
+with :meth:`Webhooks.register_source`) can be rebuilt by any process.
 """
 
 from __future__ import annotations
