@@ -296,3 +296,26 @@ def test_reset_reaches_the_shared_queue(redis_client, owner: str | None) -> None
         await one.webhooks.close()
 
     asyncio.run(body())
+
+
+def test_a_key_s_reset_on_one_process_stops_the_other_s_deliveries_for_it(redis_client) -> None:
+    clock = Clock(mode="manual", start=START)
+
+    async def body() -> None:
+        one, other = Process(redis_client, clock, failing_first(100)), Process(redis_client, clock, failing_first(0))
+        one.follow("p1")  # retried forever (500s): pending events on the schedule
+        clock.advance(2)
+        assert await one.webhooks.settle(max_real=10)
+        sent = len(one.sent)
+        other.webhooks.reset(KEY)
+        assert other.webhooks.events() == [] and other.webhooks.queue.subjects() == set()
+        async with asyncio.timeout(5):  # the holder finds its lease gone when it renews it
+            while "p1" in one.webhooks._subs:
+                await asyncio.sleep(0.02)
+        clock.advance(600)
+        assert await one.webhooks.settle(max_real=10) and await other.webhooks.settle(max_real=10)
+        assert len(one.sent) == sent and other.sent == []
+        for process in (one, other):
+            await process.webhooks.close()
+
+    asyncio.run(body())
