@@ -321,6 +321,10 @@ class Journal:
                 self._entries = deque(kept, maxlen=self.size)
             return before - len(self._entries)
 
+    def forget_local(self) -> None:
+        """Forget what this process holds after another process reset the shared state: here, everything."""
+        self.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
