@@ -15,15 +15,18 @@ same way when read. Key layout under the prefix ``P``:
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Any
 
 import orjson
 import redis
 
 from mockserver.core.journal import BODY_CAP, DEFAULT_SIZE, BodyCapture, Entry, Journal, Query
-from mockserver.core.shared_store.connection import translated
+from mockserver.core.shared_store.connection import GONE, translated
 
 ANY = Query()
+LOG = logging.getLogger("mockserver.store")
 
 #: ``ARGV``: prefix, size, owner ('' for none), meta, body, request head, response head. The entry's number.
 ADD = r"""
@@ -130,9 +133,16 @@ class RedisJournal(Journal):
         return f"{self.prefix}journal:{suffix}"
 
     def add(self, entry: Entry) -> Entry:
-        """Record ``entry`` for every process, giving it the next shared id."""
-        number = self._add(args=[self.prefix, self.size, entry.owner or "", _meta(entry), _body(entry),
-                                 entry.request_body.head, entry.response_body.head])
+        """Record ``entry`` for every process, giving it the next shared id. While the store is away the entry is
+        not recorded (logged): the request's own answer -- often the 503 saying the store is away -- still goes
+        out whole."""
+        try:
+            number = self._add(args=[self.prefix, self.size, entry.owner or "", _meta(entry), _body(entry),
+                                     entry.request_body.head, entry.response_body.head])
+        except GONE as exc:
+            LOG.warning("journal: %s %s not recorded, the shared store is unreachable (%s)", entry.method,
+                        entry.path, exc)
+            return entry
         entry.id = f"jr_{int(number)}"
         return entry
 
@@ -150,17 +160,32 @@ class RedisJournal(Journal):
         return [_fill(entry, stored, self.body_cap) for entry, stored in zip(entries, pipe.execute(), strict=True)
                 if stored]
 
+    def _candidates(self, query: Query) -> list[Entry]:
+        """The entries ``query`` may match, in its order: one key's (from its own index), the newest (or oldest)
+        ``limit`` when nothing else filters, else all of them."""
+        if query.key is not None:
+            numbers = self.client.zrange(self._name("o:" + query.key), 0, -1, desc=query.newest_first)
+        elif replace(query, limit=None, newest_first=True) == ANY:
+            stop = -1 if query.limit is None else query.limit - 1
+            numbers = self.client.zrange(self._name("n"), 0, stop, desc=query.newest_first)
+        else:
+            entries = self._index()
+            return entries[::-1] if query.newest_first else entries
+        if not numbers:
+            return []
+        metas = self.client.hmget(self._name("m"), numbers)
+        return [_light(int(n), orjson.loads(raw), self.body_cap) for n, raw in zip(numbers, metas, strict=True) if raw]
+
     def find(self, query: Query = ANY) -> list[Entry]:
-        entries = self._index()
-        if query.newest_first:
-            entries.reverse()
-        found = [entry for entry in entries if query.matches(entry)]
+        found = [entry for entry in self._candidates(query) if query.matches(entry)]
         return self._full(found[:query.limit] if query.limit is not None else found)
 
     def count(self, query: Query = ANY) -> int:
-        if query == Query(limit=query.limit, newest_first=query.newest_first):
+        if replace(query, limit=None, newest_first=True) == ANY:
             return len(self)
-        return sum(1 for entry in self._index() if query.matches(entry))
+        if replace(query, limit=None, newest_first=True) == Query(key=query.key):
+            return int(self.client.zcard(self._name("o:" + (query.key or ""))))
+        return sum(1 for entry in self._candidates(replace(query, limit=None)) if query.matches(entry))
 
     def get(self, entry_id: str) -> Entry | None:
         """An entry by its id, or by the request id it carried (``req_…``)."""
