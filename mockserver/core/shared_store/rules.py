@@ -159,7 +159,7 @@ class RedisRules(Rules):
                     doc = orjson.loads(raw) if raw else _empty()
                     result, spent = edit(doc)
                     pipe.multi()
-                    pipe.set(self._doc, orjson.dumps(doc))
+                    pipe.set(self._doc, orjson.dumps(doc, default=str))
                     pipe.set(self._token, uuid.uuid4().hex)
                     if spent:
                         pipe.hdel(self._fired, *spent)
