@@ -90,6 +90,8 @@ def test_each_event_is_delivered_once_while_two_processes_run(instances) -> None
     assert Counter(item.headers["webhook-id"] for item in receiver.received()) == \
         Counter({event["id"]: 3 for event in journal})  # two failures each, then the delivery; never a repeat
     assert one.journal() == journal  # one shared journal
+    assert httpx.post(other.control + "/reset", timeout=10).status_code == 200
+    assert one.journal() == [] == other.journal()  # a full reset on one empties it for both
 
 
 def test_a_killed_process_s_deliveries_are_taken_over_and_delivered_once(instances) -> None:
