@@ -158,9 +158,10 @@ def _webhooks(settings: CoreSettings, clock: Clock, shared: SharedState | None) 
     """Webhook delivery in this process's memory, or shared (queues, leases, journal) by every process on the store."""
     if shared is None:
         return Webhooks(clock, Randomness(settings.seed), settings)
-    from mockserver.core.shared_store.webhooks import SharedWebhooks
+    from mockserver.core.shared_store.webhooks import SharedWebhooks, shared_seed
 
-    return SharedWebhooks(clock, Randomness(settings.seed), settings, shared.client, shared.prefix)
+    seed = shared_seed(shared.client, shared.prefix, settings.seed)
+    return SharedWebhooks(clock, Randomness(seed), settings, shared.client, shared.prefix)
 
 
 def _state(settings: CoreSettings) -> tuple[Clock, Store, Randomness, SharedState | None]:

@@ -16,8 +16,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from mockserver.server import ServerThread
 from mockserver.settings import DEFAULT_API_KEY
-from tests.integration.test_shared_instances import _serve
+from tests.conftest import KEY, make_settings
+from tests.integration.test_shared_instances import _serve, control
 from tests.integration.webhook_receiver import Receiver
 
 LEASE = "0.6"  # real seconds: a killed process's subjects are taken over this soon
@@ -156,3 +158,14 @@ def test_a_cancel_and_delete_on_the_process_not_following_still_delivers_the_can
     assert [(event["event"], event["state"]) for event in journal] == [("starting", "delivered"),
                                                                        ("cancelled", "delivered")]
     assert counts == Counter({event["id"]: 1 for event in journal})
+
+
+def test_unseeded_processes_sign_with_one_secret_that_survives_a_reset(redis_store_url: str) -> None:
+    settings = make_settings(store=redis_store_url, seed=None)
+    with ServerThread(settings) as one, ServerThread(settings) as other, control(one) as mock_a, \
+            control(other) as mock_b:
+        secret = mock_a.get("/webhooks/secret", params={"key": KEY}).json()["secret"]
+        assert mock_b.get("/webhooks/secret", params={"key": KEY}).json()["secret"] == secret
+        assert mock_b.post("/reset").status_code == 200
+        with ServerThread(settings) as third, control(third) as mock_c:
+            assert mock_c.get("/webhooks/secret", params={"key": KEY}).json()["secret"] == secret

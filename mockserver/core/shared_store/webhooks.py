@@ -37,6 +37,17 @@ from mockserver.core.webhooks import JOURNAL_LIMIT, Delivery, Renderer, Source, 
 log = logging.getLogger("mockserver.core.webhooks")
 
 
+def shared_seed(client: redis.Redis, prefix: str, seed: int | None) -> int:
+    """The seed of webhook secrets, ids and jitter: the server's, or else one drawn once for every process on the
+    store (so each signs with the secret any of them reports). It is kept beside the prefix, out of reach of a
+    full reset, as an in-memory server keeps its secrets across resets."""
+    if seed is not None:
+        return seed
+    name = prefix.rstrip(":") + "-webhook-seed"
+    client.set(name, secrets.randbits(63), nx=True)
+    return int(client.get(name) or 0)
+
+
 def _gone(_event: str, _at: float) -> dict[str, Any]:
     raise LookupError("the subject is gone")
 
