@@ -126,6 +126,7 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
     """Serve every listener until interrupted (or until ``stop`` is set)."""
     servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
+    _exit_through_cleanup(servers)
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
     drain = asyncio.create_task(_drain_on_exit(servers, serving.mock.runtime.clock.drain))
@@ -141,6 +142,19 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
         serving.mock.runtime.close()  # the shared store's connection, if any
+
+
+def _exit_through_cleanup(servers: list[uvicorn.Server]) -> None:
+    """SIGTERM/SIGINT stop every server and then :func:`serve`'s cleanup runs (webhook leases let go, render
+    workers and the store's connection closed). uvicorn raises a signal it caught again once its server has
+    stopped, to the handler it found: the default one would kill the process before the cleanup."""
+    def stop(_signum: int, _frame: object) -> None:
+        for server in servers:
+            server.should_exit = True
+
+    with contextlib.suppress(ValueError):  # not the main thread (ServerThread): no signals to take
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
 
 
 async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:

@@ -134,6 +134,7 @@ def test_a_cleanly_stopped_process_hands_its_subjects_over(long_leases) -> None:
     with Receiver() as receiver:
         made = one.create(receiver)
         one.stop()  # SIGTERM: leases let go at once
+        assert one.process.returncode == 0  # through the server's cleanup, not killed by the signal
         other.advance(60)
         journal = other.journal()
     assert [event["state"] for event in journal] == ["delivered"] * len(EVENTS)
