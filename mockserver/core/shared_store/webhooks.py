@@ -98,7 +98,11 @@ class SharedWebhooks(Webhooks):
             return True
         sub = Subscription(subject=subject, owner=stored.owner, url=stored.url, events=stored.events,
                            timeline=made[0], render=made[1], source=stored.source, cursor=stored.cursor)
-        sub.advance(self.clock.now, lambda event, at, now: self._enqueue(sub, event, at, now))
+        try:
+            sub.advance(self.clock.now, lambda event, at, now: self._enqueue(sub, event, at, now))
+        except Exception:  # a bug on the API side: logged, never the API call's failure (as in _read)
+            log.exception("webhooks: cannot read the timeline of %s", subject)
+            return True
         return sub.cursor == stored.cursor or \
             self.queue.enqueue(subject, "", stored.cursor, sub.cursor, sub.queue) != STALE
 
