@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import JSONResponse
+from mockserver.core.journal_commit import COMMIT_STATE
 from mockserver.core.randomness import Randomness
 from mockserver.core.request_facts import path_below_mount
 from mockserver.core.store import StoreUnavailable
@@ -109,7 +110,10 @@ class RequestIdMiddleware:
                     message["headers"] = [*headers, (b"x-request-id", rid.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            scope["state"].pop(COMMIT_STATE, None)
 
 
 def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> Response:
