@@ -27,19 +27,27 @@ EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLi
                    "X-RateLimit-Reset"]
 
 
+def cors_middleware(app: ASGIApp, settings: CoreSettings) -> CORSMiddleware | None:
+    """Starlette's CORS middleware around ``app`` as the settings ask (None when ``cors_origins`` is empty)."""
+    if not settings.cors_origins:
+        return None
+    return CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+                          expose_headers=EXPOSED_HEADERS, max_age=600)
+
+
 class Cors:
-    """CORS for the API routes, and for ``/_mock`` only when configured."""
+    """CORS for the API routes, and for ``/_mock`` only when configured (as a layer of its own; a vendor app has it
+    in :class:`mockserver.core.front.Front`)."""
 
     def __init__(self, app: ASGIApp, settings: CoreSettings) -> None:
         self.app = app
         self.control = settings.cors_control_plane
-        self.cors = CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"],
-                                   allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600)
+        self.cors = cors_middleware(app, settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not (self.control or not route_path(scope).startswith(MOCK_PREFIX)):
             await self.app(scope, receive, send)
-        elif any(name == b"origin" for name, _ in scope["headers"]):
+        elif self.cors is not None and any(name == b"origin" for name, _ in scope["headers"]):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, _vary_origin(send))
@@ -51,15 +59,20 @@ def _vary_origin(send: Send) -> Send:
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = message.get("headers") or []
-            if any(name == b"vary" for name, _ in headers):
-                vary = MutableHeaders(scope=message)  # merge as Starlette does
-                vary["Vary"] = ", ".join([*vary.getlist("Vary"), "Origin"])
-            else:
-                message["headers"] = [*headers, (b"vary", b"Origin")]
+            vary_origin(message)
         await send(message)
 
     return sending
+
+
+def vary_origin(message: Message) -> None:
+    """``Vary: Origin`` added to a response start, merged into a ``Vary`` the app set (as Starlette's CORS does)."""
+    headers = message.get("headers") or []
+    if any(name == b"vary" for name, _ in headers):
+        vary = MutableHeaders(scope=message)  # merge as Starlette does
+        vary["Vary"] = ", ".join([*vary.getlist("Vary"), "Origin"])
+    else:
+        message["headers"] = [*headers, (b"vary", b"Origin")]
 
 
 @cache

@@ -15,9 +15,12 @@ A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's erro
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from starlette._utils import is_async_callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -26,7 +29,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
 from mockserver.core.bodies import depth_limit
 from mockserver.core.errors import ApiError
+from mockserver.core.front import lean_endpoint
 from mockserver.core.request_facts import QueryKeyRule, RequestFacts, ScopeHeaders, facts_of, no_query_key
+from mockserver.core.route_index import index_routes
 from mockserver.core.rules.faults import FaultCall
 from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.prompts import prompt_text
@@ -149,6 +154,8 @@ class RuledRoute(Route):
         ruled.__dict__.update(vars(route))
         ruled.pipeline = pipeline
         ruled.literal_prefix = route.path.split("{", 1)[0]
+        if _plain_endpoint(route):
+            ruled.app = lean_endpoint(route.endpoint)
         return ruled
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -160,6 +167,16 @@ class RuledRoute(Route):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.pipeline.run(scope, receive, send, self.path, super().handle)
+
+
+def _plain_endpoint(route: Route) -> bool:
+    """Whether Starlette made ``route``'s app from an ``async`` function alone (``request_response``, no route
+    middleware), so :func:`~mockserver.core.front.lean_endpoint` serves it the same."""
+    endpoint = route.endpoint
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    return (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and is_async_callable(route.endpoint) \
+        and getattr(route.app, "__qualname__", "") == "request_response.<locals>.app"
 
 
 def _may_start_with(scope: Scope, prefix: str) -> bool:
@@ -180,8 +197,10 @@ def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Rec
 
 
 def install_rule_pipeline(app: Starlette, pipeline: RulePipeline) -> None:
-    """Put ``pipeline`` on every API route of ``app`` and on its not-found answer (``/_mock`` routes are left)."""
+    """Put ``pipeline`` on every API route of ``app`` and on its not-found answer (``/_mock`` routes are left), and
+    look routes up by their literal prefix (:mod:`mockserver.core.route_index`)."""
     router = app.router
     router.routes = [RuledRoute.wrapping(route, pipeline) if isinstance(route, Route) and not
                      route.path.startswith(MOCK_PREFIX) else route for route in router.routes]
     router.default = _unmatched(pipeline, router.default)
+    index_routes(router)
