@@ -16,7 +16,7 @@ from starlette.types import Scope
 
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import JSONResponse
-from mockserver.core.request_facts import path_below_mount
+from mockserver.core.request_facts import header_index, path_below_mount
 from mockserver.core.store import StoreUnavailable
 
 log = logging.getLogger("mockserver")
@@ -66,11 +66,7 @@ def public_base(request: Request) -> str:
     once per combination (:func:`_public_base`) rather than by parsing the request's URL each time.
     """
     scope = request.scope
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value
-            break
+    host = header_index(scope).get(b"host")
     server = scope.get("server")
     return _public_base(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
                         scope.get("root_path", ""))

@@ -9,7 +9,8 @@ Starlette's error middleware, CORS, request ids, the journal, the boundary, Star
   echoed as ``x-request-id``), with one ``send`` wrapper for all three;
 * the journal (:class:`mockserver.core.journal.JournalMiddleware`, unchanged);
 * :class:`Inner` -- the request boundary (:mod:`mockserver.core.boundary`: header, body and depth limits) and the
-  app's exception handlers (as Starlette's ``ExceptionMiddleware``), with one ``send`` wrapper for both;
+  app's exception handlers (as Starlette's ``ExceptionMiddleware``), knowing whether a response started from
+  :class:`Front`'s ``send`` (:class:`Progress`), so with no ``send`` wrapper of its own;
 * the router.
 
 :func:`lean_endpoint` is Starlette's ``request_response`` without its second ``send`` wrapper: a handler's
@@ -35,14 +36,26 @@ from mockserver.core.boundary import head_size_and_length, headers_too_large, li
 from mockserver.core.conventions import cors_middleware, vary_origin
 from mockserver.core.journal_commit import COMMIT_STATE
 from mockserver.core.randomness import Randomness
-from mockserver.core.request_facts import path_below_mount
+from mockserver.core.request_facts import header_index, path_below_mount
 
 Handlers = dict[Any, Callable[[Request, Exception], Awaitable[Response]]]
 _ID_HEADER = b"x-request-id"
+#: Where :class:`Front` keeps the request's :class:`Progress` in the scope, for :class:`Inner`.
+PROGRESS = "mockserver.progress"
+
+
+class Progress:
+    """Whether a response start went out: set by :class:`Front`'s ``send``, read by :class:`Inner` (whose own
+    ``send`` it is passed through), so the two layers need one ``send`` wrapper between them."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
 
 
 def has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
+    return b"origin" in header_index(scope)
 
 
 def _with_request_id(message: Message, rid: bytes) -> None:
@@ -85,12 +98,12 @@ class Front:
             await self.app(scope, receive, send)
             return
         cors = self.cors is not None and (self.cors_control or not path_below_mount(scope).startswith(MOCK_PREFIX))
-        started = False
+        progress = scope[PROGRESS] = Progress()
         try:
             if cors and has_origin(scope):
                 async def tracking(message: Message) -> None:
-                    nonlocal started
-                    started = started or message["type"] == "http.response.start"
+                    if message["type"] == "http.response.start":
+                        progress.started = True
                     await send(message)
 
                 assert self.cors is not None
@@ -99,18 +112,17 @@ class Front:
             rid = self._request_id(scope).encode()
 
             async def sending(message: Message) -> None:
-                nonlocal started
                 if message["type"] == "http.response.start":
                     _with_request_id(message, rid)
                     if cors:
                         vary_origin(message)
-                    started = True
+                    progress.started = True
                 await send(message)
 
             await self.app(scope, receive, sending)
         except Exception as exc:
             response = await self.crash(Request(scope), exc)
-            if not started:
+            if not progress.started:
                 await response(scope, receive, send)
             raise exc
         finally:
@@ -168,16 +180,13 @@ class Inner:
             return
         scope["starlette.exception_handlers"] = self.pair
         receive = limited_receive(receive, limit)
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        progress: Progress | None = scope.get(PROGRESS)
+        if progress is None:  # not below a Front: track the response here
+            progress, send = _tracked(send)
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receive, send)
         except Exception as exc:
+            started = progress.started
             handler = self.handler_for(exc)
             if handler is None:
                 if started or not isinstance(exc, BodyError | RecursionError):
@@ -188,8 +197,20 @@ class Inner:
             if started:
                 raise RuntimeError("Caught handled exception, but response already started.") from exc
             response = await handler(Request(scope, receive, send), exc)
-            await response(scope, receive, sending)
+            await response(scope, receive, send)
             exc.__traceback__ = None  # a reused exception would pile up tracebacks
+
+
+def _tracked(send: Send) -> tuple[Progress, Send]:
+    """A :class:`Progress` and the ``send`` that records a response start in it."""
+    progress = Progress()
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            progress.started = True
+        await send(message)
+
+    return progress, sending
 
 
 def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:

@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from starlette._utils import is_async_callable
+from starlette._utils import get_route_path, is_async_callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -159,11 +159,22 @@ class RuledRoute(Route):
         return ruled
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """Starlette's match, after a cheap test that rules out most routes without running their regex."""
-        if scope["type"] == "http" and not scope["path"].startswith(self.literal_prefix) \
-                and not (scope.get("root_path") and _may_start_with(scope, self.literal_prefix)):
+        """Starlette's match (same answer, same child scope), after a prefix test that rules out most paths without
+        running the route's regex."""
+        if scope["type"] != "http":
+            return super().matches(scope)
+        path = get_route_path(scope)
+        if not path.startswith(self.literal_prefix):
             return Match.NONE, {}
-        return super().matches(scope)
+        found = self.path_regex.match(path)
+        if found is None:
+            return Match.NONE, {}
+        params = found.groupdict()
+        for name, value in params.items():
+            params[name] = self.param_convertors[name].convert(value)
+        outer = scope.get("path_params")
+        child = {"endpoint": self.endpoint, "path_params": {**outer, **params} if outer else params}
+        return (Match.PARTIAL if self.methods and scope["method"] not in self.methods else Match.FULL), child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.pipeline.run(scope, receive, send, self.path, super().handle)
@@ -177,16 +188,6 @@ def _plain_endpoint(route: Route) -> bool:
         endpoint = endpoint.func
     return (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and is_async_callable(route.endpoint) \
         and getattr(route.app, "__qualname__", "") == "request_response.<locals>.app"
-
-
-def _may_start_with(scope: Scope, prefix: str) -> bool:
-    """False only when the path Starlette matches routes on (the scope's path, with or without the mount prefix)
-    cannot start with ``prefix``."""
-    path: str = scope["path"]
-    if path.startswith(prefix):
-        return True
-    root: str = scope.get("root_path", "")
-    return bool(root) and path.startswith(root) and path[len(root):].startswith(prefix)
 
 
 def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Receive, Send], Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.routing import BaseRoute, Match, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 
 from mockserver.app import build
+from mockserver.core.pipeline import RuledRoute
 from mockserver.core.route_index import RouteIndex, leading
 from tests.conftest import make_settings
 
@@ -44,3 +45,17 @@ def test_leading_segments() -> None:
     assert leading("/v1") == "/v1"
     assert leading("/") == "/"
     assert leading("/get/") == "/get/"
+
+
+@pytest.mark.parametrize("api", ["skytells", "gateai"])
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(SEGMENTS, min_size=0, max_size=4), method=st.sampled_from(["GET", "POST", "DELETE"]),
+       mounted=st.booleans(), outer=st.booleans())
+def test_a_ruled_route_matches_as_starlettes_route(api: str, parts: list[str], method: str, mounted: bool,
+                                                   outer: bool) -> None:
+    scope = scope_for("/" + "/".join(parts), method, "/mounted" if mounted else "")
+    if outer:
+        scope["path_params"] = {"mount": "x"}
+    for route in MOCK.apps[api].router.routes:
+        if isinstance(route, RuledRoute):
+            assert route.matches(scope) == Route.matches(route, scope)
