@@ -138,9 +138,10 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def spawn(command: list[str], core: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``command`` pinned to ``core``, its output discarded."""
-    return subprocess.Popen(["taskset", "-c", str(core), *command], cwd=ROOT, env={**os.environ, **(env or {})},
+def spawn(command: list[str], core: int, env: dict[str, str] | None = None,
+          cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    """``command`` pinned to ``core`` and run in ``cwd``, its output discarded."""
+    return subprocess.Popen(["taskset", "-c", str(core), *command], cwd=cwd, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -186,12 +187,13 @@ class Server:
             self.process.wait(10)
 
 
-def start_mock(core: int) -> Server:
+def start_mock(core: int, root: Path = ROOT, name: str = "mock") -> Server:
+    """The mock of the checkout at ``root`` (``python -m`` imports the package from its working directory)."""
     sky, gate = free_port(), free_port()
     process = spawn([sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port",
                      str(gate), "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant",
-                     "--log-level", "warning"], core)
-    server = Server("mock", {"skytells": f"http://127.0.0.1:{sky}", "gateai": f"http://127.0.0.1:{gate}"}, process)
+                     "--log-level", "warning"], core, cwd=root)
+    server = Server(name, {"skytells": f"http://127.0.0.1:{sky}", "gateai": f"http://127.0.0.1:{gate}"}, process)
     wait_ready(server.bases["skytells"] + "/_mock/health")
     return server
 
@@ -355,6 +357,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wiremock-dir", type=Path, default=Path.home() / ".cache" / "mockserver-bench",
                         help="where npm installs the wiremock package (default ~/.cache/mockserver-bench)")
     parser.add_argument("--json", type=Path, help="also write the medians here")
+    parser.add_argument("--compare-mock", type=Path, metavar="CHECKOUT",
+                        help="also measure the mock of another checkout (e.g. a copy of main before a change), in "
+                             "the same rounds, as 'mock (<its directory name>)'")
     return parser.parse_args(argv)
 
 
@@ -373,6 +378,11 @@ def started(args: argparse.Namespace, workdir: Path, measured: list[Route]) -> I
         jar = None if args.no_wiremock or not shutil.which("java") else wiremock_jar(args.wiremock_dir)
         if jar is not None:
             servers.append(start_wiremock(args.server_core, jar, canned))
+        if args.compare_mock is not None:  # seeded alike, it stores the same ids, so the paths hold for it too
+            other = start_mock(args.server_core, args.compare_mock.resolve(), f"mock ({args.compare_mock.name})")
+            servers.append(other)
+            prepare_mock(other, measured)
+            capture(other, measured)
         yield servers
     finally:
         for server in servers:

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -30,11 +30,11 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.accounts import mask_key
-from mockserver.core.asgi import MOCK_PREFIX, route_path
+from mockserver.core.asgi import MOCK_PREFIX
 from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
-from mockserver.core.journal_commit import set_commit
-from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key
+from mockserver.core.journal_commit import COMMIT_STATE
+from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key, path_below_mount
 from mockserver.core.rules.select import selection_of
 from mockserver.spec.sse import EventCounter
 
@@ -89,6 +89,20 @@ class BodyCapture:
         return self.size > self.kept
 
 
+class _NoBody(BodyCapture):
+    """The request body of a request that sent none: shared, never fed (a request's capture is made when a body
+    chunk arrives)."""
+
+    __slots__ = ()
+
+    def feed(self, chunk: bytes) -> None:
+        raise TypeError("the shared empty body capture is never fed")
+
+
+#: What an entry's ``request_body`` is until the request sends a byte.
+NO_BODY: BodyCapture = _NoBody(0)
+
+
 class KeyMasker:
     """Replaces every known API key in a text by its masked form (one regex pass, longest key first)."""
 
@@ -137,16 +151,17 @@ def render_body(capture: BodyCapture, content_type: str | None, secret: str | Ke
 # -- entries ---------------------------------------------------------------------------------------
 
 
-#: Headers as the ASGI messages carry them (kept raw until an entry is read).
-RawHeaders = tuple[tuple[bytes, bytes], ...]
+#: Headers as the ASGI messages carry them (kept raw, by reference, until an entry is read).
+RawHeaders = Sequence[tuple[bytes, bytes]]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One journaled request. ``owner`` is the raw key (never shown); :meth:`as_json` is the public view.
 
     ``query``, ``request_headers`` and ``response_headers`` may be raw (the query string's bytes, the header
-    pairs) as the middleware records them; they are rendered (parsed, masked) on first read.
+    pairs) as the middleware records them; they are rendered (parsed, masked) on first read. The id
+    (``jr_<number>``) is rendered when read.
     """
 
     epoch: float
@@ -167,7 +182,11 @@ class Entry:
     events: int | None = None
     rule_ids: tuple[str, ...] = ()
     scenario: str | None = None
-    id: str = ""
+    number: int = 0  # the journal's sequence number: the id is ``jr_<number>``
+
+    @property
+    def id(self) -> str:
+        return f"jr_{self.number}"
 
     def as_json(self, masker: KeyMasker | None = None) -> dict[str, Any]:
         """The public view; ``masker`` (default: this entry's own key) masks keys in the bodies."""
@@ -265,6 +284,14 @@ class Query:
         return self.rule is None or self.rule in entry.rule_ids
 
 
+def entry_number(entry_id: str) -> int | None:
+    """N of an entry id ``jr_N`` as the journal writes it (None for anything else)."""
+    digits = entry_id.removeprefix("jr_")
+    if entry_id.startswith("jr_") and digits.isascii() and digits.isdigit() and digits == str(int(digits)):
+        return int(digits)
+    return None
+
+
 class Journal:
     """A bounded, thread-safe log of requests; the oldest entries are dropped beyond ``size``."""
 
@@ -279,7 +306,7 @@ class Journal:
         """Record ``entry``, giving it the next id (``jr_1``, ``jr_2``, …)."""
         with self._lock:
             self._seq += 1
-            entry.id = f"jr_{self._seq}"
+            entry.number = self._seq
             self._entries.append(entry)
         return entry
 
@@ -305,8 +332,9 @@ class Journal:
 
     def get(self, entry_id: str) -> Entry | None:
         """An entry by its id, or by the request id it carried (``req_…``)."""
+        number = entry_number(entry_id)
         for entry in reversed(self._snapshot()):
-            if entry.id == entry_id or entry.request_id == entry_id:
+            if entry.number == number or entry.request_id == entry_id:
                 return entry
         return None
 
@@ -381,13 +409,19 @@ class _Recorder:
 
     The entry is added before the response's last chunk is passed on (or before a fault drops the connection:
     :func:`~mockserver.core.journal_commit.commit_journal`), so a client that has its whole answer finds the
-    request in the journal.
+    request in the journal. The request body's capture is made when its first byte arrives.
     """
 
-    def __init__(self, entry: Entry, scope: Scope, journal: Journal) -> None:
+    __slots__ = ("_receive", "_send", "cap", "committed", "disconnected", "entry", "finished", "journal", "scope",
+                 "sse", "started", "t0")
+
+    def __init__(self, entry: Entry, scope: Scope, journal: Journal, receive: Receive, send: Send) -> None:
         self.entry = entry
         self.scope = scope
         self.journal = journal
+        self.cap = journal.body_cap
+        self._receive = receive
+        self._send = send
         self.started = False
         self.finished = False
         self.disconnected = False
@@ -395,37 +429,36 @@ class _Recorder:
         self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
 
-    def receive(self, receive: Receive) -> Receive:
-        async def wrapped() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                self.entry.request_body.feed(message.get("body", b""))
-            elif message["type"] == "http.disconnect":
-                self.disconnected = True
-            return message
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                body = self.entry.request_body
+                if body is NO_BODY:
+                    body = self.entry.request_body = BodyCapture(self.cap)
+                body.feed(chunk)
+        elif message["type"] == "http.disconnect":
+            self.disconnected = True
+        return message
 
-        return wrapped
-
-    def send(self, send: Send) -> Send:
-        async def wrapped(message: Message) -> None:
-            kind = message["type"]
-            if kind == "http.response.start":
-                self.started = True
-                self.entry.status = message["status"]
-                headers = self.entry.response_headers = tuple(message.get("headers", ()))
-                if _is_event_stream(headers):
-                    self.sse = EventCounter()
-            elif kind == "http.response.body":
-                chunk = message.get("body", b"")
-                self.entry.response_body.feed(chunk)
-                if self.sse is not None and chunk:
-                    self.sse.feed(chunk)
-                if not message.get("more_body", False):
-                    self.finished = True
-                    self.commit(None)
-            await send(message)
-
-        return wrapped
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.started = True
+            self.entry.status = message["status"]
+            headers = self.entry.response_headers = message.get("headers", ())  # by reference: rendered when read
+            if _is_event_stream(headers):
+                self.sse = EventCounter()
+        elif kind == "http.response.body":
+            chunk = message.get("body", b"")
+            self.entry.response_body.feed(chunk)
+            if self.sse is not None and chunk:
+                self.sse.feed(chunk)
+            if not message.get("more_body", False):
+                self.finished = True
+                self.commit(None)
+        await self._send(message)
 
     def commit(self, exc: BaseException | None) -> None:
         """Close the entry and add it to the journal (once)."""
@@ -471,36 +504,37 @@ class JournalMiddleware:
         self.api = api
         self.takes_query_key = takes_query_key
 
-    def _entry(self, scope: Scope, path: str) -> Entry:
+    def _entry(self, scope: Scope, journal: Journal) -> Entry:
         """The request's entry: references to its raw parts, rendered when the entry is read."""
-        cap = self.runtime.journal.body_cap
         facts = facts_of(scope, self.api, self.takes_query_key)
         return Entry(
             epoch=self.runtime.clock.now(),
             api=self.api,
             method=facts.method,
-            path=path,
+            path=facts.path,
             query=scope.get("query_string", b""),
             owner=facts.key,
             request_id=scope["state"].get("request_id"),
-            request_headers=tuple(scope.get("headers", ())),
-            request_body=BodyCapture(cap),
+            request_headers=scope.get("headers", ()),  # by reference: the server's list, never changed
+            request_body=NO_BODY,
             request_type=None,
-            response_body=BodyCapture(cap),
+            response_body=BodyCapture(journal.body_cap),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = route_path(scope) if scope["type"] == "http" else ""
-        if scope["type"] != "http" or path.startswith(MOCK_PREFIX):
+        if scope["type"] != "http" or path_below_mount(scope).startswith(MOCK_PREFIX):
             await self.app(scope, receive, send)
             return
-        recorder = _Recorder(self._entry(scope, path), scope, self.runtime.journal)
-        set_commit(scope, recorder.commit)
+        journal = self.runtime.journal
+        recorder = _Recorder(self._entry(scope, journal), scope, journal, receive, send)
+        state = scope["state"]  # made by facts_of
+        state[COMMIT_STATE] = recorder.commit
         failure: BaseException | None = None
         try:
-            await self.app(scope, recorder.receive(receive), recorder.send(send))
+            await self.app(scope, recorder.receive, recorder.send)
         except BaseException as exc:
             failure = exc
             raise
         finally:
             recorder.commit(failure)
+            state.pop(COMMIT_STATE, None)  # the hook refers to the scope: no cycle outlives the request

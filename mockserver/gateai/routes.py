@@ -25,7 +25,7 @@ from mockserver.core.asgi import public_base
 from mockserver.core.boundary import limited_receive
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
-from mockserver.core.http import JSONResponse, api_key_from, read_json_object
+from mockserver.core.http import EncodedJSON, JSONResponse, api_key_from, read_json_object
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
@@ -149,7 +149,7 @@ class GateAIAPI:
     async def get_task(self, request: Request) -> Response:
         account = self.authenticate(request)
         record = self.tasks.get(account.key, request.path_params["task_id"])
-        return JSONResponse(self.views.view(record, self.files_base(request)))
+        return EncodedJSON(self.views.encoded(record, self.files_base(request)))
 
     async def upload(self, request: Request) -> Response:
         account = self.authenticate(request)

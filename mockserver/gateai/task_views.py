@@ -7,15 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.core.view_cache import CachedView, ViewCache, phase_window, split_window
 from mockserver.gateai.budget import POOL_LOCKED, POOL_TOTAL_ACCOUNTS
 from mockserver.gateai.tasks import FAILED, FINISHED, RECENT_TASKS, Created, Tasks, money, result_count
 
 
 class TaskViews:
-    """Renders tasks, the budget and the dashboard (read only)."""
+    """Renders tasks, the budget and the dashboard (read only).
+
+    A task's view depends on the clock only through its phase and whether its refund is due, so the latest views
+    are kept per (task, files URL) with their JSON bytes and reused while the record is the same object and the
+    clock inside that span (:mod:`mockserver.core.view_cache`). Callers must not change a returned view.
+    """
 
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
+        self._cache = ViewCache()
 
     def generate_view(self, created: Created, url: str) -> dict[str, Any]:
         """``{task_id, url, status, cost, remaining, adjustments?}`` (``url``: where the task is read)."""
@@ -33,7 +40,25 @@ class TaskViews:
 
     def view(self, record: dict[str, Any], files_base: str, now: float | None = None) -> dict[str, Any]:
         """``GET /get/{task_id}``: ``{task_id, status, result, model, cost, refunded, glb_urls?, error?}``."""
+        return self.cached(record, files_base, now).view
+
+    def encoded(self, record: dict[str, Any], files_base: str, now: float | None = None) -> bytes:
+        """:meth:`view` as compact JSON, encoded once per cached view."""
+        return self.cached(record, files_base, now).json()
+
+    def cached(self, record: dict[str, Any], files_base: str, now: float | None = None) -> CachedView:
+        """The task's view, cached while the record is the same object and the clock in the same phase (and on
+        the same side of its refund)."""
         now = self.tasks.runtime.clock.now() if now is None else now
+        key = (record["id"], files_base)
+        hit = self._cache.lookup(key, record, now)
+        if hit is not None:
+            return hit
+        window = split_window(phase_window(self.tasks.engine.timeline(record), now), now, (record["refund_at"],))
+        return self._cache.keep(key, record, window, self.render(record, files_base, now))
+
+    def render(self, record: dict[str, Any], files_base: str, now: float) -> dict[str, Any]:
+        """The task's view as of ``now``, rendered anew."""
         status = self.tasks.state(record, now).status
         finished = status == FINISHED
         given = record.get("given_result")

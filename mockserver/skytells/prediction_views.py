@@ -7,16 +7,15 @@ recipes). Where the client reaches the API comes in as :class:`Links`, built by 
 from __future__ import annotations
 
 import mimetypes
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from mockserver.core.clock import isoformat
 from mockserver.core.files import Files
-from mockserver.core.http import json_bytes, split_url
+from mockserver.core.http import split_url
 from mockserver.core.jobs import JobEngine, JobState, entered
+from mockserver.core.view_cache import CachedView, ViewCache, phase_window
 
 
 @dataclass(frozen=True)
@@ -66,28 +65,19 @@ def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
     return entries
 
 
-#: How many rendered views :class:`PredictionViews` keeps (least recently used go first).
-VIEW_CACHE_SIZE = 4096
-
-
-#: A cached view: the record it was rendered from, its state (status, entered at), the view, its JSON (once asked).
-_Cached = list[Any]
-
-
 class PredictionViews:
     """Renders prediction records (read only).
 
     A view depends on the clock only through the job's current phase, so the latest views are kept per
     (record, links) -- with their JSON bytes, once asked for -- and reused while the record is the same object (the
-    store replaces a record on every change) and the clock is still inside the phase the view was rendered in.
-    Callers must not change a returned view.
+    store replaces a record on every change) and the clock is still inside the phase the view was rendered in
+    (:mod:`mockserver.core.view_cache`). Callers must not change a returned view.
     """
 
     def __init__(self, engine: JobEngine, files: Files) -> None:
         self.engine = engine
         self.files = files
-        self._cache: OrderedDict[tuple[str, Links], _Cached] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = ViewCache()
 
     def _output(self, record: dict[str, Any], links: Links) -> tuple[Any, list[dict[str, Any]]]:
         """The output and ``metadata.storage.files`` of a succeeded prediction."""
@@ -118,38 +108,23 @@ class PredictionViews:
 
     def view(self, record: dict[str, Any], links: Links, now: float | None = None) -> dict[str, Any]:
         """The documented Prediction Object as of ``now`` (the cached one while its state holds)."""
-        return self._cached(record, links, now)[2]
+        return self._cached(record, links, now).view
 
     def encoded(self, record: dict[str, Any], links: Links, now: float | None = None) -> bytes:
         """:meth:`view` as compact JSON (:func:`~mockserver.core.http.json_bytes`), encoded once per cached view."""
-        cached = self._cached(record, links, now)
-        if cached[3] is None:
-            cached[3] = json_bytes(cached[2])
-        return cached[3]
+        return self._cached(record, links, now).json()
 
-    def _cached(self, record: dict[str, Any], links: Links, now: float | None) -> _Cached:
-        """``[record, state, view, JSON or None]``, cached while the record is the same object in the same state.
-
-        A view is a function of the record, the links and the record's state (status and when it was entered),
-        so a cached one is reused while the record is the same object and the engine reports the same state.
-        """
+    def _cached(self, record: dict[str, Any], links: Links, now: float | None) -> CachedView:
+        """The view, cached while the record is the same object and the clock in the same phase of it."""
         now = self.engine.clock.now() if now is None else now
-        state = self.engine.state(record, now)
-        key, held = (record["id"], links), (state.status, state.entered_at)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] is record and hit[1] == held:
-                self._cache.move_to_end(key)
-                return hit
-        fresh: _Cached = [record, held, self.render(record, links, now), None]
-        if record.get("given_output") is not None:  # may name other jobs' files, which can go at any time
-            return fresh
-        with self._lock:
-            self._cache[key] = fresh
-            self._cache.move_to_end(key)
-            while len(self._cache) > VIEW_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return fresh
+        key = (record["id"], links.api, links.files)  # strings: hashed in C, their hashes kept
+        hit = self._cache.lookup(key, record, now)
+        if hit is not None:
+            return hit
+        window = phase_window(self.engine.timeline(record), now)
+        # a scripted output may name other jobs' files, which can go at any time: rendered anew each time
+        return self._cache.keep(key, record, window, self.render(record, links, now),
+                                keep=record.get("given_output") is None)
 
     def render(self, record: dict[str, Any], links: Links, now: float) -> dict[str, Any]:
         """The documented Prediction Object as of ``now``, rendered anew."""

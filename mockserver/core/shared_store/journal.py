@@ -104,7 +104,7 @@ def _light(number: int, meta: list[Any], cap: int) -> Entry:
     epoch, api, method, path, status, owner, request_id, rule_ids, scenario = meta
     return Entry(epoch=epoch, api=api, method=method, path=path, query=b"", owner=owner, request_id=request_id,
                  request_headers=(), request_body=BodyCapture(cap), request_type=None, status=status,
-                 response_body=BodyCapture(cap), rule_ids=tuple(rule_ids), scenario=scenario, id=f"jr_{number}")
+                 response_body=BodyCapture(cap), rule_ids=tuple(rule_ids), scenario=scenario, number=number)
 
 
 def _fill(entry: Entry, stored: dict[bytes, bytes], cap: int) -> Entry:
@@ -143,7 +143,7 @@ class RedisJournal(Journal):
             LOG.warning("journal: %s %s not recorded, the shared store is unreachable (%s)", entry.method,
                         entry.path, exc)
             return entry
-        entry.id = f"jr_{int(number)}"
+        entry.number = int(number)
         return entry
 
     def _index(self) -> list[Entry]:
