@@ -66,6 +66,28 @@ def _with_request_id(message: Message, rid: bytes) -> None:
     message["headers"] = [*headers, (_ID_HEADER, rid)]
 
 
+def _stamped(message: Message, rid: bytes, vary: bool) -> None:
+    """The request id (unless the app set one) and, with ``vary``, ``Vary: Origin`` added to a response start, in one
+    pass over its headers: what :func:`_with_request_id` and then :func:`~mockserver.core.conventions.vary_origin`
+    do."""
+    headers = message.get("headers") or ()
+    has_id = has_vary = False
+    for name, _ in headers:
+        lowered = name.lower()
+        if lowered == _ID_HEADER:
+            has_id = True
+        elif lowered == b"vary":
+            has_vary = True
+    if vary and has_vary:  # merged into the app's Vary, as Starlette's CORS does
+        _with_request_id(message, rid)
+        vary_origin(message)
+    elif vary:
+        message["headers"] = [*headers, (b"vary", b"Origin")] if has_id else \
+            [*headers, (_ID_HEADER, rid), (b"vary", b"Origin")]
+    elif not has_id:
+        message["headers"] = [*headers, (_ID_HEADER, rid)]
+
+
 class Front:
     """Crash answers, CORS and request ids for one vendor app (see the module)."""
 
@@ -113,9 +135,7 @@ class Front:
 
             async def sending(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    _with_request_id(message, rid)
-                    if cors:
-                        vary_origin(message)
+                    _stamped(message, rid, cors)
                     progress.started = True
                 await send(message)
 

@@ -3,9 +3,10 @@
 Starlette's router asks each route whether it matches, in order, and takes the first full match. A route can only
 match a path that starts with its *literal prefix* (the template up to its first parameter; a mount's path), so
 for the first two segments of a path (``/v1/predictions`` of ``/v1/predictions/abc``) only the routes whose
-prefix fits them can match. :func:`index_routes` keeps, per such key, those routes in their order (worked out on
-first use, at most :data:`MAX_KEYS` keys), tries them, and hands the request to Starlette's own router when none
-matches fully -- 404s, 405s and trailing-slash redirects are answered exactly as before.
+prefix fits them can match, and of those only the ones that serve the request's method can match *fully*.
+:func:`index_routes` keeps, per such key and method, those routes in their order (worked out on first use, at most
+:data:`MAX_KEYS` keys), tries them, and hands the request to Starlette's own router when none matches fully --
+404s, 405s and trailing-slash redirects are answered exactly as before.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def literal_prefix(route: BaseRoute) -> str:
     return ""
 
 
+def serves(route: BaseRoute, method: str) -> bool:
+    """Whether ``route`` may match a request with ``method`` fully (a route with methods: only those)."""
+    methods = route.methods if isinstance(route, Route) else None
+    return methods is None or method in methods
+
+
 def leading(path: str) -> str:
     """The path up to its third ``/`` (``/v1/predictions/abc`` -> ``/v1/predictions``)."""
     first = path.find("/", 1)
@@ -42,23 +49,24 @@ class RouteIndex:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._routes = router.routes
-        self._cache: dict[str, list[BaseRoute]] = {}
+        self._cache: dict[tuple[str, str], list[BaseRoute]] = {}
 
-    def candidates(self, key: str) -> list[BaseRoute]:
-        """The routes that may match a path starting with ``key`` (and then ``/`` or nothing), in order."""
+    def candidates(self, key: str, method: str) -> list[BaseRoute]:
+        """The routes that may fully match a ``method`` request for a path starting with ``key`` (and then ``/`` or
+        nothing), in order."""
         if self.router.routes is not self._routes:  # the list was replaced: start again
             self._routes, self._cache = self.router.routes, {}
-        found = self._cache.get(key)
+        found = self._cache.get((key, method))
         if found is None:
-            found = [route for route in self.router.routes
-                     if key.startswith(prefix := literal_prefix(route)) or prefix.startswith(key + "/")]
+            found = [route for route in self.router.routes if serves(route, method) and
+                     (key.startswith(prefix := literal_prefix(route)) or prefix.startswith(key + "/"))]
             if len(self._cache) < MAX_KEYS:
-                self._cache[key] = found
+                self._cache[key, method] = found
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self.candidates(leading(get_route_path(scope))):
+            for route in self.candidates(leading(get_route_path(scope)), scope["method"]):
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.setdefault("router", self.router)

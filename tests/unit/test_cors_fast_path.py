@@ -10,8 +10,8 @@ import pytest
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from mockserver.core.conventions import EXPOSED_HEADERS
-from mockserver.core.front import Front
+from mockserver.core.conventions import EXPOSED_HEADERS, vary_origin
+from mockserver.core.front import Front, _stamped, _with_request_id
 from mockserver.core.randomness import Randomness
 from mockserver.settings import Settings
 
@@ -61,4 +61,19 @@ def test_answers_as_starlettes_cors(response_headers: list[tuple[bytes, bytes]],
     ours = without_request_id(run(Front(inner, Randomness(1), crash, settings), request_headers))
     theirs = run(CORSMiddleware(inner, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                                 allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600), request_headers)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("response_headers", [
+    [], [(b"content-type", b"application/json")], [(b"x-request-id", b"req_app")], [(b"X-Request-Id", b"req_app")],
+    [(b"vary", b"Accept")], [(b"x-request-id", b"req_app"), (b"Vary", b"Accept"), (b"vary", b"Cookie")],
+])
+@pytest.mark.parametrize("vary", [False, True])
+def test_one_pass_stamps_as_the_id_then_vary(response_headers: list[tuple[bytes, bytes]], vary: bool) -> None:
+    ours: Message = {"type": "http.response.start", "status": 200, "headers": list(response_headers)}
+    theirs: Message = {"type": "http.response.start", "status": 200, "headers": list(response_headers)}
+    _stamped(ours, b"req_1", vary)
+    _with_request_id(theirs, b"req_1")
+    if vary:
+        vary_origin(theirs)
     assert ours == theirs

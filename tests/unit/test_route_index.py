@@ -28,7 +28,7 @@ def scope_for(path: str, method: str, root: str = "") -> dict:
 @pytest.mark.parametrize("api", ["skytells", "gateai"])
 @settings(max_examples=300, deadline=None)
 @given(parts=st.lists(SEGMENTS, min_size=0, max_size=4), slash=st.booleans(),
-       method=st.sampled_from(["GET", "POST", "DELETE", "HEAD"]), mounted=st.booleans())
+       method=st.sampled_from(["GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS"]), mounted=st.booleans())
 def test_the_index_matches_what_the_linear_scan_matches(api: str, parts: list[str], slash: bool, method: str,
                                                           mounted: bool) -> None:
     router: Router = MOCK.apps[api].router
@@ -36,7 +36,7 @@ def test_the_index_matches_what_the_linear_scan_matches(api: str, parts: list[st
     scope = scope_for(path, method, "/mounted" if mounted else "")
     index = RouteIndex(router)
     expected = first_full(router.routes, scope)
-    assert first_full(index.candidates(leading(path)), scope) is expected
+    assert first_full(index.candidates(leading(path), method), scope) is expected
 
 
 def test_leading_segments() -> None:
