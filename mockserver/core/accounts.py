@@ -15,6 +15,8 @@ from mockserver.core.store import BelowMinimum, Record, Store
 from mockserver.spec.pricing import round_money
 
 KIND = "account"
+#: How many keys' Account objects :meth:`Accounts.get` keeps for reuse.
+ACCOUNT_CACHE_SIZE = 1024
 
 
 @dataclass
@@ -53,6 +55,10 @@ class Accounts:
         self.default_credits = default_credits
         self.default_budget = default_budget
         self.accept_any_key = accept_any_key
+        #: The last Account made per key, with the record it was made from: reused while the store holds that same
+        #: record object (a memory store replaces an account's record on every change; a shared store's reads are
+        #: fresh records, so they never hit). Bounded: cleared past :data:`ACCOUNT_CACHE_SIZE` keys.
+        self._made: dict[str, tuple[Record, Account]] = {}
 
     def create(self, key: str, credits: float | None = None, daily_budget: float | None = None,
                suspended: bool = False, limits: dict[str, Any] | None = None) -> Account:
@@ -87,7 +93,14 @@ class Accounts:
             return None
         record = self.store.get(KIND, key)
         if record is not None:
-            return Account.from_record(record)
+            made = self._made.get(key)
+            if made is not None and made[0] is record:
+                return made[1]
+            account = Account.from_record(record)
+            if len(self._made) >= ACCOUNT_CACHE_SIZE:
+                self._made.clear()
+            self._made[key] = (record, account)
+            return account
         if self._creates_on_use(key):
             return self.create(key)
         return None

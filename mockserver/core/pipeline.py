@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,15 @@ from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, rou
 from mockserver.core.bodies import depth_limit
 from mockserver.core.errors import ApiError
 from mockserver.core.front import lean_endpoint
-from mockserver.core.request_facts import QueryKeyRule, RequestFacts, ScopeHeaders, facts_of, no_query_key
+from mockserver.core.request_facts import (
+    QueryKeyRule,
+    RequestFacts,
+    ScopeHeaders,
+    facts_of,
+    header_index,
+    known_facts,
+    no_query_key,
+)
 from mockserver.core.route_index import index_routes
 from mockserver.core.rules.faults import FaultCall
 from mockserver.core.rules.fields import RuleError
@@ -86,6 +95,9 @@ async def buffer_body(receive: Receive, limit: int) -> tuple[bytes | None, Recei
     return (body if complete and size <= limit else None), replay
 
 
+_SCENARIO = SCENARIO_HEADER.lower().encode()
+
+
 def invalid_scenario(message: str) -> ApiError:
     return ApiError(400, "INVALID_SCENARIO", message, param="X-Mock-Scenario")
 
@@ -118,12 +130,15 @@ class RulePipeline:
 
     async def run(self, scope: Scope, receive: Receive, send: Send, route: str | None, app: ASGIApp) -> None:
         """Serve one request that the router sent to ``app`` (the matched route's ``route`` template)."""
-        if route_path(scope).startswith(MOCK_PREFIX):
-            await app(scope, receive, send)
-            return
-        facts = facts_of(scope, self.api, self.takes_query_key)
+        facts = known_facts(scope)  # the journal made them for every API request
+        if facts is None:
+            if route_path(scope).startswith(MOCK_PREFIX):
+                await app(scope, receive, send)
+                return
+            facts = facts_of(scope, self.api, self.takes_query_key)
         facts.route = route
-        scenario = ScopeHeaders(scope).get(SCENARIO_HEADER)
+        raw_scenario = header_index(scope).get(_SCENARIO)
+        scenario = None if raw_scenario is None else raw_scenario.decode("latin-1")
         if scenario is None and not self.runtime.rules.has_global_rules:
             await app(scope, receive, send)  # nothing could match: no body read ahead, no selection
             return
@@ -147,6 +162,9 @@ class RuledRoute(Route):
 
     pipeline: RulePipeline
     literal_prefix: str  # the template up to its first parameter: every path the route matches starts with it
+    #: For a template that is its literal prefix and at most one plain ``{name}`` at the end: that name ("" for
+    #: none), so a path matches by string tests alone; None for any other template (the route's regex decides).
+    tail: str | None
 
     @classmethod
     def wrapping(cls, route: Route, pipeline: RulePipeline) -> RuledRoute:
@@ -154,6 +172,7 @@ class RuledRoute(Route):
         ruled.__dict__.update(vars(route))
         ruled.pipeline = pipeline
         ruled.literal_prefix = route.path.split("{", 1)[0]
+        ruled.tail = _plain_tail(route.path)
         if _plain_endpoint(route):
             ruled.app = lean_endpoint(route.endpoint)
         return ruled
@@ -164,20 +183,43 @@ class RuledRoute(Route):
         if scope["type"] != "http":
             return super().matches(scope)
         path = get_route_path(scope)
-        if not path.startswith(self.literal_prefix):
+        prefix = self.literal_prefix
+        if not path.startswith(prefix):
             return Match.NONE, {}
-        found = self.path_regex.match(path)
-        if found is None:
-            return Match.NONE, {}
-        params = found.groupdict()
-        for name, value in params.items():
-            params[name] = self.param_convertors[name].convert(value)
+        tail = self.tail
+        if tail == "":
+            if path != prefix and path != prefix + "\n":  # the regex's "$" also matches before a final newline
+                return Match.NONE, {}
+            params: dict[str, Any] = {}
+        elif tail is not None:
+            value = path[len(prefix):]
+            if not value or "/" in value:
+                return Match.NONE, {}
+            params = {tail: value}
+        else:
+            found = self.path_regex.match(path)
+            if found is None:
+                return Match.NONE, {}
+            params = found.groupdict()
+            for name, value in params.items():
+                params[name] = self.param_convertors[name].convert(value)
         outer = scope.get("path_params")
         child = {"endpoint": self.endpoint, "path_params": {**outer, **params} if outer else params}
         return (Match.PARTIAL if self.methods and scope["method"] not in self.methods else Match.FULL), child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.pipeline.run(scope, receive, send, self.path, super().handle)
+
+
+_PLAIN_TAIL = re.compile(r"[^{}:]*(?:\{([A-Za-z_][A-Za-z0-9_]*)\})?")
+
+
+def _plain_tail(template: str) -> str | None:
+    """The name of ``template``'s one trailing ``{name}`` (a ``str`` parameter: one segment, any characters but
+    ``/``), "" for a template without parameters, None for any other template (a convertor, a parameter inside,
+    more than one)."""
+    found = _PLAIN_TAIL.fullmatch(template)
+    return None if found is None else found.group(1) or ""
 
 
 def _plain_endpoint(route: Route) -> bool:

@@ -14,7 +14,8 @@ from tests.conftest import make_settings
 
 MOCK = build(make_settings())
 SEGMENTS = st.sampled_from(["v1", "predictions", "predict", "models", "model", "chat", "completions", "files",
-                            "get", "api", "generate", "me", "_mock", "health", "openapi.json", "x", "", "a.b"])
+                            "get", "api", "generate", "me", "_mock", "health", "openapi.json", "x", "", "a.b", "\n",
+                            "predictions\n", "x\n"])
 
 
 def first_full(routes: list[BaseRoute], scope: dict) -> BaseRoute | None:
@@ -59,3 +60,15 @@ def test_a_ruled_route_matches_as_starlettes_route(api: str, parts: list[str], m
     for route in MOCK.apps[api].router.routes:
         if isinstance(route, RuledRoute):
             assert route.matches(scope) == Route.matches(route, scope)
+
+
+@pytest.mark.parametrize("api", ["skytells", "gateai"])
+@pytest.mark.parametrize("suffix", ["", "\n", "x", "x\n", "\n\n", "/", "x/", "/x", "x/y", "%2F"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_ruled_route_matches_as_starlettes_route_at_its_edges(api: str, suffix: str, method: str) -> None:
+    """Every route's own template with a tail (the regex's "$" also matches before a final newline)."""
+    for route in MOCK.apps[api].router.routes:
+        if isinstance(route, RuledRoute):
+            for template in {route.path, route.literal_prefix}:
+                scope = scope_for(template.replace("{", "").replace("}", "") + suffix, method)
+                assert route.matches(scope) == Route.matches(route, scope), (route.path, scope["path"])
