@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
@@ -203,8 +204,11 @@ class Inner:
         progress: Progress | None = scope.get(PROGRESS)
         if progress is None:  # not below a Front: track the response here
             progress, send = _tracked(send)
+        app = self.app
+        if isinstance(app, Router):  # what Router.__call__ does, one call less
+            app = app.middleware_stack
         try:
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
         except Exception as exc:
             started = progress.started
             handler = self.handler_for(exc)

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import asyncio
 
-from mockserver.core.wire import ParserErrorWriter
+from mockserver.core.wire import ParserErrorWriter, is_httptools
 
-
-def is_httptools(protocol: type[asyncio.Protocol]) -> bool:
-    """Whether ``protocol`` is (a subclass of) uvicorn's httptools protocol."""
-    return any(klass.__name__ == "HttpToolsProtocol" for klass in protocol.__mro__)
+__all__ = ["head_limited", "is_httptools", "request_line"]
 
 
 def request_line(url: bytes) -> bytes:

@@ -208,7 +208,10 @@ class RuledRoute(Route):
         return (Match.PARTIAL if self.methods and scope["method"] not in self.methods else Match.FULL), child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.pipeline.run(scope, receive, send, self.path, super().handle)
+        if self.methods and scope["method"] not in self.methods:  # Starlette's handle answers the 405
+            await self.pipeline.run(scope, receive, send, self.path, super().handle)
+            return
+        await self.pipeline.run(scope, receive, send, self.path, self.app)  # what Route.handle calls for the rest
 
 
 _PLAIN_TAIL = re.compile(r"[^{}:]*(?:\{([A-Za-z_][A-Za-z0-9_]*)\})?")

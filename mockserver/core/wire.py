@@ -33,17 +33,29 @@ class ConnectionDropped(OSError):
 ParserErrorWriter = Callable[[bytes, int], bytes]
 
 
+def is_httptools(protocol: type[asyncio.Protocol]) -> bool:
+    """Whether ``protocol`` is (a subclass of) uvicorn's httptools protocol."""
+    return any(klass.__name__ == "HttpToolsProtocol" for klass in protocol.__mro__)
+
+
 def transport_exposing(base: type[asyncio.Protocol],
                        parser_error: ParserErrorWriter | None = None) -> type[asyncio.Protocol]:
     """A subclass of uvicorn's HTTP protocol ``base`` that puts its transport into every scope.
 
-    With ``parser_error``, a request uvicorn's h11 parser refuses (a malformed request, or headers past
-    ``h11_max_incomplete_event_size``: 431) is answered with its bytes instead of uvicorn's plain text.
+    Under httptools the extension goes into each request's scope as the protocol makes it (no layer around the
+    app); under h11, whose scope is made elsewhere, a layer around the app adds it. With ``parser_error``, a
+    request uvicorn's h11 parser refuses (a malformed request, or headers past ``h11_max_incomplete_event_size``:
+    431) is answered with its bytes instead of uvicorn's plain text.
     """
+    in_scope = is_httptools(base)
 
     class TransportExposingProtocol(base):  # type: ignore[valid-type,misc]
+        _extension: dict[str, Any] | None = None  # {"transport": ...}: one per connection
+
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            if in_scope:
+                return
             app: ASGIApp = self.app
 
             async def with_transport(scope: Scope, receive: Receive, send: Send) -> None:
@@ -51,6 +63,14 @@ def transport_exposing(base: type[asyncio.Protocol],
                 await app(scope, receive, send)
 
             self.app = with_transport
+
+        if in_scope:
+            def on_message_begin(self) -> None:
+                super().on_message_begin()
+                extension = self._extension
+                if extension is None or extension["transport"] is not self.transport:
+                    extension = self._extension = {"transport": self.transport}
+                self.scope["extensions"] = {TRANSPORT_EXTENSION: extension}
 
         def send_400_response(self, msg: str) -> None:
             conn = getattr(self, "conn", None)
