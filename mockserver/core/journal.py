@@ -377,7 +377,7 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 def _is_event_stream(raw: Iterable[tuple[bytes, bytes]]) -> bool:
     """True when the first ``content-type`` of ``raw`` is ``text/event-stream``."""
     for name, value in raw:
-        if name.lower() == b"content-type":
+        if len(name) == 12 and name.lower() == b"content-type":  # lower-cased only where it may match
             return value.lower().startswith(b"text/event-stream")
     return False
 

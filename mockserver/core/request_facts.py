@@ -134,4 +134,5 @@ def facts_of(scope: Scope, api: str = "", takes_query_key: QueryKeyRule = no_que
 
 def known_facts(scope: Scope) -> RequestFacts | None:
     """The facts if some layer made them (None outside the API apps, e.g. in a unit test)."""
-    return scope.get("state", {}).get(STATE_KEY)
+    state = scope.get("state")
+    return state.get(STATE_KEY) if state else None

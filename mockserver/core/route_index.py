@@ -15,6 +15,7 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+_FULL = Match.FULL  # read once: an Enum member read from its class costs a descriptor call
 #: How many distinct leading segments keep their candidate routes (beyond it: worked out per request).
 MAX_KEYS = 1024
 
@@ -66,9 +67,10 @@ class RouteIndex:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self.candidates(leading(get_route_path(scope)), scope["method"]):
+            path = scope["path"] if not scope.get("root_path") else get_route_path(scope)
+            for route in self.candidates(leading(path), scope["method"]):
                 match, child_scope = route.matches(scope)
-                if match is Match.FULL:
+                if match is _FULL:
                     scope.setdefault("router", self.router)
                     scope["route"] = route
                     scope.update(child_scope)
