@@ -43,10 +43,15 @@ def api_key_in(headers: Mapping[str, str], query_key: str | None = None) -> str 
 
     ``headers`` is looked up by lower-case name (Starlette's ``Headers`` or a lower-cased dict).
     """
-    key = (headers.get("x-api-key") or "").strip()
+    return key_from(headers.get("x-api-key"), headers.get("authorization"), query_key)
+
+
+def key_from(api_key: str | None, authorization: str | None, query_key: str | None = None) -> str | None:
+    """The key of :func:`api_key_in` from the ``x-api-key`` and ``Authorization`` values (None: absent)."""
+    key = (api_key or "").strip()
     if key:
         return key
-    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return query_key.strip() if query_key and query_key.strip() else None
@@ -84,10 +89,13 @@ class ScopeHeaders:
 def request_key(scope: Scope, takes_query_key: QueryKeyRule = no_query_key) -> str | None:
     """The one rule for a request's API key: headers first, then ``?key=`` where ``takes_query_key(path)``."""
     query_key = None
-    if takes_query_key(path_below_mount(scope)):
+    if takes_query_key is not no_query_key and takes_query_key(path_below_mount(scope)):
         pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         query_key = next((value for name, value in pairs if name == "key"), None)
-    return api_key_in(ScopeHeaders(scope), query_key)
+    index = header_index(scope)
+    api_key, authorization = index.get(b"x-api-key"), index.get(b"authorization")
+    return key_from(None if api_key is None else api_key.decode("latin-1"),
+                    None if authorization is None else authorization.decode("latin-1"), query_key)
 
 
 _UNPARSED = object()

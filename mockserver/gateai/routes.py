@@ -11,6 +11,7 @@ succeed). A scripted outcome from a matching rule wins, field by field, over the
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from functools import cache
@@ -88,6 +89,12 @@ def combined_outcome(scripted: ScriptedResult | None, hooks: ScriptedResult | No
     return replace(hooks, **scripted.as_json())
 
 
+@functools.lru_cache(maxsize=256)
+def _files_base(base: str) -> str:
+    """``<base>/files/`` (one string per base: the task views are cached by it)."""
+    return base + "/files/"
+
+
 class GateAIAPI:
     """Handlers bound to one runtime."""
 
@@ -112,7 +119,7 @@ class GateAIAPI:
 
     @staticmethod
     def files_base(request: Request) -> str:
-        return public_base(request) + "/files/"
+        return _files_base(public_base(request))
 
     async def body(self, request: Request) -> dict:
         return await read_json_object(request, self.runtime.settings.max_body_bytes)
