@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, Router
 
 from mockserver.app import build
 from mockserver.core.pipeline import RuledRoute
-from mockserver.core.route_index import RouteIndex, leading
+from mockserver.core.route_index import MAX_KEYS, RouteIndex, leading
 from tests.conftest import make_settings
 
 MOCK = build(make_settings())
@@ -37,7 +38,7 @@ def test_the_index_matches_what_the_linear_scan_matches(api: str, parts: list[st
     scope = scope_for(path, method, "/mounted" if mounted else "")
     index = RouteIndex(router)
     expected = first_full(router.routes, scope)
-    assert first_full(index.candidates(leading(path), method), scope) is expected
+    assert first_full(index.candidates_for(get_route_path(scope), method), scope) is expected
 
 
 def test_leading_segments() -> None:
@@ -72,3 +73,13 @@ def test_a_ruled_route_matches_as_starlettes_route_at_its_edges(api: str, suffix
             for template in {route.path, route.literal_prefix}:
                 scope = scope_for(template.replace("{", "").replace("}", "") + suffix, method)
                 assert route.matches(scope) == Route.matches(route, scope), (route.path, scope["path"])
+
+
+def test_keys_past_the_cache_still_match_as_the_linear_scan() -> None:
+    """``/get/<id>`` makes a key per id: past MAX_KEYS they are worked out from the first segment's few routes."""
+    router: Router = MOCK.apps["gateai"].router
+    index = RouteIndex(router)
+    for number in range(MAX_KEYS + 50):
+        scope = scope_for(f"/get/task{number}", "GET")
+        assert first_full(index.candidates_for(get_route_path(scope), "GET"), scope) is first_full(router.routes, scope)
+    assert len(index._pools) <= 2 and len(index._cache) == MAX_KEYS
