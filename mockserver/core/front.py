@@ -35,7 +35,6 @@ from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
 from mockserver.core.boundary import head_size_and_length, headers_too_large, limited_receive, too_deep
 from mockserver.core.conventions import cors_middleware, vary_origin
-from mockserver.core.journal_commit import COMMIT_STATE
 from mockserver.core.randomness import Randomness
 from mockserver.core.request_facts import header_index, path_below_mount
 
@@ -146,10 +145,6 @@ class Front:
             if not progress.started:
                 await response(scope, receive, send)
             raise exc
-        finally:
-            state = scope.get("state")
-            if state:
-                state.pop(COMMIT_STATE, None)  # the journal's hook refers to the scope: no cycle outlives the request
 
 
 class Inner:
