@@ -11,6 +11,7 @@ CPU time per request (the process and its children, from ``/proc``) is reported:
 other work, throughput depends on the share of the core a server gets, its CPU time per request much less.
 
     python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--routes get,chat]
+                                 [--compare-mock ../copy-of-main]   # another checkout's mock in the same rounds
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``taskset`` (util-linux). The default run takes about
 four minutes.
