@@ -3,7 +3,7 @@
 Records are JSON-compatible dicts grouped by *kind* (``"prediction"``, ``"account"``, ...),
 each optionally owned by an account. The in-memory implementation keeps insertion order and
 bounds each key's share: beyond ``max_records`` records of one kind, or ``max_key_bytes`` bytes
-(a record's weight is the length of its JSON) over all kinds, the key's own oldest records go --
+(a record's weight is the bytes of its JSON) over all kinds, the key's own oldest records go --
 so one key's traffic never evicts another key's. Beyond ``max_store_bytes`` for all keys together
 the key holding the most bytes loses its oldest record first. Records older than ``ttl`` seconds of
 clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared_store`)
@@ -16,12 +16,13 @@ may offer two atomic shortcuts the callers use when present: ``adjust(kind, key,
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 Record = dict[str, Any]
 
@@ -63,10 +64,16 @@ class Retention:
     max_store_bytes: int | None = None  # all owners together
 
 
+def encode(record: Record) -> bytes:
+    """A record's compact JSON (UTF-8; tuples as lists, unknown objects as strings): what a shared store keeps."""
+    return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
 def weight(record: Record) -> int:
-    """What a record counts against the byte budgets: the length of its JSON (plus a fixed overhead)."""
+    """What a record counts against the byte budgets: the bytes of its JSON (:func:`encode`, as a shared store
+    weighs it) plus a fixed overhead."""
     try:
-        return 64 + len(json.dumps(record, separators=(",", ":"), default=str))
+        return 64 + len(encode(record))
     except (ValueError, TypeError, RecursionError):
         return 4096
 
