@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict, dataclass, fields
 
 from starlette.requests import Request
@@ -47,8 +48,10 @@ class Files:
     def register(self, name: str, spec: media.MediaSpec, job_id: str, owner: str | None = None) -> None:
         """Remember a file of ``job_id``; owned by the job's key (its retention budget pays for it).
 
-        The recipe is kept compact: its field values in field order (the name is the record's key)."""
-        values = [getattr(spec, field.name) for field in SPEC_FIELDS]
+        The recipe is kept compact: its field values in field order, as a tuple (the name is the record's key), the
+        format string shared by every file of that format."""
+        values = tuple(sys.intern(spec.format) if field.name == "format" else getattr(spec, field.name)
+                       for field in SPEC_FIELDS)
         self.store.put(KIND, name, {"job": job_id, "spec": values}, owner=owner)
 
     def spec(self, name: str) -> media.MediaSpec | None:

@@ -78,6 +78,16 @@ def weight(record: Record) -> int:
         return 4096
 
 
+_INTS: dict[int, int] = {}
+
+
+def _shared_int(value: int) -> int:
+    """One object per record size (below 16 KiB): 32 bytes saved on each stored record."""
+    if value >= 16_384:
+        return value
+    return _INTS.setdefault(value, value)
+
+
 class Store(Protocol):
     """What the domain modules need from state."""
 
@@ -98,7 +108,7 @@ class Store(Protocol):
 class _Entry:
     record: Record
     owner: str | None
-    stored_at: float
+    stored_at: float  #: when it was written (only with a ttl; else 0.0)
     size: int
     seq: int  #: the store-wide write order: an owner's oldest record over all kinds has the lowest
 
@@ -222,9 +232,12 @@ class MemoryStore:
             if old is not None:
                 self._forget(kind, key, old)
             self._seq += 1
-            entry = _Entry(record, owner, self._now(), 0 if kind in PERMANENT_KINDS else weight(record), self._seq)
+            aging = self.retention.ttl is not None and kind not in PERMANENT_KINDS
+            # the write time matters only for a ttl; sizes repeat, so one int object serves each size
+            entry = _Entry(record, owner, self._now() if aging else 0.0,
+                           0 if kind in PERMANENT_KINDS else _shared_int(weight(record)), self._seq)
             table[key] = entry
-            if self.retention.ttl is not None and kind not in PERMANENT_KINDS:
+            if aging:
                 self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
             self._account(kind, entry, +1)
             self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
@@ -261,7 +274,7 @@ class MemoryStore:
                 if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
                     self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
                     self._total_bytes += size - entry.size
-                entry.record, entry.size = new, size
+                entry.record, entry.size = new, _shared_int(size)
                 self._enforce(kind, key, entry.owner)
             return entry.record
 

@@ -250,7 +250,7 @@ class Tasks:
             "adjustments": final.adjustments,
             "cost": pricing.cost(model, final.params),
             "created_at": now,
-            "phases": jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)]),
+            "phases": jobs.packed(jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)])),
             "error": plan.error,
             "refund_at": None if plan.refund_after is None else now + plan.refund_after,
             "files": result,

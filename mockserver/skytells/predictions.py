@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from mockserver.core import jobs
@@ -49,6 +50,18 @@ WEBHOOK_EVENT_STATUS = {
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 15, 50
 #: The webhook of a prediction without one; records share this object (records are never changed in place).
 NO_WEBHOOK: dict[str, Any] = {"url": None, "events": []}
+
+
+class PredictionRecord(jobs.CompactRecord):
+    """A stored prediction: the fields at these defaults are left out (~190 bytes less per prediction)."""
+
+    __slots__ = ()
+    DEFAULTS = MappingProxyType({
+        "stream": False, "webhook": NO_WEBHOOK, "cancelled_at": None, "outcome": "succeeded", "error": None,
+        "refunded": False, "given_output": None, "output_array": True, "deleted": False,
+    })
+
+
 #: The failure message of a scripted failure that names no error.
 SCRIPTED_ERROR = "The prediction failed: the model returned an error"
 JOB_KIND = jobs.JobKind(KIND, refund_field="credits")
@@ -167,27 +180,27 @@ class Predictions:
         planned = self._plan_outputs(pid, model, request.params) if succeeds and script.output is None else []
         cost = billing.credits_for(model, request.params, compute_seconds=schedule.predict_time) if succeeds else 0.0
         engine.charge(owner, cost)  # only once the outputs are known to be producible
-        record = {
+        record = PredictionRecord({
             "id": pid,
             "owner": owner,
             "model": model.namespace,
             "model_type": model.type,
             "input": request.input,  # echoed exactly as sent ("The exact input you sent")
-            "stream": request.stream,
-            "webhook": request.webhook if request.webhook != NO_WEBHOOK else NO_WEBHOOK,  # one shared "none"
             "created_at": now,
-            "phases": self._phases(now, schedule, outcome, script.duration),
-            "cancelled_at": None,
-            "outcome": outcome,
-            "error": error,
+            "phases": jobs.packed(self._phases(now, schedule, outcome, script.duration)),
             "predict_time": schedule.predict_time,
             "credits": cost,
-            "refunded": False,
             "files": engine.register_outputs(owner, pid, planned),
+        })
+        optional = {
+            "stream": request.stream,
+            "webhook": request.webhook,
+            "outcome": outcome,
+            "error": error,
             "given_output": script.output,  # a scripted output, returned verbatim instead of files
             "output_array": model.returns_array,
-            "deleted": False,
         }
+        record.update(PredictionRecord.compact(optional))  # only the fields not at their default
         engine.put(record)
         if request.webhook["url"]:
             self._subscribe_webhook(record, links)

@@ -18,12 +18,20 @@ from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
 from mockserver.core.files import Files
 from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
+from mockserver.core.jobs.records import CompactRecord
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
 from mockserver.core.media import MediaSpec
-from mockserver.core.store import Store, count_of, page_of
+from mockserver.core.store import MemoryStore, Store, count_of, page_of
 from mockserver.core.webhooks import Webhooks
 
 Record = dict[str, Any]
+
+
+def changed(record: Record, **changes: Any) -> Record:
+    """A copy of ``record`` with ``changes`` (a :class:`CompactRecord` stays compact)."""
+    if isinstance(record, CompactRecord):
+        return record.replaced(**changes)
+    return {**record, **changes}
 
 
 @dataclass(frozen=True)
@@ -58,17 +66,23 @@ class JobEngine:
         if credits > 0 and self.accounts is not None:
             self.accounts.debit(owner, credits)
 
-    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> list[str]:
-        """Register the job's output files (recipes only: nothing is rendered) and return their names."""
+    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> tuple[str, ...]:
+        """Register the job's output files (recipes only: nothing is rendered) and return their names (a tuple: what
+        the job record keeps)."""
         names: list[str] = []
         for name, spec in outputs:
             self.files.register(name, spec, job_id, owner)
             names.append(name)
-        return names
+        return tuple(names)
 
     def put(self, record: Record, notify: bool = False) -> Record:
-        """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs)."""
-        self.store.put(self.kind.name, record["id"], record, owner=record["owner"])
+        """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs).
+
+        The in-memory store keeps a :class:`CompactRecord` as it is; any other store (one that keeps JSON) is given
+        the full record, so whatever reads it back gets every field."""
+        stored = record.full() if isinstance(record, CompactRecord) and not isinstance(self.store, MemoryStore) \
+            else record
+        self.store.put(self.kind.name, record["id"], stored, owner=record["owner"])
         if notify:
             self.clock.notify()
         return record
@@ -142,7 +156,7 @@ class JobEngine:
             if state.terminal:
                 ended.append(state.status)
                 return record
-            return {**record, "cancelled_at": now, "refunded": True}
+            return changed(record, cancelled_at=now, refunded=True)
 
         record = self.store.update(self.kind.name, job_id, apply)
         if record is None:  # deleted between the read and the update
@@ -170,4 +184,4 @@ class JobEngine:
         self.files.remove(self.output_names(record))
         self.store.delete(self.kind.name, job_id)
         self.clock.notify()
-        return {**record, "deleted": True}
+        return changed(record, deleted=True)
