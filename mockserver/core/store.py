@@ -7,10 +7,11 @@ bounds each key's share: beyond ``max_records`` records of one kind, or ``max_ke
 so one key's traffic never evicts another key's. Beyond ``max_store_bytes`` for all keys together
 the key holding the most bytes loses its oldest record first. Records older than ``ttl`` seconds of
 clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared_store`)
-implements the same :class:`Store` protocol; nothing else in the server touches state directly. A shared store
-may offer two atomic shortcuts the callers use when present: ``adjust(kind, key, field, delta, minimum)``
-(a number changed in one step, :class:`BelowMinimum` if it would go too low; account balances) and
-``limit_ledger`` (sliding windows and slots, :class:`mockserver.core.limits.LimitLedger`).
+implements the same :class:`Store` protocol (``put_absent``, and counting and paging one owner's records,
+included); nothing else in the server touches state directly. A shared store may offer two atomic shortcuts
+the callers use when present: ``adjust(kind, key, field, delta, minimum)`` (a number changed in one step,
+:class:`BelowMinimum` if it would go too low; account balances) and ``limit_ledger`` (sliding windows and
+slots, :class:`mockserver.core.limits.LimitLedger`).
 """
 
 from __future__ import annotations
@@ -89,17 +90,30 @@ def _shared_int(value: int) -> int:
 
 
 class Store(Protocol):
-    """What the domain modules need from state."""
+    """What the domain modules need from state (:class:`MemoryStore`, and
+    :class:`mockserver.core.shared_store.store.RedisStore` for several processes)."""
 
     def get(self, kind: str, key: str) -> Record | None: ...
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None: ...
+
+    def put_absent(self, kind: str, key: str, record: Record, owner: str | None = None) -> bool:
+        """Store ``record`` only if no record has ``key``, atomically; whether it was stored."""
+        ...
 
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None: ...
 
     def delete(self, kind: str, key: str) -> bool: ...
 
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]: ...
+
+    def count(self, kind: str, owner: str) -> int:
+        """How many records of ``kind`` ``owner`` has (without reading them)."""
+        ...
+
+    def page(self, kind: str, owner: str, offset: int, limit: int, newest_first: bool = True) -> list[Record]:
+        """``limit`` of the owner's records of ``kind`` from ``offset`` on, newest first by default (O(page))."""
+        ...
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None: ...
 
@@ -328,16 +342,3 @@ class MemoryStore:
                 for key in list(self._by_owner.get((kind, owner), ())):
                     self._forget(kind, key, self._kinds[kind][key])
 
-
-def count_of(store: Store, kind: str, owner: str) -> int:
-    """How many records of ``kind`` ``owner`` has: the store's own count when it keeps one, else a scan."""
-    count = getattr(store, "count", None)
-    return count(kind, owner) if count is not None else sum(1 for _ in store.scan(kind, owner=owner))
-
-
-def page_of(store: Store, kind: str, owner: str, offset: int, limit: int) -> list[Record]:
-    """One page of the owner's records of ``kind``, newest first: the store's own paging when it has one."""
-    page = getattr(store, "page", None)
-    if page is not None:
-        return page(kind, owner, offset, limit)
-    return list(itertools.islice(store.scan(kind, owner=owner), offset, offset + limit))

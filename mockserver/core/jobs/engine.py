@@ -21,7 +21,7 @@ from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
 from mockserver.core.jobs.records import CompactRecord
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
 from mockserver.core.media import MediaSpec
-from mockserver.core.store import MemoryStore, Store, count_of, page_of
+from mockserver.core.store import MemoryStore, Store
 from mockserver.core.webhooks import Webhooks
 
 Record = dict[str, Any]
@@ -121,12 +121,12 @@ class JobEngine:
         return iter(self.store.scan(self.kind.name, owner=owner))
 
     def count(self, owner: str) -> int:
-        """How many jobs the owner has (without reading them, where the store keeps counts)."""
-        return count_of(self.store, self.kind.name, owner)
+        """How many jobs the owner has (without reading them)."""
+        return self.store.count(self.kind.name, owner)
 
     def page(self, owner: str, offset: int, limit: int) -> list[Record]:
-        """``limit`` of the owner's jobs from ``offset`` on, newest first (O(page) where the store indexes)."""
-        return page_of(self.store, self.kind.name, owner, offset, limit)
+        """``limit`` of the owner's jobs from ``offset`` on, newest first (O(page): the store indexes owners)."""
+        return self.store.page(self.kind.name, owner, offset, limit)
 
     def timeline(self, record: Record) -> Phases:
         """The job's effective phases (cut where it was cancelled)."""
