@@ -90,6 +90,23 @@ def _draw(rng: Any, bounds: list[float]) -> float:
     return round(rng.uniform(low, high), 6) if high > low else float(low)
 
 
+def _may_flag(value: Any, terms: Any) -> bool:
+    """Whether any term may occur in ``value``'s strings: one search of them all, lowered, joined (a string's
+    lowering is the same alone or joined by NULs, so False means :func:`flagged_terms` finds nothing)."""
+    texts: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    blob = "\x00".join(texts).lower()
+    return any(term.lower() in blob for term in terms if term)
+
+
 def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) -> tuple[str, str | None]:
     """How the prediction ends and its error: a scripted status wins over the safety checker."""
     if script.status == "succeeded":
@@ -98,7 +115,7 @@ def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) ->
         return "failed", script.error or SCRIPTED_ERROR
     given = request.params
     checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
-    flagged = [] if checker_off else flagged_terms(given, safety_terms)
+    flagged = [] if checker_off or not _may_flag(given, safety_terms) else flagged_terms(given, safety_terms)
     if flagged:
         return "failed", (f"NSFW content detected: the safety checker flagged the output ({', '.join(flagged)}). "
                           "Try a different prompt.")

@@ -36,7 +36,8 @@ def packed(phases: Sequence[tuple[str, float]]) -> Packed:
 def pairs(phases: Sequence[Any]) -> Phases:
     """The ``(status, at)`` pairs of a schedule, packed (:func:`packed`) or not."""
     if phases and isinstance(phases[0], str):
-        return list(zip(phases[::2], phases[1::2], strict=True))
+        items = iter(phases)
+        return list(zip(items, items, strict=False))  # (status, at) from consecutive items
     return [(status, at) for status, at in phases]
 
 
