@@ -12,9 +12,12 @@ HTTP.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from mockserver.core import jobs
 from mockserver.core.files import file_name
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from mockserver.skytells.prediction_body import CreateRequest
 
 KIND = "prediction"
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 STATUSES = ("pending", "starting", "processing", "succeeded", "failed", "cancelled")
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 #: Both documented event spellings (API v1 schema page and Predictions page) are accepted.
@@ -91,20 +95,19 @@ def _draw(rng: Any, bounds: list[float]) -> float:
 
 
 def _may_flag(value: Any, terms: Any) -> bool:
-    """Whether any term may occur in ``value``'s strings: one search of them all, lowered, joined (a string's
-    lowering is the same alone or joined by NULs, so False means :func:`flagged_terms` finds nothing)."""
-    texts: list[str] = []
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            texts.append(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-    blob = "\x00".join(texts).lower()
-    return any(term.lower() in blob for term in terms if term)
+    """Whether any term may occur in ``value``'s strings: one search of its JSON text, lowered (a string lowers the
+    same alone or between quotes), so False means :func:`flagged_terms` finds nothing. A term with a character JSON
+    escapes, or a value orjson cannot encode, is always worth the full check."""
+    wanted = [term.lower() for term in terms if term]
+    if not wanted:
+        return False
+    if any(_JSON_ESCAPED.search(term) for term in wanted):
+        return True
+    try:
+        text = orjson.dumps(value).decode().lower()
+    except TypeError:
+        return True
+    return any(term in text for term in wanted)
 
 
 def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) -> tuple[str, str | None]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from mockserver.core.safety import flagged_terms
 from mockserver.skytells.predictions import _may_flag
 
-TEXT = st.text(alphabet=st.sampled_from("aAbΣσςİi\x00 -"), max_size=8)
+TEXT = st.text(alphabet=st.sampled_from('aAbnuΣσςİi\x00\x1f\n"\\ -'), max_size=8)
 VALUES: st.SearchStrategy[Any] = st.recursive(
     TEXT | st.integers() | st.none(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
