@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.core import jobs
 from mockserver.core.clock import Clock
@@ -79,3 +81,13 @@ def test_the_memory_store_keeps_the_compact_record_and_a_shared_store_the_full_o
     assert {key: back[key] for key in defaults} == {key: record[key] for key in defaults}
     assert engine.state(back, START + 9) == engine.state(record, START + 9)
     assert engine.delete("sk-a", "p1")["deleted"] is True
+
+
+@given(st.lists(st.floats(0, 50), min_size=1, max_size=5), st.floats(-10, 80),
+       st.none() | st.floats(-10, 80))
+def test_the_state_of_a_packed_schedule_is_the_state_of_its_pairs(gaps: list[float], now: float,
+                                                                  cancelled_at: float | None) -> None:
+    steps = [(f"s{index}", gap) for index, gap in enumerate(gaps)]
+    line = jobs.build_phases(0.0, steps)
+    for form in (jobs.packed(line), list(jobs.packed(line))):
+        assert jobs.state_at(form, now, cancelled_at) == jobs.state_at(line, now, cancelled_at)

@@ -55,6 +55,10 @@ def timeline(phases: Sequence[Any], cancelled_at: float | None = None,
 def state_at(phases: Sequence[Any], now: float, cancelled_at: float | None = None,
              cancelled_status: str = "cancelled") -> JobState:
     """The job's status at ``now`` (before the first phase: the first phase); ``phases`` in either form."""
+    if cancelled_at is None and phases and isinstance(phases[0], str):  # packed, as stored: no pairs to build
+        times = phases[1::2]
+        index = max(bisect.bisect_right(times, now) - 1, 0)
+        return JobState(status=phases[2 * index], entered_at=times[index], terminal=index == len(times) - 1)
     effective = timeline(phases, cancelled_at, cancelled_status)
     times = [at for _, at in effective]
     index = max(bisect.bisect_right(times, now) - 1, 0)
