@@ -9,8 +9,10 @@ choice gives exactly the non-streamed message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -140,7 +142,12 @@ def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = No
 
 def fingerprint(model: Model) -> str:
     """``system_fingerprint``: stable per model (it names the model version that served)."""
-    return "fp_" + hashlib.sha256(f"skytells:{model.namespace}".encode()).hexdigest()[:10]
+    return _fingerprint(model.namespace)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fingerprint(namespace: str) -> str:
+    return "fp_" + hashlib.sha256(f"skytells:{namespace}".encode()).hexdigest()[:10]
 
 
 def usage(generations: Sequence[Generation]) -> dict[str, Any]:
@@ -203,17 +210,23 @@ def completion(request: ChatRequest, generations: Sequence[Generation], completi
     }
 
 
-def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
-    """One choice's stream after its role chunk: (delta, logprobs, token index) per chunk, in order."""
+def _call_steps(generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
+    """A tool-calling choice's chunks: per call its header, then its arguments token by token."""
     steps: list[tuple[dict[str, Any], Any, int | None]] = []
-    if generation.refusal is not None:
-        return [({"refusal": piece}, _logprobs(request, generation, []), i)
-                for i, piece in enumerate(tokens.tokenize(generation.refusal))]
     for position, call in enumerate(generation.tool_calls):
         steps.append(({"tool_calls": [{"index": position, **tool_call_json(call),
                                        "function": {"name": call.name, "arguments": ""}}]}, None, None))
         steps.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None, i)
                      for i, piece in enumerate(tokens.tokenize(call.arguments)))
+    return steps
+
+
+def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
+    """One choice's stream after its role chunk: (delta, logprobs, token index) per chunk, in order."""
+    if generation.refusal is not None:
+        return [({"refusal": piece}, _logprobs(request, generation, []), i)
+                for i, piece in enumerate(tokens.tokenize(generation.refusal))]
+    steps = _call_steps(generation)
     if not request.logprobs:
         steps.extend(({"content": token}, None, i) for i, token in enumerate(generation.deltas))
         return steps
@@ -233,6 +246,22 @@ def _content_frame_parts(sample: dict[str, Any]) -> tuple[bytes, bytes]:
     return before, after
 
 
+def _choice_items(request: ChatRequest, generation: Generation, chunk: Callable[..., dict[str, Any]],
+                  encoded: bool) -> list[Item]:
+    """One choice's items after its role chunk; ``chunk(delta, logprobs_value=...)`` makes the choice's chunks.
+
+    Encoded, a content chunk without logprobs (most of a stream) is the choice's frame around the token's JSON
+    string, cut once from a sample chunk: the same bytes, and no chunk built per token."""
+    if encoded and not request.logprobs and generation.refusal is None:
+        before, after = _content_frame_parts(chunk({"content": _CONTENT_SLOT}))
+        items: list[Item] = [(json_event(chunk(delta)), token) for delta, _, token in _call_steps(generation)]
+        items.extend((before + orjson.dumps(token) + after, i) for i, token in enumerate(generation.deltas))
+        return items
+    bodies: list[Item] = [(chunk(delta, logprobs_value=shown), token)
+                          for delta, shown, token in _choice_deltas(request, generation)]
+    return [(json_event(body), token) for body, token in bodies] if encoded else bodies
+
+
 def chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str, created: int,
            encoded: bool = False) -> list[Item]:
     """The stream: per choice a role chunk (the first with ``prompt_filter_results``), its content or tool-call
@@ -245,8 +274,7 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
     ``prompt_filter_results`` ride on the first role chunk instead.
 
     ``encoded``: each item carries its SSE frame (:func:`~mockserver.spec.sse.json_event` of the chunk) instead of
-    the chunk; a content chunk without logprobs -- most of a stream -- is the choice's frame around the token's
-    JSON string, cut once from a sample chunk, so the bytes are the same and no chunk is built per token."""
+    the chunk (content chunks: see :func:`_choice_items`)."""
     model, system_fingerprint = request.model.namespace, fingerprint(request.model)
     include_usage = request.include_usage
 
@@ -262,33 +290,27 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
             body["usage"] = None
         return body
 
+    def encode(body: dict[str, Any]) -> dict[str, Any] | bytes:
+        return json_event(body) if encoded else body
+
     items: list[Item] = []
-
-    def add(body: dict[str, Any], token: int | None = None) -> None:
-        items.append((json_event(body) if encoded else body, token))
-
     for index, generation in enumerate(generations):
         role = {"role": "assistant", "content": None if generation.content is None else "", "refusal": None}
         extra = {"prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety)} if not index else {}
-        add(chunk(index, role, **extra))
-    per_choice = [_choice_deltas(request, g) for g in generations]
+        items.append((encode(chunk(index, role, **extra)), None))
     # One filter-results object per choice, shared by its chunks (they are only serialized).
     choice_filters = [safety.content_filter_results(g.completion_safety) for g in generations]
-    frame_parts = [_content_frame_parts(chunk(index, {"content": _CONTENT_SLOT}, filters=filters))
-                   for index, filters in enumerate(choice_filters)] if encoded else []
-    for step in range(max((len(steps) for steps in per_choice), default=0)):
-        for index, steps in enumerate(per_choice):
-            if step < len(steps):
-                delta, shown, token = steps[step]
-                if encoded and shown is None and delta.keys() == {"content"}:
-                    before, after = frame_parts[index]
-                    items.append((before + orjson.dumps(delta["content"]) + after, token))
-                else:
-                    add(chunk(index, delta, filters=choice_filters[index], logprobs_value=shown), token)
+    per_choice = [_choice_items(request, generation, functools.partial(chunk, index, filters=choice_filters[index]),
+                                encoded) for index, generation in enumerate(generations)]
+    if len(per_choice) == 1:
+        items.extend(per_choice[0])
+    else:  # choices interleaved token by token
+        for step in itertools.zip_longest(*per_choice):
+            items.extend(item for item in step if item is not None)
     for index, generation in enumerate(generations):
-        filters = safety.content_filter_results(generation.completion_safety)
-        add(chunk(index, {}, generation.finish_reason, filters))
+        items.append((encode(chunk(index, {}, generation.finish_reason, choice_filters[index])), None))
     if include_usage:
-        add({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-             "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)})
+        last = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)}
+        items.append((encode(last), None))
     return items
