@@ -108,7 +108,7 @@ class InferenceAPI:
     async def create_embeddings(self, request: Request) -> Response:
         account = self.api.authenticate(request)
         parsed = embeddings.parse(await self._body(request), self.catalog)
-        body, used = embeddings.create(self.runtime.rng, parsed)
+        body, used = embeddings.create(self.runtime.rng, parsed, serialized=True)
         billing.charge(self.runtime, account.key, billing.cost(parsed.model, used, 0))
         return JSONResponse(body)
 
