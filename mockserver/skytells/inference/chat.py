@@ -23,6 +23,7 @@ from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import logprobs, params, safety, structured, text, tokens, tools
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
+from mockserver.skytells.inference.recent import Recent
 from mockserver.skytells.inference.streaming import Item
 from mockserver.skytells.inference.text import Message, ToolCall
 from mockserver.spec.sse import json_event
@@ -123,8 +124,29 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     )
 
 
+#: Plain turns kept (no tools, format, logprobs or scripted turn: everything they depend on is in the key), so a
+#: load test repeating one conversation generates it once; a turn is ~0.2-2 KB.
+CACHED_TURNS = 1024
+_turns: Recent[tuple[Any, ...], tuple[Generation, ...]] = Recent(CACHED_TURNS)
+
+
+def _plain_turn_key(runtime: Runtime, request: ChatRequest) -> tuple[Any, ...] | None:
+    """What a plain request's turns depend on: the seed, model and conversation (one digest), image tokens, limits,
+    stop sequences, ``n`` and the safety terms; None for a request whose turns draw more (tools, formats, logprobs)."""
+    if request.tools.tools or request.output.structured or request.logprobs:
+        return None
+    model, settings = request.model.namespace, runtime.settings
+    purpose = f"turns:{model}:{text.conversation_digest(model, request.messages)}"
+    return (runtime.rng.digest(purpose, 16), tuple(m.image_tokens for m in request.messages), request.max_tokens,
+            request.stop, request.n, tuple(settings.safety_terms), tuple(settings.jailbreak_terms))
+
+
 def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = None) -> list[Generation]:
     """The assistant's turn, once per choice; a scripted turn (text, calls or JSON) replaces every choice's."""
+    key = _plain_turn_key(runtime, request) if scripted is None else None
+    known = _turns.get(key) if key is not None else None
+    if known is not None:
+        return list(known)
     turn = Turn(reply=scripted) if isinstance(scripted, str) else scripted
     generations = []
     for index in range(request.n):
@@ -137,6 +159,8 @@ def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = No
                                        generation.deltas, request.top_logprobs)
             generation = replace(generation, logprobs=tuple(entries))
         generations.append(generation)
+    if key is not None:
+        _turns.put(key, tuple(generations))
     return generations
 
 
