@@ -137,3 +137,15 @@ def test_kept_chat_turns_are_what_generating_again_gives() -> None:
 def replace_terms(runtime: Runtime, terms: tuple[str, ...]) -> Runtime:
     runtime.settings = runtime.settings.replace(safety_terms=terms)
     return runtime
+
+
+def test_kept_stream_frames_are_the_frames_of_the_chunks() -> None:
+    runtime, catalog = Runtime.from_settings(make_settings(seed=7)), Catalog.load()
+    bodies = [{**CHAT, "stream": True}, {**CHAT, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
+              {**CHAT, "stream": True, "logprobs": True}]
+    for body in bodies:
+        request = chat.parse(body, catalog)
+        generations = chat.run(runtime, request)
+        for completion_id, created in [("chatcmpl-a", 1), ("chatcmpl-bb", 1700000000), ("chatcmpl-a", 1)]:
+            expected = chat.chunks(request, generations, completion_id, created, encoded=True)
+            assert chat.encoded_chunks(request, generations, completion_id, created) == expected

@@ -71,7 +71,7 @@ class InferenceAPI:
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
         created = int(pacer.start)
         if parsed.stream:
-            items = chat.chunks(parsed, generations, completion_id, created, encoded=True)
+            items = chat.encoded_chunks(parsed, generations, completion_id, created)
             return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
         await pacer.finished(max(g.completion_tokens for g in generations))
         return JSONResponse(chat.completion(parsed, generations, completion_id, created))
