@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.core.http import json_bytes
 from mockserver.core.randomness import Randomness
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog
@@ -139,7 +140,7 @@ def replace_terms(runtime: Runtime, terms: tuple[str, ...]) -> Runtime:
     return runtime
 
 
-def test_kept_stream_frames_are_the_frames_of_the_chunks() -> None:
+def test_kept_frames_and_completions_are_the_bytes_of_the_chunks_and_completion() -> None:
     runtime, catalog = Runtime.from_settings(make_settings(seed=7)), Catalog.load()
     bodies = [{**CHAT, "stream": True}, {**CHAT, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
               {**CHAT, "stream": True, "logprobs": True}]
@@ -149,3 +150,5 @@ def test_kept_stream_frames_are_the_frames_of_the_chunks() -> None:
         for completion_id, created in [("chatcmpl-a", 1), ("chatcmpl-bb", 1700000000), ("chatcmpl-a", 1)]:
             expected = chat.chunks(request, generations, completion_id, created, encoded=True)
             assert chat.encoded_chunks(request, generations, completion_id, created) == expected
+            body = json_bytes(chat.completion(request, generations, completion_id, created))
+            assert chat.encoded_completion(request, generations, completion_id, created) == body

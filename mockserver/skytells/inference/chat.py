@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from mockserver.core.http import json_bytes
 from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
@@ -232,6 +233,28 @@ def completion(request: ChatRequest, generations: Sequence[Generation], completi
         "prompt_filter_results": safety.prompt_filter_results(generations[0].prompt_safety),
         "usage": usage(generations),
     }
+
+
+#: Completions kept, as their JSON after the start every completion shares (see :func:`encoded_completion`).
+CACHED_COMPLETIONS = 1024
+_completion_tails: Recent[tuple[Any, ...], bytes] = Recent(CACHED_COMPLETIONS)
+
+
+def encoded_completion(request: ChatRequest, generations: Sequence[Generation], completion_id: str,
+                       created: int) -> bytes:
+    """The JSON of :func:`completion` (as :func:`~mockserver.core.http.json_bytes` writes it). It is its start
+    (``{"id":…,"object":"chat.completion","created":…,``) and a tail only the turns and the model decide; the
+    tails of the last :data:`CACHED_COMPLETIONS` completions without logprobs are kept."""
+    key = None if request.logprobs else (tuple(generations), request.model.namespace)
+    start = b'{"id":' + orjson.dumps(completion_id) + b',"object":"chat.completion","created":' + orjson.dumps(
+        created) + b","
+    tail = _completion_tails.get(key) if key is not None else None
+    if tail is not None:
+        return start + tail
+    body = json_bytes(completion(request, generations, completion_id, created))
+    if key is not None and body.startswith(start):
+        _completion_tails.put(key, body[len(start):])
+    return body
 
 
 def _call_steps(generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:

@@ -74,7 +74,8 @@ class InferenceAPI:
             items = chat.encoded_chunks(parsed, generations, completion_id, created)
             return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
         await pacer.finished(max(g.completion_tokens for g in generations))
-        return JSONResponse(chat.completion(parsed, generations, completion_id, created))
+        return Response(chat.encoded_completion(parsed, generations, completion_id, created),
+                        media_type=JSONResponse.media_type)
 
     async def create_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
