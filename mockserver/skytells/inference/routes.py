@@ -73,7 +73,8 @@ class InferenceAPI:
         if parsed.stream:
             items = chat.encoded_chunks(parsed, generations, completion_id, created)
             return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
-        await pacer.finished(max(g.completion_tokens for g in generations))
+        if not pacer.instant:
+            await pacer.finished(max(g.completion_tokens for g in generations))
         return Response(chat.encoded_completion(parsed, generations, completion_id, created),
                         media_type=JSONResponse.media_type)
 
