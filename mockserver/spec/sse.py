@@ -190,12 +190,6 @@ class EventCounter:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
-        if (not self._partial and not self._open and not self._after_cr and chunk[-2:] == b"\n\n"
-                and chunk[:1] not in (b"\n", b":") and b"\r" not in chunk and b"\n\n\n" not in chunk
-                and b"\n:" not in chunk):
-            # Whole LF-framed events without comments (every stream this server writes): each blank line ends one.
-            self.events += chunk.count(b"\n\n")
-            return
         if self._after_cr and chunk[:1] == b"\n":  # the LF of a CRLF whose CR ended the last chunk
             chunk = chunk[1:]
         self._after_cr = chunk[-1:] == b"\r"
