@@ -363,9 +363,10 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
     return items
 
 
-#: Streams kept, as their frames after the start every chunk shares (see :func:`encoded_chunks`); a 16-token
-#: stream is ~6 KB, a long lorem reply ~60 KB.
-CACHED_STREAMS = 256
+#: Streams kept, as their frames after the start every chunk shares (see :func:`encoded_chunks`); a frame is
+#: ~550 bytes, so a 16-token stream is ~10 KB and the longest reply (~130 lorem tokens, plus up to ~100 of a
+#: quoted tool result) ~130 KB: ~8 MB at most.
+CACHED_STREAMS = 64
 _stream_tails: Recent[tuple[Any, ...], list[tuple[bytes, int | None]]] = Recent(CACHED_STREAMS)
 
 
