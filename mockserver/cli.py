@@ -50,7 +50,7 @@ _HELP = {
     "store": "where state lives: memory (this process), or redis://host:port/db shared by every server process "
              "using it (predictions, accounts, limits, the clock); Redis must answer at start-up",
     "workers": "server processes sharing the ports (needs --store redis://...: each has its own runtime on the "
-               "shared store; journal, rules and webhook queues are per process)",
+               "shared store, webhook deliveries included)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
@@ -60,6 +60,8 @@ _HELP = {
     "webhook_key_concurrency": "webhook attempts in flight at once per API key (default 8)",
     "webhook_hosts": "comma-separated hosts webhooks may be sent to (default: any host except the reserved "
                      "example domains such as example.com, *.test, *.invalid)",
+    "webhook_lease": "with a shared store: real seconds a process holds a subject's webhook deliveries without "
+                     "renewing; a killed process's deliveries are taken over after it (default 5)",
     "cors_origins": "comma-separated origins browsers may call the APIs from ('*': any; 'off': no CORS headers)",
     "cors_control_plane": "CORS on the control plane (/_mock) too (default: API routes only)",
     "mappings": "comma-separated folders or files of start-up keys, rules, faults, outcomes and scenarios "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -122,10 +123,38 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
     return uvicorn.Server(config)
 
 
-async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Event | None = None) -> None:
-    """Serve every listener until interrupted (or until ``stop`` is set)."""
+#: The collector's thresholds while serving: allocations before a young collection, young collections before a
+#: middle one, middle ones before a full one is considered (Python's defaults: 700, 10, 10).
+GC_THRESHOLDS = (700, 10, 100)
+
+
+def settle_heap() -> None:
+    """Once start-up is done, in a process of its own: the start-up objects (catalogs, contracts, compiled
+    routes: ~55k) move to the collector's permanent generation, and full collections are considered ten times
+    less often.
+
+    A request leaves no reference cycle behind (a unit test checks it), so what a full collection walks is the
+    journal and the store, which only a collection of every generation could free anyway; with the defaults one
+    came every few thousand requests and held the loop for 20-70 ms (gc callbacks under ``wrk``), the p99 of a
+    GET.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Event | None = None,
+                own_process: bool = True) -> None:
+    """Serve every listener until interrupted (or until ``stop`` is set).
+
+    ``own_process``: the process serves nothing else (the CLI, a worker), so its collector is tuned for serving
+    (:func:`settle_heap`); a server in a thread of a test process leaves the process's collector alone.
+    """
+    if own_process:
+        settle_heap()
     servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
+    _exit_through_cleanup(servers)
     pairs = zip(servers, serving.listeners, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[listener.sock])) for server, listener in pairs]
     drain = asyncio.create_task(_drain_on_exit(servers, serving.mock.runtime.clock.drain))
@@ -141,6 +170,19 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
         serving.mock.runtime.close()  # the shared store's connection, if any
+
+
+def _exit_through_cleanup(servers: list[uvicorn.Server]) -> None:
+    """SIGTERM/SIGINT stop every server and then :func:`serve`'s cleanup runs (webhook leases let go, render
+    workers and the store's connection closed). uvicorn raises a signal it caught again once its server has
+    stopped, to the handler it found: the default one would kill the process before the cleanup."""
+    def stop(_signum: int, _frame: object) -> None:
+        for server in servers:
+            server.should_exit = True
+
+    with contextlib.suppress(ValueError):  # not the main thread (ServerThread): no signals to take
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
 
 
 async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:
@@ -200,7 +242,7 @@ class ServerThread:
         async def main() -> None:
             self._stop = asyncio.Event()
             self._started.set()
-            await serve(self.plan, log_level="warning", stop=self._stop)
+            await serve(self.plan, log_level="warning", stop=self._stop, own_process=False)
 
         try:
             self._loop.run_until_complete(main())

@@ -67,6 +67,7 @@ class BaseSettings:
     webhook_receiver_concurrency: int = 4  # attempts in flight per receiver (scheme://host:port)
     webhook_key_concurrency: int = 8  # attempts in flight per API key
     webhook_hosts: tuple[str, ...] = ()
+    webhook_lease: float = 5.0  # shared store: real seconds a process holds a subject's deliveries unrenewed
     cors_origins: tuple[str, ...] = ("*",)  # origins the API routes answer browsers from; () or "off": no CORS
     cors_control_plane: bool = False  # CORS on /_mock too (with cors_origins)
     mappings: tuple[str, ...] = ()  # start-up files: folders or files of keys, rules, scenarios (admin/mappings.py)
@@ -111,8 +112,8 @@ class BaseSettings:
         if min(self.webhook_max_attempts, self.webhook_concurrency, self.webhook_receiver_concurrency,
                self.webhook_key_concurrency) < 1:
             raise ValueError("webhook_max_attempts and webhook_*concurrency must be at least 1")
-        if self.webhook_backoff <= 0 or self.webhook_timeout <= 0:
-            raise ValueError("webhook_backoff and webhook_timeout must be positive")
+        if min(self.webhook_backoff, self.webhook_timeout, self.webhook_lease) <= 0:
+            raise ValueError("webhook_backoff, webhook_timeout and webhook_lease must be positive")
         if not self.api_keys and not self.accept_any_key:
             raise ValueError("at least one API key is needed (or accept_any_key)")
         for vendor in REGISTRY.all():

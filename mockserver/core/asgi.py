@@ -1,4 +1,4 @@
-"""ASGI plumbing both APIs share: request ids, and errors rendered in the API's own format."""
+"""ASGI plumbing both APIs share: errors rendered in the API's own format, request ids and paths read from a request."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from mockserver.core.errors import ApiError, http_error_id
 from mockserver.core.http import JSONResponse
-from mockserver.core.randomness import Randomness
-from mockserver.core.request_facts import path_below_mount
+from mockserver.core.request_facts import header_index, path_below_mount
 from mockserver.core.store import StoreUnavailable
 
 log = logging.getLogger("mockserver")
@@ -67,11 +66,7 @@ def public_base(request: Request) -> str:
     once per combination (:func:`_public_base`) rather than by parsing the request's URL each time.
     """
     scope = request.scope
-    host = None
-    for name, value in scope["headers"]:
-        if name == b"host":
-            host = value
-            break
+    host = header_index(scope).get(b"host")
     server = scope.get("server")
     return _public_base(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
                         scope.get("root_path", ""))
@@ -88,35 +83,11 @@ def request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "req_unknown")
 
 
-class RequestIdMiddleware:
-    """Gives every request an id (``req_…``, seeded) and echoes it as ``x-request-id``."""
-
-    def __init__(self, app: ASGIApp, rng: Randomness) -> None:
-        self.app = app
-        self.rng = rng
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = "req_" + self.rng.token("request-id", 24, shared=False)  # never waits on a shared store
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers") or ()
-                if not any(name.lower() == b"x-request-id" for name, _ in headers):
-                    message["headers"] = [*headers, (b"x-request-id", rid.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> Response:
     rid = request_id(request)
     body = render(error, route_path(request), rid)
-    # Set here too: a crash's 500 is sent by Starlette's outermost ServerErrorMiddleware, outside
-    # RequestIdMiddleware, and must still carry the id its body reports.
+    # Set here too: a crash's 500 is sent past the layer that adds the id (core.front.Front), and must still carry
+    # the id its body reports.
     return JSONResponse(body, status_code=error.status, headers={**(error.headers or {}), "x-request-id": rid})
 
 

@@ -1,7 +1,7 @@
 """The request boundary: limits every request meets before any API or control-plane code sees it.
 
-:class:`BoundaryMiddleware` (inside the journal, outside the scenario middleware) enforces, for both
-APIs and the control plane alike:
+:class:`mockserver.core.front.Inner` (inside the journal, around the router) enforces, with the checks here, for
+both APIs and the control plane alike:
 
 * header bytes (``max_header_bytes``): 431 in the API's error format;
 * body bytes -- ``max_body_bytes`` for the APIs, ``max_control_body_bytes`` for ``/_mock`` -- refused
@@ -22,12 +22,11 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from starlette.requests import Request
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
-from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
-from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
+from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer
+from mockserver.core.bodies import too_large
 from mockserver.core.errors import ApiError
 from mockserver.core.http import JSONResponse
 
@@ -54,53 +53,6 @@ def head_size_and_length(scope: Scope) -> tuple[int, str | None]:
         if length is None and name.lower() == b"content-length":
             length = value.decode("latin-1")
     return size, length
-
-
-class BoundaryMiddleware:
-    """Header and body limits for every request, errors in the API's or the control plane's format."""
-
-    def __init__(self, app: ASGIApp, settings: Any, render: ErrorRenderer, control_render: ErrorRenderer) -> None:
-        self.app = app
-        self.settings = settings
-        self.render = render
-        self.control_render = control_render
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        control = route_path(scope).startswith(MOCK_PREFIX)
-        render = self.control_render if control else self.render
-        limit = self.settings.max_control_body_bytes if control else self.settings.max_body_bytes
-        state = scope.setdefault("state", {})
-        state[BYTES_STATE], state[DEPTH_STATE] = limit, self.settings.max_json_depth
-        refusal: ApiError | None = None
-        head, length = head_size_and_length(scope)
-        if head > self.settings.max_header_bytes:
-            refusal = headers_too_large(self.settings.max_header_bytes)
-        elif (declared_length({"content-length": length}) or 0) > limit:
-            refusal = too_large(limit)
-        if refusal is not None:
-            await error_response(refusal, Request(scope), render)(scope, receive, send)
-            return
-        await self._guarded(scope, limited_receive(receive, limit), send, render)
-
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send, render: ErrorRenderer) -> None:
-        """Run the app; a 413 from ``receive`` or a ``RecursionError`` before the response is the API's 4xx."""
-        started = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        except (BodyError, RecursionError) as exc:
-            if started:
-                raise
-            error = exc if isinstance(exc, BodyError) else too_deep()
-            await error_response(error, Request(scope), render)(scope, receive, send)
 
 
 def limited_receive(receive: Receive, limit: int, refusal: Callable[[int], Exception] = too_large) -> Receive:

@@ -43,5 +43,6 @@ class CoreSettings(Protocol):
     webhook_receiver_concurrency: int
     webhook_key_concurrency: int
     webhook_hosts: tuple[str, ...]
+    webhook_lease: float
     cors_origins: tuple[str, ...]
     cors_control_plane: bool

@@ -3,7 +3,9 @@ the API's own OpenAPI document at ``/openapi.json`` / ``/openapi.yaml``.
 
 CORS is Starlette's :class:`~starlette.middleware.cors.CORSMiddleware` (preflights answered, headers on every
 answer) for the API routes, from ``cors_origins`` (default ``*``, as Prism; empty turns it off); the control
-plane (``/_mock``) gets it only with ``cors_control_plane``.
+plane (``/_mock``) gets it only with ``cors_control_plane``. :class:`mockserver.core.front.Front` applies it:
+requests with ``Origin`` go through :func:`cors_middleware`, the others get what Starlette's would add
+(:func:`vary_origin`) without its per-request header objects.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message
 
-from mockserver.core.asgi import MOCK_PREFIX, route_path
 from mockserver.core.config import CoreSettings
 
 OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
@@ -27,39 +28,22 @@ EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "X-RateLimit-Limit", "X-RateLi
                    "X-RateLimit-Reset"]
 
 
-class Cors:
-    """CORS for the API routes, and for ``/_mock`` only when configured."""
-
-    def __init__(self, app: ASGIApp, settings: CoreSettings) -> None:
-        self.app = app
-        self.control = settings.cors_control_plane
-        self.cors = CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"],
-                                   allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (self.control or not route_path(scope).startswith(MOCK_PREFIX)):
-            await self.app(scope, receive, send)
-        elif any(name == b"origin" for name, _ in scope["headers"]):
-            await self.cors(scope, receive, send)
-        else:
-            await self.app(scope, receive, _vary_origin(send))
+def cors_middleware(app: ASGIApp, settings: CoreSettings) -> CORSMiddleware | None:
+    """Starlette's CORS middleware around ``app`` as the settings ask (None when ``cors_origins`` is empty)."""
+    if not settings.cors_origins:
+        return None
+    return CORSMiddleware(app, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+                          expose_headers=EXPOSED_HEADERS, max_age=600)
 
 
-def _vary_origin(send: Send) -> Send:
-    """What Starlette's CORS middleware does to an answer to a request without ``Origin`` -- ``Vary: Origin``
-    added -- without its per-request header objects."""
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = message.get("headers") or []
-            if any(name == b"vary" for name, _ in headers):
-                vary = MutableHeaders(scope=message)  # merge as Starlette does
-                vary["Vary"] = ", ".join([*vary.getlist("Vary"), "Origin"])
-            else:
-                message["headers"] = [*headers, (b"vary", b"Origin")]
-        await send(message)
-
-    return sending
+def vary_origin(message: Message) -> None:
+    """``Vary: Origin`` added to a response start, merged into a ``Vary`` the app set (as Starlette's CORS does)."""
+    headers = message.get("headers") or []
+    if any(name == b"vary" for name, _ in headers):
+        vary = MutableHeaders(scope=message)  # merge as Starlette does
+        vary["Vary"] = ", ".join([*vary.getlist("Vary"), "Origin"])
+    else:
+        message["headers"] = [*headers, (b"vary", b"Origin")]
 
 
 @cache

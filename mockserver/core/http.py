@@ -38,6 +38,19 @@ class JSONResponse(Response):
         return json_bytes(content)
 
 
+class EncodedJSON(Response):
+    """A JSON body already encoded (:func:`json_bytes`): the headers :class:`JSONResponse` would send
+    (``content-length``, ``content-type: application/json``), without encoding again."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
 async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:
     """The request body as a strict JSON object (see :mod:`mockserver.core.bodies`), or a clear 4xx.
 

@@ -15,9 +15,12 @@ A bad ``X-Mock-Scenario`` header is a 400 ``INVALID_SCENARIO`` in the API's erro
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from starlette._utils import get_route_path, is_async_callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Match, Route
@@ -26,7 +29,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response, route_path
 from mockserver.core.bodies import depth_limit
 from mockserver.core.errors import ApiError
+from mockserver.core.front import lean_endpoint
 from mockserver.core.request_facts import QueryKeyRule, RequestFacts, ScopeHeaders, facts_of, no_query_key
+from mockserver.core.route_index import index_routes
 from mockserver.core.rules.faults import FaultCall
 from mockserver.core.rules.fields import RuleError
 from mockserver.core.rules.prompts import prompt_text
@@ -149,27 +154,40 @@ class RuledRoute(Route):
         ruled.__dict__.update(vars(route))
         ruled.pipeline = pipeline
         ruled.literal_prefix = route.path.split("{", 1)[0]
+        if _plain_endpoint(route):
+            ruled.app = lean_endpoint(route.endpoint)
         return ruled
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """Starlette's match, after a cheap test that rules out most routes without running their regex."""
-        if scope["type"] == "http" and not scope["path"].startswith(self.literal_prefix) \
-                and not (scope.get("root_path") and _may_start_with(scope, self.literal_prefix)):
+        """Starlette's match (same answer, same child scope), after a prefix test that rules out most paths without
+        running the route's regex."""
+        if scope["type"] != "http":
+            return super().matches(scope)
+        path = get_route_path(scope)
+        if not path.startswith(self.literal_prefix):
             return Match.NONE, {}
-        return super().matches(scope)
+        found = self.path_regex.match(path)
+        if found is None:
+            return Match.NONE, {}
+        params = found.groupdict()
+        for name, value in params.items():
+            params[name] = self.param_convertors[name].convert(value)
+        outer = scope.get("path_params")
+        child = {"endpoint": self.endpoint, "path_params": {**outer, **params} if outer else params}
+        return (Match.PARTIAL if self.methods and scope["method"] not in self.methods else Match.FULL), child
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.pipeline.run(scope, receive, send, self.path, super().handle)
 
 
-def _may_start_with(scope: Scope, prefix: str) -> bool:
-    """False only when the path Starlette matches routes on (the scope's path, with or without the mount prefix)
-    cannot start with ``prefix``."""
-    path: str = scope["path"]
-    if path.startswith(prefix):
-        return True
-    root: str = scope.get("root_path", "")
-    return bool(root) and path.startswith(root) and path[len(root):].startswith(prefix)
+def _plain_endpoint(route: Route) -> bool:
+    """Whether Starlette made ``route``'s app from an ``async`` function alone (``request_response``, no route
+    middleware), so :func:`~mockserver.core.front.lean_endpoint` serves it the same."""
+    endpoint = route.endpoint
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    return (inspect.isfunction(endpoint) or inspect.ismethod(endpoint)) and is_async_callable(route.endpoint) \
+        and getattr(route.app, "__qualname__", "") == "request_response.<locals>.app"
 
 
 def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Receive, Send], Any]:
@@ -180,8 +198,10 @@ def _unmatched(pipeline: RulePipeline, default: ASGIApp) -> Callable[[Scope, Rec
 
 
 def install_rule_pipeline(app: Starlette, pipeline: RulePipeline) -> None:
-    """Put ``pipeline`` on every API route of ``app`` and on its not-found answer (``/_mock`` routes are left)."""
+    """Put ``pipeline`` on every API route of ``app`` and on its not-found answer (``/_mock`` routes are left), and
+    look routes up by their literal prefix (:mod:`mockserver.core.route_index`)."""
     router = app.router
     router.routes = [RuledRoute.wrapping(route, pipeline) if isinstance(route, Route) and not
                      route.path.startswith(MOCK_PREFIX) else route for route in router.routes]
     router.default = _unmatched(pipeline, router.default)
+    index_routes(router)

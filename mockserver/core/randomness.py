@@ -48,9 +48,11 @@ class Randomness:
         """
         if shared and self._shared_counter is not None:
             return self._shared_counter(kind)
-        with self._lock:
-            counter = self._counters.setdefault(kind, itertools.count())
-            return next(counter)
+        counter = self._counters.get(kind)  # next() on an itertools.count is atomic: no lock once it exists
+        if counter is None:
+            with self._lock:
+                counter = self._counters.setdefault(kind, itertools.count())
+        return next(counter)
 
     def digest(self, purpose: str, size: int) -> bytes:
         """``size`` pseudo-random bytes for ``purpose``; same seed + purpose gives the same bytes."""
@@ -71,7 +73,7 @@ class Randomness:
     def token(self, kind: str, length: int = 24, alphabet: str | None = None, shared: bool = True) -> str:
         """The next opaque token (letters and digits unless ``alphabet``) in the ``kind`` sequence (``shared``: see
         :meth:`next_index`)."""
-        table = _translation(alphabet or ALPHANUMERIC)
+        table = _translation(alphabet) if alphabet else _DEFAULT_TABLE
         raw = self.digest(f"token:{kind}:{self.next_index(kind, shared)}", length)
         return raw.translate(table).decode("ascii")
 
@@ -97,3 +99,6 @@ def _translation(alphabet: str) -> bytes:
     if not alphabet or len(alphabet) > 256 or not alphabet.isascii():
         raise ValueError("a token alphabet is 1 to 256 ASCII characters")
     return bytes(ord(alphabet[value % len(alphabet)]) for value in range(256))
+
+
+_DEFAULT_TABLE = _translation(ALPHANUMERIC)

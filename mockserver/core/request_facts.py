@@ -52,6 +52,24 @@ def api_key_in(headers: Mapping[str, str], query_key: str | None = None) -> str 
     return query_key.strip() if query_key and query_key.strip() else None
 
 
+#: Where :func:`header_index` keeps its index in the scope.
+HEADERS_KEY = "mockserver.headers"
+
+
+def header_index(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by lower-case name (the first value of each), made once per request.
+
+    Several layers look headers up (CORS, the key, the scenario, the host); one pass over them serves all.
+    """
+    index: dict[bytes, bytes] | None = scope.get(HEADERS_KEY)
+    if index is None:
+        index = {}
+        for name, value in scope.get("headers", ()):
+            index.setdefault(name.lower(), value)
+        scope[HEADERS_KEY] = index
+    return index
+
+
 class ScopeHeaders:
     """Lower-case header lookup on an ASGI scope (the first value of a name)."""
 
@@ -59,11 +77,8 @@ class ScopeHeaders:
         self.scope = scope
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        wanted = name.encode()
-        for key, value in self.scope.get("headers", []):
-            if key.lower() == wanted:
-                return value.decode("latin-1")
-        return default
+        value = header_index(self.scope).get(name.encode())
+        return default if value is None else value.decode("latin-1")
 
 
 def request_key(scope: Scope, takes_query_key: QueryKeyRule = no_query_key) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mockserver.core.clock import isoformat
 from mockserver.core.files import Files
-from mockserver.core.http import split_url
+from mockserver.core.http import json_bytes, split_url
 from mockserver.core.jobs import JobEngine, JobState, entered
 
 
@@ -70,20 +70,23 @@ def given_files(output: Any, files: Files) -> list[dict[str, Any]]:
 VIEW_CACHE_SIZE = 4096
 
 
+#: A cached view: the record it was rendered from, its state (status, entered at), the view, its JSON (once asked).
+_Cached = list[Any]
+
+
 class PredictionViews:
     """Renders prediction records (read only).
 
     A view depends on the clock only through the job's current phase, so the latest views are kept per
-    (record, links) and reused while the record is the same object (the store replaces a record on every
-    change) and the clock is still inside the phase the view was rendered in. Callers must not change a
-    returned view.
+    (record, links) -- with their JSON bytes, once asked for -- and reused while the record is the same object (the
+    store replaces a record on every change) and the clock is still inside the phase the view was rendered in.
+    Callers must not change a returned view.
     """
 
     def __init__(self, engine: JobEngine, files: Files) -> None:
         self.engine = engine
         self.files = files
-        self._cache: OrderedDict[tuple[str, Links], tuple[dict[str, Any], tuple[str, float], dict[str, Any]]] = (
-            OrderedDict())
+        self._cache: OrderedDict[tuple[str, Links], _Cached] = OrderedDict()
         self._lock = threading.Lock()
 
     def _output(self, record: dict[str, Any], links: Links) -> tuple[Any, list[dict[str, Any]]]:
@@ -114,7 +117,18 @@ class PredictionViews:
         return metrics
 
     def view(self, record: dict[str, Any], links: Links, now: float | None = None) -> dict[str, Any]:
-        """The documented Prediction Object as of ``now`` (the cached one while its state holds).
+        """The documented Prediction Object as of ``now`` (the cached one while its state holds)."""
+        return self._cached(record, links, now)[2]
+
+    def encoded(self, record: dict[str, Any], links: Links, now: float | None = None) -> bytes:
+        """:meth:`view` as compact JSON (:func:`~mockserver.core.http.json_bytes`), encoded once per cached view."""
+        cached = self._cached(record, links, now)
+        if cached[3] is None:
+            cached[3] = json_bytes(cached[2])
+        return cached[3]
+
+    def _cached(self, record: dict[str, Any], links: Links, now: float | None) -> _Cached:
+        """``[record, state, view, JSON or None]``, cached while the record is the same object in the same state.
 
         A view is a function of the record, the links and the record's state (status and when it was entered),
         so a cached one is reused while the record is the same object and the engine reports the same state.
@@ -126,16 +140,16 @@ class PredictionViews:
             hit = self._cache.get(key)
             if hit is not None and hit[0] is record and hit[1] == held:
                 self._cache.move_to_end(key)
-                return hit[2]
-        body = self.render(record, links, now)
+                return hit
+        fresh: _Cached = [record, held, self.render(record, links, now), None]
         if record.get("given_output") is not None:  # may name other jobs' files, which can go at any time
-            return body
+            return fresh
         with self._lock:
-            self._cache[key] = (record, held, body)
+            self._cache[key] = fresh
             self._cache.move_to_end(key)
             while len(self._cache) > VIEW_CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return body
+        return fresh
 
     def render(self, record: dict[str, Any], links: Links, now: float) -> dict[str, Any]:
         """The documented Prediction Object as of ``now``, rendered anew."""

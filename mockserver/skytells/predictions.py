@@ -107,6 +107,7 @@ class Predictions:
         self.engine = jobs.JobEngine(JOB_KIND, runtime.store, runtime.clock, runtime.files,
                                      accounts=runtime.accounts, webhooks=runtime.webhooks)
         self.views = PredictionViews(self.engine, runtime.files)
+        self.engine.renders_with(lambda current, at, links: self.views.view(current, Links(**links), now=at))
 
     # -- planning ------------------------------------------------------------------------
 
@@ -199,8 +200,7 @@ class Predictions:
             raise ValueError("a prediction with a webhook needs the links its payloads print")
         webhook = record["webhook"]
         statuses = {WEBHOOK_EVENT_STATUS[event] for event in webhook["events"]}
-        self.engine.follow(record, webhook["url"], statuses,
-                           lambda current, at: self.views.view(current, links, now=at))
+        self.engine.follow(record, webhook["url"], statuses, context={"api": links.api, "files": links.files})
 
     # -- reading -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
-from mockserver.core.http import JSONResponse, accepts_event_stream, api_key_from, read_json_object
+from mockserver.core.http import EncodedJSON, JSONResponse, accepts_event_stream, api_key_from, read_json_object
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -34,6 +35,7 @@ SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once i
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@functools.lru_cache(maxsize=256)
 def links_for(api_base: str) -> Links:
     """The links a view prints for a client that reached the API at ``api_base`` (``<base>/v1``)."""
     return Links(api=api_base, files=api_base.rsplit("/v1", 1)[0] + "/files/")
@@ -131,7 +133,7 @@ class SkytellsAPI:
         return links_for(self.api_base(request))
 
     def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200) -> Response:
-        return JSONResponse(self.predictions.views.view(record, self.links(request)), status_code=status)
+        return EncodedJSON(self.predictions.views.encoded(record, self.links(request)), status_code=status)
 
     # -- Models API ----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Local webhook receivers on loopback ports, for the webhook tests.
 
-* :class:`Receiver` -- an HTTP endpoint that records every delivery (headers and raw body) *before*
-  answering, so once the mock has seen the answer the delivery is on record;
+* :class:`Receiver` -- an HTTP endpoint that records every delivery (headers, raw body and the status it
+  answers) *before* answering, so once the mock has seen the answer the delivery is on record; with
+  ``fail_first=n`` it answers 500 to the first ``n`` attempts of each event (``webhook-id``);
 * :class:`HangingReceiver` -- accepts connections and never answers;
 * :func:`free_port` -- a loopback port with nothing listening on it (connections are refused).
 """
@@ -30,14 +31,16 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 204
 
 
 class Receiver:
     """An HTTP webhook endpoint in a background thread; answers ``status`` (204 by default)."""
 
-    def __init__(self, port: int = 0, status: int = 204) -> None:
+    def __init__(self, port: int = 0, status: int = 204, fail_first: int = 0) -> None:
         self.port = port
         self.status = status
+        self.fail_first = fail_first
         self.deliveries: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -51,6 +54,10 @@ class Receiver:
         with self._lock:
             return list(self.deliveries)
 
+    def accepted(self) -> list[Received]:
+        """The deliveries answered with a 2xx (an event delivered; what the mock records as delivered)."""
+        return [item for item in self.received() if 200 <= item.status < 300]
+
     def start(self) -> Receiver:
         receiver = self
 
@@ -58,10 +65,12 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
-                    receiver.deliveries.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                        body))
-                self.send_response(receiver.status)
+                    tried = sum(d.headers.get("webhook-id") == headers.get("webhook-id") for d in receiver.deliveries)
+                    status = 500 if tried < receiver.fail_first else receiver.status
+                    receiver.deliveries.append(Received(self.path, headers, body, status))
+                self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

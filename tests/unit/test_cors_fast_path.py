@@ -1,4 +1,5 @@
-"""The CORS layer's answer to a request without ``Origin`` is exactly Starlette's (``Vary: Origin`` merged in)."""
+"""The front layer's CORS answers are exactly Starlette's: with ``Origin`` its middleware's, without it ``Vary: Origin``
+merged in as Starlette's would (the request id the layer adds aside)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from mockserver.core.conventions import EXPOSED_HEADERS, Cors
+from mockserver.core.conventions import EXPOSED_HEADERS
+from mockserver.core.front import Front
+from mockserver.core.randomness import Randomness
 from mockserver.settings import Settings
 
 
@@ -35,6 +38,17 @@ def run(app: Any, request_headers: list[tuple[bytes, bytes]]) -> list[Message]:
     return sent
 
 
+async def crash(request: Any, exc: Exception) -> Any:
+    raise AssertionError("no crash expected") from exc
+
+
+def without_request_id(sent: list[Message]) -> list[Message]:
+    for message in sent:
+        if message["type"] == "http.response.start":
+            message["headers"] = [(name, value) for name, value in message["headers"] if name != b"x-request-id"]
+    return sent
+
+
 @pytest.mark.parametrize("response_headers", [
     [], [(b"content-type", b"application/json")], [(b"vary", b"Accept")],
     [(b"vary", b"Accept"), (b"x", b"1"), (b"vary", b"Cookie")], [(b"Vary", b"Accept")],
@@ -44,7 +58,7 @@ def test_answers_as_starlettes_cors(response_headers: list[tuple[bytes, bytes]],
                                     request_headers: list[tuple[bytes, bytes]]) -> None:
     settings = Settings()
     inner = answering(response_headers)
-    ours = run(Cors(inner, settings), request_headers)
+    ours = without_request_id(run(Front(inner, Randomness(1), crash, settings), request_headers))
     theirs = run(CORSMiddleware(inner, allow_origins=list(settings.cors_origins), allow_methods=["*"],
                                 allow_headers=["*"], expose_headers=EXPOSED_HEADERS, max_age=600), request_headers)
     assert ours == theirs

@@ -209,4 +209,6 @@ def test_the_status_stream_says_when_the_server_shuts_down(engine: jobs.JobEngin
 
 def test_a_kind_without_webhook_delivery_refuses_to_follow(engine: jobs.JobEngine) -> None:
     with pytest.raises(RuntimeError, match="no webhook delivery"):
-        engine.follow(start(engine), "http://127.0.0.1:9/hook", {"succeeded"}, lambda record, at: record)
+        engine.follow(start(engine), "http://127.0.0.1:9/hook", {"succeeded"})
+    with pytest.raises(RuntimeError, match="no webhook delivery"):
+        engine.renders_with(lambda record, at, context: record)

@@ -99,7 +99,7 @@ def test_the_default_schedule_outlasts_a_receiver_down_for_30_minutes() -> None:
 
 
 @pytest.mark.parametrize("changes", [{"webhook_max_attempts": 0}, {"webhook_backoff": 0},
-                                     {"webhook_timeout": -1}, {"webhook_concurrency": 0}])
+                                     {"webhook_timeout": -1}, {"webhook_concurrency": 0}, {"webhook_lease": 0}])
 def test_settings_refuse_impossible_webhook_values(changes: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="webhook_"):
         Settings(**changes)

@@ -21,9 +21,12 @@ from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
 from mockserver.core.media import MediaSpec
 from mockserver.core.store import Store, count_of, page_of
-from mockserver.core.webhooks import Webhooks
+from mockserver.core.webhooks import Renderer, TimelineSource, Webhooks
 
 Record = dict[str, Any]
+#: ``render(job, at, context)``: a webhook payload of the job as of virtual time ``at``; ``context`` is what
+#: :meth:`JobEngine.follow` was given (JSON, e.g. the links the payload prints).
+PayloadRenderer = Callable[[Record, float, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class JobEngine:
         self.files = files
         self.accounts = accounts
         self.webhooks = webhooks
+        self._render: PayloadRenderer | None = None
 
     # -- creating ------------------------------------------------------------------------
 
@@ -73,21 +77,41 @@ class JobEngine:
             self.clock.notify()
         return record
 
-    def follow(self, record: Record, url: str, statuses: Iterable[str],
-               render: Callable[[Record, float], dict[str, Any]]) -> None:
-        """Deliver the job's transitions into ``statuses`` to ``url``, each as ``render(job, at)``."""
+    def renders_with(self, render: PayloadRenderer) -> None:
+        """Draw followed jobs' webhook payloads with ``render``. Any process sharing the store can then rebuild a
+        subscription from the job's id and its context alone, and take over its deliveries."""
         if self.webhooks is None:
             raise RuntimeError(f"{self.kind.name} jobs have no webhook delivery")
-        job_id = record["id"]
+        self._render = render
+        self.webhooks.register_source(self.kind.name, self._rebuild)
+
+    def follow(self, record: Record, url: str, statuses: Iterable[str], context: Any = None) -> None:
+        """Deliver the job's transitions into ``statuses`` to ``url``, each drawn by the :meth:`renders_with`
+        renderer as ``render(job, at, context)`` (``context``: JSON)."""
+        if self.webhooks is None or self._render is None:
+            raise RuntimeError(f"{self.kind.name} jobs have no webhook delivery (renders_with first)")
+        line, payload = self._source(record, context)
+        self.webhooks.subscribe(record["id"], record["owner"], url, statuses, line, payload,
+                                source=(self.kind.name, context))
+
+    def _source(self, record: Record, context: Any) -> tuple[TimelineSource, Renderer]:
+        """The job's timeline (None once it is gone) and payloads, read from the store at each call."""
+        job_id, render = record["id"], self._render
+        assert render is not None
 
         def line() -> Phases | None:
             current = self.find(job_id)
             return None if current is None else self.timeline(current)
 
         def payload(_status: str, at: float) -> dict[str, Any]:
-            return render(self.find(job_id) or record, at)
+            return render(self.find(job_id) or record, at, context)
 
-        self.webhooks.subscribe(job_id, record["owner"], url, statuses, line, payload)
+        return line, payload
+
+    def _rebuild(self, job_id: str, context: Any) -> tuple[TimelineSource, Renderer] | None:
+        """A followed job's source in another process than the one that subscribed (None once it is gone)."""
+        record = self.find(job_id)
+        return None if record is None else self._source(record, context)
 
     # -- reading -------------------------------------------------------------------------
 

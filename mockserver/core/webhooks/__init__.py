@@ -38,21 +38,27 @@ Guarantees:
 
 Every attempt is journaled (outcome, response code, real latency, error text) under its event
 (pending / delivered / failed, attempts, next attempt time); see :meth:`Webhooks.events`.
+
+This is the dispatcher of one process. With a shared store (``--store redis://``) the runtime uses
+:class:`mockserver.core.shared_store.webhooks.SharedWebhooks` instead: the same dispatcher, whose subscriptions,
+queues and journal live in Redis and are followed under leases, so each event is delivered once across
+processes and a killed process's schedule is taken over. A subscription made with ``source`` (a kind registered
+with :meth:`Webhooks.register_source`) can be rebuilt by any process.
 """
 
 from __future__ import annotations
 
-from mockserver.core.webhooks.dispatcher import WebhookOptions, Webhooks
+from mockserver.core.webhooks.dispatcher import Webhooks
 from mockserver.core.webhooks.hosts import RESERVED_DOMAINS, RESERVED_TLDS, blocked_reason
 from mockserver.core.webhooks.journal import JOURNAL_LIMIT, DeliveryJournal
 from mockserver.core.webhooks.records import EVENT_STATES, Attempt, Delivery, EventState, Outcome
 from mockserver.core.webhooks.schedule import RetryPolicy
 from mockserver.core.webhooks.signing import SECRET_BYTES, SECRET_PREFIX, USER_AGENT, derive_secret, signed_headers
-from mockserver.core.webhooks.subscriptions import Renderer, Subscription, TimelineSource
+from mockserver.core.webhooks.subscriptions import Rebuild, Renderer, Source, Subscription, TimelineSource
 
 __all__ = [
     "EVENT_STATES", "JOURNAL_LIMIT", "RESERVED_DOMAINS", "RESERVED_TLDS", "SECRET_BYTES", "SECRET_PREFIX",
-    "USER_AGENT", "Attempt", "Delivery", "DeliveryJournal", "EventState", "Outcome", "Renderer", "RetryPolicy",
-    "Subscription", "TimelineSource", "WebhookOptions", "Webhooks", "blocked_reason", "derive_secret",
+    "USER_AGENT", "Attempt", "Delivery", "DeliveryJournal", "EventState", "Outcome", "Rebuild", "Renderer",
+    "RetryPolicy", "Source", "Subscription", "TimelineSource", "Webhooks", "blocked_reason", "derive_secret",
     "signed_headers",
 ]

@@ -7,12 +7,13 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
 from mockserver.core.clock import Clock
+from mockserver.core.config import CoreSettings
 from mockserver.core.randomness import Randomness
 from mockserver.core.webhooks.journal import DeliveryJournal
 from mockserver.core.webhooks.records import Attempt, Delivery
@@ -20,27 +21,15 @@ from mockserver.core.webhooks.schedule import RetryPolicy
 from mockserver.core.webhooks.sender import post
 from mockserver.core.webhooks.signing import derive_secret
 from mockserver.core.webhooks.slots import Slots
-from mockserver.core.webhooks.subscriptions import Renderer, Subscription, TimelineSource
+from mockserver.core.webhooks.subscriptions import Rebuild, Renderer, Source, Subscription, TimelineSource
 
 log = logging.getLogger("mockserver.core.webhooks")
-
-
-class WebhookOptions(Protocol):
-    """The settings the dispatcher reads (the server's settings object has them all)."""
-
-    webhook_max_attempts: int
-    webhook_backoff: float
-    webhook_timeout: float
-    webhook_concurrency: int
-    webhook_receiver_concurrency: int
-    webhook_key_concurrency: int
-    webhook_hosts: Sequence[str]
 
 
 class Webhooks:
     """Delivers signed webhook events in order per subject, retrying on the shared clock."""
 
-    def __init__(self, clock: Clock, rng: Randomness, settings: WebhookOptions,
+    def __init__(self, clock: Clock, rng: Randomness, settings: CoreSettings,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         """``transport`` replaces the network (tests pass an ``httpx.MockTransport``)."""
         self.clock = clock
@@ -59,6 +48,7 @@ class Webhooks:
         self._client: httpx.AsyncClient | None = None
         self._slots: Slots | None = None
         self._progress: asyncio.Event | None = None
+        self._sources: dict[str, Rebuild] = {}
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -70,15 +60,21 @@ class Webhooks:
         """Virtual seconds between failed attempt number ``failures`` of event ``msg_id`` and the next."""
         return self.policy.delay(failures, self.rng.rng(f"webhook-backoff:{msg_id}:{failures}"))
 
+    def register_source(self, kind: str, rebuild: Rebuild) -> None:
+        """How ``rebuild(subject, context)`` gives the timeline and renderer of a ``kind`` subject anew (None once
+        it is gone): what lets another process sharing the store take over a subscription made with ``source``."""
+        self._sources[kind] = rebuild
+
     def subscribe(self, subject: str, owner: str, url: str, events: Iterable[str],
-                  timeline: TimelineSource, render: Renderer) -> None:
+                  timeline: TimelineSource, render: Renderer, source: Source | None = None) -> None:
         """Follow ``subject`` and deliver its ``events`` to ``url`` (signed with ``owner``'s secret).
 
         Called from inside the server's event loop, delivery starts at once; called outside one, it
-        starts with the next call from inside (another subscription, or :meth:`settle`).
+        starts with the next call from inside (another subscription, or :meth:`settle`). ``source`` (kind,
+        JSON context) names the subject for :meth:`register_source` (used where the queue is shared).
         """
         sub = Subscription(subject=subject, owner=owner, url=url, events=frozenset(events),
-                           timeline=timeline, render=render)
+                           timeline=timeline, render=render, source=source)
         with self._lock:
             old = self._subs.pop(subject, None)
             self._subs[subject] = sub
@@ -168,11 +164,15 @@ class Webhooks:
             sub.ended, sub.next_at = True, None
             return False
 
-    def _enqueue(self, sub: Subscription, event: str, at: float, now: float) -> None:
+    def _delivery(self, sub: Subscription, event: str, at: float, now: float) -> Delivery:
+        """The delivery of one reached transition: its payload as of ``at``, its id derived from the seed."""
         body = json.dumps(sub.render(event, at), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         msg_id = "msg_" + self.rng.rng(f"webhook-id:{sub.subject}:{event}:{at!r}").randbytes(15).hex()
-        delivery = Delivery(id=msg_id, subject=sub.subject, owner=sub.owner, url=sub.url, event=event,
-                            occurred_at=at, body=body, next_attempt_at=now)
+        return Delivery(id=msg_id, subject=sub.subject, owner=sub.owner, url=sub.url, event=event,
+                        occurred_at=at, body=body, next_attempt_at=now)
+
+    def _enqueue(self, sub: Subscription, event: str, at: float, now: float) -> None:
+        delivery = self._delivery(sub, event, at, now)
         sub.queue.append(delivery)
         self._journal.append(delivery)
 
@@ -188,6 +188,7 @@ class Webhooks:
                     head = sub.head
                     if head is None and sub.ended:
                         del self._subs[sub.subject]
+                        self._ended(sub)
                         return
                 if head is not None and head.next_attempt_at is not None \
                         and head.next_attempt_at <= self.clock.now():
@@ -224,6 +225,8 @@ class Webhooks:
         async with contextlib.AsyncExitStack() as stack:
             for slots in self._slots.for_delivery(delivery.url, delivery.owner):
                 await stack.enter_async_context(slots)
+            if not self._sending(sub, delivery):
+                return
             delivery.in_flight = True
             self._signal()
             try:
@@ -240,7 +243,20 @@ class Webhooks:
                 self._finish(sub, delivery, outcome == "delivered", due)
             else:  # on the schedule: after a clock jump, every retry due within it runs
                 delivery.next_attempt_at = due + self.backoff(delivery.id, failures)
+            self._attempted(sub, delivery)
         self._signal()
+
+    # -- hooks where the queue lives elsewhere (a shared store; see core/shared_store/webhooks.py) ------
+
+    def _sending(self, sub: Subscription, delivery: Delivery) -> bool:
+        """Whether ``delivery`` may be attempted now (it may: this process alone holds its queue)."""
+        return True
+
+    def _attempted(self, sub: Subscription, delivery: Delivery) -> None:
+        """An attempt of ``delivery`` was recorded (called with the lock held; in memory, nothing to do)."""
+
+    def _ended(self, sub: Subscription) -> None:
+        """``sub`` has delivered its whole timeline and is no longer followed (called with the lock held)."""
 
     def _finish(self, sub: Subscription, delivery: Delivery, delivered: bool, due: float) -> None:
         """``delivery`` is done (delivered or given up): the next event of its subject follows it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from mockserver.core.accounts import mask_key
@@ -66,3 +66,12 @@ class Delivery:
         if with_payload:
             data["payload"] = json.loads(self.body)
         return data
+
+    def dump(self) -> dict[str, Any]:
+        """Every field as plain JSON (what a shared store keeps; :meth:`load` reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Delivery:
+        """The delivery :meth:`dump` gave."""
+        return cls(**{**data, "attempts": [Attempt(**attempt) for attempt in data["attempts"]]})

@@ -19,6 +19,10 @@ from mockserver.core.webhooks.records import Delivery
 
 TimelineSource = Callable[[], Sequence[tuple[str, float]] | None]
 Renderer = Callable[[str, float], dict[str, Any]]
+#: What names a subject for rebuilding it in another process: its kind and a JSON context (e.g. the links it prints).
+Source = tuple[str, Any]
+#: ``rebuild(subject, context)``: the subject's timeline and renderer, or None once it is gone.
+Rebuild = Callable[[str, Any], tuple[TimelineSource, Renderer] | None]
 
 
 @dataclass(eq=False)
@@ -31,6 +35,7 @@ class Subscription:
     events: frozenset[str]
     timeline: TimelineSource
     render: Renderer
+    source: Source | None = None  # how another process rebuilds it (see Webhooks.register_source)
     cursor: int = 0  # timeline entries already seen (enqueued or skipped)
     next_at: float | None = None  # the next scheduled transition
     ended: bool = False  # the whole timeline has been seen, or the subject is gone
