@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.core.http import JSONResponse, read_json_object
+from mockserver.core.http import EncodedJSON, JSONResponse, json_bytes, read_json_object
 from mockserver.core.rules.model import ScriptedResult, Turn
 from mockserver.core.rules.select import scripted_result
 from mockserver.skytells.inference import billing, chat, embeddings, params, response_views, responses
@@ -75,8 +75,7 @@ class InferenceAPI:
             return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
         if not pacer.instant:
             await pacer.finished(max(g.completion_tokens for g in generations))
-        return Response(chat.encoded_completion(parsed, generations, completion_id, created),
-                        media_type=JSONResponse.media_type)
+        return EncodedJSON(chat.encoded_completion(parsed, generations, completion_id, created))
 
     async def create_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
@@ -112,7 +111,7 @@ class InferenceAPI:
         parsed = embeddings.parse(await self._body(request), self.catalog)
         body, used = embeddings.create(self.runtime.rng, parsed, serialized=True)
         billing.charge(self.runtime, account.key, billing.cost(parsed.model, used, 0))
-        return JSONResponse(body)
+        return EncodedJSON(json_bytes(body))
 
     def routes(self) -> list[BaseRoute]:
         mapped = answers_domain_errors  # the Inference API's domain errors, answered as documented
