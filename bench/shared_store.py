@@ -14,9 +14,10 @@ a 2-core machine wrk, redis-server and the server processes must share them: pin
 one core and ``--workers 2`` to both would leave wrk and Redis competing with the workers only, and pinning
 wrk or Redis to a core takes it from the workers. Unpinned, the scheduler gives one process a core of its own
 (it can use no more) and the rest to wrk and Redis, and gives the two workers whatever wrk and Redis leave.
-``--cores 0`` (a taskset list) pins everything to those cores instead.
+``--cores 0`` (a taskset list) pins everything to those cores instead. ``--unix``: the servers reach Redis
+over its socket file rather than TCP on 127.0.0.1.
 
-    python bench/shared_store.py [--duration 3] [--rounds 5] [--json out.json]
+    python bench/shared_store.py [--duration 3] [--rounds 5] [--unix] [--json out.json]
 
 Needs ``wrk``, ``taskset`` and ``redis-server`` (Debian: ``apt-get install wrk redis-server``). The default
 run takes about three minutes.
@@ -68,7 +69,8 @@ def redis_server(folder: str, cores: str) -> Iterator[tuple[int, subprocess.Pope
     """A ``redis-server`` without persistence on a free loopback port; yields (port, process)."""
     port = sbs.free_port()
     process = sbs.spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "",
-                         "--appendonly", "no"], cores)  # type: ignore[arg-type]  (a taskset list)
+                         "--appendonly", "no", "--unixsocket", str(Path(folder) / "redis.sock"),
+                         "--unixsocketperm", "700"], cores)  # type: ignore[arg-type]  (a taskset list)
     try:
         client = redis.Redis(port=port)
         deadline = time.monotonic() + 20
@@ -86,10 +88,11 @@ def redis_server(folder: str, cores: str) -> Iterator[tuple[int, subprocess.Pope
         process.wait(10)
 
 
-def start(config: Config, redis_port: int, cores: str) -> sbs.Server:
-    """``mockserver serve`` as ``config`` says (instant clock, seed 1), ready and prepared."""
+def start(config: Config, redis_port: int, cores: str, unix: str | None = None) -> sbs.Server:
+    """``mockserver serve`` as ``config`` says (instant clock, seed 1), ready and prepared; on Redis over TCP, or
+    over the socket file ``unix``."""
     sky, gate = sbs.free_port(), sbs.free_port()
-    url = f"redis://127.0.0.1:{redis_port}/{config.database}"
+    url = f"unix://{unix}?db={config.database}" if unix else f"redis://127.0.0.1:{redis_port}/{config.database}"
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port",
                str(gate), "--api-key", sbs.READ_KEY, "--seed", "1", "--time-mode", "instant", "--log-level",
                "warning", *(part.format(url=url) for part in config.extra)]
@@ -111,6 +114,7 @@ def commands_per_request(port: int, database: int, server: sbs.Server, route: sb
     """Redis commands ``route`` sends per request (``MONITOR``, script-internal commands left out)."""
     seen: list[dict[str, Any]] = []
     stopped = threading.Event()
+    quiet(redis.Redis(port=port))
     with redis.Redis(port=port, db=database).monitor() as monitor:
         def watch() -> None:
             for command in monitor.listen():
@@ -131,6 +135,17 @@ def commands_per_request(port: int, database: int, server: sbs.Server, route: sb
         redis.Redis(port=port).ping()  # one more line for the watcher to wake on
         thread.join(5)
     return len(seen) / count
+
+
+def quiet(client: redis.Redis, timeout: float = 30) -> None:
+    """Wait until Redis receives nothing but these checks for half a second (the last wrk run's backlog done)."""
+    deadline, last = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        count = int(client.info("stats")["total_commands_processed"])
+        if count <= last + 1:  # (the INFO itself)
+            return
+        last = count
+        time.sleep(0.5)
 
 
 def measure(servers: dict[str, tuple[sbs.Server, list[sbs.Route]]], args: argparse.Namespace, workdir: Path,
@@ -170,6 +185,7 @@ def table(results: dict[tuple[str, str], dict[str, float]], args: argparse.Names
     """The markdown report: per route and configuration, with the workers / one Redis process ratio."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pinning = f"everything on cores {args.cores}" if args.cores else "nothing pinned"
+    pinning += "; Redis over its socket file (unix://)" if args.unix else "; Redis over TCP on 127.0.0.1"
     lines = [f"{now}; {sbs.machine().rsplit(', load', 1)[0]}; load average {loads[0]} at the start, {loads[1]} at "
              f"the end; Python {platform.python_version()}, mock on {sbs.stack()}, Redis {redis_version()}; "
              f"{pinning}; wrk 1 thread, {args.connections} connections; median of {args.rounds} rounds of "
@@ -203,6 +219,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per route and configuration")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--cores", help="pin wrk, redis-server and the servers to these cores (taskset list)")
+    parser.add_argument("--unix", action="store_true", help="the servers reach Redis over its socket file, not TCP")
     parser.add_argument("--json", type=Path, help="also write the medians here")
     args = parser.parse_args(argv)
     args.wrk_core = args.cores or ",".join(map(str, sorted(os.sched_getaffinity(0))))
@@ -219,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as temp, redis_server(temp, cores) as (port, redis_process):
         try:
             for config in CONFIGS:
-                server = start(config, port, cores)
+                server = start(config, port, cores, str(Path(temp) / "redis.sock") if args.unix else None)
                 servers[config.name] = (server, measured_routes(server))
             results = measure(servers, args, Path(temp), redis_process.pid)
             for config in CONFIGS:
