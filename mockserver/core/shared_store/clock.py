@@ -113,7 +113,8 @@ class RedisAnchor:
 
     def _announced(self) -> bool:
         """Whether a change may have come since the last read (a broken subscription: yes, and it is dropped)."""
-        assert self._changes is not None
+        if self._changes is None:
+            return True
         try:
             return self._changes.arrived()
         except GONE:
@@ -123,10 +124,10 @@ class RedisAnchor:
     def _read(self) -> Anchor:
         """The anchor in Redis, read after every announcement so far was drained: a change made after this read
         is announced to this process."""
+        if self._changes is not None:
+            self._announced()  # drained (a broken subscription is dropped here)
         if self._changes is None:
             self._changes = _Changes(self.client, self.name)
-        else:
-            self._changes.arrived()
         raw = self.client.get(self.name)
         if raw is None:  # the store lost its data (flushed, or restarted without persistence): start again
             if self.client.set(self.name, _dump(self.initial), nx=True):
