@@ -50,7 +50,7 @@ _HELP = {
     "store": "where state lives: memory (this process), or redis://host:port/db shared by every server process "
              "using it (predictions, accounts, limits, the clock); Redis must answer at start-up",
     "workers": "server processes sharing the ports (needs --store redis://...: each has its own runtime on the "
-               "shared store; journal, rules and webhook queues are per process)",
+               "shared store; webhook queues are per process)",
     "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",

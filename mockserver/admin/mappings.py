@@ -189,7 +189,7 @@ def install(runtime: Any) -> None:
     if not runtime.settings.mappings:
         return
     runtime.startup = StartupFiles(runtime.settings.mappings, runtime.settings.seed, runtime.rules.targets)
-    runtime.startup(runtime)
+    runtime.apply_startup()
 
 
 def reload(runtime: Any) -> int:

@@ -11,7 +11,8 @@ events. A request answered with no response at all has status ``None`` and an ``
 Recording is cheap on the hot path: an entry keeps references -- the raw request and response headers, the
 raw query string, the body chunks up to the cap -- and SSE events are counted line by line; headers are
 decoded and masked, the query parsed, and bodies decoded (JSON, text, or a binary summary) only when an
-entry is read. :class:`Journal` is a thread-safe ring buffer (oldest entries dropped).
+entry is read. :class:`Journal` is a thread-safe ring buffer (oldest entries dropped). On a shared store the
+journal is :class:`~mockserver.core.shared_store.journal.RedisJournal`, written at commit time, read the same way.
 """
 
 from __future__ import annotations
@@ -320,6 +321,10 @@ class Journal:
                 kept = [entry for entry in self._entries if entry.owner != owner]
                 self._entries = deque(kept, maxlen=self.size)
             return before - len(self._entries)
+
+    def forget_local(self) -> None:
+        """Forget what this process holds after another process reset the shared state: here, everything."""
+        self.clear()
 
     def __len__(self) -> int:
         with self._lock:

@@ -50,6 +50,7 @@ class Runtime:
         Raises :class:`~mockserver.core.store.StoreUnavailable` when a shared store does not answer.
         """
         clock, store, rng, shared = _state(settings)
+        rules, journal = _rules_and_journal(settings, shared)
         media.set_cache_budget(settings.render_cache_bytes)
         runtime = cls(
             settings=settings,
@@ -58,8 +59,8 @@ class Runtime:
             rng=rng,
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
             files=Files(store),
-            rules=Rules(settings.seed),
-            journal=Journal(size=settings.journal_size),
+            rules=rules,
+            journal=journal,
             webhooks=Webhooks(clock, Randomness(settings.seed), settings),
             admin_token=admin_token or settings.admin_token or None,
             renders=RenderPool(settings.render_workers, processes=not settings.render_threads),
@@ -88,12 +89,21 @@ class Runtime:
         return "public, no-cache"
 
     def provision_keys(self) -> None:
-        """Create the configured keys' accounts (starting credits and budget)."""
+        """Create the configured keys' accounts (starting credits and budget), then apply the start-up files."""
         for key in self.settings.api_keys:
             if self.accounts.get(key) is None:
                 self.accounts.create(key)
-        if self.startup is not None:
-            self.startup(self)
+        self.apply_startup()
+
+    def apply_startup(self) -> None:
+        """Apply the start-up files' state (keys, rules, scenarios). On a shared store only the first process to
+        get there after a start or a full reset applies them (a marker every full reset drops), since rules and
+        keys are shared: applying them again would add every rule twice."""
+        if self.startup is None:
+            return
+        if self.shared is not None and not self.shared.client.set(f"{self.shared.prefix}startup", 1, nx=True):
+            return
+        self.startup(self)
 
     def catch_up(self) -> None:
         """On a shared store, notice another process's full reset before serving a request that reads this
@@ -102,13 +112,14 @@ class Runtime:
             self.clock.now()
 
     def forget_local_state(self) -> None:
-        """What a full reset forgets that lives in this process only (journal, webhook queue, rules, id sessions),
-        then the start-up state again (start-up files' rules; configured keys an emptied store lacks): run here
-        when another process sharing the store reset everything, or the store came back empty (the shared clock
-        says so)."""
-        self.journal.clear()
+        """What a full reset forgets that lives in this process only (the parsed rules and inline rules kept here,
+        webhook queue, id sessions), then the start-up state again (start-up files' rules unless another process
+        applied them; configured keys an emptied store lacks): run here when another process sharing the store
+        reset everything, or the store came back empty (the shared clock says so). The shared journal and rules
+        themselves were cleared by the process that reset (clearing them here could drop rules it added since)."""
+        self.journal.forget_local()
         self.webhooks.reset()
-        self.rules.clear()
+        self.rules.forget_local()
         self.rng.reset()
         self.provision_keys()
 
@@ -130,6 +141,17 @@ class Runtime:
             return
         self.store.clear(owner=owner)
         self.accounts.restore(owner)  # back to what the key was created with (server defaults or its own)
+
+
+def _rules_and_journal(settings: CoreSettings, shared: SharedState | None) -> tuple[Rules, Journal]:
+    """The rule registry and the request journal: in this process, or shared on the store."""
+    if shared is None:
+        return Rules(settings.seed), Journal(size=settings.journal_size)
+    from mockserver.core.shared_store.journal import RedisJournal
+    from mockserver.core.shared_store.rules import RedisRules
+
+    return (RedisRules(shared.client, shared.prefix, settings.seed),
+            RedisJournal(shared.client, shared.prefix, size=settings.journal_size))
 
 
 def _state(settings: CoreSettings) -> tuple[Clock, Store, Randomness, SharedState | None]:

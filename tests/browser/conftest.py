@@ -3,7 +3,8 @@
 Chromium comes from the system (``apt-get install chromium``), never from ``playwright install``. Set
 ``MOCKSERVER_CHROMIUM`` to use another executable. Without Chromium (or Playwright) the tests skip --
 except in CI (``CI=true``), where they fail, so a CI image that lost its browser cannot pass silently.
-Screenshots (1280 px wide) are saved to ``docs/screenshots/`` for the README.
+Screenshots (1280 px wide) are taken in every run; they replace the README's ``docs/screenshots/`` only when
+``MOCKSERVER_SCREENSHOTS=1`` is set (a plain test run leaves the working tree as it was).
 """
 
 from __future__ import annotations
@@ -79,14 +80,17 @@ class Dashboard:
         self.page.locator(f"#view-{view}").wait_for(state="visible")
         return self.page
 
-    def screenshot(self, name: str, full_page: bool = True) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+    def screenshot(self, name: str, full_page: bool = True) -> bytes:
+        """The view as a PNG; saved as ``docs/screenshots/<name>.png`` only with ``MOCKSERVER_SCREENSHOTS=1``."""
         self.page.evaluate("document.getElementById('status').textContent = ''")  # no passing toast
         if not full_page:
             self.page.evaluate("window.scrollTo(0, 0)")
-        self.page.screenshot(path=str(path), full_page=full_page)
-        return path
+        png = self.page.screenshot(full_page=full_page)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n"), "the browser did not render the view"
+        if os.environ.get("MOCKSERVER_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (SCREENSHOTS / f"{name}.png").write_bytes(png)
+        return png
 
 
 def serious(message: Any) -> bool:

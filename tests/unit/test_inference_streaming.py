@@ -38,11 +38,12 @@ def test_frames_are_sse_and_end_with_done_when_asked() -> None:
     assert len(frames) == 3 and frames[-1].endswith(b"\n\n" + DONE) and frames[0].startswith(b"event: x\n")
 
 
-def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
-    """Other requests are served during a long stream, and a gone client is noticed before the end."""
+def interleaved(items: list[tuple[dict[str, Any], int]], pacer: Any) -> list[str]:
+    """What ran, in order, while a stream of ``items`` was read: ``"piece"`` per chunk the stream gave, and
+    ``"other"`` per turn of a task that yields to the event loop in a loop meanwhile."""
 
-    async def interleaving() -> list[Any]:
-        seen: list[Any] = []
+    async def run() -> list[str]:
+        seen: list[str] = []
         stop = asyncio.Event()
 
         async def other_work() -> None:
@@ -52,17 +53,25 @@ def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
 
         other = asyncio.create_task(other_work())
         await asyncio.sleep(0)
-        items = [({"n": i}, i) for i in range(5)]
-        async for _ in paced_frames(items, InstantPacer(), named=False, done=False):  # type: ignore[arg-type]
-            seen.append("frame")
+        async for _ in paced_frames(items, pacer, named=False, done=False):
+            seen.append("piece")
         stop.set()
         await other
         return seen
 
-    seen = asyncio.run(interleaving())
-    frames_at = [i for i, item in enumerate(seen) if item == "frame"]
-    assert len(frames_at) == 5
-    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(frames_at)), seen
+    return asyncio.run(run())
+
+
+def turns_between_pieces(seen: list[str]) -> tuple[int, bool]:
+    """How many pieces, and whether other work ran between every two of them."""
+    at = [i for i, item in enumerate(seen) if item == "piece"]
+    return len(at), all(later - earlier > 1 for earlier, later in itertools.pairwise(at))
+
+
+def test_an_instant_stream_gives_the_event_loop_a_turn_between_frames() -> None:
+    """Other requests are served during a long stream, and a gone client is noticed before the end."""
+    seen = interleaved([({"n": i}, i) for i in range(5)], InstantPacer())
+    assert turns_between_pieces(seen) == (5, True), seen
 
 
 def test_frames_ready_together_go_out_together_with_the_same_bytes() -> None:
@@ -78,28 +87,8 @@ def test_frames_ready_together_go_out_together_with_the_same_bytes() -> None:
 
 
 def test_a_batched_stream_still_gives_the_event_loop_a_turn_between_pieces() -> None:
-    async def interleaving() -> list[str]:
-        seen: list[str] = []
-        stop = asyncio.Event()
-
-        async def other_work() -> None:
-            while not stop.is_set():
-                seen.append("other")
-                await asyncio.sleep(0)
-
-        other = asyncio.create_task(other_work())
-        await asyncio.sleep(0)
-        items = [({"n": i}, i) for i in range(3 * BATCH_FRAMES)]
-        async for _ in paced_frames(items, CollapsedPacer(), named=False, done=False):  # type: ignore[arg-type]
-            seen.append("piece")
-        stop.set()
-        await other
-        return seen
-
-    seen = asyncio.run(interleaving())
-    pieces_at = [i for i, item in enumerate(seen) if item == "piece"]
-    assert len(pieces_at) == 3
-    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(pieces_at)), seen
+    seen = interleaved([({"n": i}, i) for i in range(3 * BATCH_FRAMES)], CollapsedPacer())
+    assert turns_between_pieces(seen) == (3, True), seen
 
 
 def test_a_stream_written_through_ends_its_body_with_the_last_piece() -> None:

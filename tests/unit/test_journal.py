@@ -1,9 +1,14 @@
-"""The request journal without HTTP: capture caps, masking, SSE counting, the middleware, filters, the ring."""
+"""The request journal without HTTP: capture caps, masking, SSE counting, the middleware, filters, the ring.
+
+The journal's own tests (filters, ring, clearing, the middleware's entries) run on both journals: this process's
+ring and the Redis one (:mod:`mockserver.core.shared_store.journal`, on the session's real ``redis-server``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,11 +28,24 @@ from mockserver.core.journal import (
 from mockserver.core.request_facts import facts_of, no_query_key
 from mockserver.core.rules.faults import Reset
 from mockserver.core.rules.select import Selection
+from mockserver.core.shared_store.journal import RedisJournal
 from mockserver.core.vendor import REGISTRY
 
 KEY = "sk-unit-secret-0001"
 OTHER = "sk-unit-secret-0002"
 START = 1_767_225_600.0
+
+
+MakeJournal = Callable[[int], Journal]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_journal(request: pytest.FixtureRequest) -> MakeJournal:
+    """Builds an empty journal of a given size: in memory, or in the session's Redis (emptied for the test)."""
+    if request.param == "memory":
+        return lambda size: Journal(size=size)
+    client = request.getfixturevalue("redis_client")
+    return lambda size: RedisJournal(client, size=size)
 
 
 # -- capture and rendering -------------------------------------------------------------------------
@@ -253,8 +271,8 @@ def entry(api: str = "skytells", method: str = "GET", path: str = "/v1/models", 
 
 
 @pytest.fixture
-def journal() -> Journal:
-    journal = Journal(size=100)
+def journal(make_journal: MakeJournal) -> Journal:
+    journal = make_journal(100)
     journal.add(entry())
     journal.add(entry(method="POST", path="/v1/predictions", status=201, epoch=START + 10))
     journal.add(entry(api="gateai", method="POST", path="/api/generate", status=429, owner=OTHER,
@@ -305,8 +323,8 @@ def test_bad_status_filters_are_refused(text: str) -> None:
         parse_status(text)
 
 
-def test_the_ring_keeps_only_the_newest_entries() -> None:
-    journal = Journal(size=3)
+def test_the_ring_keeps_only_the_newest_entries(make_journal: MakeJournal) -> None:
+    journal = make_journal(3)
     for _ in range(5):
         journal.add(entry())
     assert len(journal) == 3
@@ -337,3 +355,46 @@ def test_raw_parts_are_rendered_masked_on_first_read() -> None:
     assert view["query"] == {"key": mask_key(KEY), "a": ["1", "2"]}
     assert view["response"]["headers"] == {"content-type": "text/plain", "x-extra": "1, 2"}
     assert entry.as_json() == view  # rendered once, read again
+
+
+# -- the Redis journal: what it gives back, across processes ---------------------------------------
+
+
+def _binary_app(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"image/png"),
+                                                                               (b"x-note", "é".encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": bytes(range(256)) * 3})
+
+    return app(scope, receive, send)
+
+
+@pytest.mark.parametrize(("app", "scope", "body"), [
+    (json_app(selection=Selection(rule_ids=("rule_3",), scenario="s1")),
+     scope_for(query=b"page=2&key=" + KEY.encode()), b'{"model": "flux", "note": "' + KEY.encode() + b'"}'),
+    (json_app(201, {"z": "\u00e9\u6f22 \U0001f98a"}), scope_for(), json.dumps({"p": "z" * 40_000}).encode()),
+    (_binary_app, scope_for("GET", "/files/x.png", headers=[(b"x-api-key", KEY.encode())]), b""),
+], ids=["json", "capped-unicode", "binary"])
+def test_the_redis_journal_gives_back_what_the_memory_journal_does(redis_client, app, scope, body) -> None:
+    memory, _ = run(app, dict(scope, state={"request_id": "req_1"}), body=body)
+    shared = SimpleNamespace(clock=memory.clock, journal=RedisJournal(redis_client))
+    run(app, dict(scope, state={"request_id": "req_1"}), body=body, runtime=shared)
+    expected, [got] = only_entry(memory), [e.as_json() for e in RedisJournal(redis_client).find()]
+    for view in (expected, got):
+        view.pop("latency_ms")
+    assert got == expected
+
+
+def test_processes_share_one_journal_and_its_clearing(redis_client) -> None:
+    one, other = RedisJournal(redis_client, size=4), RedisJournal(redis_client, size=4)
+    one.add(entry())
+    other.add(entry(owner=OTHER))
+    one.add(entry(path="/v1/predictions"))
+    assert ids(other.find()) == ["jr_3", "jr_2", "jr_1"] and other.owners() == {KEY, OTHER}
+    assert other.get("jr_3").path == "/v1/predictions"
+    assert other.clear(KEY) == 2  # one key's entries, for every process
+    assert ids(one.find()) == ["jr_2"] and one.count(Query(key=KEY)) == 0
+    for _ in range(5):
+        other.add(entry())
+    assert len(one) == 4 and ids(one.find(Query(limit=2))) == ["jr_8", "jr_7"]  # one bound for all
+    assert one.clear() == 4 and len(other) == 0 and other.add(entry()).id == "jr_1"

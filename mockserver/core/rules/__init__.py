@@ -19,5 +19,6 @@ fire at random but reproducibly.
 Modules, one concept each: :mod:`.fields` (errors and field checks), :mod:`.model` (the rule model),
 :mod:`.faults` (the fault registry), :mod:`.parse` (rules from JSON), :mod:`.targets` (what the vendors
 let rules name), :mod:`.registry` (the thread-safe rule set and scenarios), :mod:`.select` (choosing the
-rules for one request), :mod:`.prompts` (a request's prompt text).
+rules for one request), :mod:`.prompts` (a request's prompt text). On a shared store the rule set lives in Redis
+(:mod:`mockserver.core.shared_store.rules`): every process applies the same rules and spends one budget.
 """

@@ -6,7 +6,7 @@ import fnmatch
 import json
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mockserver.core.patterns import Pattern
 from mockserver.core.request_facts import RequestFacts
@@ -111,9 +111,17 @@ class ScriptedResult:
         return {k: v for k, v in out.items() if v is not None}
 
 
+class SharedBudget(Protocol):
+    """Where a rule's budget (``fired``, the draw count) lives when several processes share the rules."""
+
+    def fire(self, rule: Rule, facts: RequestFacts) -> bool:
+        """True (and the budget spent, ``rule.fired`` set to the shared count) if ``rule`` fires for the request."""
+        ...
+
+
 @dataclass
 class Rule:
-    """A matcher and one action, with its firing budget."""
+    """A matcher and one action, with its firing budget (in this process, or shared: :attr:`budget`)."""
 
     id: str
     matcher: Matcher
@@ -126,6 +134,32 @@ class Rule:
     scenario: str | None = None
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
+    rng_seed: str | None = None  # what seeds ``_rng`` (None: an unseeded draw sequence)
+    budget: SharedBudget | None = field(default=None, repr=False)  # a shared budget (None: this process's)
+    _drawn: int = field(default=0, repr=False)
+
+    def seed_draws(self, rng_seed: str | None) -> None:
+        """Seed this rule's draw sequence (None: unseeded)."""
+        self.rng_seed, self._drawn = rng_seed, 0
+        self._rng = random.Random(rng_seed) if rng_seed is not None else random.Random()
+
+    def draw(self, number: int) -> float:
+        """The ``number``-th (1-based) value of this rule's draw sequence: what the ``number``-th matching request
+        draws against ``probability``, whichever process serves it (seeded sequences replay from the start)."""
+        if number <= self._drawn and self.rng_seed is not None:
+            self.seed_draws(self.rng_seed)
+        value = self._rng.random()
+        self._drawn += 1
+        while self._drawn < number and self.rng_seed is not None:
+            value = self._rng.random()
+            self._drawn += 1
+        return value
+
+    @property
+    def limit(self) -> int | None:
+        """How many requests the rule may fire for in all (``times`` and the number of ``replies``)."""
+        limits = [n for n in (self.times, len(self.replies) if self.replies else None) if n is not None]
+        return min(limits) if limits else None
 
     @property
     def exhausted(self) -> bool:
@@ -135,6 +169,8 @@ class Rule:
 
     def fire(self, facts: RequestFacts) -> bool:
         """True (and the budget spent) if this rule fires for the request. Call under the registry's lock."""
+        if self.budget is not None:
+            return self.budget.fire(self, facts)
         if self.exhausted or not self.matcher.matches(facts):
             return False
         if self.probability < 1.0 and self._rng.random() >= self.probability:
@@ -165,5 +201,4 @@ class Rule:
         return out
 
     def _remaining(self) -> int:
-        limits = [n for n in (self.times, len(self.replies) if self.replies else None) if n is not None]
-        return max(min(limits) - self.fired, 0)
+        return max((self.limit or 0) - self.fired, 0)

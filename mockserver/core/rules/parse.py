@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -163,7 +162,7 @@ def parse_rule(spec: Any, rule_id: str, apis: tuple[str, ...], scenario: str | N
         rule.outcome, rule.replies = parse_scripted_result(spec["outcome"])
     # A rule's own seed alone fixes its firing pattern; otherwise the server seed and the rule id do.
     if seed is not None:
-        rule._rng = random.Random(f"rule-seed:{seed}")
+        rule.seed_draws(f"rule-seed:{seed}")
     elif default_seed is not None:
-        rule._rng = random.Random(f"{default_seed}:{rule_id}")
+        rule.seed_draws(f"{default_seed}:{rule_id}")
     return rule

@@ -155,6 +155,10 @@ class Rules:
             self._inline.clear()
             self._counter = 0
 
+    def forget_local(self) -> None:
+        """Forget what this process holds after another process reset the shared state: here, everything."""
+        self.clear()
+
     # -- selecting -----------------------------------------------------------------------
 
     def inline(self, header: str) -> list[Rule]:

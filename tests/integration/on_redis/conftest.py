@@ -5,8 +5,8 @@ replaced, for this folder, by a server whose state lives in a real ``redis-serve
 ``redis_url`` fixture; skipped without ``redis-server``, failed without it in CI). The subset: predictions and
 their lifecycle (``test_skytells_http``), GateAI tasks, limits, budget and clock rules (``test_gateai_http``), the
 control plane's keys, reset, clock and rules (``test_control_plane``, ``test_control_plane_keys``), scripted
-outcomes (``test_scripted_outcomes``), webhooks (``test_webhooks``), the request journal (``test_request_journal``)
-and the dashboard's data routes (``test_dashboard_routes``).
+outcomes and faults (``test_scripted_outcomes``, ``test_faults``), webhooks (``test_webhooks``), the request
+journal (``test_request_journal``) and the dashboard's data routes (``test_dashboard_routes``).
 """
 
 from __future__ import annotations
