@@ -26,7 +26,7 @@ import orjson
 import redis
 
 from mockserver.core.clock import Anchor
-from mockserver.core.shared_store.connection import GONE, TIMEOUT, translated
+from mockserver.core.shared_store.connection import GONE, Announcements, translated
 
 LOG = logging.getLogger("mockserver.store")
 #: Real seconds between attempts to read the clock while the store is away (reads use the last anchor meanwhile).
@@ -42,37 +42,6 @@ def _load(raw: bytes) -> Anchor:
     return Anchor(**orjson.loads(raw))
 
 
-class _Changes:
-    """A subscription to the clock's channel, polled without blocking: did anything arrive since the last look?"""
-
-    def __init__(self, client: redis.Redis, channel: str) -> None:
-        self._pubsub = client.pubsub()
-        try:
-            self._pubsub.subscribe(channel)
-            confirmed = self._pubsub.get_message(timeout=TIMEOUT)  # subscribed before the anchor is read
-        except BaseException:
-            self.close()
-            raise
-        if confirmed is None or confirmed["type"] != "subscribe":
-            self.close()
-            raise redis.ConnectionError(f"no confirmation of the subscription to {channel}")
-
-    def arrived(self) -> bool:
-        """True if a message was waiting (the messages are drained); :data:`GONE` if the subscription broke."""
-        connection = self._pubsub.connection
-        if connection is None:
-            raise redis.ConnectionError("the clock's subscription is closed")
-        if not connection.can_read(timeout=0):
-            return False
-        while self._pubsub.get_message(timeout=0) is not None:
-            pass
-        return True
-
-    def close(self) -> None:
-        with contextlib.suppress(redis.RedisError, OSError):
-            self._pubsub.close()
-
-
 @translated
 class RedisAnchor:
     """An :class:`~mockserver.core.clock.AnchorCell` in Redis, read again only when a change was announced."""
@@ -80,7 +49,7 @@ class RedisAnchor:
     def __init__(self, client: redis.Redis, prefix: str, initial: Anchor) -> None:
         self.client, self.name, self.initial = client, f"{prefix}clock", initial
         self._lock = threading.Lock()
-        self._changes: _Changes | None = None
+        self._changes: Announcements | None = None
         self._fresh = False  # _last is the anchor in Redis as of now (no change announced since it was read)
         self._heard = 0  # changes heard of by the listener thread (see stale)
         if client.set(self.name, _dump(initial), nx=True):  # start a clock if none runs; else join it
@@ -127,7 +96,7 @@ class RedisAnchor:
         if self._changes is not None:
             self._announced()  # drained (a broken subscription is dropped here)
         if self._changes is None:
-            self._changes = _Changes(self.client, self.name)
+            self._changes = Announcements(self.client, self.name)
         raw = self.client.get(self.name)
         if raw is None:  # the store lost its data (flushed, or restarted without persistence): start again
             if self.client.set(self.name, _dump(self.initial), nx=True):

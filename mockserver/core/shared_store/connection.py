@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -58,3 +59,39 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
             raise StoreUnavailable(f"the shared store is unreachable: {exc}") from exc
 
     return call
+
+
+class Announcements:
+    """A subscription to ``channel``, polled without blocking: did anything arrive since the last look?
+
+    For a value every process caches until a change is announced (the clock's anchor): subscribe, then read the
+    value; later, :meth:`arrived` (a poll of the socket, no round trip) says whether to read it again. Redis
+    writes a message to every subscriber before it answers the command that published it.
+    """
+
+    def __init__(self, client: redis.Redis, channel: str) -> None:
+        self._pubsub = client.pubsub()
+        try:
+            self._pubsub.subscribe(channel)
+            confirmed = self._pubsub.get_message(timeout=TIMEOUT)  # subscribed before the value is read
+        except BaseException:
+            self.close()
+            raise
+        if confirmed is None or confirmed["type"] != "subscribe":
+            self.close()
+            raise redis.ConnectionError(f"no confirmation of the subscription to {channel}")
+
+    def arrived(self) -> bool:
+        """True if a message was waiting (the messages are drained); :data:`GONE` if the subscription broke."""
+        connection = self._pubsub.connection
+        if connection is None:
+            raise redis.ConnectionError("the subscription is closed")
+        if not connection.can_read(timeout=0):
+            return False
+        while self._pubsub.get_message(timeout=0) is not None:
+            pass
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(redis.RedisError, OSError):
+            self._pubsub.close()
