@@ -248,10 +248,16 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for server, _ in servers.values():
                 server.stop()
-    print(table(results, args, [start_load, f"{os.getloadavg()[0]:.2f}"]))
+    loads = [start_load, f"{os.getloadavg()[0]:.2f}"]
+    print(table(results, args, loads))
     if args.json:
-        args.json.write_text(json.dumps({f"{config} | {route}": figures for (config, route), figures
-                                         in results.items()}, indent=1))
+        report: dict[str, Any] = {f"{config} | {route}": figures for (config, route), figures in results.items()}
+        for route in ROUTES:
+            report[f"{WORKERS} / {SINGLE_REDIS} | {route}"] = {
+                "rps_ratio": results[WORKERS, route]["rps"] / results[SINGLE_REDIS, route]["rps"]}
+        report["run"] = {"load_average": loads, "cores": args.cores or "unpinned", "unix": args.unix,
+                         "rounds": args.rounds, "duration": args.duration, "connections": args.connections}
+        args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 
