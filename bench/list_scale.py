@@ -30,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mockserver.core.jobs.engine import changed
 from mockserver.core.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
@@ -64,7 +65,7 @@ def clone_fill(domain: Predictions, count: int, done: int) -> None:
     store, clock = domain.runtime.store, domain.runtime.clock
     models = list(itertools.islice(store.scan("prediction", owner=KEY), 1000))
     for index in range(done, count):
-        record = {**models[index % len(models)], "id": f"clone-{index:08d}", "created_at": clock.now()}
+        record = changed(models[index % len(models)], id=f"clone-{index:08d}", created_at=clock.now())
         store.put("prediction", record["id"], record, owner=KEY)
         clock.advance(1.0)
 

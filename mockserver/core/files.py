@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict, dataclass, fields
 
 from starlette.requests import Request
@@ -20,13 +21,15 @@ from starlette.routing import Route
 from mockserver.core import media
 from mockserver.core.errors import ApiError
 from mockserver.core.render_pool import RenderPool
-from mockserver.core.store import Store
+from mockserver.core.store import Record, Store
 
 KIND = "file"
 #: The recipe's fields, in the order a file record keeps their values.
 SPEC_FIELDS = fields(media.MediaSpec)
 #: Files are served under this path on every API's port.
 ROUTE_PREFIX = "/files/"
+#: File infos remembered for views (a created job's files are looked up as its view is rendered).
+KNOWN_FILES = 1024
 
 
 @dataclass(frozen=True)
@@ -38,32 +41,53 @@ class FileInfo:
     size: int
 
 
+def _info(name: str, spec: media.MediaSpec) -> FileInfo:
+    return FileInfo(name=name, content_type=media.content_type(spec.format), size=media.declared_size(spec))
+
+
 class Files:
     """Registry of generated files, owned by the job that produced them."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        #: name -> (its record, its info): reused while the store returns that very record object (an in-memory
+        #: store; a shared one returns new objects, so its files are looked up anew); bounded
+        self._known: dict[str, tuple[Record, FileInfo]] = {}
+
+    def _remember(self, name: str, record: Record, info: FileInfo) -> FileInfo:
+        if len(self._known) >= KNOWN_FILES:
+            self._known.clear()
+        self._known[name] = (record, info)
+        return info
 
     def register(self, name: str, spec: media.MediaSpec, job_id: str, owner: str | None = None) -> None:
         """Remember a file of ``job_id``; owned by the job's key (its retention budget pays for it).
 
-        The recipe is kept compact: its field values in field order (the name is the record's key)."""
-        values = [getattr(spec, field.name) for field in SPEC_FIELDS]
-        self.store.put(KIND, name, {"job": job_id, "spec": values}, owner=owner)
+        The recipe is kept compact: its field values in field order, as a tuple (the name is the record's key), the
+        format string shared by every file of that format."""
+        values = tuple(sys.intern(spec.format) if field.name == "format" else getattr(spec, field.name)
+                       for field in SPEC_FIELDS)
+        record = {"job": job_id, "spec": values}
+        self.store.put(KIND, name, record, owner=owner)
+        self._remember(name, record, _info(name, spec))
 
     def spec(self, name: str) -> media.MediaSpec | None:
         record = self.store.get(KIND, name)
         return None if record is None else media.MediaSpec(*record["spec"])
 
     def info(self, name: str) -> FileInfo | None:
-        spec = self.spec(name)
-        if spec is None:
+        record = self.store.get(KIND, name)
+        if record is None:
             return None
-        return FileInfo(name=name, content_type=media.content_type(spec.format), size=media.declared_size(spec))
+        known = self._known.get(name)
+        if known is not None and known[0] is record:
+            return known[1]
+        return self._remember(name, record, _info(name, media.MediaSpec(*record["spec"])))
 
     def remove(self, names: list[str]) -> None:
         for name in names:
             self.store.delete(KIND, name)
+            self._known.pop(name, None)
 
 
 def file_name(file_id: str, fmt: str) -> str:

@@ -3,25 +3,27 @@
 Records are JSON-compatible dicts grouped by *kind* (``"prediction"``, ``"account"``, ...),
 each optionally owned by an account. The in-memory implementation keeps insertion order and
 bounds each key's share: beyond ``max_records`` records of one kind, or ``max_key_bytes`` bytes
-(a record's weight is the length of its JSON) over all kinds, the key's own oldest records go --
+(a record's weight is the bytes of its JSON) over all kinds, the key's own oldest records go --
 so one key's traffic never evicts another key's. Beyond ``max_store_bytes`` for all keys together
 the key holding the most bytes loses its oldest record first. Records older than ``ttl`` seconds of
 clock time go too. A shared external store (several server processes, :mod:`mockserver.core.shared_store`)
-implements the same :class:`Store` protocol; nothing else in the server touches state directly. A shared store
-may offer two atomic shortcuts the callers use when present: ``adjust(kind, key, field, delta, minimum)``
-(a number changed in one step, :class:`BelowMinimum` if it would go too low; account balances) and
-``limit_ledger`` (sliding windows and slots, :class:`mockserver.core.limits.LimitLedger`).
+implements the same :class:`Store` protocol (``put_absent``, and counting and paging one owner's records,
+included); nothing else in the server touches state directly. A shared store may offer two atomic shortcuts
+the callers use when present: ``adjust(kind, key, field, delta, minimum)`` (a number changed in one step,
+:class:`BelowMinimum` if it would go too low; account balances) and ``limit_ledger`` (sliding windows and
+slots, :class:`mockserver.core.limits.LimitLedger`).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 Record = dict[str, Any]
 
@@ -63,26 +65,55 @@ class Retention:
     max_store_bytes: int | None = None  # all owners together
 
 
+def encode(record: Record) -> bytes:
+    """A record's compact JSON (UTF-8; tuples as lists, unknown objects as strings): what a shared store keeps."""
+    return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
 def weight(record: Record) -> int:
-    """What a record counts against the byte budgets: the length of its JSON (plus a fixed overhead)."""
+    """What a record counts against the byte budgets: the bytes of its JSON (:func:`encode`, as a shared store
+    weighs it) plus a fixed overhead."""
     try:
-        return 64 + len(json.dumps(record, separators=(",", ":"), default=str))
+        return 64 + len(encode(record))
     except (ValueError, TypeError, RecursionError):
         return 4096
 
 
+_INTS: dict[int, int] = {}
+
+
+def _shared_int(value: int) -> int:
+    """One object per record size (below 16 KiB): 32 bytes saved on each stored record."""
+    if value >= 16_384:
+        return value
+    return _INTS.setdefault(value, value)
+
+
 class Store(Protocol):
-    """What the domain modules need from state."""
+    """What the domain modules need from state (:class:`MemoryStore`, and
+    :class:`mockserver.core.shared_store.store.RedisStore` for several processes)."""
 
     def get(self, kind: str, key: str) -> Record | None: ...
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None: ...
+
+    def put_absent(self, kind: str, key: str, record: Record, owner: str | None = None) -> bool:
+        """Store ``record`` only if no record has ``key``, atomically; whether it was stored."""
+        ...
 
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None: ...
 
     def delete(self, kind: str, key: str) -> bool: ...
 
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]: ...
+
+    def count(self, kind: str, owner: str) -> int:
+        """How many records of ``kind`` ``owner`` has (without reading them)."""
+        ...
+
+    def page(self, kind: str, owner: str, offset: int, limit: int, newest_first: bool = True) -> list[Record]:
+        """``limit`` of the owner's records of ``kind`` from ``offset`` on, newest first by default (O(page))."""
+        ...
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None: ...
 
@@ -91,7 +122,7 @@ class Store(Protocol):
 class _Entry:
     record: Record
     owner: str | None
-    stored_at: float
+    stored_at: float  #: when it was written (only with a ttl; else 0.0)
     size: int
     seq: int  #: the store-wide write order: an owner's oldest record over all kinds has the lowest
 
@@ -215,9 +246,12 @@ class MemoryStore:
             if old is not None:
                 self._forget(kind, key, old)
             self._seq += 1
-            entry = _Entry(record, owner, self._now(), 0 if kind in PERMANENT_KINDS else weight(record), self._seq)
+            aging = self.retention.ttl is not None and kind not in PERMANENT_KINDS
+            # the write time matters only for a ttl; sizes repeat, so one int object serves each size
+            entry = _Entry(record, owner, self._now() if aging else 0.0,
+                           0 if kind in PERMANENT_KINDS else _shared_int(weight(record)), self._seq)
             table[key] = entry
-            if self.retention.ttl is not None and kind not in PERMANENT_KINDS:
+            if aging:
                 self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
             self._account(kind, entry, +1)
             self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
@@ -254,7 +288,7 @@ class MemoryStore:
                 if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
                     self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
                     self._total_bytes += size - entry.size
-                entry.record, entry.size = new, size
+                entry.record, entry.size = new, _shared_int(size)
                 self._enforce(kind, key, entry.owner)
             return entry.record
 
@@ -308,16 +342,3 @@ class MemoryStore:
                 for key in list(self._by_owner.get((kind, owner), ())):
                     self._forget(kind, key, self._kinds[kind][key])
 
-
-def count_of(store: Store, kind: str, owner: str) -> int:
-    """How many records of ``kind`` ``owner`` has: the store's own count when it keeps one, else a scan."""
-    count = getattr(store, "count", None)
-    return count(kind, owner) if count is not None else sum(1 for _ in store.scan(kind, owner=owner))
-
-
-def page_of(store: Store, kind: str, owner: str, offset: int, limit: int) -> list[Record]:
-    """One page of the owner's records of ``kind``, newest first: the store's own paging when it has one."""
-    page = getattr(store, "page", None)
-    if page is not None:
-        return page(kind, owner, offset, limit)
-    return list(itertools.islice(store.scan(kind, owner=owner), offset, offset + limit))

@@ -140,11 +140,7 @@ class Budget:
         micros = to_micros(cost)
         store = self.runtime.store
         if store.get(KIND, owner) is None:  # created once; never over a ledger another process just made
-            put_absent = getattr(store, "put_absent", None)
-            if put_absent is not None:
-                put_absent(KIND, owner, _fresh(today), owner=owner)
-            else:
-                store.put(KIND, owner, _fresh(today), owner=owner)
+            store.put_absent(KIND, owner, _fresh(today), owner=owner)
         outcome: list[int] = []
 
         def apply(record: Record) -> Record:

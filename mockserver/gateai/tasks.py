@@ -178,18 +178,18 @@ class Tasks:
         return TaskPlan(ends, outcome, error, min(ends, SLOT_AUTO_RELEASE), refund)
 
     def _fit_budget(self, owner: str, request: GenerateRequest, prepared: params.Prepared,
-                    now: float) -> params.Prepared:
-        """The params as prepared if they fit today's budget, else downgraded; :class:`BudgetExceeded` if
-        nothing fits."""
+                    now: float) -> tuple[params.Prepared, float]:
+        """The params as prepared if they fit today's budget, else downgraded, and their cost;
+        :class:`BudgetExceeded` if nothing fits."""
         status = self.budget.status(owner, now)
         cost = pricing.cost(request.model, prepared.params)
         if status.fits(cost):
-            return prepared
+            return prepared, cost
         fitted = params.downgrade(request.model, request.params, status.remaining,
                                   self.limits(owner).max_prompt_length)
         if fitted is None:
             raise BudgetExceeded(cost, status)
-        return fitted
+        return fitted, pricing.cost(request.model, fitted.params)
 
     def _admit(self, owner: str, limits: GenerateLimits) -> None:
         """Count the request in the key's sliding window; :class:`WindowFull` when it is full."""
@@ -206,17 +206,17 @@ class Tasks:
             raise SlotsFull(limits, slot.used, slot.retry_after_header)
 
     def _pay(self, owner: str, task_id: str, request: GenerateRequest, prepared: params.Prepared, plan: TaskPlan,
-             now: float) -> tuple[params.Prepared, BudgetStatus]:
-        """Fit the params to the budget and charge it; a refusal frees the slot the task was holding."""
+             now: float) -> tuple[params.Prepared, BudgetStatus, float]:
+        """Fit the params to the budget and charge it (the final params, the budget after, the cost); a refusal
+        frees the slot the task was holding."""
         try:
-            final = self._fit_budget(owner, request, prepared, now)
+            final, cost = self._fit_budget(owner, request, prepared, now)
             refund_at = None if plan.refund_after is None else now + plan.refund_after
-            status = self.budget.charge(owner, task_id, request.model.id, pricing.cost(request.model, final.params),
-                                        refund_at, now)
+            status = self.budget.charge(owner, task_id, request.model.id, cost, refund_at, now)
         except Exception:
             self.slots.release(owner, task_id)
             raise
-        return final, status
+        return final, status, cost
 
     def _outputs(self, owner: str, task_id: str, model: Model, final: dict[str, Any]) -> tuple[list[str], list[str]]:
         """The result files and the 3D meshes (names; their recipes are registered, nothing is rendered)."""
@@ -238,7 +238,7 @@ class Tasks:
         task_id = self.runtime.rng.uuid4(KIND)
         plan = self._plan(task_id, model, prepared.params, script)
         self._take_slot(owner, task_id, model, plan, limits, now)
-        final, status = self._pay(owner, task_id, request, prepared, plan, now)
+        final, status, cost = self._pay(owner, task_id, request, prepared, plan, now)
         produced = plan.outcome == FINISHED and script.output is None
         result, glb = self._outputs(owner, task_id, model, final.params) if produced else ([], [])
         record = {
@@ -248,9 +248,9 @@ class Tasks:
             "model_type": model.type,
             "params": final.params,
             "adjustments": final.adjustments,
-            "cost": pricing.cost(model, final.params),
+            "cost": cost,
             "created_at": now,
-            "phases": jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)]),
+            "phases": jobs.packed(jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)])),
             "error": plan.error,
             "refund_at": None if plan.refund_after is None else now + plan.refund_after,
             "files": result,

@@ -58,7 +58,7 @@ def test_no_outcome_keeps_the_seeded_behaviour(predictions: Predictions) -> None
     assert record["given_output"] is None and record["outcome"] == "succeeded" and record["files"]
     again = create(predictions, outcome=ScriptedResult())
     assert again["outcome"] == "succeeded" and again["files"] and again["given_output"] is None
-    assert again["phases"][-1][1] > START  # the seeded schedule, not collapsed
+    assert predictions.timeline(again)[-1][1] > START  # the seeded schedule, not collapsed
 
 
 @pytest.mark.parametrize("model", ["truefusion-pro", "veo-3.1", "beatfusion-2.0"])
@@ -66,10 +66,10 @@ def test_duration_fixes_the_time_to_the_terminal_state(predictions: Predictions,
     given = {"lyrics": "[verse]\nla la"} if model == "beatfusion-2.0" else {"prompt": "Waves"}
     request = parse_create({"model": model, "input": given}, CATALOG)
     record = predictions.create(KEY, request, ScriptedResult(duration=42.5))
-    statuses = [status for status, _ in record["phases"]]
-    assert statuses == ["pending", "starting", "processing", "succeeded"]
-    assert record["phases"][0][1] == START and record["phases"][-1][1] == START + 42.5
-    started = dict(record["phases"])["processing"]
+    line = predictions.timeline(record)
+    assert [status for status, _ in line] == ["pending", "starting", "processing", "succeeded"]
+    assert line[0][1] == START and line[-1][1] == START + 42.5
+    started = dict(line)["processing"]
     assert record["predict_time"] == pytest.approx(START + 42.5 - started, abs=1e-5)
     assert view_at(predictions, record, 0)["status"] == "pending"
     assert view_at(predictions, record, 42.49)["status"] == "processing"
@@ -98,7 +98,7 @@ def test_scripted_failure_fails_at_the_end_with_the_error_and_costs_nothing(pred
                                                                           runtime: Runtime) -> None:
     before = balance(runtime)
     record = create(predictions, outcome=ScriptedResult(status="failed", error="GPU exploded", duration=20))
-    assert balance(runtime) == before and record["credits"] == 0 and record["files"] == []
+    assert balance(runtime) == before and record["credits"] == 0 and not record["files"]
     assert view_at(predictions, record, 19.9)["status"] == "processing"
     failed = view_at(predictions, record, 20)
     assert failed["status"] == "failed" and failed["error"] == failed["response"] == "GPU exploded"
@@ -124,7 +124,7 @@ def test_given_outputs_replace_the_files_verbatim(predictions: Predictions, runt
     urls = ["https://cdn.example.com/out/a.png", "https://cdn.example.com/out/b.webp?sig=1"]
     before = balance(runtime)
     record = create(predictions, outcome=ScriptedResult(output=urls, duration=0))
-    assert record["files"] == [] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
+    assert not record["files"] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
     body = predictions.views.view(record, LINKS)
     assert body["output"] == urls
     assert body["metadata"]["storage"]["files"] == [
@@ -173,7 +173,7 @@ def test_gateai_failure_with_the_error_is_refunded(runtime: Runtime) -> None:
 def test_gateai_output_is_the_result_as_given(runtime: Runtime) -> None:
     given = ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"]
     tasks, record = gateai_task(runtime, ScriptedResult(output=given, duration=5))
-    assert record["files"] == []
+    assert not record["files"]
     assert TaskViews(tasks).view(record, "/files/", START + 4)["result"] == []
     assert TaskViews(tasks).view(record, "/files/", START + 5)["result"] == given
     runtime.clock.advance(5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mockserver.core.limits import SlidingWindow
 from mockserver.core.runtime import Runtime
-from mockserver.core.store import MemoryStore, Retention, count_of, page_of
+from mockserver.core.store import MemoryStore, Retention
 from mockserver.gateai.budget import DAY, Budget
 from mockserver.settings import Settings
 from mockserver.skytells.catalog import Catalog
@@ -21,9 +21,9 @@ def test_count_and_page_follow_puts_deletes_and_eviction() -> None:
         store.put("job", f"a{index}", {"n": index}, owner="a")
     store.put("job", "b0", {"n": 0}, owner="b")
     store.delete("job", "a6")
-    assert count_of(store, "job", "a") == 4 and store.count("job", "b") == 1
-    assert [r["n"] for r in page_of(store, "job", "a", 0, 3)] == [7, 5, 4]
-    assert [r["n"] for r in page_of(store, "job", "a", 3, 3)] == [3]
+    assert store.count("job", "a") == 4 and store.count("job", "b") == 1
+    assert [r["n"] for r in store.page("job", "a", 0, 3)] == [7, 5, 4]
+    assert [r["n"] for r in store.page("job", "a", 3, 3)] == [3]
     assert [r["n"] for r in store.page("job", "a", 0, 10)] == [r["n"] for r in store.scan("job", owner="a")]
 
 
@@ -88,3 +88,18 @@ def test_cached_view_changes_with_the_phase_and_the_record() -> None:
                                                        catalog))
     domain.views.view(cancelled_source, links)
     assert domain.views.view(domain.cancel("k", cancelled_source["id"]), links)["status"] == "cancelled"
+
+
+def test_both_stores_implement_the_whole_store_protocol() -> None:
+    """count, page and put_absent are part of the protocol: every store has them, with the protocol's parameters."""
+    import inspect
+
+    from mockserver.core.shared_store.store import RedisStore
+    from mockserver.core.store import Store
+
+    methods = [name for name, member in vars(Store).items() if callable(member) and not name.startswith("_")]
+    assert {"count", "page", "put_absent"} <= set(methods)
+    for implementation in (MemoryStore, RedisStore):
+        for name in methods:
+            wanted = list(inspect.signature(getattr(Store, name)).parameters)
+            assert list(inspect.signature(getattr(implementation, name)).parameters) == wanted, (implementation, name)

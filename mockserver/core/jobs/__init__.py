@@ -3,10 +3,22 @@ clock (:mod:`.engine`), waiting on them (:mod:`.waiting`), and the domain errors
 
 from mockserver.core.jobs.engine import JobEngine, JobKind, Record
 from mockserver.core.jobs.errors import JobError, JobNotCancellable, JobNotFound
-from mockserver.core.jobs.schedule import JobState, Phases, build_phases, entered, state_at, timeline
+from mockserver.core.jobs.records import CompactRecord
+from mockserver.core.jobs.schedule import (
+    JobState,
+    Packed,
+    Phases,
+    build_phases,
+    entered,
+    packed,
+    pairs,
+    state_at,
+    timeline,
+)
 from mockserver.core.jobs.waiting import Progress, progress, wait_terminal
 
 __all__ = [
-    "JobEngine", "JobError", "JobKind", "JobNotCancellable", "JobNotFound", "JobState", "Phases", "Progress",
-    "Record", "build_phases", "entered", "progress", "state_at", "timeline", "wait_terminal",
+    "CompactRecord", "JobEngine", "JobError", "JobKind", "JobNotCancellable", "JobNotFound", "JobState", "Packed",
+    "Phases", "Progress", "Record", "build_phases", "entered", "packed", "pairs", "progress", "state_at",
+    "timeline", "wait_terminal",
 ]

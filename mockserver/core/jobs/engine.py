@@ -18,15 +18,23 @@ from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
 from mockserver.core.files import Files
 from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
+from mockserver.core.jobs.records import CompactRecord
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
 from mockserver.core.media import MediaSpec
-from mockserver.core.store import Store, count_of, page_of
+from mockserver.core.store import MemoryStore, Store
 from mockserver.core.webhooks import Renderer, TimelineSource, Webhooks
 
 Record = dict[str, Any]
 #: ``render(job, at, context)``: a webhook payload of the job as of virtual time ``at``; ``context`` is what
 #: :meth:`JobEngine.follow` was given (JSON, e.g. the links the payload prints).
 PayloadRenderer = Callable[[Record, float, Any], dict[str, Any]]
+
+
+def changed(record: Record, **changes: Any) -> Record:
+    """A copy of ``record`` with ``changes`` (a :class:`CompactRecord` stays compact)."""
+    if isinstance(record, CompactRecord):
+        return record.replaced(**changes)
+    return {**record, **changes}
 
 
 @dataclass(frozen=True)
@@ -62,17 +70,23 @@ class JobEngine:
         if credits > 0 and self.accounts is not None:
             self.accounts.debit(owner, credits)
 
-    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> list[str]:
-        """Register the job's output files (recipes only: nothing is rendered) and return their names."""
+    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> tuple[str, ...]:
+        """Register the job's output files (recipes only: nothing is rendered) and return their names (a tuple: what
+        the job record keeps)."""
         names: list[str] = []
         for name, spec in outputs:
             self.files.register(name, spec, job_id, owner)
             names.append(name)
-        return names
+        return tuple(names)
 
     def put(self, record: Record, notify: bool = False) -> Record:
-        """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs)."""
-        self.store.put(self.kind.name, record["id"], record, owner=record["owner"])
+        """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs).
+
+        The in-memory store keeps a :class:`CompactRecord` as it is; any other store (one that keeps JSON) is given
+        the full record, so whatever reads it back gets every field."""
+        stored = record.full() if isinstance(record, CompactRecord) and not isinstance(self.store, MemoryStore) \
+            else record
+        self.store.put(self.kind.name, record["id"], stored, owner=record["owner"])
         if notify:
             self.clock.notify()
         return record
@@ -131,12 +145,12 @@ class JobEngine:
         return iter(self.store.scan(self.kind.name, owner=owner))
 
     def count(self, owner: str) -> int:
-        """How many jobs the owner has (without reading them, where the store keeps counts)."""
-        return count_of(self.store, self.kind.name, owner)
+        """How many jobs the owner has (without reading them)."""
+        return self.store.count(self.kind.name, owner)
 
     def page(self, owner: str, offset: int, limit: int) -> list[Record]:
-        """``limit`` of the owner's jobs from ``offset`` on, newest first (O(page) where the store indexes)."""
-        return page_of(self.store, self.kind.name, owner, offset, limit)
+        """``limit`` of the owner's jobs from ``offset`` on, newest first (O(page): the store indexes owners)."""
+        return self.store.page(self.kind.name, owner, offset, limit)
 
     def timeline(self, record: Record) -> Phases:
         """The job's effective phases (cut where it was cancelled)."""
@@ -166,7 +180,7 @@ class JobEngine:
             if state.terminal:
                 ended.append(state.status)
                 return record
-            return {**record, "cancelled_at": now, "refunded": True}
+            return changed(record, cancelled_at=now, refunded=True)
 
         record = self.store.update(self.kind.name, job_id, apply)
         if record is None:  # deleted between the read and the update
@@ -194,4 +208,4 @@ class JobEngine:
         self.files.remove(self.output_names(record))
         self.store.delete(self.kind.name, job_id)
         self.clock.notify()
-        return {**record, "deleted": True}
+        return changed(record, deleted=True)

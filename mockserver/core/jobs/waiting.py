@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from mockserver.core.jobs.engine import JobEngine, Record
+from mockserver.core.jobs.engine import JobEngine, Record, changed
 
 
 async def wait_terminal(engine: JobEngine, record: Record, max_real: float) -> Record:
@@ -17,7 +17,7 @@ async def wait_terminal(engine: JobEngine, record: Record, max_real: float) -> R
     deadline = loop.time() + max_real
     clock = engine.clock
     while True:
-        current = engine.find(record["id"]) or {**record, "deleted": True}
+        current = engine.find(record["id"]) or changed(record, deleted=True)
         if current.get("deleted") or engine.state(current).terminal:
             return current
         now = clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 #: Longest side of an encoded video; larger requests are scaled down proportionally.
 MAX_VIDEO_SIDE = 640
@@ -30,6 +31,7 @@ def _parse_ratio(aspect_ratio: str) -> float:
     return num / den
 
 
+@lru_cache(maxsize=4096)  # a pure function of few distinct inputs, called on every image create
 def dimensions_for_aspect(aspect_ratio: str, megapixels: float = 1.0, multiple: int = 16) -> tuple[int, int]:
     """``(width, height)`` with ratio ``aspect_ratio`` (``"16:9"``), area ~ ``megapixels`` MiPx.
 
