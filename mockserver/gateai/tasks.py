@@ -157,7 +157,7 @@ class Tasks:
             duration = float(script.duration)
         else:
             low, high = DURATIONS.get(model.type, DURATIONS["image"])
-            duration = round(self.runtime.rng.rng(f"gateai-timing:{task_id}").uniform(low, high), 3)
+            duration = round(low + (high - low) * self.runtime.rng.units(f"gateai-timing:{task_id}", 1)[0], 3)
         flagged = flagged_terms(prepared.get("prompt"), self.runtime.settings.safety_terms)
         if duration >= HARD_LIMIT:
             ends, outcome, error = HARD_LIMIT, FAILED, TIMEOUT_ERROR
@@ -220,7 +220,7 @@ class Tasks:
 
     def _outputs(self, owner: str, task_id: str, model: Model, final: dict[str, Any]) -> tuple[list[str], list[str]]:
         """The result files and the 3D meshes (names; their recipes are registered, nothing is rendered)."""
-        seed = self.runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
+        seed = self.runtime.rng.bits(f"gateai-media:{task_id}", 31)
         planned, meshes = outputs.plan(task_id, model, final, seed)
         names = self.engine.register_outputs(owner, task_id, [(item.name, item.spec) for item in [*planned, *meshes]])
         return names[:len(planned)], names[len(planned):]
