@@ -111,8 +111,13 @@ class GenerateLimits:
 
     @classmethod
     def of(cls, overrides: Mapping[str, Any]) -> GenerateLimits:
-        names = {item.name for item in fields(cls)}
-        return cls(**{name: value for name, value in overrides.items() if name in names and value is not None})
+        if not overrides:
+            return _DOCUMENTED_LIMITS
+        return cls(**{name: value for name, value in overrides.items() if name in _LIMIT_NAMES and value is not None})
+
+
+_LIMIT_NAMES = frozenset(item.name for item in fields(GenerateLimits))
+_DOCUMENTED_LIMITS = GenerateLimits()  # frozen: one object serves every key without overrides
 
 
 def money(usd: float) -> float | int:
