@@ -58,6 +58,9 @@ class Route:
     body: dict[str, Any] | None = None
     key: str = LOAD_KEY
     headers: dict[str, str] = field(default_factory=dict)
+    #: each request's body differs (``{n}`` in a string of the body becomes a per-request number), so no answer
+    #: kept from an identical earlier request can serve it
+    vary: bool = False
 
     def request_headers(self) -> dict[str, str]:
         auth = {"x-api-key": self.key} if self.api == "skytells" else {"authorization": f"Bearer {self.key}"}
@@ -71,6 +74,8 @@ def routes() -> list[Route]:
         Route("list page", "skytells", "GET", "/v1/predictions", key=READ_KEY),
         Route("POST create (instant)", "skytells", "POST", "/v1/predictions", PREDICTION),
         Route("chat, 16 tokens", "skytells", "POST", "/v1/chat/completions", CHAT),
+        Route("chat, 16 tokens, varied prompts", "skytells", "POST", "/v1/chat/completions",
+              {**CHAT, "messages": [{"role": "user", "content": "Say hello to visitor {n}."}]}, vary=True),
         Route("chat, streamed", "skytells", "POST", "/v1/chat/completions", {**CHAT, "stream": True},
               headers={"accept": "text/event-stream"}),
         Route("embeddings", "skytells", "POST", "/v1/embeddings", {"model": "deepbrain-router", "input": "a fox"}),
@@ -82,7 +87,12 @@ def routes() -> list[Route]:
 def lua_script(route: Route) -> str:
     """A wrk script sending ``route``'s method, headers and body, and printing its figures as one JSON line."""
     lines = [f'wrk.method = "{route.method}"']
-    if route.body is not None:
+    if route.body is not None and route.vary:  # a counter per wrk thread, from a random start
+        template = json.dumps(route.body).replace("%", "%%").replace("{n}", "%d")
+        lines += ["math.randomseed(os.time())", "counter = math.random(1, 1000000000)",
+                  "request = function()\n  counter = counter + 1\n"
+                  f"  return wrk.format(nil, nil, nil, string.format([==[{template}]==], counter))\nend"]
+    elif route.body is not None:
         lines.append(f"wrk.body = [==[{json.dumps(route.body)}]==]")
     lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in route.request_headers().items()]
     fields = ", ".join(f'\\"{name}\\": %.0f' for name in

@@ -74,6 +74,7 @@ class Runtime:
     def close(self) -> None:
         """Let go of the shared store's connection (nothing to do with the in-memory store)."""
         if self.shared is not None:
+            self.rules.close()
             self.shared.close()
 
     @property

@@ -96,3 +96,44 @@ def test_the_bare_app_replays_each_body_byte_for_byte(tmp_path: Path) -> None:
     assert streamed.status_code == 200 and streamed.content == b"data: 1\n\ndata: [DONE]\n\n"
     assert streamed.headers["content-type"].startswith("text/event-stream")
     assert plain.status_code == 201 and plain.content == b'{"id": "x"}'
+
+
+def test_a_varied_route_sends_a_different_body_with_each_request_through_real_wrk(tmp_path: Path) -> None:
+    """wrk runs the script against a loopback server recording bodies: each is the route's JSON with its own number."""
+    import http.server
+    import shutil
+    import subprocess
+    import threading
+
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install wrk; CI installs it)")
+    bodies: list[bytes] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(200)
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    route = Route("varied", "skytells", "POST", "/v1/chat/completions",
+                  {"messages": [{"role": "user", "content": "hi {n}, 100% sure"}]}, vary=True)
+    script = tmp_path / "varied.lua"
+    script.write_text(lua_script(route))
+    try:
+        done = subprocess.run(["wrk", "-t1", "-c2", "-d1s", "-s", str(script), f"http://127.0.0.1:{server.server_port}/"],
+                              capture_output=True, text=True, timeout=60, check=True)
+    finally:
+        server.shutdown()
+    assert parse_wrk(done.stdout)["requests"] >= 2
+    contents = [json.loads(body)["messages"][0]["content"] for body in bodies]
+    assert len(set(contents)) == len(contents) >= 2
+    assert all(re.fullmatch(r"hi \d+, 100% sure", content) for content in contents), contents[:3]

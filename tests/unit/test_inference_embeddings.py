@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mockserver.core.errors import DomainError
+from mockserver.core.http import json_bytes
 from mockserver.core.randomness import Randomness
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference import embeddings, tokens
@@ -55,6 +56,19 @@ def test_create_body_and_usage() -> None:
     assert body["object"] == "list" and body["model"] == "deepbrain-router"
     assert [d["index"] for d in body["data"]] == [0, 1]
     assert used == 3 and body["usage"] == {"prompt_tokens": 3, "total_tokens": 3}
+
+
+@pytest.mark.parametrize("encoding_format", ["float", "base64"])
+def test_serialized_bodies_are_the_bytes_of_the_plain_ones(encoding_format: str) -> None:
+    texts = ["one two", "héllo 🙂 wörld", "one two", "\ud800 lone surrogate"]
+    request = embeddings.parse({"model": "gpt-5", "input": texts, "encoding_format": encoding_format,
+                                "dimensions": 64}, CATALOG)
+    plain, used = embeddings.create(Randomness(3), request)
+    for _ in range(2):  # written, then kept
+        serialized, again = embeddings.create(Randomness(3), request, serialized=True)
+        assert json_bytes(serialized) == json_bytes(plain) and again == used
+    other, _ = embeddings.create(Randomness(4), request, serialized=True)
+    assert json_bytes(other) != json_bytes(plain)
 
 
 @pytest.mark.parametrize(("body", "param"), [

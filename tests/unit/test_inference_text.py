@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.core.http import json_bytes
 from mockserver.core.randomness import Randomness
 from mockserver.core.runtime import Runtime
-from mockserver.skytells.inference import text, tokens
+from mockserver.skytells.catalog import Catalog
+from mockserver.skytells.inference import chat, text, tokens
 from mockserver.skytells.inference.generation import generate
 from mockserver.skytells.inference.text import Message
 from tests.conftest import make_settings
@@ -105,3 +107,48 @@ def test_a_reply_drawn_until_enough_tokens_is_a_prefix_with_the_same_first_token
             assert tokens.truncate(short, enough) == tokens.truncate(full, enough)
         else:
             assert short == full
+
+
+CHAT = {"model": "gpt-5", "messages": [{"role": "user", "content": "What is machine learning?"}], "max_tokens": 12}
+
+
+def fresh_turns(body: dict, **settings: object) -> list:
+    """The turns a fresh server (nothing kept yet) generates, with its own ``seed``, ``safety_terms`` ..."""
+    runtime = Runtime.from_settings(make_settings(seed=7, **settings))
+    chat._turns.clear()
+    text._replies.clear()
+    return chat.run(runtime, chat.parse(body, Catalog.load()))
+
+
+def test_kept_chat_turns_are_what_generating_again_gives() -> None:
+    runtime = Runtime.from_settings(make_settings(seed=7))
+    catalog = Catalog.load()
+    variants = [CHAT, {**CHAT, "max_tokens": 3}, {**CHAT, "stop": ["e"]}, {**CHAT, "n": 2},
+                {**CHAT, "messages": [{"role": "user", "content": "What is machine learning!"}]}]
+    for body in variants:
+        first = chat.run(runtime, chat.parse(body, catalog))
+        assert chat.run(runtime, chat.parse(body, catalog)) == first == fresh_turns(body)
+    replies = {tuple(g.text for g in chat.run(runtime, chat.parse(body, catalog))) for body in variants}
+    assert len(replies) == len(variants)
+    filtered = chat.run(replace_terms(runtime, ("machine",)), chat.parse(CHAT, catalog))
+    assert filtered == fresh_turns(CHAT, safety_terms=("machine",)) and filtered[0].finish_reason == "content_filter"
+    assert chat.run(Runtime.from_settings(make_settings(seed=8)), chat.parse(CHAT, catalog)) != fresh_turns(CHAT)
+
+
+def replace_terms(runtime: Runtime, terms: tuple[str, ...]) -> Runtime:
+    runtime.settings = runtime.settings.replace(safety_terms=terms)
+    return runtime
+
+
+def test_kept_frames_and_completions_are_the_bytes_of_the_chunks_and_completion() -> None:
+    runtime, catalog = Runtime.from_settings(make_settings(seed=7)), Catalog.load()
+    bodies = [{**CHAT, "stream": True}, {**CHAT, "stream": True, "n": 2, "stream_options": {"include_usage": True}},
+              {**CHAT, "stream": True, "logprobs": True}]
+    for body in bodies:
+        request = chat.parse(body, catalog)
+        generations = chat.run(runtime, request)
+        for completion_id, created in [("chatcmpl-a", 1), ("chatcmpl-bb", 1700000000), ("chatcmpl-a", 1)]:
+            expected = chat.chunks(request, generations, completion_id, created, encoded=True)
+            assert chat.encoded_chunks(request, generations, completion_id, created) == expected
+            body = json_bytes(chat.completion(request, generations, completion_id, created))
+            assert chat.encoded_completion(request, generations, completion_id, created) == body

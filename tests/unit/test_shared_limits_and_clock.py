@@ -177,3 +177,48 @@ def test_a_restart_by_one_process_is_noticed_once_by_the_other(two_clocks) -> No
     assert noticed == []  # nobody has read the clock yet, and the resetting process never notices its own
     second.now(), second.now(), first.now()
     assert noticed == ["second"]
+
+
+def _gets(client: redis.Redis) -> int:
+    return int(client.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+
+def test_reading_the_clock_asks_redis_only_after_a_change_was_announced(two_clocks, redis_client) -> None:
+    first, second = two_clocks
+    first.now(), second.now()
+    before = _gets(redis_client)
+    assert all(first.now() == START for _ in range(100))
+    assert _gets(redis_client) == before  # the anchor read last still holds: a poll, no round trip
+    second.advance(5)
+    assert first.now() == START + 5  # the announcement came before the advance was acknowledged
+    # the change's own GET (under WATCH), one read after it, and at most one more if the listener thread hears of
+    # the change only after that read; then none
+    assert [first.now() for _ in range(100)] == [START + 5] * 100 and _gets(redis_client) - before <= 3
+
+
+def test_a_flushed_store_restarts_the_clock_for_every_process(two_clocks, redis_client) -> None:
+    first, second = two_clocks
+    first.advance(30)
+    assert second.now() == START + 30
+    redis_client.flushdb()
+    joining = SharedState(_url(redis_client))
+    try:
+        third = Clock(mode="manual", start=START + 7, wall=time.time, cell=joining.anchor)
+        assert third.now() == first.now() == second.now() == START + 7  # the clock it started, announced
+    finally:
+        joining.close()
+
+
+def _url(client: redis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
+def test_a_broken_subscription_reads_the_clock_again_rather_than_trusting_it(two_clocks, redis_client) -> None:
+    first, second = two_clocks
+    assert first.now() == second.now() == START
+    redis_client.client_kill_filter(_type="pubsub")  # every subscription drops (as when Redis restarts)
+    second.advance(10)  # announced to no one
+    assert first.now() == START + 10 and first.now() == START + 10  # and it subscribes again
+    second.advance(5)
+    assert first.now() == START + 15

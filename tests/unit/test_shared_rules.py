@@ -130,3 +130,19 @@ def test_three_processes_fire_as_one_registry_in_memory(redis_client, servers, t
     alone.add(spec)
     pattern = [bool(shared[server].select(facts()).fault) for server in servers]
     assert pattern == [bool(alone.select(facts()).fault) for _ in servers]
+
+
+def _commands(client, name: str) -> int:
+    return int(client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0))
+
+
+def test_choosing_rules_asks_redis_for_the_token_only_after_a_change_was_announced(two, redis_client) -> None:
+    one, other = two
+    one.add({**FAULT, "id": "down", "scenario": "s"})
+    other.select(facts())  # reads the token once and subscribes
+    before = _commands(redis_client, "get"), _commands(redis_client, "mget")
+    assert all(other.select(facts()).fault is None for _ in range(50))
+    assert (_commands(redis_client, "get"), _commands(redis_client, "mget")) == before  # a poll, no round trip
+    one.add({**FAULT, "id": "up"})
+    assert other.select(facts()).rule_ids == ("up",)  # announced before the add was acknowledged
+    one.close(), other.close()

@@ -135,3 +135,17 @@ def test_an_event_end_is_where_a_stream_can_be_cut_after_it(events: list, cuts: 
     assert len(sse.parse(sent.decode())[0]) == min(keep, len(events))
     # a CRLF split between its CR and LF ends the event at the CR (the LF goes with the next chunk)
     assert sent == stream[:len(sent)] and (len(events) < keep or sent.endswith((b"\n\n", b"\r\n\r\n", b"\r\n\r")))
+
+
+@pytest.mark.parametrize("chunks", [
+    [b"data: a\n\ndata: b\n\n"], [b"data: a\n\n", b"\n\ndata: b\n\n"], [b"data: a\n\n\n\ndata: b\n\n"],
+    [b": ping\n\ndata: a\n\n"], [b"data: a\n\n: ping\n\n"], [b"data: a\n", b"\ndata: b\n\n"],
+    [b"event: x\ndata: a\n\nevent: y\ndata: b\n\n", b"data: [DONE]\n\n"], [b"data: a\r\n\r\n", b"data: b\n\n"],
+])
+def test_the_counter_counts_whole_frames_as_the_parser_does(chunks: list[bytes]) -> None:
+    parser, counter = sse.Parser(), sse.EventCounter()
+    dispatched = 0
+    for chunk in chunks:
+        dispatched += len(parser.feed(chunk))
+        counter.feed(chunk)
+    assert counter.events == dispatched

@@ -148,6 +148,10 @@ class Rules:
         with self._lock:
             return self._scenarios.pop(name, None) is not None
 
+    def close(self) -> None:
+        """Let go of what the registry holds outside this process's memory (nothing, here; the shared one's
+        subscription)."""
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()

@@ -26,22 +26,35 @@ class SharedState:
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self.url, self.prefix = url, prefix
         self.client = connect(url)
+        #: the store's and the clock's client: short commands over one connection, no pool on the hot path
+        self.hot = connect(url, single=True)
         self._listener: ClockListener | None = None
+        self._anchors: list[RedisAnchor] = []
 
     def store(self, retention: Retention, now: Callable[[], float]) -> RedisStore:
-        return RedisStore(self.client, retention, now=now, prefix=self.prefix)
+        return RedisStore(self.hot, retention, now=now, prefix=self.prefix)
 
     def anchor(self, initial: Anchor) -> RedisAnchor:
         """The clock's cell (for ``Clock(cell=...)``): the running shared clock, or ``initial`` if none runs."""
-        return RedisAnchor(self.client, self.prefix, initial)
+        anchor = RedisAnchor(self.hot, self.prefix, initial)
+        self._anchors.append(anchor)
+        return anchor
 
     def listen(self, notify: Callable[[], None]) -> None:
         """Call ``notify`` (the clock's) whenever any process changes the shared clock."""
         if self._listener is None:
-            self._listener = ClockListener(self.client, self.prefix, notify)
+            self._listener = ClockListener(self.client, self.prefix, lambda: self._changed(notify))
+
+    def _changed(self, notify: Callable[[], None]) -> None:
+        for anchor in self._anchors:
+            anchor.stale()
+        notify()
 
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        for anchor in self._anchors:
+            anchor.close()
+        self.hot.close()
         self.client.close()

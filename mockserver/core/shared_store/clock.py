@@ -1,11 +1,17 @@
 """The clock's one shared value: an :class:`~mockserver.core.clock.Anchor` under ``<prefix>clock``.
 
-Every process reads it on every "what time is it" (one ``GET``), changes it in an optimistic transaction
-(``WATCH``/``MULTI``) and announces each change on the channel of the same name, which every process listens to
-so its waiters (``await: true``, status streams, webhook retries) look at the clock again. The first process to
-start sets it; later ones join the clock as it is. While the store is away, reading the time goes on from the last
-anchor read (changing it is a 503); a store that comes back empty starts the clock again from the configured
-start. Wall time is epoch seconds (``time.time``): processes on several hosts need synchronised clocks (NTP).
+Every change is an optimistic transaction (``WATCH``/``MULTI``) that also announces itself on the channel of the
+same name. Each process keeps the anchor it last read and reads it again only when something arrived on a
+subscription of its own to that channel: "what time is it" costs a ``poll`` of that socket, not a round trip.
+Redis writes the announcement to every subscriber before it answers the ``EXEC`` that made the change, so once a
+client has seen a change acknowledged by one process, every other process on the same host sees it on its next
+read (across hosts, as far as the network keeps that order). A broken subscription (Redis restarted) reads again
+on every call until it is back. A second subscription, on a daemon thread (:class:`ClockListener`), wakes the
+process's waiters (``await: true``, status streams, webhook retries) so they look at the clock again. The first
+process to start sets the anchor; later ones join the clock as it is. While the store is away, reading the time
+goes on from the last anchor read (changing it is a 503); a store that comes back empty starts the clock again
+from the configured start. Wall time is epoch seconds (``time.time``): processes on several hosts need
+synchronised clocks (NTP).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import orjson
 import redis
 
 from mockserver.core.clock import Anchor
-from mockserver.core.shared_store.connection import GONE, translated
+from mockserver.core.shared_store.connection import GONE, Announcements, translated
 
 LOG = logging.getLogger("mockserver.store")
 #: Real seconds between attempts to read the clock while the store is away (reads use the last anchor meanwhile).
@@ -38,29 +44,76 @@ def _load(raw: bytes) -> Anchor:
 
 @translated
 class RedisAnchor:
-    """An :class:`~mockserver.core.clock.AnchorCell` in Redis."""
+    """An :class:`~mockserver.core.clock.AnchorCell` in Redis, read again only when a change was announced."""
 
     def __init__(self, client: redis.Redis, prefix: str, initial: Anchor) -> None:
         self.client, self.name, self.initial = client, f"{prefix}clock", initial
-        client.set(self.name, _dump(initial), nx=True)  # join a running clock; start one if there is none
+        self._lock = threading.Lock()
+        self._changes: Announcements | None = None
+        self._fresh = False  # _last is the anchor in Redis as of now (no change announced since it was read)
+        self._heard = 0  # changes heard of by the listener thread (see stale)
+        if client.set(self.name, _dump(initial), nx=True):  # start a clock if none runs; else join it
+            client.publish(self.name, b"changed")  # (a flushed store: processes still on the old clock look again)
         self._last = initial
         self._retry_at = 0.0  # while the store is away: when to ask it again (monotonic seconds)
 
     def load(self) -> Anchor:
         """The shared anchor; while the store is away, the last one read (time keeps running on it)."""
-        if self._retry_at and time.monotonic() < self._retry_at:
+        with self._lock:
+            if self._retry_at and time.monotonic() < self._retry_at:
+                return self._last
+            if self._fresh and not self._announced():
+                return self._last
+            heard = self._heard
+            try:
+                self._last = self._read()
+            except GONE:
+                self._retry_at = time.monotonic() + RETRY_AFTER
+                self._forget_changes()
+                return self._last
+            self._retry_at, self._fresh = 0.0, heard == self._heard  # (not if a change was heard meanwhile)
             return self._last
+
+    def stale(self) -> None:
+        """Read the anchor again on the next :meth:`load` (:class:`ClockListener` heard of a change before the
+        waiters it wakes look at the clock: this process's own subscription may not have it yet)."""
+        self._heard += 1
+        self._fresh = False
+
+    def _announced(self) -> bool:
+        """Whether a change may have come since the last read (a broken subscription: yes, and it is dropped)."""
+        if self._changes is None:
+            return True
         try:
-            raw = self.client.get(self.name)
-            if raw is None:  # the store lost its data (flushed, or restarted without persistence): start again
-                self.client.set(self.name, _dump(self.initial), nx=True)
-                raw = self.client.get(self.name)
+            return self._changes.arrived()
         except GONE:
-            self._retry_at = time.monotonic() + RETRY_AFTER
-            return self._last
-        self._retry_at = 0.0
-        self._last = _load(raw)
-        return self._last
+            self._forget_changes()
+            return True
+
+    def _read(self) -> Anchor:
+        """The anchor in Redis, read after every announcement so far was drained: a change made after this read
+        is announced to this process."""
+        if self._changes is not None:
+            self._announced()  # drained (a broken subscription is dropped here)
+        if self._changes is None:
+            self._changes = Announcements(self.client, self.name)
+        raw = self.client.get(self.name)
+        if raw is None:  # the store lost its data (flushed, or restarted without persistence): start again
+            if self.client.set(self.name, _dump(self.initial), nx=True):
+                self.client.publish(self.name, b"changed")
+            raw = self.client.get(self.name)
+        return _load(raw)
+
+    def _forget_changes(self) -> None:
+        self._fresh = False
+        if self._changes is not None:
+            self._changes.close()
+            self._changes = None
+
+    def close(self) -> None:
+        """Drop the subscription (the client's connections are the caller's)."""
+        with self._lock:
+            self._forget_changes()
 
     def change(self, update: Callable[[Anchor], Anchor | None]) -> Anchor:
         with self.client.pipeline() as pipe:

@@ -4,9 +4,11 @@ Key layout under the prefix ``P``:
 
 * ``P rules:doc`` -- every rule spec as given (JSON: ``{"rules": [[id, spec], …], "scenarios": {name: [[id, spec],
   …]}}``), changed in optimistic transactions (``WATCH``/``MULTI``);
-* ``P rules:v`` -- a fresh random token on every change: each process keeps the rules it parsed and reads this
-  token (one ``GET``) before choosing rules for a request, parsing the document again when the token changed, so a
-  rule added on one process applies to the very next request on any other;
+* ``P rules:v`` -- a fresh random token on every change, announced on the channel of the same name: each process
+  keeps the rules it parsed and, before choosing rules for a request, looks whether a change was announced (a
+  poll of its own subscription, no round trip); only then it reads the token and parses the document again when
+  the token changed. Redis writes the announcement to every subscriber before it answers the change, so a rule
+  added on one process applies to the very next request on any other;
 * ``P rules:fired`` / ``P rules:draws`` -- per rule id: how many times it fired, how many draws it made (Lua
   scripts, so ``times`` and ``replies`` are spent exactly across processes and the n-th draw of a seeded rule is
   the same whichever process makes it); inline header rules count under ``inline:<digest>:<n>``;
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -33,7 +36,7 @@ from mockserver.core.rules.model import Rule
 from mockserver.core.rules.registry import Rules, check_scenario_name
 from mockserver.core.rules.select import Selection
 from mockserver.core.rules.targets import RuleTargets
-from mockserver.core.shared_store.connection import translated
+from mockserver.core.shared_store.connection import GONE, Announcements, translated
 from mockserver.core.vendor import REGISTRY
 
 LOG = logging.getLogger("mockserver.store")
@@ -101,14 +104,45 @@ class RedisRules(Rules):
         self._fired, self._draws, self._sequence = f"{prefix}rules:fired", f"{prefix}rules:draws", f"{prefix}rules:ids"
         self._scripts = {"SPEND": client.register_script(SPEND), "DRAW": client.register_script(DRAW)}
         self._seen: bytes | None = _UNREAD
+        self._changes: Announcements | None = None  # this process's subscription to the token's channel
+        self._fresh = False  # no change announced since the token was last read
+        self._refreshing = threading.Lock()
 
     # -- this process's copy -------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Parse the shared rules again if they changed since this process last read them (one ``GET``)."""
-        if self.client.get(self._token) != self._seen:
-            token, raw = self.client.mget(self._token, self._doc)
-            self._install(token, orjson.loads(raw) if raw else _empty())
+        """Parse the shared rules again if they changed since this process last read them: nothing but a poll of
+        the subscription while no change was announced; then one ``GET`` of the token (and the document if it
+        changed)."""
+        with self._refreshing:
+            if self._fresh and not self._announced():
+                return
+            if self._changes is None:
+                self._changes = Announcements(self.client, self._token)  # subscribed before the token is read
+            self._fresh = False
+            if self.client.get(self._token) != self._seen:
+                token, raw = self.client.mget(self._token, self._doc)
+                self._install(token, orjson.loads(raw) if raw else _empty())
+            self._fresh = True
+
+    def _announced(self) -> bool:
+        """Whether a change may have come since the last read (a broken subscription: yes, and it is dropped)."""
+        if self._changes is None:
+            return True
+        try:
+            return self._changes.arrived()
+        except GONE:
+            self._changes.close()
+            self._changes = None
+            return True
+
+    def close(self) -> None:
+        """Drop the subscription (the client's connections are the caller's)."""
+        with self._refreshing:
+            self._fresh = False
+            if self._changes is not None:
+                self._changes.close()
+                self._changes = None
 
     def _install(self, token: bytes | None, doc: Doc) -> None:
         rules = self._parsed(doc["rules"], None)
@@ -140,7 +174,7 @@ class RedisRules(Rules):
     def forget_local(self) -> None:
         """Another process reset the shared state: read the rules again before the next use."""
         with self._lock:
-            self._seen = _UNREAD
+            self._seen, self._fresh = _UNREAD, False
             self._inline.clear()
 
     # -- changing the shared document ------------------------------------------------------------
@@ -161,6 +195,7 @@ class RedisRules(Rules):
                     pipe.multi()
                     pipe.set(self._doc, orjson.dumps(doc, default=str))
                     pipe.set(self._token, uuid.uuid4().hex)
+                    pipe.publish(self._token, b"changed")
                     if spent:
                         pipe.hdel(self._fired, *spent)
                         pipe.hdel(self._draws, *spent)
@@ -234,6 +269,7 @@ class RedisRules(Rules):
         pipe = self.client.pipeline()
         pipe.delete(self._doc, self._fired, self._draws, self._sequence)
         pipe.set(self._token, uuid.uuid4().hex)
+        pipe.publish(self._token, b"changed")
         pipe.execute()
         with self._lock:
             self._inline.clear()

@@ -7,6 +7,7 @@ A model without a cached-input price (``null``) bills cached tokens at the input
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mockserver.core.accounts import round_money
 from mockserver.core.runtime import Runtime
@@ -22,8 +23,26 @@ class TokenPrices:
     output: float
 
 
+#: Each catalog pricing table's prices, with the table they were read from (a new table is read anew).
+_read: dict[int, tuple[dict[str, Any], TokenPrices]] = {}
+
+
 def prices(model: Model) -> TokenPrices:
     table = model.pricing.get("tokens")
+    known = _read.get(id(table))
+    if known is not None and known[0] is table:
+        return known[1]
+    read = _prices(model, table)
+    if len(_read) < MAX_TABLES:
+        _read[id(table)] = (table, read)  # the table is kept, so its id names no other table meanwhile
+    return read
+
+
+#: Pricing tables whose prices are kept (the catalog has a few dozen models).
+MAX_TABLES = 4096
+
+
+def _prices(model: Model, table: dict[str, Any] | None) -> TokenPrices:
     if not table:
         raise ValueError(f"{model.namespace}: no per-token pricing in the catalog")
     per = float(table.get("per") or 1_000_000)

@@ -9,18 +9,22 @@ choice gives exactly the non-streamed message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
+from mockserver.core.http import json_bytes
 from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import logprobs, params, safety, structured, text, tokens, tools
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
+from mockserver.skytells.inference.recent import Recent
 from mockserver.skytells.inference.streaming import Item
 from mockserver.skytells.inference.text import Message, ToolCall
 from mockserver.spec.sse import json_event
@@ -121,8 +125,29 @@ def parse(body: dict[str, Any], catalog: Catalog) -> ChatRequest:
     )
 
 
+#: Plain turns kept (no tools, format, logprobs or scripted turn: everything they depend on is in the key), so a
+#: load test repeating one conversation generates it once; a turn is ~0.2-2 KB.
+CACHED_TURNS = 1024
+_turns: Recent[tuple[Any, ...], tuple[Generation, ...]] = Recent(CACHED_TURNS)
+
+
+def _plain_turn_key(runtime: Runtime, request: ChatRequest) -> tuple[Any, ...] | None:
+    """What a plain request's turns depend on: the seed, model and conversation (one digest), image tokens, limits,
+    stop sequences, ``n`` and the safety terms; None for a request whose turns draw more (tools, formats, logprobs)."""
+    if request.tools.tools or request.output.structured or request.logprobs:
+        return None
+    model, settings = request.model.namespace, runtime.settings
+    purpose = f"turns:{model}:{text.conversation_digest(model, request.messages)}"
+    return (runtime.rng.digest(purpose, 16), tuple(m.image_tokens for m in request.messages), request.max_tokens,
+            request.stop, request.n, tuple(settings.safety_terms), tuple(settings.jailbreak_terms))
+
+
 def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = None) -> list[Generation]:
     """The assistant's turn, once per choice; a scripted turn (text, calls or JSON) replaces every choice's."""
+    key = _plain_turn_key(runtime, request) if scripted is None else None
+    known = _turns.get(key) if key is not None else None
+    if known is not None:
+        return list(known)
     turn = Turn(reply=scripted) if isinstance(scripted, str) else scripted
     generations = []
     for index in range(request.n):
@@ -135,12 +160,19 @@ def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = No
                                        generation.deltas, request.top_logprobs)
             generation = replace(generation, logprobs=tuple(entries))
         generations.append(generation)
+    if key is not None:
+        _turns.put(key, tuple(generations))
     return generations
 
 
 def fingerprint(model: Model) -> str:
     """``system_fingerprint``: stable per model (it names the model version that served)."""
-    return "fp_" + hashlib.sha256(f"skytells:{model.namespace}".encode()).hexdigest()[:10]
+    return _fingerprint(model.namespace)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fingerprint(namespace: str) -> str:
+    return "fp_" + hashlib.sha256(f"skytells:{namespace}".encode()).hexdigest()[:10]
 
 
 def usage(generations: Sequence[Generation]) -> dict[str, Any]:
@@ -203,17 +235,45 @@ def completion(request: ChatRequest, generations: Sequence[Generation], completi
     }
 
 
-def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
-    """One choice's stream after its role chunk: (delta, logprobs, token index) per chunk, in order."""
+#: Completions kept, as their JSON after the start every completion shares (see :func:`encoded_completion`).
+CACHED_COMPLETIONS = 1024
+_completion_tails: Recent[tuple[Any, ...], bytes] = Recent(CACHED_COMPLETIONS)
+
+
+def encoded_completion(request: ChatRequest, generations: Sequence[Generation], completion_id: str,
+                       created: int) -> bytes:
+    """The JSON of :func:`completion` (as :func:`~mockserver.core.http.json_bytes` writes it). It is its start
+    (``{"id":…,"object":"chat.completion","created":…,``) and a tail only the turns and the model decide; the
+    tails of the last :data:`CACHED_COMPLETIONS` completions without logprobs are kept."""
+    key = None if request.logprobs else (tuple(generations), request.model.namespace)
+    start = b'{"id":' + orjson.dumps(completion_id) + b',"object":"chat.completion","created":' + orjson.dumps(
+        created) + b","
+    tail = _completion_tails.get(key) if key is not None else None
+    if tail is not None:
+        return start + tail
+    body = json_bytes(completion(request, generations, completion_id, created))
+    if key is not None and body.startswith(start):
+        _completion_tails.put(key, body[len(start):])
+    return body
+
+
+def _call_steps(generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
+    """A tool-calling choice's chunks: per call its header, then its arguments token by token."""
     steps: list[tuple[dict[str, Any], Any, int | None]] = []
-    if generation.refusal is not None:
-        return [({"refusal": piece}, _logprobs(request, generation, []), i)
-                for i, piece in enumerate(tokens.tokenize(generation.refusal))]
     for position, call in enumerate(generation.tool_calls):
         steps.append(({"tool_calls": [{"index": position, **tool_call_json(call),
                                        "function": {"name": call.name, "arguments": ""}}]}, None, None))
         steps.extend(({"tool_calls": [{"index": position, "function": {"arguments": piece}}]}, None, i)
                      for i, piece in enumerate(tokens.tokenize(call.arguments)))
+    return steps
+
+
+def _choice_deltas(request: ChatRequest, generation: Generation) -> list[tuple[dict[str, Any], Any, int | None]]:
+    """One choice's stream after its role chunk: (delta, logprobs, token index) per chunk, in order."""
+    if generation.refusal is not None:
+        return [({"refusal": piece}, _logprobs(request, generation, []), i)
+                for i, piece in enumerate(tokens.tokenize(generation.refusal))]
+    steps = _call_steps(generation)
     if not request.logprobs:
         steps.extend(({"content": token}, None, i) for i, token in enumerate(generation.deltas))
         return steps
@@ -233,6 +293,22 @@ def _content_frame_parts(sample: dict[str, Any]) -> tuple[bytes, bytes]:
     return before, after
 
 
+def _choice_items(request: ChatRequest, generation: Generation, chunk: Callable[..., dict[str, Any]],
+                  encoded: bool) -> list[Item]:
+    """One choice's items after its role chunk; ``chunk(delta, logprobs_value=...)`` makes the choice's chunks.
+
+    Encoded, a content chunk without logprobs (most of a stream) is the choice's frame around the token's JSON
+    string, cut once from a sample chunk: the same bytes, and no chunk built per token."""
+    if encoded and not request.logprobs and generation.refusal is None:
+        before, after = _content_frame_parts(chunk({"content": _CONTENT_SLOT}))
+        items: list[Item] = [(json_event(chunk(delta)), token) for delta, _, token in _call_steps(generation)]
+        items.extend((before + orjson.dumps(token) + after, i) for i, token in enumerate(generation.deltas))
+        return items
+    bodies: list[Item] = [(chunk(delta, logprobs_value=shown), token)
+                          for delta, shown, token in _choice_deltas(request, generation)]
+    return [(json_event(body), token) for body, token in bodies] if encoded else bodies
+
+
 def chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str, created: int,
            encoded: bool = False) -> list[Item]:
     """The stream: per choice a role chunk (the first with ``prompt_filter_results``), its content or tool-call
@@ -245,8 +321,7 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
     ``prompt_filter_results`` ride on the first role chunk instead.
 
     ``encoded``: each item carries its SSE frame (:func:`~mockserver.spec.sse.json_event` of the chunk) instead of
-    the chunk; a content chunk without logprobs -- most of a stream -- is the choice's frame around the token's
-    JSON string, cut once from a sample chunk, so the bytes are the same and no chunk is built per token."""
+    the chunk (content chunks: see :func:`_choice_items`)."""
     model, system_fingerprint = request.model.namespace, fingerprint(request.model)
     include_usage = request.include_usage
 
@@ -262,33 +337,56 @@ def chunks(request: ChatRequest, generations: Sequence[Generation], completion_i
             body["usage"] = None
         return body
 
+    def encode(body: dict[str, Any]) -> dict[str, Any] | bytes:
+        return json_event(body) if encoded else body
+
     items: list[Item] = []
-
-    def add(body: dict[str, Any], token: int | None = None) -> None:
-        items.append((json_event(body) if encoded else body, token))
-
     for index, generation in enumerate(generations):
         role = {"role": "assistant", "content": None if generation.content is None else "", "refusal": None}
         extra = {"prompt_filter_results": safety.prompt_filter_results(generation.prompt_safety)} if not index else {}
-        add(chunk(index, role, **extra))
-    per_choice = [_choice_deltas(request, g) for g in generations]
+        items.append((encode(chunk(index, role, **extra)), None))
     # One filter-results object per choice, shared by its chunks (they are only serialized).
     choice_filters = [safety.content_filter_results(g.completion_safety) for g in generations]
-    frame_parts = [_content_frame_parts(chunk(index, {"content": _CONTENT_SLOT}, filters=filters))
-                   for index, filters in enumerate(choice_filters)] if encoded else []
-    for step in range(max((len(steps) for steps in per_choice), default=0)):
-        for index, steps in enumerate(per_choice):
-            if step < len(steps):
-                delta, shown, token = steps[step]
-                if encoded and shown is None and delta.keys() == {"content"}:
-                    before, after = frame_parts[index]
-                    items.append((before + orjson.dumps(delta["content"]) + after, token))
-                else:
-                    add(chunk(index, delta, filters=choice_filters[index], logprobs_value=shown), token)
+    per_choice = [_choice_items(request, generation, functools.partial(chunk, index, filters=choice_filters[index]),
+                                encoded) for index, generation in enumerate(generations)]
+    if len(per_choice) == 1:
+        items.extend(per_choice[0])
+    else:  # choices interleaved token by token
+        for step in itertools.zip_longest(*per_choice):
+            items.extend(item for item in step if item is not None)
     for index, generation in enumerate(generations):
-        filters = safety.content_filter_results(generation.completion_safety)
-        add(chunk(index, {}, generation.finish_reason, filters))
+        items.append((encode(chunk(index, {}, generation.finish_reason, choice_filters[index])), None))
     if include_usage:
-        add({"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-             "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)})
+        last = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": system_fingerprint, "choices": [], "usage": usage(generations)}
+        items.append((encode(last), None))
+    return items
+
+
+#: Streams kept, as their frames after the start every chunk shares (see :func:`encoded_chunks`); a frame is
+#: ~550 bytes, so a 16-token stream is ~10 KB and the longest reply (~130 lorem tokens, plus up to ~100 of a
+#: quoted tool result) ~130 KB: ~8 MB at most.
+CACHED_STREAMS = 64
+_stream_tails: Recent[tuple[Any, ...], list[tuple[bytes, int | None]]] = Recent(CACHED_STREAMS)
+
+
+def _frame_start(completion_id: str, created: int) -> bytes:
+    """How every chunk's frame starts: its keys ``id``, ``object`` and ``created`` come first (see ``chunk``)."""
+    return (b'data: {"id":' + orjson.dumps(completion_id) + b',"object":"chat.completion.chunk","created":'
+            + orjson.dumps(created) + b",")
+
+
+def encoded_chunks(request: ChatRequest, generations: Sequence[Generation], completion_id: str,
+                   created: int) -> list[Item]:
+    """``chunks(..., encoded=True)``. Every frame is its start (the completion's id and time) and a tail that
+    only the turns, the model and ``include_usage`` decide; the tails of the last :data:`CACHED_STREAMS` streams
+    (without logprobs) are kept, so a stream repeated is its start put before each kept tail."""
+    key = None if request.logprobs else (tuple(generations), request.model.namespace, request.include_usage)
+    start = _frame_start(completion_id, created)
+    tails = _stream_tails.get(key) if key is not None else None
+    if tails is not None:
+        return [(start + tail, token) for tail, token in tails]
+    items = chunks(request, generations, completion_id, created, encoded=True)
+    if key is not None and all(isinstance(frame, bytes) and frame.startswith(start) for frame, _ in items):
+        _stream_tails.put(key, [(frame[len(start):], token) for frame, token in items])
     return items

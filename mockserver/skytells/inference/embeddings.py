@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import base64
 import functools
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
 
 from mockserver.core.randomness import Randomness
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import params, tokens
+from mockserver.skytells.inference.recent import Recent
 
 if TYPE_CHECKING:  # numpy loads with the first embedding, not when the server starts
     import numpy as np
@@ -171,29 +173,45 @@ def _purpose(model: str, kind: str, text: str) -> str:
     return f"embedding:{model}:{kind}:{text}"
 
 
-_embedded: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
-_embedded_lock = threading.Lock()
+#: Finished embeddings by (seed digest of the text's purpose, native size, dimensions).
+_embedded: Recent[tuple[bytes, int, int], np.ndarray] = Recent(CACHED_VECTORS)
+#: Their JSON (``encode`` then serialized: ~30 KB as floats at 1536 dimensions, ~8 KB as base64), ~8 MB at most.
+CACHED_ENCODINGS = 256
+_encoded: Recent[tuple[bytes, int, int, str], orjson.Fragment] = Recent(CACHED_ENCODINGS)
 
 
 def vector(rng: Randomness, model: str, text: str, native: int, dimensions: int | None = None) -> np.ndarray:
     """The unit-length float32 embedding of ``text`` (read-only: recent ones are kept and shared).
 
     The text's own seed (server seed, model and text) names the vector, so a text embedded lately is not
-    summed again; at most :data:`CACHED_VECTORS` are kept.
+    summed again; at most :data:`CACHED_VECTORS` are kept, by the digest the randomness gives the text's purpose
+    (one hash call; drawing the seed itself seeds a Mersenne Twister).
     """
-    text_seed = rng.rng(_purpose(model, "text", text)).getrandbits(64)
-    key = (text_seed, native, dimensions or native)
-    with _embedded_lock:
-        known = _embedded.get(key)
-        if known is not None:
-            _embedded.move_to_end(key)
-            return known
-    values = _summed(rng, model, text, native, dimensions, text_seed)
-    with _embedded_lock:
-        _embedded[key] = values
-        if len(_embedded) > CACHED_VECTORS:
-            _embedded.popitem(last=False)
-    return values
+    purpose = _purpose(model, "text", text)
+    key = (rng.digest(purpose, 16), native, dimensions or native)
+    known = _embedded.get(key)
+    if known is not None:
+        return known
+    text_seed = rng.rng(purpose).getrandbits(64)
+    return _embedded.put(key, _summed(rng, model, text, native, dimensions, text_seed))
+
+
+def encoded(rng: Randomness, model: str, text: str, native: int, dimensions: int | None,
+            encoding_format: str) -> orjson.Fragment:
+    """The JSON of ``encode(vector(...), encoding_format)``, as a fragment orjson writes as is; the last
+    :data:`CACHED_ENCODINGS` are kept (writing 1536 floats costs more than everything else of a request)."""
+    import numpy as np
+
+    key = (rng.digest(_purpose(model, "text", text), 16), native, dimensions or native, encoding_format)
+    known = _encoded.get(key)
+    if known is not None:
+        return known
+    values = vector(rng, model, text, native, dimensions)
+    if encoding_format == "base64":
+        data = orjson.dumps(encode(values, encoding_format))
+    else:  # float64 arrays are written as their Python floats are (the same shortest forms)
+        data = orjson.dumps(values.astype(np.float64), option=orjson.OPT_SERIALIZE_NUMPY)
+    return _encoded.put(key, orjson.Fragment(data))
 
 
 def _summed(rng: Randomness, model: str, text: str, native: int, dimensions: int | None,
@@ -219,13 +237,16 @@ def encode(values: np.ndarray, encoding_format: str) -> list[float] | str:
     return values.astype(np.float64).tolist()  # each float32 exactly, as Python floats
 
 
-def create(rng: Randomness, request: EmbeddingRequest) -> tuple[dict[str, Any], int]:
-    """The embeddings list object and the tokens it bills."""
+def create(rng: Randomness, request: EmbeddingRequest, serialized: bool = False) -> tuple[dict[str, Any], int]:
+    """The embeddings list object and the tokens it bills; ``serialized``: each ``embedding`` is its JSON already
+    (:func:`encoded`), for orjson to write the same bytes."""
     native = native_dimensions(request.model)
+    model, dimensions, encoding_format = request.model.namespace, request.dimensions, request.encoding_format
     data = []
     for index, text in enumerate(request.inputs):
-        values = vector(rng, request.model.namespace, text, native, request.dimensions)
-        data.append({"object": "embedding", "index": index, "embedding": encode(values, request.encoding_format)})
+        embedding = (encoded(rng, model, text, native, dimensions, encoding_format) if serialized
+                     else encode(vector(rng, model, text, native, dimensions), encoding_format))
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
     used = sum(request.token_counts) if request.token_counts else tokens.count_all(request.inputs)
     body = {"object": "list", "data": data, "model": request.model.namespace,
             "usage": {"prompt_tokens": used, "total_tokens": used}}

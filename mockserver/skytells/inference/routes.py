@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.core.http import JSONResponse, read_json_object
+from mockserver.core.http import EncodedJSON, JSONResponse, json_bytes, read_json_object
 from mockserver.core.rules.model import ScriptedResult, Turn
 from mockserver.core.rules.select import scripted_result
 from mockserver.skytells.inference import billing, chat, embeddings, params, response_views, responses
@@ -71,10 +71,11 @@ class InferenceAPI:
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
         created = int(pacer.start)
         if parsed.stream:
-            items = chat.chunks(parsed, generations, completion_id, created, encoded=True)
+            items = chat.encoded_chunks(parsed, generations, completion_id, created)
             return SSEResponse(paced_frames(items, pacer, named=False, done=True), listen=not pacer.instant)
-        await pacer.finished(max(g.completion_tokens for g in generations))
-        return JSONResponse(chat.completion(parsed, generations, completion_id, created))
+        if not pacer.instant:
+            await pacer.finished(max(g.completion_tokens for g in generations))
+        return EncodedJSON(chat.encoded_completion(parsed, generations, completion_id, created))
 
     async def create_response(self, request: Request) -> Response:
         account = self.api.authenticate(request)
@@ -108,9 +109,9 @@ class InferenceAPI:
     async def create_embeddings(self, request: Request) -> Response:
         account = self.api.authenticate(request)
         parsed = embeddings.parse(await self._body(request), self.catalog)
-        body, used = embeddings.create(self.runtime.rng, parsed)
+        body, used = embeddings.create(self.runtime.rng, parsed, serialized=True)
         billing.charge(self.runtime, account.key, billing.cost(parsed.model, used, 0))
-        return JSONResponse(body)
+        return EncodedJSON(json_bytes(body))
 
     def routes(self) -> list[BaseRoute]:
         mapped = answers_domain_errors  # the Inference API's domain errors, answered as documented

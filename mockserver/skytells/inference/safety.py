@@ -67,6 +67,8 @@ SAFE = Verdict()
 
 
 def _severity(verdict: Verdict) -> dict[str, dict[str, Any]]:
+    if not verdict.terms:  # most answers: nothing found
+        return {name: {"filtered": False, "severity": "safe"} for name in CATEGORIES}
     hit = verdict.categories()
     return {
         name: {"filtered": True, "severity": FILTERED_SEVERITY} if name in hit
@@ -77,6 +79,10 @@ def _severity(verdict: Verdict) -> dict[str, dict[str, Any]]:
 
 def check_prompt(texts: Sequence[str], settings: Terms) -> Verdict:
     """The prompt's verdict; raises :class:`PolicyViolation` for a jailbreak attempt."""
+    lowered = [text.lower() for text in texts]
+    if not any(term and term.lower() in text for term in (*settings.safety_terms, *settings.jailbreak_terms)
+               for text in lowered):
+        return SAFE  # no term anywhere (most prompts): what the full check below finds, without its walk
     found = tuple(flagged_terms(list(texts), settings.safety_terms))
     jailbreak = flagged_terms(list(texts), settings.jailbreak_terms)
     if jailbreak:

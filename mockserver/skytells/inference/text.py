@@ -18,6 +18,7 @@ from typing import NamedTuple
 import orjson
 
 from mockserver.core.randomness import Randomness
+from mockserver.skytells.inference.recent import Recent
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -62,6 +63,8 @@ class Message(NamedTuple):
     @property
     def text_for_counting(self) -> str:
         """Everything of the turn that counts as prompt text: content plus each call's name and arguments."""
+        if not self.tool_calls:
+            return self.content
         return self.content + "".join(f" {call.name} {call.arguments}" for call in self.tool_calls)
 
 
@@ -94,6 +97,12 @@ def _sentence(stream: random.Random, vocabulary: tuple[str, ...]) -> list[str]:
     return stream.choices(vocabulary, k=count) if count > 1 else [stream.choice(vocabulary)]
 
 
+#: Replies kept by (seed-derived digest of the conversation, ``enough``): a load test repeating one conversation
+#: draws its words once. A reply is ~0.1-2 KB.
+CACHED_REPLIES = 1024
+_replies: Recent[tuple[bytes, int | None], str] = Recent(CACHED_REPLIES)
+
+
 def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant: int = 0,
           enough: int | None = None) -> str:
     """The assistant's full (uncut) reply to ``conversation``: one to three paragraphs (Faker ``en_US`` lorem
@@ -103,9 +112,21 @@ def reply(rng: Randomness, model: str, conversation: Sequence[Message], variant:
     ``enough``: stop after the first sentence that takes the reply past that many tokens -- the reply is then
     a prefix of the full one, and every token up to that count is the full reply's (lorem words are ASCII
     letters, so a sentence of ``k`` words is ``k + 1`` tokens and a paragraph break one more).
+
+    The text is a pure function of the seed and the purpose string, so the last :data:`CACHED_REPLIES` replies
+    are kept under the digest the randomness gives that purpose (which an unseeded reset changes).
     """
     salt = f":{variant}" if variant else ""
-    stream = rng.rng(f"text:{model}:{conversation_digest(model, conversation)}{salt}")
+    purpose = f"text:{model}:{conversation_digest(model, conversation)}{salt}"
+    key = (rng.digest(purpose, 16), enough)
+    known = _replies.get(key)
+    if known is not None:
+        return known
+    return _replies.put(key, _paragraphs(rng.rng(purpose), enough))
+
+
+def _paragraphs(stream: random.Random, enough: int | None) -> str:
+    """The reply drawn from its seeded ``stream`` (see :func:`reply`)."""
     paragraphs = stream.choice((1, 1, 2, 2, 3))
     sizes = [stream.randint(3, 6) for _ in range(paragraphs)]
     words, vocabulary = random.Random(stream.getrandbits(64)), _words()

@@ -117,6 +117,8 @@ def _choice(value: Any, names: set[str], nested: bool) -> tuple[str, str | None]
 def parse(body: dict[str, Any], nested: bool) -> ToolUse:
     """``tools``, ``tool_choice`` and ``parallel_tool_calls`` of a chat (``nested``) or Responses body."""
     raw = body.get("tools")
+    if raw is None and body.get("tool_choice") is None and body.get("parallel_tool_calls") is None:
+        return NO_TOOLS  # what the checks below make of no tools (most requests)
     if raw is None:
         raw = []
     if not isinstance(raw, list):
