@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import sys
 from dataclasses import asdict, dataclass, fields
 
@@ -26,6 +27,9 @@ from mockserver.core.store import Record, Store
 KIND = "file"
 #: The recipe's fields, in the order a file record keeps their values.
 SPEC_FIELDS = fields(media.MediaSpec)
+#: A recipe's field values in field order, in one call (``format`` first).
+_spec_values = operator.attrgetter(*(field.name for field in SPEC_FIELDS))
+assert SPEC_FIELDS[0].name == "format"
 #: Files are served under this path on every API's port.
 ROUTE_PREFIX = "/files/"
 #: File infos remembered for views (a created job's files are looked up as its view is rendered).
@@ -65,9 +69,8 @@ class Files:
 
         The recipe is kept compact: its field values in field order, as a tuple (the name is the record's key), the
         format string shared by every file of that format."""
-        values = tuple(sys.intern(spec.format) if field.name == "format" else getattr(spec, field.name)
-                       for field in SPEC_FIELDS)
-        record = {"job": job_id, "spec": values}
+        values = _spec_values(spec)
+        record = {"job": job_id, "spec": (sys.intern(values[0]), *values[1:])}
         self.store.put(KIND, name, record, owner=owner)
         self._remember(name, record, _info(name, spec))
 

@@ -174,8 +174,17 @@ def _validate(model: Model, params: dict[str, Any], adjustments: list[Adjustment
 # --- sizes -----------------------------------------------------------------------------------------
 
 
+#: id(model.resolutions) -> (those resolutions, their (width, height) pairs); the tuple is kept, so an id is never
+#: mistaken for another's. Catalog models live as long as the process.
+_TABLES: dict[int, tuple[tuple[Any, ...], list[tuple[int, int]]]] = {}
+
+
 def _table(model: Model) -> list[tuple[int, int]]:
-    return [(r.width, r.height) for r in model.resolutions]
+    """The model's documented ``(width, height)`` pairs (read once per model; callers do not change the list)."""
+    cached = _TABLES.get(id(model.resolutions))
+    if cached is None or cached[0] is not model.resolutions:
+        cached = _TABLES[id(model.resolutions)] = (model.resolutions, [(r.width, r.height) for r in model.resolutions])
+    return cached[1]
 
 
 def _nearest_pair(target: tuple[int, int], pairs: list[tuple[int, int]]) -> tuple[int, int]:
@@ -311,6 +320,23 @@ def _model(model: Model | str) -> Model:
     return catalog.get(model) if isinstance(model, str) else model
 
 
+#: id(model.params) -> (those params, their defaults as (name, value, whether the value is a container)).
+_DEFAULTS: dict[int, tuple[tuple[Param, ...], tuple[tuple[str, Any, bool], ...]]] = {}
+
+
+def _with_defaults(model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`pricing.with_defaults`, with the model's defaults read once: scalar defaults are shared, containers
+    copied fresh (:func:`catalog.to_plain`) for every request, as ever."""
+    cached = _DEFAULTS.get(id(model.params))
+    if cached is None or cached[0] is not model.params:
+        defaults = tuple((p.name, p.default, isinstance(p.default, Mapping | list | tuple))
+                         for p in model.params if p.has_default)
+        cached = _DEFAULTS[id(model.params)] = (model.params, defaults)
+    merged = {name: catalog.to_plain(value) if container else value for name, value, container in cached[1]}
+    merged.update({key: value for key, value in params.items() if value is not None})
+    return merged
+
+
 def prepare(model: Model | str, params: Mapping[str, Any] | None, max_prompt_length: int | None = None) -> Prepared:
     """Validate ``params`` for ``model``, fill defaults, snap sizes; raise :class:`InvalidInput` on bad input.
 
@@ -325,7 +351,7 @@ def prepare(model: Model | str, params: Mapping[str, Any] | None, max_prompt_len
         _check_numbers(name, value)
     _check_limits(params, max_prompt_length)
     given = {key for key, value in params.items() if value is not None}
-    merged = pricing.with_defaults(model, params)
+    merged = _with_defaults(model, params)
     adjustments: list[Adjustment] = []
     _validate(model, merged, adjustments)
     _apply_mode(model, merged, given, adjustments)

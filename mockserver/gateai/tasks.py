@@ -111,8 +111,13 @@ class GenerateLimits:
 
     @classmethod
     def of(cls, overrides: Mapping[str, Any]) -> GenerateLimits:
-        names = {item.name for item in fields(cls)}
-        return cls(**{name: value for name, value in overrides.items() if name in names and value is not None})
+        if not overrides:
+            return _DOCUMENTED_LIMITS
+        return cls(**{name: value for name, value in overrides.items() if name in _LIMIT_NAMES and value is not None})
+
+
+_LIMIT_NAMES = frozenset(item.name for item in fields(GenerateLimits))
+_DOCUMENTED_LIMITS = GenerateLimits()  # frozen: one object serves every key without overrides
 
 
 def money(usd: float) -> float | int:
@@ -157,7 +162,7 @@ class Tasks:
             duration = float(script.duration)
         else:
             low, high = DURATIONS.get(model.type, DURATIONS["image"])
-            duration = round(self.runtime.rng.rng(f"gateai-timing:{task_id}").uniform(low, high), 3)
+            duration = round(low + (high - low) * self.runtime.rng.units(f"gateai-timing:{task_id}", 1)[0], 3)
         flagged = flagged_terms(prepared.get("prompt"), self.runtime.settings.safety_terms)
         if duration >= HARD_LIMIT:
             ends, outcome, error = HARD_LIMIT, FAILED, TIMEOUT_ERROR
@@ -220,7 +225,7 @@ class Tasks:
 
     def _outputs(self, owner: str, task_id: str, model: Model, final: dict[str, Any]) -> tuple[list[str], list[str]]:
         """The result files and the 3D meshes (names; their recipes are registered, nothing is rendered)."""
-        seed = self.runtime.rng.rng(f"gateai-media:{task_id}").randrange(2**31)
+        seed = self.runtime.rng.bits(f"gateai-media:{task_id}", 31)
         planned, meshes = outputs.plan(task_id, model, final, seed)
         names = self.engine.register_outputs(owner, task_id, [(item.name, item.spec) for item in [*planned, *meshes]])
         return names[:len(planned)], names[len(planned):]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,14 +39,43 @@ def _describe(error: ValidationError, field: str) -> str:
     return f"{where}: {error.message}"
 
 
+@dataclass(frozen=True)
+class _InputPlan:
+    """What preparing an input reads from its schema, read once per schema: the URI fields (name, whether a URI,
+    whether an array of URIs) and the defaults (name, value, whether the value is mutable and so copied for each
+    input)."""
+
+    uris: tuple[tuple[str, bool, bool], ...]
+    defaults: tuple[tuple[str, Any, bool], ...]
+
+
+#: id(input_schema) -> (that schema, its plan); the schema is kept so an id is never mistaken for another's.
+_PLANS: dict[int, tuple[dict[str, Any], _InputPlan]] = {}
+
+
+def _plan(schema: dict[str, Any]) -> _InputPlan:
+    cached = _PLANS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    properties = schema.get("properties", {})
+    marked = ((name, prop.get("format") == "uri", prop.get("items", {}).get("format") == "uri")
+              for name, prop in properties.items())
+    uris = tuple(entry for entry in marked if entry[1] or entry[2])
+    defaults = tuple((name, prop["default"], isinstance(prop["default"], dict | list))
+                     for name, prop in properties.items() if isinstance(prop, dict) and "default" in prop)
+    plan = _InputPlan(uris, defaults)
+    _PLANS[id(schema)] = (schema, plan)
+    return plan
+
+
 def _uri_fields(schema: dict[str, Any], value: dict[str, Any]) -> list[tuple[str, str]]:
     """``(field, uri)`` for every input value the schema declares as a URI (or array of URIs)."""
     found = []
-    for name, prop in schema.get("properties", {}).items():
+    for name, single, array in _plan(schema).uris:
         item = value.get(name)
-        if prop.get("format") == "uri" and isinstance(item, str):
+        if single and isinstance(item, str):
             found.append((name, item))
-        elif prop.get("items", {}).get("format") == "uri" and isinstance(item, list):
+        elif array and isinstance(item, list):
             found.extend((f"{name}.{i}", v) for i, v in enumerate(item) if isinstance(v, str))
     return found
 
@@ -88,7 +118,7 @@ def prepare_input(model: Model, raw: Any) -> dict[str, Any]:
                            details=[_describe(e, _field_of(e)) for e in errors[:10]])
     check_uri_policy(model, raw)
     prepared = dict(raw)
-    for name, prop in model.input_schema.get("properties", {}).items():
-        if name not in prepared and isinstance(prop, dict) and "default" in prop:
-            prepared[name] = copy.deepcopy(prop["default"])
+    for name, default, mutable in _plan(model.input_schema).defaults:
+        if name not in prepared:
+            prepared[name] = copy.deepcopy(default) if mutable else default
     return prepared

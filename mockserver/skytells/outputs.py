@@ -20,7 +20,7 @@ def _explicit_size(params: dict[str, Any]) -> tuple[int, int] | None:
     if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
         return width, height
     for key in ("size", "resolution"):
-        match = _SIZE.match(str(params.get(key, "")))
+        match = _SIZE.match(str(params[key])) if key in params else None  # an absent key matches nothing
         if match:
             return int(match.group(1)), int(match.group(2))
     return None

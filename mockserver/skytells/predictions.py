@@ -89,9 +89,10 @@ class Schedule:
     inline: bool
 
 
-def _draw(rng: Any, bounds: list[float]) -> float:
+def _draw(unit: float, bounds: list[float]) -> float:
+    """``unit`` (in [0, 1)) placed in ``bounds``, as :meth:`random.Random.uniform` places it, to the microsecond."""
     low, high = bounds
-    return round(rng.uniform(low, high), 6) if high > low else float(low)
+    return round(low + (high - low) * unit, 6) if high > low else float(low)
 
 
 def _may_flag(value: Any, terms: Any) -> bool:
@@ -151,12 +152,12 @@ class Predictions:
         scaled to add up to it, and is never collapsed into the create response (``instant`` mode aside).
         """
         profile = self.timing[model.speed]
-        rng = self.runtime.rng.rng(f"timing:{pid}")
-        pending = _draw(rng, profile["pending"])
-        starting = _draw(rng, profile["starting"])
+        units = self.runtime.rng.units(f"timing:{pid}", 4)  # pending, starting, a cold boot, processing
+        pending = _draw(units[0], profile["pending"])
+        starting = _draw(units[1], profile["starting"])
         if model.data.get("flags", {}).get("cold_boot"):
-            starting += _draw(rng, self.timing["cold_boot"])
-        processing = _draw(rng, profile["processing"])
+            starting += _draw(units[2], self.timing["cold_boot"])
+        processing = _draw(units[3], profile["processing"])
         if duration is not None:
             scale = duration / (pending + starting + processing)
             pending, starting = round(pending * scale, 6), round(starting * scale, 6)
@@ -173,7 +174,7 @@ class Predictions:
 
     def _plan_outputs(self, pid: str, model: Model, params: dict[str, Any]) -> list[tuple[str, Any]]:
         """The output files' names and recipes; input the mock cannot produce is :class:`OutputNotProducible`."""
-        seed = self.runtime.rng.rng(f"media:{pid}").randrange(2**31)
+        seed = self.runtime.rng.bits(f"media:{pid}", 31)
         try:
             planned = outputs.plan_files(model, params, seed)
         except ValueError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import io
 import json
 import struct
@@ -264,6 +266,22 @@ def test_spec_normalises_and_reports_kind() -> None:
     }
     assert MediaSpec("pcm", sample_rate=24000).content_type == "audio/pcm;rate=24000;channels=1"
     assert MediaSpec("png").content_type == "image/png"
+
+
+def test_spec_init_takes_the_fields_defaults_and_coerces_as_a_dataclass_did() -> None:
+    parameters = inspect.signature(MediaSpec.__init__).parameters
+    assert [(f.name, f.default) for f in dataclasses.fields(MediaSpec)] == [
+        (name, p.default if p.default is not inspect.Parameter.empty else dataclasses.MISSING)
+        for name, p in list(parameters.items())[1:]]
+    spec = MediaSpec("jpg", width=640.0, height=480, seconds=3, seed=7.0, label=5)
+    assert (spec.width, spec.seconds, spec.seed, spec.label) == (640, 3.0, 7, "5")
+    assert [type(value) for value in (spec.width, spec.seconds, spec.seed, spec.label)] == [int, float, int, str]
+    with pytest.raises(ValueError):
+        MediaSpec("png", width=True)
+    with pytest.raises(OverflowError):  # float() of a huge int, as before
+        MediaSpec("png", seed=10**400)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.width = 3  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
