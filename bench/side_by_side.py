@@ -178,6 +178,17 @@ def cpu_seconds(root: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def quiesce(servers: list[Server], idle_share: float = 0.05, window: float = 0.25, patience: float = 10.0) -> None:
+    """Wait (at most ``patience`` seconds) until the servers together use under ``idle_share`` of a core: a JVM
+    keeps compiling and collecting after its run, on the core the next server is measured on."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(server.process.pid) for server in servers)
+        time.sleep(window)
+        if sum(cpu_seconds(server.process.pid) for server in servers) - before < idle_share * window:
+            return
+
+
 @dataclass
 class Server:
     """A running server: its name, base URL per API, process."""
@@ -300,6 +311,7 @@ def measure(servers: list[Server], measured: list[Route], args: argparse.Namespa
         for route in measured:
             shift = round_index % len(servers)
             for server in servers[shift:] + servers[:shift]:
+                quiesce(servers)
                 result = run_wrk(server, route, scripts[route.name], args, args.duration)
                 runs.setdefault((server.name, route.name), []).append(result)
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
