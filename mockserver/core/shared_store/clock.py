@@ -26,7 +26,7 @@ import orjson
 import redis
 
 from mockserver.core.clock import Anchor
-from mockserver.core.shared_store.connection import GONE, Announcements, translated
+from mockserver.core.shared_store.connection import GONE, ChangeWatch, translated
 
 LOG = logging.getLogger("mockserver.store")
 #: Real seconds between attempts to read the clock while the store is away (reads use the last anchor meanwhile).
@@ -49,7 +49,7 @@ class RedisAnchor:
     def __init__(self, client: redis.Redis, prefix: str, initial: Anchor) -> None:
         self.client, self.name, self.initial = client, f"{prefix}clock", initial
         self._lock = threading.Lock()
-        self._changes: Announcements | None = None
+        self._changes = ChangeWatch(client, self.name)
         self._fresh = False  # _last is the anchor in Redis as of now (no change announced since it was read)
         self._heard = 0  # changes heard of by the listener thread (see stale)
         if client.set(self.name, _dump(initial), nx=True):  # start a clock if none runs; else join it
@@ -62,7 +62,7 @@ class RedisAnchor:
         with self._lock:
             if self._retry_at and time.monotonic() < self._retry_at:
                 return self._last
-            if self._fresh and not self._announced():
+            if self._fresh and not self._changes.changed():
                 return self._last
             heard = self._heard
             try:
@@ -80,23 +80,10 @@ class RedisAnchor:
         self._heard += 1
         self._fresh = False
 
-    def _announced(self) -> bool:
-        """Whether a change may have come since the last read (a broken subscription: yes, and it is dropped)."""
-        if self._changes is None:
-            return True
-        try:
-            return self._changes.arrived()
-        except GONE:
-            self._forget_changes()
-            return True
-
     def _read(self) -> Anchor:
         """The anchor in Redis, read after every announcement so far was drained: a change made after this read
         is announced to this process."""
-        if self._changes is not None:
-            self._announced()  # drained (a broken subscription is dropped here)
-        if self._changes is None:
-            self._changes = Announcements(self.client, self.name)
+        self._changes.before_read()
         raw = self.client.get(self.name)
         if raw is None:  # the store lost its data (flushed, or restarted without persistence): start again
             if self.client.set(self.name, _dump(self.initial), nx=True):
@@ -106,9 +93,7 @@ class RedisAnchor:
 
     def _forget_changes(self) -> None:
         self._fresh = False
-        if self._changes is not None:
-            self._changes.close()
-            self._changes = None
+        self._changes.drop()
 
     def close(self) -> None:
         """Drop the subscription (the client's connections are the caller's)."""

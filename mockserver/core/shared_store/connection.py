@@ -95,3 +95,36 @@ class Announcements:
     def close(self) -> None:
         with contextlib.suppress(redis.RedisError, OSError):
             self._pubsub.close()
+
+
+class ChangeWatch:
+    """Whether a value this process keeps from Redis may have changed since it was read: an
+    :class:`Announcements` subscription to ``channel``, made before the first read and made again after it broke
+    (no subscription counts as a change)."""
+
+    def __init__(self, client: redis.Redis, channel: str) -> None:
+        self.client, self.channel = client, channel
+        self._subscription: Announcements | None = None
+
+    def changed(self) -> bool:
+        """True if a change may have come since the last :meth:`before_read` (a poll; no round trip)."""
+        if self._subscription is None:
+            return True
+        try:
+            return self._subscription.arrived()
+        except GONE:
+            self.drop()
+            return True
+
+    def before_read(self) -> None:
+        """Call just before reading the value: drains what arrived and subscribes if need be, so a change made
+        after the read is announced."""
+        self.changed()
+        if self._subscription is None:
+            self._subscription = Announcements(self.client, self.channel)
+
+    def drop(self) -> None:
+        """Let go of the subscription (the next :meth:`changed` says True)."""
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None

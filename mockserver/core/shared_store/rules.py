@@ -36,7 +36,7 @@ from mockserver.core.rules.model import Rule
 from mockserver.core.rules.registry import Rules, check_scenario_name
 from mockserver.core.rules.select import Selection
 from mockserver.core.rules.targets import RuleTargets
-from mockserver.core.shared_store.connection import GONE, Announcements, translated
+from mockserver.core.shared_store.connection import ChangeWatch, translated
 from mockserver.core.vendor import REGISTRY
 
 LOG = logging.getLogger("mockserver.store")
@@ -104,7 +104,7 @@ class RedisRules(Rules):
         self._fired, self._draws, self._sequence = f"{prefix}rules:fired", f"{prefix}rules:draws", f"{prefix}rules:ids"
         self._scripts = {"SPEND": client.register_script(SPEND), "DRAW": client.register_script(DRAW)}
         self._seen: bytes | None = _UNREAD
-        self._changes: Announcements | None = None  # this process's subscription to the token's channel
+        self._changes = ChangeWatch(client, self._token)  # this process's subscription to the token's channel
         self._fresh = False  # no change announced since the token was last read
         self._refreshing = threading.Lock()
 
@@ -115,34 +115,20 @@ class RedisRules(Rules):
         the subscription while no change was announced; then one ``GET`` of the token (and the document if it
         changed)."""
         with self._refreshing:
-            if self._fresh and not self._announced():
+            if self._fresh and not self._changes.changed():
                 return
-            if self._changes is None:
-                self._changes = Announcements(self.client, self._token)  # subscribed before the token is read
+            self._changes.before_read()
             self._fresh = False
             if self.client.get(self._token) != self._seen:
                 token, raw = self.client.mget(self._token, self._doc)
                 self._install(token, orjson.loads(raw) if raw else _empty())
             self._fresh = True
 
-    def _announced(self) -> bool:
-        """Whether a change may have come since the last read (a broken subscription: yes, and it is dropped)."""
-        if self._changes is None:
-            return True
-        try:
-            return self._changes.arrived()
-        except GONE:
-            self._changes.close()
-            self._changes = None
-            return True
-
     def close(self) -> None:
         """Drop the subscription (the client's connections are the caller's)."""
         with self._refreshing:
             self._fresh = False
-            if self._changes is not None:
-                self._changes.close()
-                self._changes = None
+            self._changes.drop()
 
     def _install(self, token: bytes | None, doc: Doc) -> None:
         rules = self._parsed(doc["rules"], None)
