@@ -17,6 +17,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.jobs import JobState
+from mockserver.core.view_cache import ViewCache
 from mockserver.harness import harness
 from mockserver.harness.findings import RunResult
 from mockserver.harness.options import Options
@@ -174,6 +175,8 @@ def test_a_lifecycle_that_leaves_a_terminal_state_is_reported() -> None:
             return found
 
         engine.state = state
+        # views are kept for the span their phase lasts by the schedule (no state asked on a hit): keep none
+        api.predictions.views._cache = ViewCache(size=0)
 
     with broken_mock("skytells", patch=patch) as url:
         result = run("skytells", url, phases=("behaviour",), machines=("skytells.prediction_lifecycle",),
