@@ -52,3 +52,28 @@ def test_gateai_reference_urls_follow_the_contract_pattern(gateai: httpx.Client)
         response = gateai.post("/api/estimate", json={"model": "flux-kontext-pro", "params": {"prompt": "x",
                                                                                               "image": url}})
         assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize("name", [0, None, ["a"]])
+def test_a_chat_message_name_that_is_not_a_string_is_400(http: httpx.Client, name: object) -> None:
+    """Found by `mockserver check` (schemathesis's coverage phase): the contract types ``name`` as a string."""
+    answer = http.post("/chat/completions", json={"model": "gpt-5", "max_tokens": 1,
+                                                     "messages": [{"role": "user", "content": "hi", "name": name}]})
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "messages[0].name", answer.text
+    assert http.post("/chat/completions", json={"model": "gpt-5", "max_tokens": 1, "messages": [
+        {"role": "user", "content": "hi", "name": "ada"}]}).status_code == 200
+
+
+@pytest.mark.parametrize(("field", "value"), [("status", 0), ("status", "done"), ("id", 7)])
+def test_a_response_input_item_with_a_bad_status_or_id_is_400(http: httpx.Client, field: str, value: object) -> None:
+    item = {"type": "message", "role": "user", "content": "hi", field: value}
+    answer = http.post("/responses", json={"model": "gpt-5", "max_output_tokens": 1, "input": [item]})
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == f"input[0].{field}", answer.text
+
+
+def test_an_input_item_given_an_empty_id_is_listed_with_an_id_of_its_own(http: httpx.Client) -> None:
+    item = {"type": "message", "role": "user", "content": "hi", "id": "", "status": "completed"}
+    created = http.post("/responses", json={"model": "gpt-5", "max_output_tokens": 1, "input": [item]})
+    assert created.status_code == 200, created.text
+    listed = http.get(f"/responses/{created.json()['id']}/input_items").json()["data"]
+    assert [entry["id"][:4] for entry in listed] == ["msg_"], listed

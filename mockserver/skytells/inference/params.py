@@ -194,6 +194,8 @@ def message(item: Any, where: str, part_types: tuple[str, ...]) -> Message:
     if role not in ROLES:
         raise invalid(f"{where}.role", f"Invalid role {item.get('role')!r}; expected one of "
                                        f"{', '.join((*ROLES, 'developer'))}")
+    if "name" in item and not isinstance(item["name"], str):  # the participant's name (OpenAI's ``name``)
+        raise invalid(f"{where}.name", "'name' must be a string")
     content = item.get("content")
     if content is None and role == "assistant":
         content = ""

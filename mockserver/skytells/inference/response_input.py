@@ -41,6 +41,10 @@ def _output_text(value: Any, where: str) -> str:
     raise params.invalid(f"{where}.output", "'output' must be a string or an array of content parts")
 
 
+#: what an input item's ``status`` may say (it is stored as ``completed`` whatever it said)
+ITEM_STATUSES = ("in_progress", "completed", "incomplete")
+
+
 def _item(raw: Any, where: str) -> dict[str, Any]:
     """One input item in its stored form (without an id unless given)."""
     if not isinstance(raw, dict):
@@ -49,7 +53,12 @@ def _item(raw: Any, where: str) -> dict[str, Any]:
     if kind not in ITEM_TYPES:
         raise params.invalid(f"{where}.type", f"Input items of type {kind!r} are not supported; use one of "
                                               f"{', '.join(ITEM_TYPES)}")
-    given = {"id": raw["id"]} if isinstance(raw.get("id"), str) else {}
+    if "id" in raw and not isinstance(raw["id"], str):
+        raise params.invalid(f"{where}.id", "'id' must be a string")
+    if "status" in raw and raw["status"] not in ITEM_STATUSES:
+        raise params.invalid(f"{where}.status", f"'status' must be one of {', '.join(ITEM_STATUSES)}")
+    # an item keeps the id it was given; an empty one gets an id of its own, as one without does
+    given = {"id": raw["id"]} if isinstance(raw.get("id"), str) and raw["id"] else {}
     if kind == "message":
         message = params.message(raw, where, PART_TYPES)
         role = "developer" if raw.get("role") == "developer" else message.role
