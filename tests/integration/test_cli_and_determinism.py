@@ -13,6 +13,7 @@ import httpx
 from mockserver.server import ServerThread
 from mockserver.settings import DEFAULT_API_KEY
 from tests.conftest import KEY, make_settings
+from tests.serve_banner import banner
 
 
 def test_serve_starts_on_embedded_defaults_and_announces_key_and_urls(tmp_path) -> None:
@@ -21,16 +22,11 @@ def test_serve_starts_on_embedded_defaults_and_announces_key_and_urls(tmp_path) 
                "--time-mode", "instant"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        lines = []
-        for line in process.stdout:  # type: ignore[union-attr]
-            lines.append(line)
-            if "control plane" in line:
-                break
-        banner = "".join(lines)
-        assert DEFAULT_API_KEY in banner and "seed 3" in banner
-        control = re.search(r"control plane +: (\S+) \(loopback callers only\)", banner)
+        text = banner(process)
+        assert DEFAULT_API_KEY in text and "seed 3" in text
+        control = re.search(r"control plane +: (\S+) \(loopback callers only\)", text)
         assert control and httpx.get(control.group(1) + "/clock", timeout=10).json()["mode"] == "instant"
-        base = re.search(r"Skytells API base URL : (\S+)", banner).group(1)  # type: ignore[union-attr]
+        base = re.search(r"Skytells API base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
         assert base.endswith("/v1")
         models = httpx.get(base + "/models", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10)
         assert models.status_code == 200 and len(models.json()) == 39

@@ -23,6 +23,7 @@ from mockserver.server import ServerThread
 from mockserver.settings import DEFAULT_API_KEY
 from tests.conftest import KEY, OTHER_KEY, make_settings
 from tests.integration.test_gateai_http import generate
+from tests.serve_banner import banner
 
 
 @pytest.fixture
@@ -157,15 +158,10 @@ def _serve(store: str, *extra: str, seed: bool = True) -> tuple[subprocess.Popen
                "--store", store, *extra, "--time-mode", "manual", *(["--seed", "7"] if seed else []),
                "--render-threads"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    for line in process.stdout:  # type: ignore[union-attr]
-        lines.append(line)
-        if "control plane" in line:
-            break
-    banner = "".join(lines)
-    base = re.search(r"Skytells API base URL : (\S+)", banner)
-    control_url = re.search(r"control plane +: (\S+)", banner)
-    assert base and control_url, banner
+    text = banner(process)
+    base = re.search(r"Skytells API base URL : (\S+)", text)
+    control_url = re.search(r"control plane +: (\S+)", text)
+    assert base and control_url, text
     return process, base.group(1), control_url.group(1)
 
 
