@@ -52,11 +52,18 @@ class EncodedJSON(Response):
 
 
 async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:
-    """The request body as a strict JSON object (see :mod:`mockserver.core.bodies`), or a clear 4xx.
+    """The request body as a strict JSON object (see :mod:`mockserver.core.bodies`), or a clear 4xx:
+    :func:`read_json_body` then :func:`json_object_of`.
 
     ``max_depth`` defaults to the server's setting, which the boundary middleware puts in the scope. A body the
     rule pipeline already read ahead and parsed (:mod:`mockserver.core.request_facts`) is not read or parsed again.
     """
+    return json_object_of(request, await read_json_body(request, max_bytes), max_depth)
+
+
+async def read_json_body(request: Request, max_bytes: int) -> bytes:
+    """The request body's bytes, refused as :func:`read_json_object` refuses it before parsing: too large (413),
+    empty (400) or not sent as JSON (415). A body the rule pipeline read ahead is not read again."""
     declared = declared_length(request.headers)
     if declared is not None and declared > max_bytes:
         raise too_large(max_bytes)
@@ -72,8 +79,15 @@ async def read_json_object(request: Request, max_bytes: int, max_depth: int | No
     if media and media != "application/json" and not media.endswith("+json"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
                        f"Content-Type must be application/json, got {content_type!r}")
+    return body
+
+
+def json_object_of(request: Request, body: bytes, max_depth: int | None = None) -> dict[str, Any]:
+    """``body`` (from :func:`read_json_body`) as a strict JSON object, or a 400; ``max_depth`` as in
+    :func:`read_json_object`. The rule pipeline's parse of a body it read ahead is reused."""
     depth = max_depth or depth_limit(request.scope)
-    data = facts.json(depth) if ahead is not None and facts is not None else None
+    facts = known_facts(request.scope)
+    data = facts.json(depth) if facts is not None and facts.body is not None else None
     if not isinstance(data, dict):
         data = parse_json(body, depth)  # not read ahead, or not an object: parse (and refuse) it here
     if not isinstance(data, dict):

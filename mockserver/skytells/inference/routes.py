@@ -12,12 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.core.http import EncodedJSON, JSONResponse, json_bytes, read_json_object
+from mockserver.core.bodies import depth_limit
+from mockserver.core.http import EncodedJSON, JSONResponse, json_bytes, json_object_of, read_json_body, read_json_object
 from mockserver.core.rules.model import ScriptedResult, Turn
 from mockserver.core.rules.select import scripted_result
 from mockserver.skytells.inference import billing, chat, embeddings, params, response_views, responses
 from mockserver.skytells.inference.errors import answers_domain_errors
 from mockserver.skytells.inference.pacing import Pacer
+from mockserver.skytells.inference.recent import Recent
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
 
 if TYPE_CHECKING:
@@ -39,6 +41,13 @@ def _query_int(value: str | None, name: str) -> int | None:
         raise params.invalid(name, f"'{name}' must be an integer") from None
 
 
+#: Chat bodies up to this many bytes have their validated request kept by their bytes, so a load test repeating
+#: one body parses and validates it once: the request is a pure function of the bytes, the catalog and the depth
+#: limit (a refused body is not kept). At most ~10 MB for :data:`CACHED_CHAT_REQUESTS` of them.
+CACHED_CHAT_BODY = 8192
+CACHED_CHAT_REQUESTS = 1024
+
+
 def page_query(query: Mapping[str, str]) -> response_views.Page:
     """``?limit=&order=&after=&before=`` of ``GET /v1/responses/{id}/input_items`` (a bad value: invalid input)."""
     limit = params.integer({"limit": _query_int(query.get("limit"), "limit")}, "limit", 1,
@@ -58,14 +67,26 @@ class InferenceAPI:
         self.runtime = api.runtime
         self.catalog = api.catalog
         self.responses = responses.Responses(api.runtime)
+        self._chat_requests: Recent[tuple[bytes, int], chat.ChatRequest] = Recent(CACHED_CHAT_REQUESTS)
 
     async def _body(self, request: Request) -> dict:
         return await read_json_object(request, self.runtime.settings.max_body_bytes)
 
+    async def _chat_request(self, request: Request) -> chat.ChatRequest:
+        """The validated chat request (:func:`chat.parse` of the body); see :data:`CACHED_CHAT_BODY`."""
+        raw = await read_json_body(request, self.runtime.settings.max_body_bytes)
+        if len(raw) > CACHED_CHAT_BODY:
+            return chat.parse(json_object_of(request, raw), self.catalog)
+        key = (raw, depth_limit(request.scope))
+        known = self._chat_requests.get(key)
+        if known is None:
+            known = self._chat_requests.put(key, chat.parse(json_object_of(request, raw), self.catalog))
+        return known
+
     async def chat_completions(self, request: Request) -> Response:
         account = self.api.authenticate(request)
         pacer = Pacer(self.runtime)
-        parsed = chat.parse(await self._body(request), self.catalog)
+        parsed = await self._chat_request(request)
         generations = chat.run(self.runtime, parsed, scripted_turn(request))
         billing.charge(self.runtime, account.key, billing.cost(parsed.model, *chat.billed_tokens(generations)))
         completion_id = "chatcmpl-" + self.runtime.rng.token("chatcmpl", 29)
