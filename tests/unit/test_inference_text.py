@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mockserver.core.http import json_bytes
@@ -152,3 +154,27 @@ def test_kept_frames_and_completions_are_the_bytes_of_the_chunks_and_completion(
             assert chat.encoded_chunks(request, generations, completion_id, created) == expected
             body = json_bytes(chat.completion(request, generations, completion_id, created))
             assert chat.encoded_completion(request, generations, completion_id, created) == body
+
+
+def test_one_parsed_request_kept_across_seeds_and_terms_runs_as_a_fresh_one() -> None:
+    """The server keeps a parsed request by its body's bytes: what it keeps (the conversation's digest, the key's
+    request part) must not carry the seed or the safety terms of the first run."""
+    catalog = Catalog.load()
+    kept = chat.parse(CHAT, catalog)
+    assert kept.conversation_digest == text.conversation_digest("gpt-5", kept.messages)
+    assert chat.run(Runtime.from_settings(make_settings(seed=7)), kept) == fresh_turns(CHAT)
+    eight = chat.run(Runtime.from_settings(make_settings(seed=8)), kept)
+    chat._turns.clear()
+    text._replies.clear()
+    anew = chat.run(Runtime.from_settings(make_settings(seed=8)), chat.parse(CHAT, catalog))
+    assert eight == anew != fresh_turns(CHAT)
+    filtered = chat.run(Runtime.from_settings(make_settings(seed=7, safety_terms=("machine",))), kept)
+    assert filtered == fresh_turns(CHAT, safety_terms=("machine",)) and filtered[0].finish_reason == "content_filter"
+
+
+def test_a_generation_hashes_as_an_equal_one_made_anew() -> None:
+    first, again = fresh_turns(CHAT)[0], fresh_turns(CHAT)[0]
+    assert first is not again and first == again
+    assert hash(first) == hash(first) == hash(again)
+    assert {first: 1}[again] == 1
+    assert hash(replace(first, text=first.text + "!")) != hash(first)

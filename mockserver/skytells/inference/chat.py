@@ -14,7 +14,7 @@ import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -30,6 +30,7 @@ from mockserver.skytells.inference.text import Message, ToolCall
 from mockserver.spec.sse import json_event
 
 MAX_CHOICES = 128
+T = TypeVar("T")
 #: Parameters of OpenAI's Chat Completions that the mock takes (validated, or accepted without effect).
 KNOWN = frozenset({
     "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature",
@@ -49,6 +50,26 @@ UNSUPPORTED = {
 }
 
 
+class kept(Generic[T]):
+    """A property computed once per instance, then found in the instance's ``__dict__``: as
+    :class:`functools.cached_property`, without the lock Python 3.11 takes on each first computation (a request
+    seen for the first time computes every one)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value  # found there from now on (this is not a data descriptor)
+        return value
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     model: Model
@@ -66,6 +87,21 @@ class ChatRequest:
     output: structured.OutputFormat = structured.TEXT
     logprobs: bool = False
     top_logprobs: int = 0
+
+    @kept
+    def conversation_digest(self) -> str:
+        """:func:`~.text.conversation_digest` of the model and messages, made once (a request seen before is kept)."""
+        return text.conversation_digest(self.model.namespace, self.messages)
+
+    @kept
+    def plain_turns(self) -> tuple[str, tuple[Any, ...]] | None:
+        """For a plain request (no tools, format or logprobs), what its turns depend on apart from the server's seed
+        and safety terms: the purpose of their seeded digest, and the image tokens, limits, stop sequences and ``n``
+        (see :func:`_plain_turn_key`). None for a request whose turns draw more."""
+        if self.tools.tools or self.output.structured or self.logprobs:
+            return None
+        return (f"turns:{self.model.namespace}:{self.conversation_digest}",
+                (tuple(m.image_tokens for m in self.messages), self.max_tokens, self.stop, self.n))
 
 
 def _stream_options(body: dict[str, Any], stream: bool) -> bool:
@@ -134,12 +170,12 @@ _turns: Recent[tuple[Any, ...], tuple[Generation, ...]] = Recent(CACHED_TURNS)
 def _plain_turn_key(runtime: Runtime, request: ChatRequest) -> tuple[Any, ...] | None:
     """What a plain request's turns depend on: the seed, model and conversation (one digest), image tokens, limits,
     stop sequences, ``n`` and the safety terms; None for a request whose turns draw more (tools, formats, logprobs)."""
-    if request.tools.tools or request.output.structured or request.logprobs:
+    plain = request.plain_turns
+    if plain is None:
         return None
-    model, settings = request.model.namespace, runtime.settings
-    purpose = f"turns:{model}:{text.conversation_digest(model, request.messages)}"
-    return (runtime.rng.digest(purpose, 16), tuple(m.image_tokens for m in request.messages), request.max_tokens,
-            request.stop, request.n, tuple(settings.safety_terms), tuple(settings.jailbreak_terms))
+    purpose, rest = plain
+    settings = runtime.settings
+    return runtime.rng.digest(purpose, 16), rest, tuple(settings.safety_terms), tuple(settings.jailbreak_terms)
 
 
 def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = None) -> list[Generation]:
@@ -155,8 +191,7 @@ def run(runtime: Runtime, request: ChatRequest, scripted: str | Turn | None = No
                                                         request.max_tokens, request.stop, tools=request.tools,
                                                         output=request.output, variant=index), turn)
         if request.logprobs and generation.content:
-            digest = text.conversation_digest(request.model.namespace, request.messages)
-            entries = logprobs.content(runtime.rng, f"{request.model.namespace}:{digest}:{index}",
+            entries = logprobs.content(runtime.rng, f"{request.model.namespace}:{request.conversation_digest}:{index}",
                                        generation.deltas, request.top_logprobs)
             generation = replace(generation, logprobs=tuple(entries))
         generations.append(generation)
@@ -246,8 +281,7 @@ def encoded_completion(request: ChatRequest, generations: Sequence[Generation], 
     (``{"id":…,"object":"chat.completion","created":…,``) and a tail only the turns and the model decide; the
     tails of the last :data:`CACHED_COMPLETIONS` completions without logprobs are kept."""
     key = None if request.logprobs else (tuple(generations), request.model.namespace)
-    start = b'{"id":' + orjson.dumps(completion_id) + b',"object":"chat.completion","created":' + orjson.dumps(
-        created) + b","
+    start = b'{"id":%b,"object":"chat.completion","created":%b,' % (orjson.dumps(completion_id), orjson.dumps(created))
     tail = _completion_tails.get(key) if key is not None else None
     if tail is not None:
         return start + tail

@@ -37,6 +37,16 @@ class Generation:
     refusal: str | None = None
     logprobs: tuple[dict, ...] | None = None  # chat ``logprobs.content`` entries, one per delta, when asked
 
+    def __hash__(self) -> int:
+        """The dataclass's hash of the fields, made once: kept turns key the caches of their rendered answers, so
+        the same generation is hashed on every request that repeats one."""
+        known: int | None = self.__dict__.get("_hash")
+        if known is None:
+            known = hash((self.text, self.finish_reason, self.prompt_tokens, self.completion_tokens, self.cached_tokens,
+                          self.prompt_safety, self.completion_safety, self.tool_calls, self.refusal, self.logprobs))
+            object.__setattr__(self, "_hash", known)
+        return known
+
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
