@@ -42,6 +42,10 @@ def _decode(fields: dict[bytes, bytes]) -> Record | None:
     return record
 
 
+#: How many decoded records a process keeps to hand back again while Redis holds the same bytes.
+DECODED_KEPT = 4096
+
+
 def encode(record: Record) -> bytes:
     """A record's JSON (tuples as lists, unknown objects as strings)."""
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
@@ -61,6 +65,7 @@ class RedisStore:
                          for name in ("PUT", "REWRITE", "DELETE", "EXPIRE", "CLEAR", "ADJUST")}
         #: atomic sliding windows and concurrency slots (read by :mod:`mockserver.core.limits`)
         self.limit_ledger = RedisLimits(client, prefix)
+        self._decoded: dict[tuple[str, str], tuple[dict[bytes, bytes], Record]] = {}
 
     # -- internals -------------------------------------------------------------------------
 
@@ -82,11 +87,30 @@ class RedisStore:
 
     def get(self, kind: str, key: str) -> Record | None:
         if self.retention.ttl is None or kind in PERMANENT_KINDS:
-            return _decode(self.client.hgetall(self._key(kind, key)))
+            return self._decoded_once(kind, key, self.client.hgetall(self._key(kind, key)))
         pipe = self.client.pipeline(transaction=False)
         self._expire(kind, client=pipe)
         pipe.hgetall(self._key(kind, key))
-        return _decode(pipe.execute()[-1])
+        return self._decoded_once(kind, key, pipe.execute()[-1])
+
+    def _decoded_once(self, kind: str, key: str, fields: dict[bytes, bytes]) -> Record | None:
+        """The record in ``fields``: the very object given last time while Redis holds the same bytes.
+
+        As with the in-memory store, an unchanged record is the same object on every read, so what is kept per
+        record object (a prediction's cached view, a file's info) is found again: a GET of an unchanged
+        prediction renders nothing and reads no file record. Records are read only (every change is a new one).
+        """
+        kept = self._decoded.get((kind, key))
+        if kept is not None and kept[0] == fields:
+            return kept[1]
+        record = _decode(fields)
+        if record is None:
+            self._decoded.pop((kind, key), None)
+            return None
+        if len(self._decoded) >= DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[(kind, key)] = (fields, record)
+        return record
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:
         self._put_in(None, kind, key, record, owner)
