@@ -2,8 +2,10 @@
 
 Each entry is written when the middleware commits it (before the response's last chunk is passed on, so a client
 that has its answer finds the request from any process), by one Lua script of six commands that also drops the
-entry that fell out of the journal's window. Entries keep what the in-memory journal keeps (raw headers, query
-bytes, body heads), rendered the same way when read. Key layout under the prefix ``P``:
+entries that fell out of the journal's window. The requests that end in one turn of the event loop are written
+together, by one script call at the start of the next turn (their last chunks wait for it). Entries keep what the
+in-memory journal keeps (raw headers, query bytes, body heads), rendered the same way when read.
+Key layout under the prefix ``P``:
 
 * ``P journal:seq`` -- the ``jr_N`` sequence;
 * ``P journal:m`` -- per number, the fields filters read (JSON: time, api, method, path, status, owner, …);
@@ -19,6 +21,7 @@ Reads that filter scan the ``size`` entries' filter fields (an admin call, not t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Any
@@ -32,20 +35,30 @@ from mockserver.core.shared_store.connection import GONE, translated
 ANY = Query()
 LOG = logging.getLogger("mockserver.store")
 
-#: ``ARGV``: prefix, size, owner ('' for none), meta, the packed rest. The entry's number.
+#: ``ARGV``: prefix, size, count, then per entry: owner ('' for none), meta, the packed rest. The first entry's
+#: number (the others follow in order). A batch of entries costs the same six commands as one.
 ADD = r"""
-local P = ARGV[1]
-local n = redis.call('INCR', P .. 'journal:seq')
-redis.call('HSET', P .. 'journal:m', n, ARGV[4])
-redis.call('HSET', P .. 'journal:e', n, ARGV[5])
-if ARGV[3] ~= '' then redis.call('SADD', P .. 'journal:owners', ARGV[3]) end
-local old = n - tonumber(ARGV[2])
-if old > 0 then
-  redis.call('HDEL', P .. 'journal:m', old)
-  redis.call('HDEL', P .. 'journal:e', old)
+local P, size, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local first = redis.call('INCRBY', P .. 'journal:seq', count) - count + 1
+local metas, rests, owners, gone = {}, {}, {}, {}
+for i = 0, count - 1 do
+  local n, at = first + i, 4 + 3 * i
+  metas[#metas + 1], metas[#metas + 2] = n, ARGV[at + 1]
+  rests[#rests + 1], rests[#rests + 2] = n, ARGV[at + 2]
+  if ARGV[at] ~= '' then owners[#owners + 1] = ARGV[at] end
+  if n > size then gone[#gone + 1] = n - size end
 end
-return n
+redis.call('HSET', P .. 'journal:m', unpack(metas))
+redis.call('HSET', P .. 'journal:e', unpack(rests))
+if #owners > 0 then redis.call('SADD', P .. 'journal:owners', unpack(owners)) end
+if #gone > 0 then
+  redis.call('HDEL', P .. 'journal:m', unpack(gone))
+  redis.call('HDEL', P .. 'journal:e', unpack(gone))
+end
+return first
 """
+#: The most entries one script call writes (Lua's ``unpack`` has a bound; a turn of the loop rarely ends more).
+BATCH = 200
 
 #: ``ARGV``: prefix, owner. How many of the owner's entries were dropped (the owner is the meta's sixth field).
 CLEAR_OWNER = r"""
@@ -139,22 +152,58 @@ class RedisJournal(Journal):
         super().__init__(size=1, body_cap=body_cap)  # the in-memory ring stays unused
         self.size, self.client, self.prefix = size, client, prefix
         self._add, self._clear_owner = client.register_script(ADD), client.register_script(CLEAR_OWNER)
+        self._waiting: dict[asyncio.AbstractEventLoop, list[tuple[Entry, asyncio.Future[None]]]] = {}
 
     def _name(self, suffix: str) -> str:
         return f"{self.prefix}journal:{suffix}"
+
+    batched = True
 
     def add(self, entry: Entry) -> Entry:
         """Record ``entry`` for every process, giving it the next shared id. While the store is away the entry is
         not recorded (logged): the request's own answer -- often the 503 saying the store is away -- still goes
         out whole."""
-        try:
-            number = self._add(args=[self.prefix, self.size, entry.owner or "", _meta(entry), _packed(entry)])
-        except GONE as exc:
-            LOG.warning("journal: %s %s not recorded, the shared store is unreachable (%s)", entry.method,
-                        entry.path, exc)
-            return entry
-        entry.number = int(number)
+        self._write([entry])
         return entry
+
+    async def add_soon(self, entry: Entry) -> Entry:
+        """:meth:`add`, with the other entries that end in this turn of the event loop: one script call for all
+        of them, made at the start of the next turn (each request's last chunk waits for it)."""
+        loop = asyncio.get_running_loop()
+        waiting = self._waiting.setdefault(loop, [])
+        done = loop.create_future()
+        waiting.append((entry, done))
+        if len(waiting) == 1:
+            loop.call_soon(self._flush, loop)
+        await done
+        return entry
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._waiting.pop(loop, [])
+        try:
+            self._write([entry for entry, _ in batch])
+        except Exception as exc:  # not the store's absence (logged by _write): the waiting requests fail alike
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for _, done in batch:
+            done.set_result(None)
+
+    def _write(self, entries: list[Entry]) -> None:
+        """Write ``entries`` in order, numbering them (left unnumbered, and logged, while the store is away)."""
+        for start in range(0, len(entries), BATCH):
+            chunk = entries[start:start + BATCH]
+            args: list[Any] = [self.prefix, self.size, len(chunk)]
+            for entry in chunk:
+                args += [entry.owner or "", _meta(entry), _packed(entry)]
+            try:
+                first = int(self._add(args=args))
+            except GONE as exc:
+                LOG.warning("journal: %d request(s) not recorded, the shared store is unreachable (%s)",
+                            len(chunk), exc)
+                continue
+            for offset, entry in enumerate(chunk):
+                entry.number = first + offset
 
     def _index(self) -> list[Entry]:
         """Every entry's filter fields, oldest first."""
