@@ -178,3 +178,13 @@ def test_a_generation_hashes_as_an_equal_one_made_anew() -> None:
     assert hash(first) == hash(first) == hash(again)
     assert {first: 1}[again] == 1
     assert hash(replace(first, text=first.text + "!")) != hash(first)
+
+
+def test_a_conversation_digested_again_by_identity_gives_its_own_digest() -> None:
+    conversation = tuple(CONVERSATION)
+    first = text.conversation_digest("gpt-5", conversation)
+    assert text.conversation_digest("gpt-5", conversation) == first == text.conversation_digest("gpt-5", CONVERSATION)
+    assert text.conversation_digest("gpt-5.4", conversation) != first  # same tuple, other model
+    other = (*conversation[:1], Message("user", "What is deep learning?"))
+    assert text.conversation_digest("gpt-5", other) != first
+    assert text.conversation_digest("gpt-5", conversation) == first

@@ -76,7 +76,25 @@ def _words() -> tuple[str, ...]:
     return tuple(Provider.word_list)
 
 
+#: The last conversation tuple digested (model, the tuple, its digest): a turn asks for the digest of its one
+#: conversation tuple several times (the turn key, the reply, the tools). Kept here, the tuple cannot be freed, so
+#: no other object can be the one found by identity; its messages are immutable, so neither can its digest change.
+_last_digest: tuple[str, tuple[Message, ...], str] | None = None
+
+
 def conversation_digest(model: str, conversation: Iterable[Message]) -> str:
+    """The SHA-256 of the model and the conversation's roles, contents and tool calls as canonical JSON."""
+    global _last_digest
+    last = _last_digest
+    if last is not None and last[1] is conversation and last[0] == model:
+        return last[2]
+    digest = _conversation_digest(model, conversation)
+    if isinstance(conversation, tuple):
+        _last_digest = (model, conversation, digest)
+    return digest
+
+
+def _conversation_digest(model: str, conversation: Iterable[Message]) -> str:
     turns = [[m.role, m.content] + ([[list(c) for c in m.tool_calls], m.tool_call_id] if m.tool_calls or
                                     m.tool_call_id else []) for m in conversation]
     try:  # orjson writes json.dumps(ensure_ascii=False, separators=(",", ":"))'s bytes for lists of strings
