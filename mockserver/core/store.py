@@ -206,15 +206,19 @@ class MemoryStore:
         if kind in PERMANENT_KINDS:
             return
         limits = self.retention
-        table = self._table(kind)
-        index = self._by_owner.get((kind, owner))
-        while limits.max_records is not None and index is not None and len(index) > limits.max_records:
-            oldest = next(iter(index))
-            self._forget(kind, oldest, table[oldest])
-        while limits.max_key_bytes is not None and self._owner_bytes.get(owner, 0) > limits.max_key_bytes:
+        cap = limits.max_records
+        index = self._by_owner.get((kind, owner)) if cap is not None else None
+        if index is not None and len(index) > cap:  # type: ignore[operator]
+            table = self._kinds[kind]
+            while len(index) > cap:  # type: ignore[operator]
+                oldest = next(iter(index))
+                self._forget(kind, oldest, table[oldest])
+        cap = limits.max_key_bytes
+        while cap is not None and self._owner_bytes.get(owner, 0) > cap:
             if not self._evict_oldest_of(owner, (kind, key)):
                 break
-        while limits.max_store_bytes is not None and self._total_bytes > limits.max_store_bytes:
+        cap = limits.max_store_bytes
+        while cap is not None and self._total_bytes > cap:
             heaviest = max(self._owner_bytes, key=lambda o: self._owner_bytes[o])
             if not self._evict_oldest_of(heaviest, (kind, key)):
                 break
@@ -241,22 +245,31 @@ class MemoryStore:
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:
         with self._lock:
-            table = self._table(kind)
+            table = self._kinds.get(kind)
+            if table is None:
+                table = self._kinds[kind] = {}
             old = table.get(key)
             if old is not None:
                 self._forget(kind, key, old)
             self._seq += 1
-            aging = self.retention.ttl is not None and kind not in PERMANENT_KINDS
+            permanent = kind in PERMANENT_KINDS
+            aging = self.retention.ttl is not None and not permanent
             # the write time matters only for a ttl; sizes repeat, so one int object serves each size
             entry = _Entry(record, owner, self._now() if aging else 0.0,
-                           0 if kind in PERMANENT_KINDS else _shared_int(weight(record)), self._seq)
+                           0 if permanent else _shared_int(weight(record)), self._seq)
             table[key] = entry
+            index = self._by_owner.get((kind, owner))
+            if index is None:
+                index = self._by_owner[(kind, owner)] = OrderedDict()
+            index[key] = None
+            if permanent:  # self-bounded state: neither weighed, counted nor aged
+                return
             if aging:
                 self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
             self._account(kind, entry, +1)
-            self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
             self._enforce(kind, key, owner)
-            self._expire(kind)
+            if aging:
+                self._expire(kind)
 
     def usage(self, owner: str | None = None) -> tuple[int, int]:
         """``(records, bytes)`` counted against the budgets: of one owner, or of everyone."""

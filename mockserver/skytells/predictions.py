@@ -11,6 +11,7 @@ HTTP.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -95,14 +96,21 @@ def _draw(unit: float, bounds: list[float]) -> float:
     return round(low + (high - low) * unit, 6) if high > low else float(low)
 
 
+@functools.lru_cache(maxsize=64)
+def _wanted(terms: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The terms to look for, lowered, and whether any has a character JSON escapes (always worth the full check)."""
+    wanted = tuple(term.lower() for term in terms if term)
+    return wanted, any(_JSON_ESCAPED.search(term) for term in wanted)
+
+
 def _may_flag(value: Any, terms: Any) -> bool:
     """Whether any term may occur in ``value``'s strings: one search of its JSON text, lowered (a string lowers the
     same alone or between quotes), so False means :func:`flagged_terms` finds nothing. A term with a character JSON
     escapes, or a value orjson cannot encode, is always worth the full check."""
-    wanted = [term.lower() for term in terms if term]
+    wanted, escaped = _wanted(tuple(terms))
     if not wanted:
         return False
-    if any(_JSON_ESCAPED.search(term) for term in wanted):
+    if escaped:
         return True
     try:
         text = orjson.dumps(value).decode().lower()
