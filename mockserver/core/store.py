@@ -19,8 +19,9 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import orjson
@@ -80,6 +81,8 @@ def weight(record: Record) -> int:
 
 
 _INTS: dict[int, int] = {}
+#: What a kind never written holds (read only).
+_NO_RECORDS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _shared_int(value: int) -> int:
@@ -153,8 +156,9 @@ class MemoryStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _table(self, kind: str) -> dict[str, _Entry]:
-        return self._kinds.setdefault(kind, {})
+    def _table(self, kind: str) -> Mapping[str, _Entry]:
+        """The records of ``kind``, to read (no table is made for a kind never written)."""
+        return self._kinds.get(kind, _NO_RECORDS)
 
     def _account(self, kind: str, entry: _Entry, sign: int) -> None:
         if kind in PERMANENT_KINDS:
@@ -296,13 +300,16 @@ class MemoryStore:
             if entry is None:
                 return None
             new = change(entry.record)
-            if new is not None and new is not entry.record:
-                size = 0 if kind in PERMANENT_KINDS else weight(new)  # self-bounded state is never weighed
-                if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
-                    self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
-                    self._total_bytes += size - entry.size
-                entry.record, entry.size = new, _shared_int(size)
-                self._enforce(kind, key, entry.owner)
+            if new is None or new is entry.record:
+                return entry.record
+            if kind in PERMANENT_KINDS:  # self-bounded state is never weighed nor evicted
+                entry.record = new
+                return new
+            size = weight(new)  # same place in the eviction order, new weight
+            self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
+            self._total_bytes += size - entry.size
+            entry.record, entry.size = new, _shared_int(size)
+            self._enforce(kind, key, entry.owner)
             return entry.record
 
     def delete(self, kind: str, key: str) -> bool:

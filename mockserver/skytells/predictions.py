@@ -245,15 +245,14 @@ class Predictions:
             "credits": cost,
             "files": engine.register_outputs(owner, pid, planned),
         })
-        optional = {
+        record.set_unless_default({  # only the fields not at their default
             "stream": request.stream,
             "webhook": request.webhook,
             "outcome": outcome,
             "error": error,
             "given_output": script.output,  # a scripted output, returned verbatim instead of files
             "output_array": model.returns_array,
-        }
-        record.update(PredictionRecord.compact(optional))  # only the fields not at their default
+        })
         engine.put(record)
         if request.webhook["url"]:
             self._subscribe_webhook(record, links)
