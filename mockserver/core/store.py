@@ -243,8 +243,9 @@ class MemoryStore:
 
     def get(self, kind: str, key: str) -> Record | None:
         with self._lock:
-            self._expire(kind)
-            entry = self._table(kind).get(key)
+            if self.retention.ttl is not None:  # nothing ages without a ttl (the check inlined: gets are many)
+                self._expire(kind)
+            entry = self._kinds.get(kind, _NO_RECORDS).get(key)
             return None if entry is None else entry.record
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:

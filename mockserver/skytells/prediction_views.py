@@ -14,7 +14,7 @@ from typing import Any
 from mockserver.core.clock import isoformat
 from mockserver.core.files import Files
 from mockserver.core.http import split_url
-from mockserver.core.jobs import JobEngine, JobState, Phases, entered
+from mockserver.core.jobs import JobEngine, JobState, Phases
 from mockserver.core.view_cache import CachedView, ViewCache, phase_window
 
 
@@ -131,8 +131,9 @@ class PredictionViews:
                timeline: Phases | None = None) -> dict[str, Any]:
         """The documented Prediction Object as of ``now``, rendered anew (``timeline``: the record's, if known)."""
         state = self.engine.state(record, now)
-        line = [(status, at) for status, at in timeline or self.engine.timeline(record) if at <= state.entered_at]
-        started = entered(line, "processing")
+        reached = state.entered_at
+        started = next((at for status, at in timeline or self.engine.timeline(record)
+                        if status == "processing" and at <= reached), None)  # when it entered processing, if it did
         succeeded = state.status == "succeeded"
         output, storage = self._output(record, links) if succeeded else (None, [])
         # equal instants print equally: in the instant time mode every one is the creation's
