@@ -12,6 +12,7 @@ other work, throughput depends on the share of the core a server gets, its CPU t
 
     python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--routes get,chat]
                                  [--compare-mock ../copy-of-main]   # another checkout's mock in the same rounds
+                                 [--stored 10000]   # the read key's predictions before the rounds
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``taskset`` (util-linux). The default run takes about
 four minutes.
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,8 @@ def routes() -> list[Route]:
         Route("GET prediction", "skytells", "GET", "/v1/predictions/{prediction}", key=READ_KEY),
         Route("list page", "skytells", "GET", "/v1/predictions", key=READ_KEY),
         Route("POST create (instant)", "skytells", "POST", "/v1/predictions", PREDICTION),
+        Route("POST create (instant), varied prompts", "skytells", "POST", "/v1/predictions",
+              {**PREDICTION, "input": {"prompt": "a fox in the snow, take {n}"}}, vary=True),
         Route("chat, 16 tokens", "skytells", "POST", "/v1/chat/completions", CHAT),
         Route("chat, 16 tokens, varied prompts", "skytells", "POST", "/v1/chat/completions",
               {**CHAT, "messages": [{"role": "user", "content": "Say hello to visitor {n}."}]}, vary=True),
@@ -229,11 +233,27 @@ def prepare_mock(mock: Server, measured: list[Route], stored: int = 20) -> None:
     httpx.post(sky + "/_mock/keys", json={"key": LOAD_KEY, "credits": 1e12, "daily_budget": 1e12,
                                           "limits": limits}).raise_for_status()
     ids = [httpx.post(sky + "/v1/predictions", json=PREDICTION, headers={"x-api-key": READ_KEY}).json()["id"]
-           for _ in range(stored)]
+           for _ in range(min(stored, 20))]
+    fill(sky, stored - len(ids))
     task = httpx.post(gate + "/api/generate", json=GENERATION, headers={"authorization": f"Bearer {READ_KEY}"})
     task.raise_for_status()
     for route in measured:
         route.path = route.path.format(prediction=ids[0], task=task.json()["task_id"])
+
+
+def fill(sky: str, count: int, threads: int = 4) -> None:
+    """Store ``count`` more predictions of the read key (varied prompts), over a few connections at once."""
+    if count <= 0:
+        return
+
+    def create(numbers: range) -> None:
+        with httpx.Client(base_url=sky, headers={"x-api-key": READ_KEY}) as client:
+            for number in numbers:
+                body = {**PREDICTION, "input": {"prompt": f"a fox in the snow, stored {number}"}}
+                client.post("/v1/predictions", json=body).raise_for_status()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(create, [range(start, count, threads) for start in range(threads)]))
 
 
 def capture(mock: Server, measured: list[Route]) -> list[dict[str, Any]]:
@@ -379,6 +399,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-wiremock", action="store_true", help="leave WireMock out even when Java is there")
     parser.add_argument("--wiremock-dir", type=Path, default=Path.home() / ".cache" / "mockserver-bench",
                         help="where npm installs the wiremock package (default ~/.cache/mockserver-bench)")
+    parser.add_argument("--stored", type=int, default=20,
+                        help="predictions the read key has before the rounds (default 20; the default retention "
+                             "keeps up to 10,000 per key): GET and the list page read a store this full")
     parser.add_argument("--json", type=Path, help="also write the medians here")
     parser.add_argument("--compare-mock", type=Path, metavar="CHECKOUT",
                         help="also measure the mock of another checkout (e.g. a copy of main before a change), in "
@@ -392,7 +415,7 @@ def started(args: argparse.Namespace, workdir: Path, measured: list[Route]) -> I
     servers: list[Server] = []
     try:
         servers.append(start_mock(args.server_core))
-        prepare_mock(servers[0], measured)
+        prepare_mock(servers[0], measured, args.stored)
         canned = capture(servers[0], measured)
         bodies = workdir / "bodies.json"
         ready = {"method": "GET", "path": "/ready", "status": 200, "content_type": "application/json", "chunks": ["{}"]}
@@ -404,7 +427,7 @@ def started(args: argparse.Namespace, workdir: Path, measured: list[Route]) -> I
         if args.compare_mock is not None:  # seeded alike, it stores the same ids, so the paths hold for it too
             other = start_mock(args.server_core, args.compare_mock.resolve(), f"mock ({args.compare_mock.name})")
             servers.append(other)
-            prepare_mock(other, measured)
+            prepare_mock(other, measured, args.stored)
             capture(other, measured)
         yield servers
     finally:

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -302,6 +302,14 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
+    #: Whether :meth:`add_soon` gathers entries to write them together (a shared journal: one round trip for all
+    #: the requests that end in one turn of the event loop); this process's journal adds at once.
+    batched: ClassVar[bool] = False
+
+    async def add_soon(self, entry: Entry) -> Entry:
+        """:meth:`add`, awaited (a batched journal writes ``entry`` with the others of this turn of the loop)."""
+        return self.add(entry)
+
     def add(self, entry: Entry) -> Entry:
         """Record ``entry``, giving it the next id (``jr_1``, ``jr_2``, …)."""
         with self._lock:
@@ -457,8 +465,17 @@ class _Recorder:
                 self.sse.feed(chunk)
             if not message.get("more_body", False):
                 self.finished = True
-                self.commit(None)
+                if self.journal.batched:
+                    await self.commit_soon()
+                else:
+                    self.commit(None)
         await self._send(message)
+
+    async def commit_soon(self) -> None:
+        """:meth:`commit` of a finished response through the journal's batch (before its last chunk goes)."""
+        if not self.committed:
+            self.committed = True
+            await self.journal.add_soon(self.close(None))
 
     def commit(self, exc: BaseException | None) -> None:
         """Close the entry and add it to the journal (once)."""

@@ -398,3 +398,33 @@ def test_processes_share_one_journal_and_its_clearing(redis_client) -> None:
         other.add(entry())
     assert len(one) == 4 and ids(one.find(Query(limit=2))) == ["jr_8", "jr_7"]  # one bound for all
     assert one.clear() == 4 and len(other) == 0 and other.add(entry()).id == "jr_1"
+
+
+def test_requests_ending_in_one_turn_of_the_loop_are_written_by_one_script_call(redis_client) -> None:
+    journal, calls = RedisJournal(redis_client, size=4), []
+    script = journal._add
+    journal._add = lambda args: calls.append(args[2]) or script(args=args)  # type: ignore[method-assign]
+
+    async def requests() -> list[Entry]:
+        return await asyncio.gather(*(journal.add_soon(entry(path=f"/v1/p{n}")) for n in range(6)))
+
+    written = asyncio.run(requests())
+    assert calls == [6] and ids(written) == [f"jr_{n}" for n in range(1, 7)]
+    assert [e.path for e in journal.find()] == ["/v1/p5", "/v1/p4", "/v1/p3", "/v1/p2"]  # the window of 4
+    assert len(journal) == 4
+
+
+def test_a_batch_the_store_could_not_take_is_left_unrecorded_and_the_requests_go_on(redis_client) -> None:
+    import redis
+
+    journal = RedisJournal(redis_client)
+
+    def away(args: list[Any]) -> None:
+        raise redis.ConnectionError("gone")
+
+    journal._add = away  # type: ignore[method-assign]
+
+    async def requests() -> list[Entry]:
+        return await asyncio.gather(*(journal.add_soon(entry()) for _ in range(3)))
+
+    assert [e.number for e in asyncio.run(requests())] == [0, 0, 0]

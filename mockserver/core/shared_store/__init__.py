@@ -13,6 +13,7 @@ from mockserver.core.clock import Anchor
 from mockserver.core.shared_store.clock import ClockListener, RedisAnchor
 from mockserver.core.shared_store.connection import connect
 from mockserver.core.shared_store.store import RedisStore
+from mockserver.core.shared_store.tracking import TrackedReads
 from mockserver.core.store import Retention
 
 __all__ = ["SharedState"]
@@ -30,9 +31,11 @@ class SharedState:
         self.hot = connect(url, single=True)
         self._listener: ClockListener | None = None
         self._anchors: list[RedisAnchor] = []
+        #: what the store's reads over ``hot`` keep, while Redis tracks them (one per connection)
+        self.tracked = TrackedReads(self.hot)
 
     def store(self, retention: Retention, now: Callable[[], float]) -> RedisStore:
-        return RedisStore(self.hot, retention, now=now, prefix=self.prefix)
+        return RedisStore(self.hot, retention, now=now, prefix=self.prefix, tracked=self.tracked)
 
     def anchor(self, initial: Anchor) -> RedisAnchor:
         """The clock's cell (for ``Clock(cell=...)``): the running shared clock, or ``initial`` if none runs."""
@@ -56,5 +59,6 @@ class SharedState:
             self._listener = None
         for anchor in self._anchors:
             anchor.close()
+        self.tracked.close()
         self.hot.close()
         self.client.close()

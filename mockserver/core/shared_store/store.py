@@ -10,6 +10,8 @@ balances) and the limits (:class:`.limits.RedisLimits`) are single scripts.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ import redis
 from mockserver.core.shared_store import scripts
 from mockserver.core.shared_store.connection import translated
 from mockserver.core.shared_store.limits import RedisLimits
+from mockserver.core.shared_store.tracking import MISSING, TrackedReads
 from mockserver.core.store import PERMANENT_KINDS, BelowMinimum, Record, Retention
 
 
@@ -42,6 +45,10 @@ def _decode(fields: dict[bytes, bytes]) -> Record | None:
     return record
 
 
+#: How many decoded records a process keeps to hand back again while Redis holds the same bytes.
+DECODED_KEPT = 4096
+
+
 def encode(record: Record) -> bytes:
     """A record's JSON (tuples as lists, unknown objects as strings)."""
     return orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS)
@@ -49,10 +56,16 @@ def encode(record: Record) -> bytes:
 
 @translated
 class RedisStore:
-    """Records in Redis under ``prefix``; ``now`` is the clock (stored-at times and ``ttl`` are virtual)."""
+    """Records in Redis under ``prefix``; ``now`` is the clock (stored-at times and ``ttl`` are virtual).
+
+    With ``tracked`` (a server's: its reads over one connection that Redis tracks, :mod:`.tracking`), records read
+    are kept in memory until Redis says they changed: a GET of an unchanged prediction costs no round trip for the
+    key's account or the record.
+    """
 
     def __init__(self, client: redis.Redis, retention: Retention | None = None,
-                 now: Callable[[], float] | None = None, prefix: str = "mockserver:") -> None:
+                 now: Callable[[], float] | None = None, prefix: str = "mockserver:",
+                 tracked: TrackedReads | None = None) -> None:
         import time
 
         self.client, self.retention, self.prefix = client, retention or Retention(), prefix
@@ -61,6 +74,8 @@ class RedisStore:
                          for name in ("PUT", "REWRITE", "DELETE", "EXPIRE", "CLEAR", "ADJUST")}
         #: atomic sliding windows and concurrency slots (read by :mod:`mockserver.core.limits`)
         self.limit_ledger = RedisLimits(client, prefix)
+        self._decoded: dict[tuple[str, str], tuple[dict[bytes, bytes], Record]] = {}
+        self._tracked = tracked
 
     # -- internals -------------------------------------------------------------------------
 
@@ -74,6 +89,21 @@ class RedisStore:
         limits = self.retention
         return _bound(limits.max_records), _bound(limits.max_key_bytes), _bound(limits.max_store_bytes)
 
+    @contextlib.contextmanager
+    def _changing(self, kind: str | None = None, key: str = "") -> Iterator[None]:
+        """Around a write of this process: what it kept of the record (of every record: no ``kind``) is dropped
+        before and after (Redis's own invalidation of it may come a moment after the reply)."""
+        tracked = self._tracked
+        if tracked is None:
+            yield
+            return
+        forget = tracked.forget_all if kind is None else functools.partial(tracked.forget, self._key(kind, key))
+        forget()
+        try:
+            yield
+        finally:
+            forget()
+
     def _expire(self, kind: str, client: Any = None) -> None:
         if self.retention.ttl is not None and kind not in PERMANENT_KINDS:
             self._run("EXPIRE", kind, repr(self._now() - self.retention.ttl), client=client)
@@ -82,14 +112,43 @@ class RedisStore:
 
     def get(self, kind: str, key: str) -> Record | None:
         if self.retention.ttl is None or kind in PERMANENT_KINDS:
-            return _decode(self.client.hgetall(self._key(kind, key)))
+            name = self._key(kind, key)
+            if self._tracked is None:
+                return self._decoded_once(kind, key, self.client.hgetall(name))
+            kept = self._tracked.lookup(name)
+            if kept is not MISSING:
+                return kept  # type: ignore[no-any-return]
+            record = self._decoded_once(kind, key, self.client.hgetall(name))
+            if record is not None:
+                self._tracked.keep(name, record)
+            return record
         pipe = self.client.pipeline(transaction=False)
         self._expire(kind, client=pipe)
         pipe.hgetall(self._key(kind, key))
-        return _decode(pipe.execute()[-1])
+        return self._decoded_once(kind, key, pipe.execute()[-1])
+
+    def _decoded_once(self, kind: str, key: str, fields: dict[bytes, bytes]) -> Record | None:
+        """The record in ``fields``: the very object given last time while Redis holds the same bytes.
+
+        As with the in-memory store, an unchanged record is the same object on every read, so what is kept per
+        record object (a prediction's cached view, a file's info) is found again: a GET of an unchanged
+        prediction renders nothing and reads no file record. Records are read only (every change is a new one).
+        """
+        kept = self._decoded.get((kind, key))
+        if kept is not None and kept[0] == fields:
+            return kept[1]
+        record = _decode(fields)
+        if record is None:
+            self._decoded.pop((kind, key), None)
+            return None
+        if len(self._decoded) >= DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[(kind, key)] = (fields, record)
+        return record
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:
-        self._put_in(None, kind, key, record, owner)
+        with self._changing(kind, key):
+            self._put_in(None, kind, key, record, owner)
         self._expire(kind)
 
     def _put_in(self, pipe: Any, kind: str, key: str, record: Record, owner: str | None) -> None:
@@ -101,7 +160,7 @@ class RedisStore:
     def put_absent(self, kind: str, key: str, record: Record, owner: str | None = None) -> bool:
         """Store ``record`` only if no record has ``key`` (atomically, under WATCH); whether it was stored."""
         name = self._key(kind, key)
-        with self.client.pipeline() as pipe:
+        with self._changing(kind, key), self.client.pipeline() as pipe:
             try:
                 pipe.watch(name)
                 if pipe.exists(name):
@@ -117,7 +176,7 @@ class RedisStore:
     def update(self, kind: str, key: str, change: Callable[[Record], Record | None]) -> Record | None:
         """Replace a record with ``change(record)`` atomically (optimistic: re-run on a concurrent write)."""
         name = self._key(kind, key)
-        with self.client.pipeline() as pipe:
+        with self._changing(kind, key), self.client.pipeline() as pipe:
             while True:
                 try:
                     pipe.watch(name)
@@ -142,7 +201,8 @@ class RedisStore:
 
         :class:`BelowMinimum` (with the current value) if the result would go below ``minimum``.
         """
-        status, value = self._run("ADJUST", kind, key, field, repr(float(delta)), _bound(minimum))
+        with self._changing(kind, key):
+            status, value = self._run("ADJUST", kind, key, field, repr(float(delta)), _bound(minimum))
         if status == 0:
             return None
         if status == 2:
@@ -150,7 +210,8 @@ class RedisStore:
         return float(value)
 
     def delete(self, kind: str, key: str) -> bool:
-        return bool(self._run("DELETE", kind, key))
+        with self._changing(kind, key):
+            return bool(self._run("DELETE", kind, key))
 
     def scan(self, kind: str, owner: str | None = None, newest_first: bool = True) -> Iterator[Record]:
         """A snapshot of the records of ``kind`` (of one owner), newest first by default."""
@@ -184,6 +245,10 @@ class RedisStore:
 
     def clear(self, owner: str | None = None, kinds: frozenset[str] | None = None) -> None:
         """Drop every record (of one owner, of some kinds), with the limits' state of the same owners."""
+        with self._changing():
+            self._clear(owner, kinds)
+
+    def _clear(self, owner: str | None, kinds: frozenset[str] | None) -> None:
         if owner is None and kinds is None:
             self._drop_everything()
             return
