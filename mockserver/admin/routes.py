@@ -8,12 +8,15 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.admin import access, dashboard, errors, journal, keys, mappings, rules, state, ui, webhooks
 from mockserver.core.asgi import MOCK_PREFIX, error_response, install_error_handlers
 from mockserver.core.errors import ApiError
 from mockserver.core.runtime import Runtime
+
+#: Methods that change nothing (no settling after them).
+READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AdminAccess:
@@ -32,7 +35,21 @@ class AdminAccess:
             except ApiError as error:
                 await error_response(error, request, errors.render)(scope, receive, send)
                 return
+            if self.runtime.shared is not None and scope["method"] not in READ_ONLY:
+                send = self._settling(send)
         await self.app(scope, receive, send)
+
+    def _settling(self, send: Send) -> Send:
+        """``send``, after the shared store settled this change (:meth:`SharedState.settle`) before the last chunk."""
+        shared = self.runtime.shared
+        assert shared is not None
+
+        async def settled(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                shared.settle()
+            await send(message)
+
+        return settled
 
 
 def control_plane(runtime: Runtime) -> Mount:

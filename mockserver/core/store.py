@@ -19,8 +19,9 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import orjson
@@ -80,6 +81,8 @@ def weight(record: Record) -> int:
 
 
 _INTS: dict[int, int] = {}
+#: What a kind never written holds (read only).
+_NO_RECORDS: Mapping[str, Any] = MappingProxyType({})
 
 
 def _shared_int(value: int) -> int:
@@ -153,8 +156,9 @@ class MemoryStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _table(self, kind: str) -> dict[str, _Entry]:
-        return self._kinds.setdefault(kind, {})
+    def _table(self, kind: str) -> Mapping[str, _Entry]:
+        """The records of ``kind``, to read (no table is made for a kind never written)."""
+        return self._kinds.get(kind, _NO_RECORDS)
 
     def _account(self, kind: str, entry: _Entry, sign: int) -> None:
         if kind in PERMANENT_KINDS:
@@ -206,15 +210,19 @@ class MemoryStore:
         if kind in PERMANENT_KINDS:
             return
         limits = self.retention
-        table = self._table(kind)
-        index = self._by_owner.get((kind, owner))
-        while limits.max_records is not None and index is not None and len(index) > limits.max_records:
-            oldest = next(iter(index))
-            self._forget(kind, oldest, table[oldest])
-        while limits.max_key_bytes is not None and self._owner_bytes.get(owner, 0) > limits.max_key_bytes:
+        cap = limits.max_records
+        index = self._by_owner.get((kind, owner)) if cap is not None else None
+        if index is not None and len(index) > cap:  # type: ignore[operator]
+            table = self._kinds[kind]
+            while len(index) > cap:  # type: ignore[operator]
+                oldest = next(iter(index))
+                self._forget(kind, oldest, table[oldest])
+        cap = limits.max_key_bytes
+        while cap is not None and self._owner_bytes.get(owner, 0) > cap:
             if not self._evict_oldest_of(owner, (kind, key)):
                 break
-        while limits.max_store_bytes is not None and self._total_bytes > limits.max_store_bytes:
+        cap = limits.max_store_bytes
+        while cap is not None and self._total_bytes > cap:
             heaviest = max(self._owner_bytes, key=lambda o: self._owner_bytes[o])
             if not self._evict_oldest_of(heaviest, (kind, key)):
                 break
@@ -235,28 +243,38 @@ class MemoryStore:
 
     def get(self, kind: str, key: str) -> Record | None:
         with self._lock:
-            self._expire(kind)
-            entry = self._table(kind).get(key)
+            if self.retention.ttl is not None:  # nothing ages without a ttl (the check inlined: gets are many)
+                self._expire(kind)
+            entry = self._kinds.get(kind, _NO_RECORDS).get(key)
             return None if entry is None else entry.record
 
     def put(self, kind: str, key: str, record: Record, owner: str | None = None) -> None:
         with self._lock:
-            table = self._table(kind)
+            table = self._kinds.get(kind)
+            if table is None:
+                table = self._kinds[kind] = {}
             old = table.get(key)
             if old is not None:
                 self._forget(kind, key, old)
             self._seq += 1
-            aging = self.retention.ttl is not None and kind not in PERMANENT_KINDS
+            permanent = kind in PERMANENT_KINDS
+            aging = self.retention.ttl is not None and not permanent
             # the write time matters only for a ttl; sizes repeat, so one int object serves each size
             entry = _Entry(record, owner, self._now() if aging else 0.0,
-                           0 if kind in PERMANENT_KINDS else _shared_int(weight(record)), self._seq)
+                           0 if permanent else _shared_int(weight(record)), self._seq)
             table[key] = entry
+            index = self._by_owner.get((kind, owner))
+            if index is None:
+                index = self._by_owner[(kind, owner)] = OrderedDict()
+            index[key] = None
+            if permanent:  # self-bounded state: neither weighed, counted nor aged
+                return
             if aging:
                 self._aging.setdefault(kind, deque()).append((entry.stored_at, entry.seq, key))
             self._account(kind, entry, +1)
-            self._by_owner.setdefault((kind, owner), OrderedDict())[key] = None
             self._enforce(kind, key, owner)
-            self._expire(kind)
+            if aging:
+                self._expire(kind)
 
     def usage(self, owner: str | None = None) -> tuple[int, int]:
         """``(records, bytes)`` counted against the budgets: of one owner, or of everyone."""
@@ -283,13 +301,16 @@ class MemoryStore:
             if entry is None:
                 return None
             new = change(entry.record)
-            if new is not None and new is not entry.record:
-                size = 0 if kind in PERMANENT_KINDS else weight(new)  # self-bounded state is never weighed
-                if kind not in PERMANENT_KINDS:  # same place in the eviction order, new weight
-                    self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
-                    self._total_bytes += size - entry.size
-                entry.record, entry.size = new, _shared_int(size)
-                self._enforce(kind, key, entry.owner)
+            if new is None or new is entry.record:
+                return entry.record
+            if kind in PERMANENT_KINDS:  # self-bounded state is never weighed nor evicted
+                entry.record = new
+                return new
+            size = weight(new)  # same place in the eviction order, new weight
+            self._owner_bytes[entry.owner] = self._owner_bytes.get(entry.owner, 0) + size - entry.size
+            self._total_bytes += size - entry.size
+            entry.record, entry.size = new, _shared_int(size)
+            self._enforce(kind, key, entry.owner)
             return entry.record
 
     def delete(self, kind: str, key: str) -> bool:

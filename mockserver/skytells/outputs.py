@@ -81,23 +81,23 @@ def _seconds(params: dict[str, Any], default: float) -> float:
     return default
 
 
-def plan_files(model: Model, params: dict[str, Any], seed: int) -> list[media.MediaSpec]:
-    """The media recipes for a successful prediction, one per output file."""
+def plan_templates(model: Model, params: dict[str, Any]) -> list[media.MediaSpec]:
+    """The media recipes of a successful prediction with seeds relative to the prediction's (0, 1, ... for the
+    images of one prediction): all the planning a prediction's seed does not change. ValueError for output the
+    mock cannot produce."""
     label = str(params.get("prompt") or params.get("lyrics") or model.namespace)[:60]
     if model.type == "image":
         width, height = image_size(params)
         quality = params.get("output_quality")
         quality = quality if isinstance(quality, int) and 1 <= quality <= 100 else 80
         count = quantity(model, params) if model.returns_array else 1
-        return [
-            media.MediaSpec(format=_image_format(params), width=width, height=height,
-                            quality=quality, seed=seed + index, label=label)
-            for index in range(count)
-        ]
+        first = media.MediaSpec(format=_image_format(params), width=width, height=height, quality=quality, seed=0,
+                                label=label)
+        return [first] + [first.reseeded(index) for index in range(1, count)]
     if model.type == "video":
         width, height = video_size(params)
         return [media.MediaSpec(format="mp4", width=width, height=height,
-                                seconds=_seconds(params, 5.0), fps=8, seed=seed, label=label)]
+                                seconds=_seconds(params, 5.0), fps=8, seed=0, label=label)]
     if model.type == "audio":
         fmt = str(params.get("audio_format") or "mp3")
         sample_rate = params.get("sample_rate") if isinstance(params.get("sample_rate"), int) else 44100
@@ -105,5 +105,15 @@ def plan_files(model: Model, params: dict[str, Any], seed: int) -> list[media.Me
         lyrics = str(params.get("lyrics") or "")
         seconds = float(min(30, 10 + len(lyrics) // 40))
         return [media.MediaSpec(format=fmt, seconds=seconds, sample_rate=sample_rate,
-                                bitrate=bitrate, seed=seed, label=label)]
+                                bitrate=bitrate, seed=0, label=label)]
     raise ValueError(f"{model.namespace}: {model.type} models produce no files")
+
+
+def seeded(templates: list[media.MediaSpec], seed: int) -> list[media.MediaSpec]:
+    """:func:`plan_templates`' recipes for the prediction whose media seed is ``seed``."""
+    return [template.reseeded(seed + template.seed) for template in templates]
+
+
+def plan_files(model: Model, params: dict[str, Any], seed: int) -> list[media.MediaSpec]:
+    """The media recipes for a successful prediction, one per output file."""
+    return seeded(plan_templates(model, params), seed)

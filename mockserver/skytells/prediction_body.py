@@ -3,8 +3,10 @@ valid input (with the schema's defaults applied) and the webhook subscription.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from mockserver.core.errors import ApiError
 from mockserver.skytells.catalog import Catalog, Model
@@ -23,6 +25,15 @@ class CreateRequest:
     wait: bool
     stream: bool
     webhook: dict[str, Any]
+    #: what planning derives from this request alone, worked out once for it (see :mod:`.predictions`)
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+#: Create bodies parsed lately, by catalog and JSON text (bounded: emptied when full). A client that repeats a body
+#: (a load test, a retry) gets the same :class:`CreateRequest` without a second validation; nothing changes one in
+#: place, so sharing it is safe.
+_PARSED: dict[tuple[Catalog, bytes], CreateRequest] = {}
+PARSED_BODIES = 256
 
 
 def _bool(body: dict[str, Any], name: str) -> bool:
@@ -45,7 +56,22 @@ def parse_webhook(raw: Any) -> dict[str, Any]:
 
 
 def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
-    """Validate a create body: known model served here, valid input (defaults applied)."""
+    """Validate a create body: known model served here, valid input (defaults applied); an equal body parsed lately
+    gives the same request (orjson's text tells ``1`` from ``1.0`` and ``true``, as JSON does)."""
+    try:
+        key = (catalog, orjson.dumps(body))
+    except TypeError:  # not JSON orjson writes (e.g. an integer beyond 64 bits): parsed each time
+        return _parse(body, catalog)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _parse(body, catalog)
+        if len(_PARSED) >= PARSED_BODIES:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _parse(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
     model_name = body.get("model")
     if not isinstance(model_name, str) or not model_name:
         raise ApiError(400, "INVALID_PARAMETER", "model is required (a model namespace from GET /v1/models)",

@@ -14,7 +14,7 @@ from typing import Any
 from mockserver.core.clock import isoformat
 from mockserver.core.files import Files
 from mockserver.core.http import split_url
-from mockserver.core.jobs import JobEngine, JobState, entered
+from mockserver.core.jobs import JobEngine, JobState, Phases
 from mockserver.core.view_cache import CachedView, ViewCache, phase_window
 
 
@@ -121,18 +121,25 @@ class PredictionViews:
         hit = self._cache.lookup(key, record, now)
         if hit is not None:
             return hit
-        window = phase_window(self.engine.timeline(record), now)
+        timeline = self.engine.timeline(record)
+        window = phase_window(timeline, now)
         # a scripted output may name other jobs' files, which can go at any time: rendered anew each time
-        return self._cache.keep(key, record, window, self.render(record, links, now),
+        return self._cache.keep(key, record, window, self.render(record, links, now, timeline),
                                 keep=record.get("given_output") is None)
 
-    def render(self, record: dict[str, Any], links: Links, now: float) -> dict[str, Any]:
-        """The documented Prediction Object as of ``now``, rendered anew."""
+    def render(self, record: dict[str, Any], links: Links, now: float,
+               timeline: Phases | None = None) -> dict[str, Any]:
+        """The documented Prediction Object as of ``now``, rendered anew (``timeline``: the record's, if known)."""
         state = self.engine.state(record, now)
-        line = [(status, at) for status, at in self.engine.timeline(record) if at <= state.entered_at]
-        started = entered(line, "processing")
+        reached = state.entered_at
+        started = next((at for status, at in timeline or self.engine.timeline(record)
+                        if status == "processing" and at <= reached), None)  # when it entered processing, if it did
         succeeded = state.status == "succeeded"
         output, storage = self._output(record, links) if succeeded else (None, [])
+        # equal instants print equally: in the instant time mode every one is the creation's
+        created_at = record["created_at"]
+        created = isoformat(created_at)
+        updated = created if state.entered_at == created_at else isoformat(state.entered_at)
         body: dict[str, Any] = {
             "id": record["id"],
             "status": state.status,
@@ -140,10 +147,10 @@ class PredictionViews:
             "stream": record["stream"],
             "input": record["input"],
             "output": output,
-            "created_at": isoformat(record["created_at"]),
-            "started_at": isoformat(started) if started is not None else None,
-            "completed_at": isoformat(state.entered_at) if state.terminal else None,
-            "updated_at": isoformat(state.entered_at),
+            "created_at": created,
+            "started_at": None if started is None else updated if started == state.entered_at else isoformat(started),
+            "completed_at": updated if state.terminal else None,
+            "updated_at": updated,
             "privacy": "private",
             "source": "api",
             "model": {"name": record["model"], "type": record["model_type"]},

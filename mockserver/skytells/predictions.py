@@ -11,6 +11,7 @@ HTTP.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -95,14 +96,21 @@ def _draw(unit: float, bounds: list[float]) -> float:
     return round(low + (high - low) * unit, 6) if high > low else float(low)
 
 
+@functools.lru_cache(maxsize=64)
+def _wanted(terms: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """The terms to look for, lowered, and whether any has a character JSON escapes (always worth the full check)."""
+    wanted = tuple(term.lower() for term in terms if term)
+    return wanted, any(_JSON_ESCAPED.search(term) for term in wanted)
+
+
 def _may_flag(value: Any, terms: Any) -> bool:
     """Whether any term may occur in ``value``'s strings: one search of its JSON text, lowered (a string lowers the
     same alone or between quotes), so False means :func:`flagged_terms` finds nothing. A term with a character JSON
     escapes, or a value orjson cannot encode, is always worth the full check."""
-    wanted = [term.lower() for term in terms if term]
+    wanted, escaped = _wanted(tuple(terms))
     if not wanted:
         return False
-    if any(_JSON_ESCAPED.search(term) for term in wanted):
+    if escaped:
         return True
     try:
         text = orjson.dumps(value).decode().lower()
@@ -117,7 +125,14 @@ def ending(request: CreateRequest, script: ScriptedResult, safety_terms: Any) ->
         return "succeeded", None
     if script.status == "failed" or script.error is not None:
         return "failed", script.error or SCRIPTED_ERROR
-    given = request.params
+    terms = tuple(safety_terms)
+    verdict = request.derived.get(("safety", terms))  # the checker's verdict on one request's input never changes
+    if verdict is None:
+        verdict = request.derived[("safety", terms)] = _safety_verdict(request.params, terms)
+    return verdict
+
+
+def _safety_verdict(given: dict[str, Any], safety_terms: tuple[str, ...]) -> tuple[str, str | None]:
     checker_off = given.get("disable_safety_checker") is True or given.get("safety_checker") is False
     flagged = [] if checker_off or not _may_flag(given, safety_terms) else flagged_terms(given, safety_terms)
     if flagged:
@@ -172,15 +187,31 @@ class Predictions:
             phases[-1] = (outcome, now + duration)  # exactly the scripted time, whatever the rounding
         return phases
 
-    def _plan_outputs(self, pid: str, model: Model, params: dict[str, Any]) -> list[tuple[str, Any]]:
-        """The output files' names and recipes; input the mock cannot produce is :class:`OutputNotProducible`."""
+    def _plan_outputs(self, pid: str, request: CreateRequest) -> list[tuple[str, Any]]:
+        """The output files' names and recipes; input the mock cannot produce is :class:`OutputNotProducible`.
+
+        What the prediction's seed does not change is planned once per request (:func:`outputs.plan_templates`)."""
         seed = self.runtime.rng.bits(f"media:{pid}", 31)
-        try:
-            planned = outputs.plan_files(model, params, seed)
-        except ValueError as exc:
-            field = str(exc).split(" ", 1)[0]
-            raise OutputNotProducible(field if field in params else None, str(exc)) from None
-        return [(file_name(f"{pid}-{index}", spec.format), spec) for index, spec in enumerate(planned)]
+        templates = request.derived.get("templates")
+        if templates is None:
+            params = request.params
+            try:
+                templates = request.derived["templates"] = outputs.plan_templates(request.model, params)
+            except ValueError as exc:
+                field = str(exc).split(" ", 1)[0]
+                raise OutputNotProducible(field if field in params else None, str(exc)) from None
+        return [(file_name(f"{pid}-{index}", spec.format), spec)
+                for index, spec in enumerate(outputs.seeded(templates, seed))]
+
+    def _credits(self, request: CreateRequest, compute_seconds: float) -> float:
+        """What a successful prediction costs; known once per request unless billed by compute time."""
+        model = request.model
+        if model.pricing.get("unit") in billing.PER_COMPUTE_SECOND:
+            return billing.credits_for(model, request.params, compute_seconds=compute_seconds)
+        cost = request.derived.get("credits")
+        if cost is None:
+            cost = request.derived["credits"] = billing.credits_for(model, request.params)
+        return cost
 
     # -- creation ------------------------------------------------------------------------
 
@@ -199,8 +230,8 @@ class Predictions:
         schedule = self._schedule(pid, model, script.duration)
         outcome, error = ending(request, script, runtime.settings.safety_terms)
         succeeds = outcome == "succeeded"
-        planned = self._plan_outputs(pid, model, request.params) if succeeds and script.output is None else []
-        cost = billing.credits_for(model, request.params, compute_seconds=schedule.predict_time) if succeeds else 0.0
+        planned = self._plan_outputs(pid, request) if succeeds and script.output is None else []
+        cost = self._credits(request, schedule.predict_time) if succeeds else 0.0
         engine.charge(owner, cost)  # only once the outputs are known to be producible
         record = PredictionRecord({
             "id": pid,
@@ -214,15 +245,14 @@ class Predictions:
             "credits": cost,
             "files": engine.register_outputs(owner, pid, planned),
         })
-        optional = {
+        record.set_unless_default({  # only the fields not at their default
             "stream": request.stream,
             "webhook": request.webhook,
             "outcome": outcome,
             "error": error,
             "given_output": script.output,  # a scripted output, returned verbatim instead of files
             "output_array": model.returns_array,
-        }
-        record.update(PredictionRecord.compact(optional))  # only the fields not at their default
+        })
         engine.put(record)
         if request.webhook["url"]:
             self._subscribe_webhook(record, links)

@@ -132,8 +132,10 @@ class SkytellsAPI:
         """Where this client reaches the API and its files."""
         return links_for(self.api_base(request))
 
-    def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200) -> Response:
-        return EncodedJSON(self.predictions.views.encoded(record, self.links(request)), status_code=status)
+    def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200,
+                            links: Links | None = None) -> Response:
+        links = self.links(request) if links is None else links
+        return EncodedJSON(self.predictions.views.encoded(record, links), status_code=status)
 
     # -- Models API ----------------------------------------------------------------------
 
@@ -153,10 +155,12 @@ class SkytellsAPI:
         account = self.authenticate(request)
         body = await read_json_object(request, self.runtime.settings.max_body_bytes)
         create = parse_create(body, self.catalog)
-        record = self.predictions.create(account.key, create, scripted_result(request), self.links(request))
-        if create.wait:
+        links = self.links(request)
+        record = self.predictions.create(account.key, create, scripted_result(request), links)
+        if create.wait:  # the settings may have changed meanwhile: the links are read again
             record = await self.predictions.wait_terminal(record, self.runtime.settings.await_timeout)
-        return self.prediction_response(request, record, status=201)
+            return self.prediction_response(request, record, status=201)
+        return self.prediction_response(request, record, status=201, links=links)
 
     async def get_prediction(self, request: Request) -> Response:
         account = self.authenticate(request)

@@ -36,6 +36,15 @@ def test_fields_at_their_default_are_left_out_and_read_as_the_default() -> None:
         _ = record["unknown"]
 
 
+def test_optional_fields_set_on_a_new_record_are_kept_only_off_their_default() -> None:
+    record = prediction()
+    record.set_unless_default({"stream": False, "webhook": {"url": None, "events": []}, "outcome": "failed",
+                               "error": "boom", "output_array": 1})
+    assert set(record) == {"id", "owner", "created_at", "files", "phases", "outcome", "error", "output_array"}
+    assert record == PredictionRecord.compact({**prediction(), "stream": False, "outcome": "failed", "error": "boom",
+                                               "output_array": 1})
+
+
 def test_a_value_of_another_type_is_not_a_default() -> None:
     record = prediction(stream=0, output_array=1.0, error="boom")
     assert record["stream"] == 0 and type(dict.__getitem__(record, "stream")) is int

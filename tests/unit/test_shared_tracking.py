@@ -155,3 +155,29 @@ def test_two_processes_read_what_one_store_would(processes, steps: list[tuple[st
             got = store.get("prediction", key)
             assert (None if got is None else got["v"]) == model.get(key)
         settled(store)
+
+
+def test_a_control_plane_change_is_settled_before_its_answer_goes_out(redis_store_url: str) -> None:
+    """A change through ``/_mock`` makes one more round trip (``SharedState.settle``) before its last chunk, so a
+    client that has the answer finds the change announced to every process; a read makes none."""
+    import asyncio
+    import json
+
+    from mockserver.app import build
+    from tests.conftest import make_settings
+    from tests.unit.test_request_garbage import call
+
+    mock = build(make_settings(store=redis_store_url))
+    shared, settled = mock.runtime.shared, []
+    assert shared is not None
+    settle = shared.settle
+    shared.settle = lambda: settled.append(1) or settle()  # type: ignore[method-assign]
+    app = mock.apps["skytells"]
+    try:
+        asyncio.run(call(app, "GET", "/_mock/clock", []))
+        assert settled == []
+        body = json.dumps({"seconds": 5}).encode()
+        sent = asyncio.run(call(app, "POST", "/_mock/clock/advance", [(b"content-type", b"application/json")], body))
+        assert sent[0]["status"] == 200 and settled == [1]
+    finally:
+        mock.runtime.close()

@@ -48,6 +48,13 @@ class CompactRecord(dict):  # type: ignore[type-arg]
         defaults = cls.DEFAULTS
         return cls({key: value for key, value in record.items() if not _is_default(defaults, key, value)})
 
+    def set_unless_default(self, fields: Mapping[str, Any]) -> None:
+        """Set those of ``fields`` that are not at their default (a new record's optional fields)."""
+        defaults = self.DEFAULTS
+        for key, value in fields.items():
+            if not _is_default(defaults, key, value):
+                self[key] = value
+
     def full(self) -> dict[str, Any]:
         """A plain dict with every field (the defaults filled in)."""
         return {**self.DEFAULTS, **self}

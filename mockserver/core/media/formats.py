@@ -23,6 +23,8 @@ _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 def normalise_format(fmt: str) -> str:
     """The canonical name of ``fmt`` (case-insensitive, ``jpeg`` -> ``jpg``); ValueError if unknown."""
+    if type(fmt) is str and fmt in FORMAT_TABLE:  # a canonical name stands as it is (every create asks thrice)
+        return fmt
     key = str(fmt).strip().lower().lstrip(".")
     key = _ALIASES.get(key, key)
     if key not in FORMAT_TABLE:

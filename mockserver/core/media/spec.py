@@ -82,6 +82,15 @@ class MediaSpec:
             if not ok:
                 raise ValueError(message)
 
+    def reseeded(self, seed: int) -> MediaSpec:
+        """This recipe with another ``seed``, equal to ``MediaSpec(**fields, seed=seed)`` (only the seed is checked:
+        the other fields were validated once)."""
+        if type(seed) is not int or not -_FLOAT_SAFE < seed < _FLOAT_SAFE:
+            return MediaSpec(**{**self.__dict__, "seed": seed})
+        copy = object.__new__(MediaSpec)
+        object.__setattr__(copy, "__dict__", {**self.__dict__, "seed": seed})
+        return copy
+
     @property
     def kind(self) -> str:
         """``"image"``, ``"audio"``, ``"video"`` or ``"model"``."""

@@ -7,11 +7,12 @@ atomic balances, sliding windows and slots), the clock's shared anchor, and the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from mockserver.core.clock import Anchor
 from mockserver.core.shared_store.clock import ClockListener, RedisAnchor
-from mockserver.core.shared_store.connection import connect
+from mockserver.core.shared_store.connection import GONE, connect
 from mockserver.core.shared_store.store import RedisStore
 from mockserver.core.shared_store.tracking import TrackedReads
 from mockserver.core.store import Retention
@@ -52,6 +53,18 @@ class SharedState:
         for anchor in self._anchors:
             anchor.stale()
         notify()
+
+    def settle(self) -> None:
+        """Return once every process on the store can see this process's changes so far.
+
+        Redis writes what a change announces (a subscription's message, a tracked record's invalidation) in the
+        same turn of its event loop as its reply to the change, sometimes just after it; a command answered after
+        that reply comes in a later turn. So one round trip here, before a change's answer goes out, means a
+        client that has the answer finds the change announced to every process. (An API request's journal entry,
+        written before its last chunk, does the same for the changes an API request makes.)
+        """
+        with contextlib.suppress(*GONE):  # away: the change itself failed, there is nothing to settle
+            self.hot.ping()
 
     def close(self) -> None:
         if self._listener is not None:

@@ -3,9 +3,11 @@
 Every change is an optimistic transaction (``WATCH``/``MULTI``) that also announces itself on the channel of the
 same name. Each process keeps the anchor it last read and reads it again only when something arrived on a
 subscription of its own to that channel: "what time is it" costs a ``poll`` of that socket, not a round trip.
-Redis writes the announcement to every subscriber before it answers the ``EXEC`` that made the change, so once a
-client has seen a change acknowledged by one process, every other process on the same host sees it on its next
-read (across hosts, as far as the network keeps that order). A broken subscription (Redis restarted) reads again
+Redis writes the announcement to every subscriber in the same turn of its event loop as its answer to the ``EXEC``
+that made the change, and the changing process answers its own client only after one more round trip
+(:meth:`SharedState.settle <mockserver.core.shared_store.SharedState.settle>`), so once a client has seen a change
+acknowledged by one process, every other process on the same host sees it on its next read (across hosts, as far
+as the network keeps that order). A broken subscription (Redis restarted) reads again
 on every call until it is back. A second subscription, on a daemon thread (:class:`ClockListener`), wakes the
 process's waiters (``await: true``, status streams, webhook retries) so they look at the clock again. The first
 process to start sets the anchor; later ones join the clock as it is. While the store is away, reading the time

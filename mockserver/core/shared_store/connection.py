@@ -66,7 +66,8 @@ class Announcements:
 
     For a value every process caches until a change is announced (the clock's anchor): subscribe, then read the
     value; later, :meth:`arrived` (a poll of the socket, no round trip) says whether to read it again. Redis
-    writes a message to every subscriber before it answers the command that published it.
+    writes a message to every subscriber in the same turn of its event loop as its answer to the command that
+    published it (sometimes just after that answer): a command of the publisher's answered after it comes later.
     """
 
     def __init__(self, client: redis.Redis, channel: str) -> None:

@@ -7,8 +7,9 @@ Key layout under the prefix ``P``:
 * ``P rules:v`` -- a fresh random token on every change, announced on the channel of the same name: each process
   keeps the rules it parsed and, before choosing rules for a request, looks whether a change was announced (a
   poll of its own subscription, no round trip); only then it reads the token and parses the document again when
-  the token changed. Redis writes the announcement to every subscriber before it answers the change, so a rule
-  added on one process applies to the very next request on any other;
+  the token changed. Redis writes the announcement to every subscriber in the turn it answers the change, and the
+  process that made it answers its client after one more round trip (``SharedState.settle``), so a rule added on
+  one process applies to the very next request on any other;
 * ``P rules:fired`` / ``P rules:draws`` -- per rule id: how many times it fired, how many draws it made (Lua
   scripts, so ``times`` and ``replies`` are spent exactly across processes and the n-th draw of a seeded rule is
   the same whichever process makes it); inline header rules count under ``inline:<digest>:<n>``;

@@ -6,11 +6,13 @@ database is flushed) it sends the key's name to our subscriber connection ``<id>
 ``__redis__:invalidate``. This is the RESP2 form of tracking, which Redis has had since 6.0 (redis-py's own cache
 needs RESP3 and Redis 7.4; Debian's Redis is 7.0).
 
-Before a kept record is used, the subscriber's socket is polled (no round trip) and what arrived is applied. A
-change made by another process is announced before that process is answered, so once its client has its answer,
-a request to this process sees the change. Kept records are dropped, and nothing is kept, until tracking is set
-up again whenever either connection is made anew or breaks (a hot connection made anew tracks nothing); the hot
-connection is polled too, so one that Redis closed is noticed before anything kept is used.
+Before a kept record is used, the subscriber's socket is polled (no round trip) and what arrived is applied.
+Redis writes an invalidation in the same turn of its event loop as its answer to the change, and the process that
+changed a record makes one more round trip before its client has the answer (an API request's journal entry, a
+control-plane change's :meth:`SharedState.settle <mockserver.core.shared_store.SharedState.settle>`), so once that
+client has its answer, a request to this process sees the change. Kept records are dropped, and nothing is kept,
+until tracking is set up again whenever either connection is made anew or breaks (a hot connection made anew
+tracks nothing); the hot connection is polled too, so one that Redis closed is noticed before anything kept is used.
 
 Writes by this process drop the written key at once (Redis's own message for them may come a moment after the
 reply). A write of this process's that drops *other* keys (retention evicting an owner's oldest record) is
