@@ -6,8 +6,10 @@ import asyncio
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mockserver.core.bodies import BodyError, json_path, parse_json, path_beyond_depth, read_body
+from mockserver.core.bodies import BodyError, json_path, parse_json, path_beyond_depth, path_deeper_than, read_body
 
 
 @pytest.mark.parametrize(("raw", "param"), [
@@ -78,3 +80,20 @@ def test_too_deep_to_parse_still_names_where() -> None:
     with pytest.raises(BodyError) as caught:
         parse_json(deep)
     assert caught.value.param.startswith("tools[0].p.a.a")
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+                    max_leaves=12)
+
+
+def _depth(value: object) -> int:
+    """How deep containers nest in ``value`` (a scalar 0, an empty container 1)."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max((_depth(child) for child in children), default=0)
+
+
+@given(JSON, st.integers(0, 5))
+def test_a_path_is_named_exactly_when_containers_nest_too_deep(value: object, max_depth: int) -> None:
+    path = path_deeper_than(value, max_depth)
+    assert (path is None) == (_depth(value) <= max_depth)
