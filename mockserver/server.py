@@ -24,6 +24,7 @@ from mockserver.core import logs
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
 from mockserver.core.head_limit import head_limited, is_httptools
+from mockserver.core.heap import PACER
 from mockserver.core.vendor import REGISTRY
 from mockserver.core.wire import ParserErrorWriter, transport_exposing
 from mockserver.settings import Settings
@@ -141,6 +142,7 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    PACER.start()  # and the young generations every thousand requests (mockserver.core.heap)
 
 
 async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Event | None = None,

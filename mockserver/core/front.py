@@ -35,6 +35,7 @@ from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
 from mockserver.core.boundary import head_size_and_length, headers_too_large, limited_receive, too_deep
 from mockserver.core.conventions import cors_middleware, vary_origin
+from mockserver.core.heap import PACER
 from mockserver.core.randomness import Randomness
 from mockserver.core.request_facts import header_index, path_below_mount
 
@@ -119,6 +120,7 @@ class Front:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        PACER.tick()
         cors = self.cors is not None and (self.cors_control or not path_below_mount(scope).startswith(MOCK_PREFIX))
         progress = scope[PROGRESS] = Progress()
         try:
