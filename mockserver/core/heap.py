@@ -4,9 +4,10 @@ CPython starts a young collection when *allocations minus deallocations* of trac
 serving mock keeps that difference near zero while its young generation grows: each request adds a journal entry
 and frees the one that falls out of the bounded journal (an old object), each create at a key's retention cap adds
 a record and evicts one. So young collections came rarely and walked tens of thousands of objects, and the middle
-generation's hundreds of thousands (5-12 ms and 50-90 ms of CPU, measured with gc callbacks under ``wrk``): a
-GET's p99 went from 7 ms to 25-33 ms once the store was full. Collecting the two young generations every
-:data:`REQUESTS_PER_COLLECTION` requests keeps each pass to what those requests left alive (about 1 ms).
+generation's hundreds of thousands (5-12 ms and 50-92 ms of CPU, measured with gc callbacks under ``wrk`` once a
+key's store was full). Collecting the two young generations every :data:`REQUESTS_PER_COLLECTION` requests keeps
+each pass to what those requests left alive (3-7 ms of CPU measured the same way; an effect on a GET's wall-clock
+p99 was not shown through the noise of a shared 2-core machine).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from mockserver.core.errors import ApiError
+from mockserver.core.recent import Recent
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inputs import prepare_input
 from mockserver.skytells.predictions import DEFAULT_WEBHOOK_EVENTS
@@ -29,11 +30,11 @@ class CreateRequest:
     derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
-#: Create bodies parsed lately, by catalog and JSON text (bounded: emptied when full). A client that repeats a body
-#: (a load test, a retry) gets the same :class:`CreateRequest` without a second validation; nothing changes one in
-#: place, so sharing it is safe.
-_PARSED: dict[tuple[Catalog, bytes], CreateRequest] = {}
+#: How many create bodies parsed lately are kept, by catalog and JSON text. A client that repeats a body (a load
+#: test, a retry) gets the same :class:`CreateRequest` without a second validation; nothing changes one in place,
+#: so sharing it is safe.
 PARSED_BODIES = 256
+_PARSED: Recent[tuple[Catalog, bytes], CreateRequest] = Recent(PARSED_BODIES)
 
 
 def _bool(body: dict[str, Any], name: str) -> bool:
@@ -63,12 +64,7 @@ def parse_create(body: dict[str, Any], catalog: Catalog) -> CreateRequest:
     except TypeError:  # not JSON orjson writes (e.g. an integer beyond 64 bits): parsed each time
         return _parse(body, catalog)
     parsed = _PARSED.get(key)
-    if parsed is None:
-        parsed = _parse(body, catalog)
-        if len(_PARSED) >= PARSED_BODIES:
-            _PARSED.clear()
-        _PARSED[key] = parsed
-    return parsed
+    return parsed if parsed is not None else _PARSED.put(key, _parse(body, catalog))
 
 
 def _parse(body: dict[str, Any], catalog: Catalog) -> CreateRequest:

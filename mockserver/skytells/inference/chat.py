@@ -19,12 +19,12 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from mockserver.core.http import json_bytes
+from mockserver.core.recent import Recent
 from mockserver.core.rules.model import Turn
 from mockserver.core.runtime import Runtime
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import logprobs, params, safety, structured, text, tokens, tools
 from mockserver.skytells.inference.generation import Generation, TurnRequest, generate_turn
-from mockserver.skytells.inference.recent import Recent
 from mockserver.skytells.inference.streaming import Item
 from mockserver.skytells.inference.text import Message, ToolCall
 from mockserver.spec.sse import json_event

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from mockserver.core.randomness import Randomness
+from mockserver.core.recent import Recent
 from mockserver.skytells.catalog import Catalog, Model
 from mockserver.skytells.inference import params, tokens
-from mockserver.skytells.inference.recent import Recent
 
 if TYPE_CHECKING:  # numpy loads with the first embedding, not when the server starts
     import numpy as np

@@ -14,12 +14,12 @@ from starlette.routing import BaseRoute, Route
 
 from mockserver.core.bodies import depth_limit
 from mockserver.core.http import EncodedJSON, JSONResponse, json_bytes, json_object_of, read_json_body, read_json_object
+from mockserver.core.recent import Recent
 from mockserver.core.rules.model import ScriptedResult, Turn
 from mockserver.core.rules.select import scripted_result
 from mockserver.skytells.inference import billing, chat, embeddings, params, response_views, responses
 from mockserver.skytells.inference.errors import answers_domain_errors
 from mockserver.skytells.inference.pacing import Pacer
-from mockserver.skytells.inference.recent import Recent
 from mockserver.skytells.inference.streaming import SSEResponse, paced_frames
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import orjson
 
 from mockserver.core.randomness import Randomness
-from mockserver.skytells.inference.recent import Recent
+from mockserver.core.recent import Recent
 
 ROLES = ("system", "user", "assistant", "tool")
 

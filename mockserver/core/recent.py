@@ -1,7 +1,8 @@
-"""A bounded, thread-safe memo of recent results: what a load test repeating one request asks again is not redone.
+"""A bounded, thread-safe memo of recent results: what a client repeating one request asks again is not redone.
 
-Every value kept here is a pure function of its key (a seed-derived digest and the request's parameters), so a
-hit answers exactly what computing it again would.
+Every value kept here must be a pure function of its key (a seed-derived digest and a request's parameters, a
+request body's bytes), so a hit answers exactly what computing it again would. Used by the inference API (replies,
+embeddings, parsed chat requests) and by prediction creates (parsed bodies).
 """
 
 from __future__ import annotations
