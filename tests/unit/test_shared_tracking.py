@@ -181,3 +181,31 @@ def test_a_control_plane_change_is_settled_before_its_answer_goes_out(redis_stor
         assert sent[0]["status"] == 200 and settled == [1]
     finally:
         mock.runtime.close()
+
+
+def test_a_redis_that_refuses_tracking_is_not_asked_on_every_read(redis_store_url: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without tracking every read goes to Redis, and setting it up is tried again only after a pause."""
+    from mockserver.core.shared_store import tracking
+
+    client = connect(redis_store_url, single=True)
+    counted, attempts = Counted(client), []
+    execute = client.execute_command
+
+    def refusing(*args: Any, **options: Any) -> Any:
+        if args[:2] == ("CLIENT", "TRACKING"):
+            attempts.append(args)
+            raise redis.ResponseError("NOPERM this user has no permissions to run the 'client|tracking' command")
+        return execute(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", refusing)
+    store = RedisStore(client, UNBOUNDED, tracked=TrackedReads(client))
+    store.put("prediction", "p1", {"id": "p1"}, owner="A")
+    try:
+        assert [store.get("prediction", "p1") for _ in range(5)] == [{"id": "p1"}] * 5
+        assert counted.reads == 5 and len(attempts) == 1
+        monkeypatch.setattr(tracking.time, "monotonic", lambda: 1e12)  # the pause is over
+        store.get("prediction", "p1")
+        assert len(attempts) == 2
+    finally:
+        client.close()

@@ -111,21 +111,19 @@ class RedisStore:
     # -- Store -----------------------------------------------------------------------------
 
     def get(self, kind: str, key: str) -> Record | None:
-        if self.retention.ttl is None or kind in PERMANENT_KINDS:
-            name = self._key(kind, key)
-            if self._tracked is None:
-                return self._decoded_once(kind, key, self.client.hgetall(name))
-            kept = self._tracked.lookup(name)
-            if kept is not MISSING:
-                return kept  # type: ignore[no-any-return]
-            record = self._decoded_once(kind, key, self.client.hgetall(name))
-            if record is not None:
-                self._tracked.keep(name, record)
-            return record
-        pipe = self.client.pipeline(transaction=False)
-        self._expire(kind, client=pipe)
-        pipe.hgetall(self._key(kind, key))
-        return self._decoded_once(kind, key, pipe.execute()[-1])
+        if self.retention.ttl is not None and kind not in PERMANENT_KINDS:  # ageing first: nothing kept
+            pipe = self.client.pipeline(transaction=False)
+            self._expire(kind, client=pipe)
+            pipe.hgetall(self._key(kind, key))
+            return self._decoded_once(kind, key, pipe.execute()[-1])
+        name, tracked = self._key(kind, key), self._tracked
+        kept = MISSING if tracked is None else tracked.lookup(name)
+        if kept is not MISSING:
+            return kept  # type: ignore[no-any-return]
+        record = self._decoded_once(kind, key, self.client.hgetall(name))
+        if record is not None and tracked is not None:
+            tracked.keep(name, record)
+        return record
 
     def _decoded_once(self, kind: str, key: str, fields: dict[bytes, bytes]) -> Record | None:
         """The record in ``fields``: the very object given last time while Redis holds the same bytes.

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from typing import Any
 
 import redis
@@ -34,6 +35,9 @@ LOG = logging.getLogger("mockserver.store")
 CHANNEL = "__redis__:invalidate"
 #: How many records a process keeps (all are dropped when it is full; the next reads keep them again).
 KEPT_RECORDS = 4096
+#: Real seconds before setting tracking up again after it could not be (a Redis that refuses ``CLIENT TRACKING``
+#: is not asked on every read).
+RETRY_SECONDS = 5.0
 #: What :meth:`TrackedReads.lookup` gives for a record it does not keep.
 MISSING: Any = object()
 
@@ -47,6 +51,7 @@ class TrackedReads:
         self._watch: Any = None  # the subscriber connection (a redis-py Connection)
         self.subscriber_id: int | None = None  # its client id in Redis
         self._tracking = False
+        self._next_start = 0.0  # time.monotonic() from which setting tracking up may be tried again
         self._lock = threading.RLock()  # the store serves the event loop and worker threads (see lookup)
         hot.connection.register_connect_callback(self._hot_connected)  # type: ignore[union-attr]
 
@@ -94,7 +99,8 @@ class TrackedReads:
     def _current(self) -> bool:
         """Apply every invalidation that arrived; whether kept records may be used (sets tracking up if need be)."""
         if not self._tracking:
-            self._start()
+            if time.monotonic() >= self._next_start:
+                self._start()
             return False  # nothing kept yet: the read that follows is tracked and kept
         try:
             if self._hot_has_news():
@@ -140,7 +146,9 @@ class TrackedReads:
         except (redis.RedisError, OSError) as exc:
             with contextlib.suppress(redis.RedisError, OSError):
                 watch.disconnect()
-            LOG.warning("store: cannot track cached records (%s); reading from Redis", exc)
+            LOG.warning("store: cannot track cached records (%s); reading from Redis, trying again in %.0f s", exc,
+                        RETRY_SECONDS)
+            self._next_start = time.monotonic() + RETRY_SECONDS
             return
         self._watch, self.subscriber_id, self._tracking = watch, client_id, True
 
