@@ -24,7 +24,7 @@ from mockserver.core import logs
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
 from mockserver.core.head_limit import head_limited, is_httptools
-from mockserver.core.heap import PACER
+from mockserver.core.heap import PACER, IdleCollector
 from mockserver.core.vendor import REGISTRY
 from mockserver.core.wire import ParserErrorWriter, transport_exposing
 from mockserver.settings import Settings
@@ -125,14 +125,16 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
 
 
 #: The collector's thresholds while serving: allocations before a young collection, young collections before a
-#: middle one, middle ones before a full one is considered (Python's defaults: 700, 10, 10).
-GC_THRESHOLDS = (700, 10, 100)
+#: middle one, middle ones before a full one is considered (Python's defaults: 700, 10, 10). The pacer collects the
+#: middle generation every thousand requests, so a full collection comes at most every million or so requests
+#: under sustained traffic; an idle process collects in full sooner (:class:`mockserver.core.heap.IdleCollector`).
+GC_THRESHOLDS = (700, 10, 1000)
 
 
 def settle_heap() -> None:
     """Once start-up is done, in a process of its own: the start-up objects (catalogs, contracts, compiled
-    routes: ~55k) move to the collector's permanent generation, and full collections are considered ten times
-    less often.
+    routes: ~55k) move to the collector's permanent generation, and full collections are considered a hundred
+    times less often (and run when the process is idle: :func:`serve`).
 
     A request leaves no reference cycle behind (a unit test checks it), so what a full collection walks is the
     journal and the store, which only a collection of every generation could free anyway; with the defaults one
@@ -152,8 +154,10 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
     ``own_process``: the process serves nothing else (the CLI, a worker), so its collector is tuned for serving
     (:func:`settle_heap`); a server in a thread of a test process leaves the process's collector alone.
     """
+    idle_collection = None
     if own_process:
         settle_heap()
+        idle_collection = asyncio.create_task(IdleCollector(PACER).run())
     servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
     _exit_through_cleanup(servers)
@@ -169,6 +173,8 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
         await asyncio.gather(*tasks)
     finally:
         drain.cancel()
+        if idle_collection is not None:
+            idle_collection.cancel()
         await serving.mock.runtime.webhooks.close()  # stop webhook deliveries with the server
         serving.mock.runtime.renders.close()
         serving.mock.runtime.close()  # the shared store's connection, if any

@@ -33,3 +33,97 @@ def test_a_serving_process_turns_the_pacer_on() -> None:
             "print(PACER.every == REQUESTS_PER_COLLECTION)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           timeout=60).stdout.strip() == "True"
+
+
+def _full_collections() -> tuple[list[int], object]:
+    generations: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    return generations, seen
+
+
+def test_an_idle_process_collects_in_full_once_enough_was_promoted() -> None:
+    from mockserver.core.heap import PROMOTIONS_BEFORE_IDLE_COLLECTION, IdleCollector
+
+    pacer = Pacer()
+    idle = IdleCollector(pacer)
+    generations, seen = _full_collections()
+    gc.callbacks.append(seen)
+    try:
+        gc.collect()  # the oldest generation's count starts at 0
+        generations.clear()
+        for _ in range(PROMOTIONS_BEFORE_IDLE_COLLECTION):
+            gc.collect(1)  # each counts towards the oldest generation
+        pacer.tick()
+        assert not idle.check()  # a request came since the collector last looked
+        generations.clear()
+        assert idle.check()  # none since: the whole heap is collected
+        assert generations == [2]
+        assert gc.get_count()[2] == 0
+        assert not idle.check()  # still idle, but nothing promoted since
+    finally:
+        gc.callbacks.remove(seen)
+
+
+def test_an_idle_process_with_little_promoted_is_left_alone() -> None:
+    from mockserver.core.heap import IdleCollector
+
+    idle = IdleCollector(Pacer())
+    gc.collect()
+    gc.collect(1)
+    assert not idle.check()
+
+
+def test_a_serving_process_keeps_full_collections_for_sustained_traffic() -> None:
+    import subprocess
+    import sys
+
+    code = ("import gc\n"
+            "from mockserver.server import settle_heap, GC_THRESHOLDS\n"
+            "settle_heap()\n"
+            "print(gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[2] >= 1000)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          timeout=60).stdout.strip() == "True"
+
+
+SERVED_IDLE = """
+import asyncio, gc, json, urllib.request
+from mockserver.app import build
+from mockserver.core import heap
+from mockserver.server import plan, serve
+from mockserver.settings import Settings
+
+heap.PROMOTIONS_BEFORE_IDLE_COLLECTION, heap.IDLE_SECONDS = 1, 0.02
+full = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and info["generation"] == 2 and full.append(1))
+
+async def main():
+    serving = plan(build(Settings()), free_ports=True)
+    port = serving.listeners[0].sock.getsockname()[1]
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(serving, log_level="warning", stop=stop))
+    for _ in range(3):  # traffic (the first request waits for the server), then a middle collection
+        await asyncio.to_thread(urllib.request.urlopen, f"http://127.0.0.1:{port}/_mock/health")
+    after_start = len(full)
+    gc.collect(1)
+    await asyncio.sleep(4 * heap.IDLE_SECONDS)
+    idle = len(full) - after_start
+    stop.set()
+    await task
+    print(json.dumps({"idle_full_collections": idle}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_serving_process_collects_in_full_once_traffic_stops() -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", SERVED_IDLE], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"idle_full_collections": 1}
