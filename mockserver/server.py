@@ -126,8 +126,9 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
 
 #: The collector's thresholds while serving: allocations before a young collection, young collections before a
 #: middle one, middle ones before a full one is considered (Python's defaults: 700, 10, 10). The pacer collects the
-#: middle generation every thousand requests, so a full collection comes at most every million or so requests
-#: under sustained traffic; an idle process collects in full sooner (:class:`mockserver.core.heap.IdleCollector`).
+#: middle generation every thousand requests, and CPython considers a full collection only after a thousand middle
+#: ones (a million requests if the pacer's were the only ones); an idle process collects in full as soon as it is
+#: idle (:class:`mockserver.core.heap.IdleCollector`).
 GC_THRESHOLDS = (700, 10, 1000)
 
 
