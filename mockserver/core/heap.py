@@ -9,13 +9,13 @@ key's store was full). Collecting the two young generations every :data:`REQUEST
 each pass to what those requests left alive (3-7 ms of CPU measured the same way; an effect on a GET's wall-clock
 p99 was not shown through the noise of a shared 2-core machine).
 
-Full collections walk every object that is not frozen -- the journal, the store, the kept views: 30-130 ms of CPU
-once a key's store is full, with the loop held all that time. CPython starts one when the objects promoted to the
-oldest generation since the last reach a quarter of it, which under steady traffic (every request promotes its
-journal entry, every create its record) comes every few tens of thousands of requests, in the middle of a load
-test. :class:`IdleCollector` runs the full collection when the process has served no request for a while instead,
-and the serving thresholds (:data:`mockserver.server.GC_THRESHOLDS`) leave CPython's own for sustained traffic
-only, as a bound on what a full collection may have to free.
+Full collections walk every object that is not frozen -- the journal, the store, the kept views: 65-130 ms of wall
+time once a key's store is full (gc callbacks under ``wrk``), with the loop held all that time. CPython starts one
+when the objects promoted to the oldest generation since the last reach a quarter of it, which under steady traffic
+(every request promotes its journal entry, every create its record) comes every few tens of thousands of requests,
+in the middle of a load test. :class:`IdleCollector` runs the full collection when the process has served no request
+for a while instead, and the serving thresholds (:data:`mockserver.server.GC_THRESHOLDS`) leave CPython's own for
+sustained traffic only, as a bound on what a full collection may have to free.
 """
 
 from __future__ import annotations
