@@ -43,7 +43,7 @@ class BaseSettings:
     start_time: float | None = None
     store: str = "memory"  # or redis://host:port/db: state shared by every process using it (core/shared_store)
     workers: int = 1  # server processes on the same ports; more than one needs a shared store
-    max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, files, uploads, ...)
+    max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, uploads, ...)
     max_key_bytes: int | None = 64 * 1024 * 1024  # stored objects per key, measured as their JSON length
     max_store_bytes: int | None = 512 * 1024 * 1024  # all keys together; the key holding the most loses first
     ttl: float | None = None

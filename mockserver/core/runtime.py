@@ -58,7 +58,7 @@ class Runtime:
             store=store,
             rng=rng,
             accounts=Accounts(store, settings.credits, settings.daily_budget, settings.accept_any_key),
-            files=Files(store),
+            files=Files(),
             rules=rules,
             journal=journal,
             webhooks=_webhooks(settings, clock, shared),

@@ -84,7 +84,7 @@ def _image_format(params: dict[str, Any]) -> str:
 
 
 def _name(task_id: str, model: Model, index: int, fmt: str) -> str:
-    return file_name(f"{task_id}_{model.id}_-{index}", fmt)
+    return file_name(task_id, index, fmt, tag=f"_{model.id}_")
 
 
 def plan(task_id: str, model: Model, params: dict[str, Any], seed: int) -> tuple[list[PlannedFile], list[PlannedFile]]:

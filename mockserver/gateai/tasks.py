@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mockserver.core import jobs
+from mockserver.core.files import SPECS_FIELD
 from mockserver.core.limits import ConcurrencySlots, SlidingWindow
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
@@ -49,6 +50,8 @@ DURATIONS = {"image": (10.0, 30.0), "video": (60.0, 300.0), "3d": (60.0, 180.0)}
 TIMEOUT_ERROR = "Generation timed out (40 min hard limit)"
 UPSTREAM_ERROR = "Generation failed: the upstream provider returned an error (simulated)"
 JOB_KIND = jobs.JobKind(KIND, file_fields=("files", "glb_files"))
+#: The file fields of a task that produces no files (failed, or a scripted result).
+NO_FILES: dict[str, Any] = {"files": [], "glb_files": [], SPECS_FIELD: []}
 
 
 class WindowFull(Exception):
@@ -223,12 +226,13 @@ class Tasks:
             raise
         return final, status, cost
 
-    def _outputs(self, owner: str, task_id: str, model: Model, final: dict[str, Any]) -> tuple[list[str], list[str]]:
-        """The result files and the 3D meshes (names; their recipes are registered, nothing is rendered)."""
+    def _outputs(self, task_id: str, model: Model, final: dict[str, Any]) -> dict[str, Any]:
+        """The record's fields for the result files and the 3D meshes: their names, and their recipes in the same
+        order (nothing is rendered)."""
         seed = self.runtime.rng.bits(f"gateai-media:{task_id}", 31)
         planned, meshes = outputs.plan(task_id, model, final, seed)
-        names = self.engine.register_outputs(owner, task_id, [(item.name, item.spec) for item in [*planned, *meshes]])
-        return names[:len(planned)], names[len(planned):]
+        names, recipes = self.engine.outputs((item.name, item.spec) for item in [*planned, *meshes])
+        return {"files": names[:len(planned)], "glb_files": names[len(planned):], SPECS_FIELD: recipes}
 
     def create(self, owner: str, request: GenerateRequest, scripted: ScriptedResult | None = None) -> Created:
         """Start a generation; ``scripted`` (a matching rule, or the ``X-Mock-*`` headers) fixes its
@@ -245,7 +249,7 @@ class Tasks:
         self._take_slot(owner, task_id, model, plan, limits, now)
         final, status, cost = self._pay(owner, task_id, request, prepared, plan, now)
         produced = plan.outcome == FINISHED and script.output is None
-        result, glb = self._outputs(owner, task_id, model, final.params) if produced else ([], [])
+        files = self._outputs(task_id, model, final.params) if produced else NO_FILES
         record = {
             "id": task_id,
             "owner": owner,
@@ -258,8 +262,7 @@ class Tasks:
             "phases": jobs.packed(jobs.build_phases(now, [(PROCESSING, plan.ends_after), (plan.outcome, 0.0)])),
             "error": plan.error,
             "refund_at": None if plan.refund_after is None else now + plan.refund_after,
-            "files": result,
-            "glb_files": glb,
+            **files,
             # a scripted output: the ``result`` list exactly as given, instead of generated files
             "given_result": None if script.output is None else given_result(script.output),
         }

@@ -25,4 +25,4 @@ class PredictionReader:
         shown = self.predictions.views.view(record, Links(api_base + "/v1", api_base + "/files/"), now=now)
         return ShownJob(object=shown, timeline=self.predictions.timeline(record),
                         cost=shown["metadata"]["billing"]["credits_used"], refunded=bool(record.get("refunded")),
-                        given=record.get("given_output"), files=list(record.get("files", [])))
+                        given=record.get("given_output"), files=self.predictions.engine.output_names(record))

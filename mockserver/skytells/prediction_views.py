@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from mockserver.core.clock import isoformat
-from mockserver.core.files import Files
+from mockserver.core.files import SPECS_FIELD, Files
 from mockserver.core.http import split_url
 from mockserver.core.jobs import JobEngine, JobState, Phases
 from mockserver.core.view_cache import CachedView, ViewCache, phase_window
@@ -86,8 +86,7 @@ class PredictionViews:
             return output, given_files(output, self.files)
         storage = [
             {"name": info.name, "type": info.content_type, "size": info.size, "url": links.file(info.name)}
-            for info in map(self.files.info, record["files"])
-            if info is not None
+            for info in self.engine.output_infos(record)
         ]
         urls = [entry["url"] for entry in storage]
         return (urls if record["output_array"] else (urls[0] if urls else None)), storage
@@ -102,7 +101,7 @@ class PredictionViews:
         metrics: dict[str, Any] = {"predict_time": processing_time, "total_time": max(total, processing_time)}
         if record["model_type"] == "image" and state.status == "succeeded":
             given = record.get("given_output")
-            metrics["image_count"] = (len(record["files"]) if given is None
+            metrics["image_count"] = (len(record[SPECS_FIELD]) if given is None
                                       else len(given) if isinstance(given, list) else 1)
         return metrics
 

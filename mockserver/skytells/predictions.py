@@ -14,14 +14,13 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
 from mockserver.core import jobs
-from mockserver.core.files import file_name
+from mockserver.core.files import SPECS_FIELD, file_name
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
@@ -63,13 +62,23 @@ class PredictionRecord(jobs.CompactRecord):
     __slots__ = ()
     DEFAULTS = MappingProxyType({
         "stream": False, "webhook": NO_WEBHOOK, "cancelled_at": None, "outcome": "succeeded", "error": None,
-        "refunded": False, "given_output": None, "output_array": True, "deleted": False,
+        "refunded": False, "given_output": None, "output_array": True, "deleted": False, SPECS_FIELD: (),
     })
 
 
 #: The failure message of a scripted failure that names no error.
 SCRIPTED_ERROR = "The prediction failed: the model returned an error"
-JOB_KIND = jobs.JobKind(KIND, refund_field="credits")
+
+
+def output_file_names(record: dict[str, Any]) -> list[str]:
+    """A prediction's output file names, derived from its id and its files' recipes (``<id>-<index>.<ext>``): the
+    record keeps the recipes alone (eleven keys would double the size of its dict)."""
+    return [file_name(record["id"], index, values[0]) for index, values in enumerate(record[SPECS_FIELD])]
+
+
+JOB_KIND = jobs.JobKind(KIND, refund_field="credits", file_fields=(), file_names=output_file_names)
+#: What an unscripted create follows: the mock's normal behaviour (a frozen value, shared).
+NO_SCRIPT = ScriptedResult()
 
 
 class OutputNotProducible(Exception):
@@ -81,8 +90,7 @@ class OutputNotProducible(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):
     """A prediction's planned steps, its compute seconds, and whether it finishes inside the create call."""
 
     steps: list[tuple[str, float]]
@@ -200,7 +208,7 @@ class Predictions:
             except ValueError as exc:
                 field = str(exc).split(" ", 1)[0]
                 raise OutputNotProducible(field if field in params else None, str(exc)) from None
-        return [(file_name(f"{pid}-{index}", spec.format), spec)
+        return [(file_name(pid, index, spec.format), spec)
                 for index, spec in enumerate(outputs.seeded(templates, seed))]
 
     def _credits(self, request: CreateRequest, compute_seconds: float) -> float:
@@ -226,7 +234,7 @@ class Predictions:
         pid = runtime.rng.uuid4(KIND)
         now = runtime.clock.now()
         model = request.model
-        script = scripted or ScriptedResult()
+        script = scripted or NO_SCRIPT
         schedule = self._schedule(pid, model, script.duration)
         outcome, error = ending(request, script, runtime.settings.safety_terms)
         succeeds = outcome == "succeeded"
@@ -243,8 +251,8 @@ class Predictions:
             "phases": jobs.packed(self._phases(now, schedule, outcome, script.duration)),
             "predict_time": schedule.predict_time,
             "credits": cost,
-            "files": engine.register_outputs(owner, pid, planned),
         })
+        record[SPECS_FIELD] = engine.outputs(planned)[1]  # the names follow from them (output_file_names)
         record.set_unless_default({  # only the fields not at their default
             "stream": request.stream,
             "webhook": request.webhook,

@@ -87,4 +87,4 @@ def test_repeated_creates_plan_as_fresh_ones() -> None:
         made.append([predictions.create(KEY, parse_create(body, CATALOG) if shared else _parse(body, CATALOG))
                      for _ in range(3)])
     assert made[0] == made[1]
-    assert len({record["id"] for record in made[0]}) == 3 and all(len(r["files"]) == 2 for r in made[0])
+    assert len({record["id"] for record in made[0]}) == 3 and all(len(r["file_specs"]) == 2 for r in made[0])

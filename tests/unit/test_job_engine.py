@@ -32,14 +32,15 @@ def engine(clock: Clock) -> jobs.JobEngine:
     store = MemoryStore()
     accounts = Accounts(store, default_credits=10.0, default_budget=100.0)
     accounts.create(OWNER)
-    return jobs.JobEngine(KIND, store, clock, Files(store), accounts=accounts)
+    return jobs.JobEngine(KIND, store, clock, Files(), accounts=accounts)
 
 
 def start(engine: jobs.JobEngine, job_id: str = "j1", price: float = 0.0, files: int = 0) -> dict[str, Any]:
     engine.charge(OWNER, price)
     outputs = [(f"{job_id}-{n}.png", MediaSpec(format="png", width=8, height=8)) for n in range(files)]
-    names = engine.register_outputs(OWNER, job_id, outputs)
+    names, recipes = engine.outputs(outputs)
     record = {"id": job_id, "owner": OWNER, "created_at": engine.clock.now(), "price": price, "files": names,
+              "file_specs": recipes,
               "phases": jobs.build_phases(engine.clock.now(), STEPS)}
     return engine.put(record)
 

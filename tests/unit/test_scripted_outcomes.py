@@ -55,9 +55,9 @@ def view_at(predictions: Predictions, record: dict, offset: float) -> dict:
 
 def test_no_outcome_keeps_the_seeded_behaviour(predictions: Predictions) -> None:
     record = create(predictions)
-    assert record["given_output"] is None and record["outcome"] == "succeeded" and record["files"]
+    assert record["given_output"] is None and record["outcome"] == "succeeded" and record["file_specs"]
     again = create(predictions, outcome=ScriptedResult())
-    assert again["outcome"] == "succeeded" and again["files"] and again["given_output"] is None
+    assert again["outcome"] == "succeeded" and again["file_specs"] and again["given_output"] is None
     assert predictions.timeline(again)[-1][1] > START  # the seeded schedule, not collapsed
 
 
@@ -98,7 +98,7 @@ def test_scripted_failure_fails_at_the_end_with_the_error_and_costs_nothing(pred
                                                                           runtime: Runtime) -> None:
     before = balance(runtime)
     record = create(predictions, outcome=ScriptedResult(status="failed", error="GPU exploded", duration=20))
-    assert balance(runtime) == before and record["credits"] == 0 and not record["files"]
+    assert balance(runtime) == before and record["credits"] == 0 and not record["file_specs"]
     assert view_at(predictions, record, 19.9)["status"] == "processing"
     failed = view_at(predictions, record, 20)
     assert failed["status"] == "failed" and failed["error"] == failed["response"] == "GPU exploded"
@@ -124,7 +124,7 @@ def test_given_outputs_replace_the_files_verbatim(predictions: Predictions, runt
     urls = ["https://cdn.example.com/out/a.png", "https://cdn.example.com/out/b.webp?sig=1"]
     before = balance(runtime)
     record = create(predictions, outcome=ScriptedResult(output=urls, duration=0))
-    assert not record["files"] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
+    assert not record["file_specs"] and balance(runtime) == pytest.approx(before - 0.05)  # charged as usual
     body = predictions.views.view(record, LINKS)
     assert body["output"] == urls
     assert body["metadata"]["storage"]["files"] == [
@@ -173,7 +173,7 @@ def test_gateai_failure_with_the_error_is_refunded(runtime: Runtime) -> None:
 def test_gateai_output_is_the_result_as_given(runtime: Runtime) -> None:
     given = ["https://cdn.example.com/1.png", "https://cdn.example.com/2.png"]
     tasks, record = gateai_task(runtime, ScriptedResult(output=given, duration=5))
-    assert not record["files"]
+    assert not record["file_specs"]
     assert TaskViews(tasks).view(record, "/files/", START + 4)["result"] == []
     assert TaskViews(tasks).view(record, "/files/", START + 5)["result"] == given
     runtime.clock.advance(5)

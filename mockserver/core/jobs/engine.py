@@ -16,7 +16,7 @@ from typing import Any
 
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
-from mockserver.core.files import Files
+from mockserver.core.files import SPECS_FIELD, FileInfo, Files, Recipe, info_from_recipe, job_of, recipe, spec_of
 from mockserver.core.jobs.errors import JobNotCancellable, JobNotFound
 from mockserver.core.jobs.records import CompactRecord
 from mockserver.core.jobs.schedule import JobState, Phases, state_at, timeline
@@ -45,6 +45,8 @@ class JobKind:
     cancelled_status: str = "cancelled"  #: the status a cancel ends it in
     refund_field: str | None = None  #: the record field holding the credits a cancel gives back
     file_fields: tuple[str, ...] = ("files",)  #: the record fields listing its output files
+    #: the output files' names when the record does not keep them but derives them (from its id and ``file_specs``)
+    file_names: Callable[[Record], list[str]] | None = None
 
 
 class JobEngine:
@@ -59,6 +61,7 @@ class JobEngine:
         self.accounts = accounts
         self.webhooks = webhooks
         self._render: PayloadRenderer | None = None
+        files.add_source(kind.name, self)
 
     # -- creating ------------------------------------------------------------------------
 
@@ -70,14 +73,16 @@ class JobEngine:
         if credits > 0 and self.accounts is not None:
             self.accounts.debit(owner, credits)
 
-    def register_outputs(self, owner: str, job_id: str, outputs: Iterable[tuple[str, MediaSpec]]) -> tuple[str, ...]:
-        """Register the job's output files (recipes only: nothing is rendered) and return their names (a tuple: what
-        the job record keeps)."""
+    @staticmethod
+    def outputs(planned: Iterable[tuple[str, MediaSpec]]) -> tuple[tuple[str, ...], tuple[Recipe, ...]]:
+        """The job's output files as its record keeps them: their names (for the kind's file fields, in order) and
+        their recipes (for ``file_specs``, in the same order). Nothing is stored or rendered."""
         names: list[str] = []
-        for name, spec in outputs:
-            self.files.register(name, spec, job_id, owner)
+        recipes: list[Recipe] = []
+        for name, spec in planned:
             names.append(name)
-        return tuple(names)
+            recipes.append(recipe(spec))
+        return tuple(names), tuple(recipes)
 
     def put(self, record: Record, notify: bool = False) -> Record:
         """Store a new job (``notify``: wake the clock's waiters, e.g. a dashboard that counts jobs).
@@ -162,7 +167,25 @@ class JobEngine:
         return state_at(record["phases"], now, record.get("cancelled_at"), self.kind.cancelled_status)
 
     def output_names(self, record: Record) -> list[str]:
+        """The job's output file names, in the order of its ``file_specs``."""
+        if self.kind.file_names is not None:
+            return self.kind.file_names(record)
         return [name for field in self.kind.file_fields for name in record.get(field) or ()]
+
+    def output_infos(self, record: Record) -> list[FileInfo]:
+        """What a view shows of the job's output files, from the record alone."""
+        return [info_from_recipe(name, values)
+                for name, values in zip(self.output_names(record), record.get(SPECS_FIELD) or (), strict=False)]
+
+    def output_spec(self, name: str) -> MediaSpec | None:
+        """The recipe of this kind's output file ``name``: None unless its job is here and was not cancelled."""
+        record = self.find(job_of(name))
+        if record is None or record.get("cancelled_at") is not None:
+            return None
+        names = self.output_names(record)
+        if name not in names:
+            return None
+        return spec_of(record[SPECS_FIELD][names.index(name)])
 
     # -- changing ------------------------------------------------------------------------
 
@@ -187,8 +210,7 @@ class JobEngine:
             raise JobNotFound(self.kind.name, job_id)
         if ended:
             raise JobNotCancellable(self.kind.name, job_id, ended[0])
-        self._refund(owner, record)
-        self.files.remove(self.output_names(record))
+        self._refund(owner, record)  # its files go with it: a cancelled job has none (output_spec)
         self.clock.notify()
         if self.webhooks is not None:
             self.webhooks.refresh(job_id)  # enqueue the cancel now: a delete may follow at once
@@ -205,7 +227,6 @@ class JobEngine:
         record = self.get(owner, job_id)
         if not self.state(record).terminal:
             record = self.cancel(owner, job_id)
-        self.files.remove(self.output_names(record))
-        self.store.delete(self.kind.name, job_id)
+        self.store.delete(self.kind.name, job_id)  # and its files with it
         self.clock.notify()
         return changed(record, deleted=True)

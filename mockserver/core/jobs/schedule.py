@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Phases = list[tuple[str, float]]
 #: A schedule as stored: ``(status, at, status, at, ...)`` (a list of the same once read back from JSON).
 Packed = tuple[str | float, ...]
 
 
-@dataclass(frozen=True)
-class JobState:
-    """Where a job stands at one moment."""
+class JobState(NamedTuple):
+    """Where a job stands at one moment (a named tuple: made for every view and every read of a job's status)."""
 
     status: str
     entered_at: float

@@ -129,8 +129,8 @@ class RedisStore:
         """The record in ``fields``: the very object given last time while Redis holds the same bytes.
 
         As with the in-memory store, an unchanged record is the same object on every read, so what is kept per
-        record object (a prediction's cached view, a file's info) is found again: a GET of an unchanged
-        prediction renders nothing and reads no file record. Records are read only (every change is a new one).
+        record object (a prediction's cached view) is found again: a GET of an unchanged prediction renders
+        nothing. Records are read only (every change is a new one).
         """
         kept = self._decoded.get((kind, key))
         if kept is not None and kept[0] == fields:
