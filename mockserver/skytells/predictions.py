@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from mockserver.core import jobs
-from mockserver.core.files import SPECS_FIELD, file_name
+from mockserver.core.files import SPECS_FIELD, Recipe, file_name, recipe
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
@@ -195,8 +195,9 @@ class Predictions:
             phases[-1] = (outcome, now + duration)  # exactly the scripted time, whatever the rounding
         return phases
 
-    def _plan_outputs(self, pid: str, request: CreateRequest) -> list[tuple[str, Any]]:
-        """The output files' names and recipes; input the mock cannot produce is :class:`OutputNotProducible`.
+    def _plan_outputs(self, pid: str, request: CreateRequest) -> tuple[Recipe, ...]:
+        """The output files' recipes, as the record keeps them (their names follow: :func:`output_file_names`);
+        input the mock cannot produce is :class:`OutputNotProducible`.
 
         What the prediction's seed does not change is planned once per request (:func:`outputs.plan_templates`)."""
         seed = self.runtime.rng.bits(f"media:{pid}", 31)
@@ -208,8 +209,7 @@ class Predictions:
             except ValueError as exc:
                 field = str(exc).split(" ", 1)[0]
                 raise OutputNotProducible(field if field in params else None, str(exc)) from None
-        return [(file_name(pid, index, spec.format), spec)
-                for index, spec in enumerate(outputs.seeded(templates, seed))]
+        return tuple(map(recipe, outputs.seeded(templates, seed)))
 
     def _credits(self, request: CreateRequest, compute_seconds: float) -> float:
         """What a successful prediction costs; known once per request unless billed by compute time."""
@@ -238,7 +238,7 @@ class Predictions:
         schedule = self._schedule(pid, model, script.duration)
         outcome, error = ending(request, script, runtime.settings.safety_terms)
         succeeds = outcome == "succeeded"
-        planned = self._plan_outputs(pid, request) if succeeds and script.output is None else []
+        planned = self._plan_outputs(pid, request) if succeeds and script.output is None else ()
         cost = self._credits(request, schedule.predict_time) if succeeds else 0.0
         engine.charge(owner, cost)  # only once the outputs are known to be producible
         record = PredictionRecord({
@@ -252,8 +252,8 @@ class Predictions:
             "predict_time": schedule.predict_time,
             "credits": cost,
         })
-        record[SPECS_FIELD] = engine.outputs(planned)[1]  # the names follow from them (output_file_names)
         record.set_unless_default({  # only the fields not at their default
+            SPECS_FIELD: planned,  # the files' names follow from them (output_file_names)
             "stream": request.stream,
             "webhook": request.webhook,
             "outcome": outcome,
