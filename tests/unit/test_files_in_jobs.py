@@ -94,3 +94,11 @@ def test_a_later_engine_of_a_kind_takes_the_place_of_the_earlier(made: tuple[job
     again = jobs.JobEngine(jobs.JobKind("thing"), engine.store, clock, files)  # e.g. the dashboard's reader
     assert len(files._sources) == 1 and files._sources["thing"] is again
     assert files.info(file_name(UUID, 0, "png")) is not None
+
+
+def test_a_record_without_recipes_has_no_files(made: tuple[jobs.JobEngine, Files, Clock]) -> None:
+    """A job an older version stored (its file names, no recipes) answers no file rather than failing."""
+    engine, files, _ = made
+    engine.put({"id": UUID, "owner": "sk-a", "created_at": START, "files": [file_name(UUID, 0, "png")],
+                "phases": jobs.build_phases(START, STEPS)})
+    assert files.info(file_name(UUID, 0, "png")) is None and engine.output_infos(engine.find(UUID)) == []
