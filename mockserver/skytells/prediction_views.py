@@ -101,7 +101,7 @@ class PredictionViews:
         metrics: dict[str, Any] = {"predict_time": processing_time, "total_time": max(total, processing_time)}
         if record["model_type"] == "image" and state.status == "succeeded":
             given = record.get("given_output")
-            metrics["image_count"] = (len(record[SPECS_FIELD]) if given is None
+            metrics["image_count"] = (len(record.get(SPECS_FIELD) or ()) if given is None
                                       else len(given) if isinstance(given, list) else 1)
         return metrics
 

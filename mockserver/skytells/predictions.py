@@ -73,7 +73,7 @@ SCRIPTED_ERROR = "The prediction failed: the model returned an error"
 def output_file_names(record: dict[str, Any]) -> list[str]:
     """A prediction's output file names, derived from its id and its files' recipes (``<id>-<index>.<ext>``): the
     record keeps the recipes alone (eleven keys would double the size of its dict)."""
-    return [file_name(record["id"], index, values[0]) for index, values in enumerate(record[SPECS_FIELD])]
+    return [file_name(record["id"], index, values[0]) for index, values in enumerate(record.get(SPECS_FIELD) or ())]
 
 
 JOB_KIND = jobs.JobKind(KIND, refund_field="credits", file_fields=(), file_names=output_file_names)

@@ -53,6 +53,15 @@ def view_at(predictions: Predictions, record: dict, offset: float) -> dict:
 # -- Skytells predictions ------------------------------------------------------------------
 
 
+def test_a_prediction_stored_without_recipes_shows_no_files(predictions: Predictions) -> None:
+    """A succeeded prediction an older version left in a persistent store (no ``file_specs``, a plain dict as a
+    shared store reads it back) is shown with its status, and no files."""
+    old = {key: value for key, value in create(predictions).full().items() if key != "file_specs"}
+    shown = view_at(predictions, old, 1000)
+    assert shown["status"] == "succeeded" and shown["output"] == [] and shown["metadata"]["storage"]["files"] == []
+    assert shown["metrics"]["image_count"] == 0 and predictions.engine.output_names(old) == []
+
+
 def test_no_outcome_keeps_the_seeded_behaviour(predictions: Predictions) -> None:
     record = create(predictions)
     assert record["given_output"] is None and record["outcome"] == "succeeded" and record["file_specs"]
