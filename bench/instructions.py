@@ -1,0 +1,122 @@
+"""Instructions per request, counted by valgrind: a deterministic figure to compare two versions of the hot path.
+
+Timings on a shared machine move by 10-20 % between runs; the instructions a request executes move by well under
+1 %. For each route the app (built as ``mockserver serve`` builds it: seeded, instant clock) is called in-process
+over ASGI -- no server, no socket -- first ``--warm`` times, then ``N`` times, under ``valgrind --tool=cachegrind
+--cache-sim=no``, for two values of ``N`` (``--counts``); the difference of the two totals divided by the difference
+of the counts is the cost of one request, start-up and warm-up cancelled out. Collections of the collector are
+included (the serving process's thresholds and pacing apply). Fewer instructions is not the same as less time: a
+request that touches less memory can take less time with as many instructions (see README, Benchmarks).
+
+    python bench/instructions.py [--routes create,get,chat] [--counts 300,1300] [--warm 1500]
+
+Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+READ_KEY = "sk-bench-read-0001"
+LOAD_KEY = "sk-bench-load-0001"
+PREDICTION = {"model": "truefusion-pro", "input": {"prompt": "a fox in the snow"}}
+CHAT = {"model": "gpt-5", "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 16}
+ROUTES = ("create", "get", "chat")
+
+
+def _scope(method: str, path: str, key: str, body: bytes | None) -> dict[str, Any]:
+    headers = [(b"host", b"127.0.0.1:8080"), (b"x-api-key", key.encode()), (b"user-agent", b"bench")]
+    if body is not None:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+            "server": ("127.0.0.1", 8080), "client": ("127.0.0.1", 50000), "scheme": "http", "method": method,
+            "root_path": "", "path": path, "raw_path": path.encode(), "query_string": b"", "headers": headers,
+            "state": {}}
+
+
+async def _call(app: Any, method: str, path: str, key: str, body: bytes | None = None) -> list[dict[str, Any]]:
+    """One request through the app; the messages it sent."""
+    sent: list[dict[str, Any]] = []
+    pending = [{"type": "http.request", "body": body or b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop() if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(_scope(method, path, key, body), receive, send)
+    return sent
+
+
+async def _serve_requests(route: str, count: int, warm: int) -> None:
+    """The child: build the app, prepare, warm up, then ``count`` requests of ``route``."""
+    sys.path.insert(0, str(ROOT))
+    from mockserver.app import build
+    from mockserver.server import settle_heap
+    from mockserver.settings import Settings
+
+    settings = Settings(api_keys=(READ_KEY,), seed=1, time_mode="instant", max_records=1000, journal_size=500)
+    app = build(settings).apps["skytells"]
+    funding = {"key": LOAD_KEY, "credits": 1e12, "daily_budget": 1e12, "limits": {"concurrency": 10000}}
+    await _call(app, "POST", "/_mock/keys", "", json.dumps(funding).encode())
+    made = await _call(app, "POST", "/v1/predictions", READ_KEY, json.dumps(PREDICTION).encode())
+    request = {
+        "create": ("POST", "/v1/predictions", LOAD_KEY, json.dumps(PREDICTION).encode()),
+        "get": ("GET", f"/v1/predictions/{json.loads(made[1]['body'])['id']}", READ_KEY, None),
+        "chat": ("POST", "/v1/chat/completions", LOAD_KEY, json.dumps(CHAT).encode()),
+    }[route]
+    for _ in range(warm):
+        await _call(app, *request)
+    settle_heap()  # as a serving process: start-up objects frozen, the serving thresholds, paced collections
+    for _ in range(count):
+        answer = await _call(app, *request)
+    if count and answer[0]["status"] >= 400:
+        raise SystemExit(f"{route}: {answer[0]['status']} {answer[1].get('body', b'')[:300]!r}")
+
+
+def instructions(route: str, count: int, warm: int) -> int:
+    """The instructions of a child process serving ``count`` requests of ``route`` (valgrind's ``I refs``)."""
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+               sys.executable, __file__, "--child", route, str(count), "--warm", str(warm)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"{route} x{count}: valgrind failed: {done.stderr[-800:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--routes", default=",".join(ROUTES), help=f"comma-separated, of: {', '.join(ROUTES)}")
+    parser.add_argument("--counts", default="300,1300", help="the two request counts whose totals are compared")
+    parser.add_argument("--warm", type=int, default=1500, help="requests before the counted ones")
+    parser.add_argument("--child", nargs=2, metavar=("ROUTE", "COUNT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(_serve_requests(args.child[0], int(args.child[1]), args.warm))
+        return 0
+    if shutil.which("valgrind") is None:
+        print("instructions: needs valgrind (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    low, high = (int(part) for part in args.counts.split(","))
+    print("| route | instructions per request |\n|---|---:|")
+    for route in args.routes.split(","):
+        if route not in ROUTES:
+            parser.error(f"unknown route {route!r}")
+        per_request = (instructions(route, high, args.warm) - instructions(route, low, args.warm)) / (high - low)
+        print(f"| {route} | {per_request:,.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
