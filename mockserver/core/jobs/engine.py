@@ -183,8 +183,10 @@ class JobEngine:
         if record is None or record.get("cancelled_at") is not None:
             return None
         names = self.output_names(record)
+        if name not in names:
+            return None
+        index = names.index(name)
         specs = record.get(SPECS_FIELD) or ()  # none in a record an older version left in a persistent store
-        index = names.index(name) if name in names else len(specs)
         return spec_of(specs[index]) if index < len(specs) else None
 
     # -- changing ------------------------------------------------------------------------
