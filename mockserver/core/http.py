@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -27,6 +28,17 @@ def json_bytes(content: Any) -> bytes:
         return orjson.dumps(content)
     except orjson.JSONEncodeError:
         return json.dumps(content, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_object_bytes(members: dict[str, bytes]) -> bytes:
+    """A JSON object spliced from members already encoded (:func:`json_bytes`): the bytes :func:`json_bytes` writes
+    for the object of their decoded values (keys must need no escaping)."""
+    return b"{" + b",".join(b'"' + key.encode() + b'":' + value for key, value in members.items()) + b"}"
+
+
+def json_array_bytes(items: Iterable[bytes]) -> bytes:
+    """A JSON array spliced from items already encoded (:func:`json_bytes`), as :func:`json_bytes` writes it."""
+    return b"[" + b",".join(items) + b"]"
 
 
 class JSONResponse(Response):

@@ -5,7 +5,7 @@ the moment -- and of the moment only through the job's phase (and, for some view
 refund). :func:`phase_window` gives the span of time around ``now`` in which the phase stays the same, so a
 cached view is served without asking the job engine for the state: while the store holds the same record object
 (it replaces a record on every change) and the clock is inside the window, the view is the one rendered before.
-:class:`ViewCache` keeps the latest views (least recently used go first), with their JSON bytes once asked for.
+:class:`ViewCache` keeps the latest views (least recently used go first) as their JSON bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
+
+import orjson
 
 from mockserver.core.http import json_bytes
 
@@ -52,31 +54,35 @@ def split_window(window: Window, now: float, instants: Iterable[float | None]) -
 
 
 class CachedView:
-    """One rendered view: the record it came from, its window, the view and (once asked for) its JSON."""
+    """One rendered view: the record it came from, its window and the view's JSON bytes.
 
-    __slots__ = ("encoded", "record", "since", "until", "view")
+    Only the bytes are kept (a view's dicts and lists would be ~6 more objects per job for the collector to walk,
+    and memory beside the bytes); :attr:`view` decodes a fresh copy for the few readers that want a dict.
+    """
+
+    __slots__ = ("encoded", "record", "since", "until")
 
     def __init__(self, record: dict[str, Any], window: Window, view: dict[str, Any]) -> None:
         self.record = record
         self.since, self.until = window
-        self.view = view
-        self.encoded: bytes | None = None
+        self.encoded = json_bytes(view)
 
     def holds(self, record: dict[str, Any], now: float) -> bool:
         return self.record is record and self.since <= now < self.until
 
+    @property
+    def view(self) -> dict[str, Any]:
+        """The view as a dict: decoded from :meth:`json` (a copy of its own; the JSON types only)."""
+        decoded: dict[str, Any] = orjson.loads(self.encoded)
+        return decoded
+
     def json(self) -> bytes:
-        """The view as compact JSON (:func:`~mockserver.core.http.json_bytes`), encoded once."""
-        if self.encoded is None:
-            self.encoded = json_bytes(self.view)
+        """The view as compact JSON (:func:`~mockserver.core.http.json_bytes`)."""
         return self.encoded
 
 
 class ViewCache:
-    """The latest rendered views by key (e.g. ``(record id, base URL)``), each valid for its record and window.
-
-    Callers must not change a returned view.
-    """
+    """The latest rendered views by key (e.g. ``(record id, base URL)``), each valid for its record and window."""
 
     def __init__(self, size: int = VIEW_CACHE_SIZE) -> None:
         self.size = size

@@ -17,7 +17,7 @@ class TaskViews:
 
     A task's view depends on the clock only through its phase and whether its refund is due, so the latest views
     are kept per (task, files URL) with their JSON bytes and reused while the record is the same object and the
-    clock inside that span (:mod:`mockserver.core.view_cache`). Callers must not change a returned view.
+    clock inside that span (:mod:`mockserver.core.view_cache`).
     """
 
     def __init__(self, tasks: Tasks) -> None:

@@ -69,9 +69,9 @@ class PredictionViews:
     """Renders prediction records (read only).
 
     A view depends on the clock only through the job's current phase, so the latest views are kept per
-    (record, links) -- with their JSON bytes, once asked for -- and reused while the record is the same object (the
+    (record, links) -- as their JSON bytes -- and reused while the record is the same object (the
     store replaces a record on every change) and the clock is still inside the phase the view was rendered in
-    (:mod:`mockserver.core.view_cache`). Callers must not change a returned view.
+    (:mod:`mockserver.core.view_cache`).
     """
 
     def __init__(self, engine: JobEngine, files: Files) -> None:

@@ -19,7 +19,16 @@ from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
-from mockserver.core.http import EncodedJSON, JSONResponse, accepts_event_stream, api_key_from, read_json_object
+from mockserver.core.http import (
+    EncodedJSON,
+    JSONResponse,
+    accepts_event_stream,
+    api_key_from,
+    json_array_bytes,
+    json_bytes,
+    json_object_bytes,
+    read_json_object,
+)
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -170,7 +179,8 @@ class SkytellsAPI:
         account = self.authenticate(request)
         records, pagination = self.predictions.list(account.key, **list_filters(request.query_params))
         links, views = self.links(request), self.predictions.views
-        return JSONResponse({"data": [views.view(r, links) for r in records], "pagination": pagination})
+        data = json_array_bytes(views.encoded(record, links) for record in records)  # the kept views' bytes
+        return EncodedJSON(json_object_bytes({"data": data, "pagination": json_bytes(pagination)}))
 
     async def cancel_prediction(self, request: Request) -> Response:
         account = self.authenticate(request)

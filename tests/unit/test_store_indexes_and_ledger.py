@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from mockserver.core.limits import SlidingWindow
 from mockserver.core.runtime import Runtime
 from mockserver.core.store import MemoryStore, Retention
@@ -79,8 +81,9 @@ def test_cached_view_changes_with_the_phase_and_the_record() -> None:
     domain = Predictions(runtime, catalog)
     links = links_for("http://mock/v1")
     record = domain.create("k", parse_create({"model": "truefusion-pro", "input": {"prompt": "p"}}, catalog))
-    first = domain.views.view(record, links)
-    assert domain.views.view(record, links) is first  # same phase, same record: reused
+    first = domain.views.encoded(record, links)
+    assert domain.views.encoded(record, links) is first  # same phase, same record: the kept bytes reused
+    assert domain.views.view(record, links) == orjson.loads(first)  # a dict view is those bytes decoded
     runtime.clock.advance(1_000)
     later = domain.views.view(domain.get("k", record["id"]), links)
     assert later["status"] == "succeeded" and later == domain.views.render(record, links, runtime.clock.now())
