@@ -20,7 +20,7 @@ async def _raw(request: Request) -> bytes:
     declared = declared_length(request.headers)
     if declared is not None and declared > limit:
         raise too_large(limit)
-    return await read_body(request.stream(), limit)
+    return await read_body(request.receive, limit)
 
 
 async def json_body(request: Request) -> Any:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
-from mockserver.core.request_facts import api_key_in, known_facts
+from mockserver.core.request_facts import ScopeHeaders, api_key_in, known_facts
 
 
 def json_bytes(content: Any) -> bytes:
@@ -76,13 +76,14 @@ async def read_json_object(request: Request, max_bytes: int, max_depth: int | No
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
     """The request body's bytes, refused as :func:`read_json_object` refuses it before parsing: too large (413),
     empty (400) or not sent as JSON (415). A body the rule pipeline read ahead is not read again."""
-    declared = declared_length(request.headers)
+    headers = ScopeHeaders(request.scope)  # the request's header index, made once (no Starlette Headers here)
+    declared = declared_length(headers)
     if declared is not None and declared > max_bytes:
         raise too_large(max_bytes)
-    content_type = request.headers.get("content-type", "")
+    content_type = headers.get("content-type") or ""
     facts = known_facts(request.scope)
     ahead = facts.body if facts is not None else None
-    body = await read_body(request.stream(), max_bytes) if ahead is None else ahead
+    body = await read_body(request.receive, max_bytes) if ahead is None else ahead
     if len(body) > max_bytes:
         raise too_large(max_bytes)
     if not body.strip():

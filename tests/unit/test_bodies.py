@@ -8,6 +8,7 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.requests import ClientDisconnect
 
 from mockserver.core.bodies import BodyError, json_path, parse_json, path_beyond_depth, path_deeper_than, read_body
 
@@ -52,15 +53,44 @@ def test_legitimate_documents_pass() -> None:
 def test_reading_stops_at_the_limit() -> None:
     pulled = 0
 
-    async def chunks():
+    async def receive() -> dict:
         nonlocal pulled
-        for _ in range(1000):
-            pulled += 1
-            yield b"x" * 1000
+        pulled += 1
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": pulled < 1000}
 
     with pytest.raises(BodyError) as refused:
-        asyncio.run(read_body(chunks(), 10_000))
+        asyncio.run(read_body(receive, 10_000))
     assert refused.value.status == 413 and pulled == 11
+
+
+def test_a_body_is_read_whole_from_one_message_or_several() -> None:
+    def channel(*messages: dict):
+        pending = list(messages)
+
+        async def receive() -> dict:
+            return pending.pop(0)
+        return receive
+
+    whole = {"type": "http.request", "body": b'{"a":1}', "more_body": False}
+    assert asyncio.run(read_body(channel(whole), 100)) == b'{"a":1}'
+    parts = [{"type": "http.request", "body": b'{"a"', "more_body": True},
+             {"type": "http.request", "body": b"", "more_body": True},
+             {"type": "http.request", "body": b":1}", "more_body": False}]
+    assert asyncio.run(read_body(channel(*parts), 100)) == b'{"a":1}'
+    with pytest.raises(BodyError):  # one message over the limit
+        asyncio.run(read_body(channel({**whole, "body": b"x" * 101}), 100))
+
+
+def test_a_client_gone_before_its_body_ended_is_a_disconnect() -> None:
+    async def receive_then_leave() -> dict:
+        receive_then_leave.calls += 1  # type: ignore[attr-defined]
+        if receive_then_leave.calls == 1:  # type: ignore[attr-defined]
+            return {"type": "http.request", "body": b"{", "more_body": True}
+        return {"type": "http.disconnect"}
+
+    receive_then_leave.calls = 0  # type: ignore[attr-defined]
+    with pytest.raises(ClientDisconnect):
+        asyncio.run(read_body(receive_then_leave, 100))
 
 
 def test_json_paths() -> None:
