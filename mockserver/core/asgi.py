@@ -43,7 +43,9 @@ def answering(api_error: DomainErrorMap) -> Callable[[Handler], Handler]:
                 error = api_error(exc)
                 if error is None:
                     raise
-                raise error from None
+            # raised outside the except block: the frame no longer holds the domain error, whose traceback holds
+            # the frame (a cycle per answered error, freed only by the collector); the ApiError has no context
+            raise error
 
         return mapped
 

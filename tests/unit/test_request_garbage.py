@@ -86,3 +86,40 @@ def test_gets_leave_no_cycles(saved_garbage: list[Any]) -> None:
     gc.collect()
     assert statuses == [200] * 6
     assert [type(item).__name__ for item in saved_garbage if isinstance(item, dict) and "headers" in item] == []
+
+
+def test_the_hot_routes_and_refusals_leave_no_cycles(saved_garbage: list[Any]) -> None:
+    """No garbage at all, whatever its type: a serving process collects only when idle (``core/heap.py``), so a
+    cycle per request would pile up under sustained traffic."""
+    mock = build(make_settings())
+    sky, gate = mock.apps["skytells"], mock.apps["gateai"]
+    auth = [(b"x-api-key", KEY.encode()), (b"content-type", b"application/json")]
+    create = json.dumps({"model": "truefusion-pro", "input": {"prompt": "a fox"}}).encode()
+    chat = json.dumps({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}).encode()
+    embed = json.dumps({"model": "deepbrain-router", "input": "a fox"}).encode()
+    generate = json.dumps({"model": "gpt-image-2", "type": "image", "params": {"prompt": "a fox"}}).encode()
+    requests = [
+        (sky, "POST", "/v1/predictions", auth, create, 201),
+        (sky, "GET", "/v1/predictions", auth, b"", 200),
+        (sky, "POST", "/v1/chat/completions", auth, chat, 200),
+        (sky, "POST", "/v1/embeddings", auth, embed, 200),
+        (gate, "POST", "/api/generate", auth, generate, 200),
+        (sky, "POST", "/v1/predictions", [(b"content-type", b"application/json")], create, 401),
+        (sky, "POST", "/v1/predictions", auth, b'{"model": NaN}', 400),
+        (sky, "GET", "/v1/predictions/nope", auth, b"", 404),
+        (sky, "GET", "/v1/no-such-route", auth, b"", 404),
+    ]
+
+    async def run_all() -> list[int]:
+        for app, method, path, headers, body, _ in requests:  # first calls fill caches
+            await call(app, method, path, headers, body)
+        gc.collect()
+        saved_garbage.clear()
+        statuses = [(await call(app, method, path, headers, body))[0]["status"]
+                    for _ in range(3) for app, method, path, headers, body, _ in requests]
+        gc.collect()
+        return statuses
+
+    statuses = asyncio.run(run_all())
+    assert statuses == [status for _ in range(3) for *_, status in requests]
+    assert [type(item).__name__ for item in saved_garbage] == []
