@@ -84,7 +84,7 @@ def test_a_serving_process_keeps_full_collections_for_sustained_traffic() -> Non
     code = ("import gc\n"
             "from mockserver.server import settle_heap, GC_THRESHOLDS\n"
             "settle_heap()\n"
-            "print(gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[2] >= 1000)")
+            "print(gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[2] >= 1000)")  # full ones: a million requests
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           timeout=60).stdout.strip() == "True"
 
@@ -127,3 +127,65 @@ def test_a_serving_process_collects_in_full_once_traffic_stops() -> None:
     out = subprocess.run([sys.executable, "-c", SERVED_IDLE], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"idle_full_collections": 1}
+
+
+KEPT_PER_THOUSAND = """
+import asyncio, gc, json, sys
+from mockserver.app import build
+from mockserver.server import GC_THRESHOLDS
+from mockserver.settings import Settings
+from tests.unit.test_request_garbage import call
+
+KEY = "sk-heap-0001"
+auth = [(b"x-api-key", KEY.encode()), (b"content-type", b"application/json")]
+mock = build(Settings(api_keys=(KEY,), seed=1, time_mode="instant", credits=1e12))
+sky, gate = mock.apps["skytells"], mock.apps["gateai"]
+
+def body(value):
+    return json.dumps(value).encode()
+
+async def kept(request, count=1000):
+    for index in range(50):
+        await call(*request(index))
+    gc.collect()
+    before = len(gc.get_objects())
+    for index in range(50, 50 + count):
+        await call(*request(index))
+    gc.collect()
+    return len(gc.get_objects()) - before
+
+async def main():
+    created = json.loads((await call(sky, "POST", "/v1/predictions", auth,
+                                      body({"model": "truefusion-pro", "input": {"prompt": "a fox"}})))[-1]["body"])
+    routes = {
+        "create": lambda i: (sky, "POST", "/v1/predictions", auth,
+                             body({"model": "truefusion-pro", "input": {"prompt": f"a fox {i}"}})),
+        "get": lambda i: (sky, "GET", "/v1/predictions/" + created["id"], auth),
+        "list": lambda i: (sky, "GET", "/v1/predictions", auth),
+        "chat": lambda i: (sky, "POST", "/v1/chat/completions", auth,
+                           body({"model": "gpt-5", "messages": [{"role": "user", "content": f"hi {i}"}],
+                                 "max_tokens": 16})),
+        "embeddings": lambda i: (sky, "POST", "/v1/embeddings", auth,
+                                 body({"model": "deepbrain-router", "input": f"a fox {i}"})),
+        "generate": lambda i: (gate, "POST", "/api/generate", auth,
+                               body({"model": "gpt-image-2", "type": "image", "params": {"prompt": f"fox {i}"}})),
+    }
+    print(json.dumps({"threshold": GC_THRESHOLDS[0], **{name: await kept(r) for name, r in routes.items()}}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_thousand_requests_keep_fewer_objects_than_a_young_collection_waits_for() -> None:
+    """The serving threshold leaves young collections to the pacer (every thousand requests) only while a thousand
+    requests of any hot route keep fewer tracked objects than it: varied bodies, so every cache fills."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", KEPT_PER_THOUSAND], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kept = json.loads(done.stdout.strip().splitlines()[-1])
+    threshold = kept.pop("threshold")
+    assert set(kept) == {"create", "get", "list", "chat", "embeddings", "generate"}
+    assert all(count < threshold // 2 for count in kept.values()), kept
