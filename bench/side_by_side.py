@@ -316,9 +316,11 @@ def run_wrk(server: Server, route: Route, script: Path, args: argparse.Namespace
     return {**result, "cpu_us": used * 1e6 / result["requests"] if result["requests"] else 0.0}
 
 
-def measure(servers: list[Server], measured: list[Route], args: argparse.Namespace,
-            workdir: Path) -> dict[tuple[str, str], dict[str, float]]:
-    """Warm every server on every route, then ``args.rounds`` rounds; medians per (server, route)."""
+Runs = dict[tuple[str, str], list[dict[str, float]]]
+
+
+def measure(servers: list[Server], measured: list[Route], args: argparse.Namespace, workdir: Path) -> Runs:
+    """Warm every server on every route, then ``args.rounds`` rounds; every run's figures per (server, route)."""
     scripts = {}
     for index, route in enumerate(measured):
         scripts[route.name] = workdir / f"route{index}.lua"
@@ -335,7 +337,22 @@ def measure(servers: list[Server], measured: list[Route], args: argparse.Namespa
                 result = run_wrk(server, route, scripts[route.name], args, args.duration)
                 runs.setdefault((server.name, route.name), []).append(result)
         print(f"round {round_index + 1}/{args.rounds} done", file=sys.stderr)
-    return {pair: median_result(results) for pair, results in runs.items()}
+    return runs
+
+
+def paired_ratios(runs: Runs, first: str, second: str, measured: list[Route]) -> str:
+    """Per route, ``first``'s CPU time per request over ``second``'s, round by round (both measured one after the
+    other in each round): the median and range of those ratios, steadier than a ratio of medians when the machine's
+    speed drifts between rounds."""
+    lines = [f"CPU per request, {first} ÷ {second}, paired by round: median (range)"]
+    for route in measured:
+        ratios = sorted(a["cpu_us"] / b["cpu_us"] for a, b in zip(runs.get((first, route.name), []),
+                                                                    runs.get((second, route.name), []), strict=False)
+                        if a["cpu_us"] and b["cpu_us"])
+        if ratios:
+            lines.append(f"- {route.name}: {statistics.median(ratios):.3f} ({ratios[0]:.3f}-{ratios[-1]:.3f}, "
+                         f"{len(ratios)} rounds)")
+    return "\n".join(lines)
 
 
 def machine() -> str:
@@ -445,8 +462,12 @@ def main(argv: list[str] | None = None) -> int:
         words = [word.strip().lower() for word in args.routes.split(",")]
         measured = [measured[0]] + [r for r in measured[1:] if any(word in r.name.lower() for word in words)]
     with tempfile.TemporaryDirectory(prefix="bench-") as temp, started(args, Path(temp), measured) as servers:
-        results = measure(servers, measured, args, Path(temp))
-    print(table(results, [server.name for server in servers], measured, args))
+        runs = measure(servers, measured, args, Path(temp))
+    results = {pair: median_result(figures) for pair, figures in runs.items()}
+    names = [server.name for server in servers]
+    print(table(results, names, measured, args))
+    if args.compare_mock is not None:
+        print("\n" + paired_ratios(runs, "mock", names[-1], measured))
     if args.json:
         args.json.write_text(json.dumps({f"{server} | {route}": figures
                                          for (server, route), figures in results.items()}, indent=1))

@@ -17,6 +17,7 @@ from bench.side_by_side import (
     Route,
     lua_script,
     median_result,
+    paired_ratios,
     parse_wrk,
     sse_chunks,
     stat_cpu_ticks,
@@ -68,6 +69,15 @@ def test_medians_over_rounds_and_errors_summed() -> None:
     runs = [{"rps": rps, "p50_ms": 1.0, "p99_ms": p99, "errors": errors}
             for rps, p99, errors in ((100, 9, 0), (300, 1, 2), (200, 5, 1))]
     assert median_result(runs) == {"rps": 200, "p50_ms": 1.0, "p99_ms": 5, "errors": 3, "rounds": 3}
+
+
+def test_paired_ratios_are_taken_round_by_round() -> None:
+    route = Route("GET prediction", "skytells", "GET", "/v1/predictions/x")
+    runs = {("mock", route.name): [{"cpu_us": 100.0}, {"cpu_us": 200.0}, {"cpu_us": 90.0}],
+            ("mock (base)", route.name): [{"cpu_us": 125.0}, {"cpu_us": 250.0}, {"cpu_us": 100.0}]}
+    text = paired_ratios(runs, "mock", "mock (base)", [route])
+    # a ratio of medians would say 100/125 = 0.8 too, but the rounds' own ratios are 0.8, 0.8 and 0.9
+    assert text.splitlines()[1] == "- GET prediction: 0.800 (0.800-0.900, 3 rounds)"
 
 
 def test_cpu_ticks_are_read_after_the_command_name_whatever_it_holds() -> None:
