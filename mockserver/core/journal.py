@@ -547,4 +547,5 @@ class JournalMiddleware:
             raise
         finally:
             recorder.commit(failure)
+            failure = None  # this frame, kept by the exception's traceback, must not keep the exception: a cycle
             state.pop(COMMIT_STATE, None)  # the hook refers to the scope: no cycle outlives the request

@@ -123,3 +123,44 @@ def test_the_hot_routes_and_refusals_leave_no_cycles(saved_garbage: list[Any]) -
     statuses = asyncio.run(run_all())
     assert statuses == [status for _ in range(3) for *_, status in requests]
     assert [type(item).__name__ for item in saved_garbage] == []
+
+
+def test_scripted_faults_leave_no_cycles(saved_garbage: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error fault, and a stream cut by ``sse_cut`` (in-process the cut surfaces as ``ConnectionDropped`` from the
+    app: the journal's frame, held by its traceback, held the exception)."""
+    import logging
+
+    from mockserver.core.wire import ConnectionDropped
+
+    # the app logs the dropped stream with its traceback; pytest's log capture would keep the exception reachable
+    monkeypatch.setattr(logging.getLogger("mockserver"), "disabled", True)
+
+    mock = build(make_settings())
+    sky = mock.apps["skytells"]
+    auth = [(b"x-api-key", KEY.encode()), (b"content-type", b"application/json")]
+    plain = json.dumps({"model": "truefusion-pro", "input": {"prompt": "a fox"}}).encode()
+    streamed = json.dumps({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8,
+                           "stream": True}).encode()
+    faults = [({"type": "error", "status": 503, "match": {"route": "POST /v1/predictions"}}, "/v1/predictions", plain),
+              ({"type": "sse_cut", "after_events": 2}, "/v1/chat/completions", streamed)]
+
+    async def outcome(path: str, body: bytes) -> str:
+        try:
+            return str((await call(sky, "POST", path, auth, body))[0]["status"])
+        except ConnectionDropped:
+            return "dropped"
+
+    async def run_all() -> list[str]:
+        for fault, path, body in faults:
+            added = await call(sky, "POST", "/_mock/faults", [(b"content-type", b"application/json")],
+                               json.dumps(fault).encode())
+            assert added[0]["status"] == 201
+            await outcome(path, body)  # first calls fill caches
+        gc.collect()
+        saved_garbage.clear()
+        outcomes = [await outcome(path, body) for _ in range(3) for _, path, body in faults]
+        gc.collect()
+        return outcomes
+
+    assert asyncio.run(run_all()) == ["503", "dropped"] * 3
+    assert [type(item).__name__ for item in saved_garbage] == []
