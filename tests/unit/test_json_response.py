@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.core.http import JSONResponse, json_bytes
+from mockserver.core.http import JSONResponse, json_array_bytes, json_bytes, json_object_bytes
 
 # What the APIs answer: text (any Unicode but lone surrogates), 64-bit integers, booleans, null, nesting.
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
@@ -40,3 +40,13 @@ def test_response_is_utf8_json_with_its_length() -> None:
     assert response.body == '{"text":"héllo ✓","n":1}'.encode()
     assert response.headers["content-type"] == "application/json"
     assert response.headers["content-length"] == str(len(response.body))
+
+
+plain_keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)
+
+
+@given(st.dictionaries(plain_keys, documents, max_size=5), st.lists(documents, max_size=5))
+def test_spliced_bytes_equal_the_bytes_of_the_whole(members: dict[str, Any], items: list[Any]) -> None:
+    """The list page splices kept views' bytes: the same bytes as encoding the whole document at once."""
+    assert json_object_bytes({key: json_bytes(value) for key, value in members.items()}) == json_bytes(members)
+    assert json_array_bytes(json_bytes(item) for item in items) == json_bytes(items)
