@@ -12,15 +12,12 @@ from typing import Any
 from starlette.requests import Request
 
 from mockserver.admin.errors import bad_request
-from mockserver.core.bodies import BodyError, body_limit, declared_length, depth_limit, parse_json, read_body, too_large
+from mockserver.core.bodies import BodyError, body_limit, depth_limit, parse_json
+from mockserver.core.http import read_bounded_body
 
 
 async def _raw(request: Request) -> bytes:
-    limit = body_limit(request.scope)
-    declared = declared_length(request.headers)
-    if declared is not None and declared > limit:
-        raise too_large(limit)
-    return await read_body(request.receive, limit)
+    return await read_bounded_body(request, body_limit(request.scope))
 
 
 async def json_body(request: Request) -> Any:

@@ -73,17 +73,23 @@ async def read_json_object(request: Request, max_bytes: int, max_depth: int | No
     return json_object_of(request, await read_json_body(request, max_bytes), max_depth)
 
 
+async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused with a 413 (:func:`~mockserver.core.bodies.too_large`) when the ``Content-Length``
+    it declares, or the bytes that arrive, pass ``max_bytes``. Headers come from the request's header index (no
+    Starlette ``Headers`` made)."""
+    declared = declared_length(ScopeHeaders(request.scope))
+    if declared is not None and declared > max_bytes:
+        raise too_large(max_bytes)
+    return await read_body(request.receive, max_bytes)
+
+
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
     """The request body's bytes, refused as :func:`read_json_object` refuses it before parsing: too large (413),
     empty (400) or not sent as JSON (415). A body the rule pipeline read ahead is not read again."""
-    headers = ScopeHeaders(request.scope)  # the request's header index, made once (no Starlette Headers here)
-    declared = declared_length(headers)
-    if declared is not None and declared > max_bytes:
-        raise too_large(max_bytes)
-    content_type = headers.get("content-type") or ""
+    content_type = ScopeHeaders(request.scope).get("content-type") or ""
     facts = known_facts(request.scope)
-    ahead = facts.body if facts is not None else None
-    body = await read_body(request.receive, max_bytes) if ahead is None else ahead
+    ahead = facts.body if facts is not None else None  # read ahead only when declared within the limit
+    body = await read_bounded_body(request, max_bytes) if ahead is None else ahead
     if len(body) > max_bytes:
         raise too_large(max_bytes)
     if not body.strip():
