@@ -8,7 +8,9 @@ of the counts is the cost of one request, start-up and warm-up cancelled out. Co
 included (the serving process's thresholds and pacing apply). Fewer instructions is not the same as less time: a
 request that touches less memory can take less time with as many instructions (see README, Benchmarks).
 
-    python bench/instructions.py [--routes create,get,chat] [--counts 300,1300] [--warm 1500]
+    python bench/instructions.py [--routes create,get,chat,bare] [--counts 300,1300] [--warm 1500]
+
+``bare`` is the reference: a bare Starlette GET (``bench/bare_app.py``) called the same way.
 
 Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route.
 """
@@ -30,7 +32,7 @@ READ_KEY = "sk-bench-read-0001"
 LOAD_KEY = "sk-bench-load-0001"
 PREDICTION = {"model": "truefusion-pro", "input": {"prompt": "a fox in the snow"}}
 CHAT = {"model": "gpt-5", "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 16}
-ROUTES = ("create", "get", "chat")
+ROUTES = ("create", "get", "chat", "bare")
 
 
 def _scope(method: str, path: str, key: str, body: bytes | None) -> dict[str, Any]:
@@ -61,6 +63,9 @@ async def _call(app: Any, method: str, path: str, key: str, body: bytes | None =
 async def _serve_requests(route: str, count: int, warm: int) -> None:
     """The child: build the app, prepare, warm up, then ``count`` requests of ``route``."""
     sys.path.insert(0, str(ROOT))
+    if route == "bare":  # the reference: bench/bare_app.py answering a GET, called the same way
+        await _serve_bare(count, warm)
+        return
     from mockserver.app import build
     from mockserver.server import settle_heap
     from mockserver.settings import Settings
@@ -82,6 +87,15 @@ async def _serve_requests(route: str, count: int, warm: int) -> None:
         answer = await _call(app, *request)
     if count and answer[0]["status"] >= 400:
         raise SystemExit(f"{route}: {answer[0]['status']} {answer[1].get('body', b'')[:300]!r}")
+
+
+async def _serve_bare(count: int, warm: int) -> None:
+    """The child for ``bare``: a bare Starlette GET (``bench/bare_app.py``), warmed up, then ``count`` of them."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bare_app import app
+
+    for _ in range(warm + count):
+        await _call(app, "GET", "/v1/predictions/abc", READ_KEY)
 
 
 def instructions(route: str, count: int, warm: int) -> int:
