@@ -12,9 +12,8 @@ from mockserver.admin.routes import control_plane
 from mockserver.core.asgi import install_error_handlers
 from mockserver.core.boundary import RENDER_STATE
 from mockserver.core.conventions import openapi_routes
-from mockserver.core.front import ApiApp, Front, Handlers, Inner
+from mockserver.core.front import ApiApp, Gateway, Handlers
 from mockserver.core.health import health_route
-from mockserver.core.journal import JournalMiddleware
 from mockserver.core.pipeline import RulePipeline, install_rule_pipeline
 from mockserver.core.runtime import Runtime
 from mockserver.core.vendor import Vendor
@@ -23,21 +22,18 @@ from mockserver.core.vendor import Vendor
 def build_api_app(vendor: Vendor, runtime: Runtime) -> Starlette:
     """A vendor's personality: its routes, ``/_mock`` (health and control plane), errors in its format.
 
-    Layers, outermost first (:mod:`mockserver.core.front`): crash answers, CORS (unless ``cors_origins`` is empty:
-    :mod:`mockserver.core.conventions`) and request ids; the request journal; the request boundary (header, body
-    and depth limits: :mod:`mockserver.core.boundary`) and the error handlers; rules and faults apply at the route
-    the router matched (:mod:`mockserver.core.pipeline`). ``/openapi.json`` and ``/openapi.yaml`` serve the
-    vendor's contract (when it has one).
+    One layer around the router (:class:`mockserver.core.front.Gateway`) runs, in this order: crash answers, CORS
+    (unless ``cors_origins`` is empty: :mod:`mockserver.core.conventions`) and request ids; the request journal; the
+    request boundary (header, body and depth limits: :mod:`mockserver.core.boundary`) and the error handlers; rules
+    and faults apply at the route the router matched (:mod:`mockserver.core.pipeline`). ``/openapi.json`` and
+    ``/openapi.yaml`` serve the vendor's contract (when it has one).
     """
     built = vendor.build(runtime)
     api, render = vendor.name, built.render
     documents = openapi_routes(vendor.contract) if vendor.contract else []
-    settings = runtime.settings
 
     def layers(router: ASGIApp, handlers: Handlers, crash: Any) -> ASGIApp:
-        inner = Inner(router, handlers, settings, render, admin_errors.render)
-        journaled = JournalMiddleware(inner, runtime=runtime, api=api, takes_query_key=vendor.takes_query_key)
-        return Front(journaled, runtime.rng, crash, settings)
+        return Gateway(router, runtime, api, handlers, crash, render, admin_errors.render, vendor.takes_query_key)
 
     app = ApiApp([health_route(api, runtime), control_plane(runtime), *documents, *built.routes], layers)
     install_error_handlers(app, render)

@@ -88,7 +88,7 @@ def request_id(request: Request) -> str:
 def error_response(error: ApiError, request: Request, render: ErrorRenderer) -> Response:
     rid = request_id(request)
     body = render(error, route_path(request), rid)
-    # Set here too: a crash's 500 is sent past the layer that adds the id (core.front.Front), and must still carry
+    # Set here too: a crash's 500 is sent past the layer that adds the id (core.front.Gateway), and must still carry
     # the id its body reports.
     return JSONResponse(body, status_code=error.status, headers={**(error.headers or {}), "x-request-id": rid})
 

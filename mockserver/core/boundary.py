@@ -1,6 +1,6 @@
 """The request boundary: limits every request meets before any API or control-plane code sees it.
 
-:class:`mockserver.core.front.Inner` (inside the journal, around the router) enforces, with the checks here, for
+:class:`mockserver.core.front.Gateway` (after the journal, around the router) enforces, with the checks here, for
 both APIs and the control plane alike:
 
 * header bytes (``max_header_bytes``): 431 in the API's error format;

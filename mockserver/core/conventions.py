@@ -3,7 +3,7 @@ the API's own OpenAPI document at ``/openapi.json`` / ``/openapi.yaml``.
 
 CORS is Starlette's :class:`~starlette.middleware.cors.CORSMiddleware` (preflights answered, headers on every
 answer) for the API routes, from ``cors_origins`` (default ``*``, as Prism; empty turns it off); the control
-plane (``/_mock``) gets it only with ``cors_control_plane``. :class:`mockserver.core.front.Front` applies it:
+plane (``/_mock``) gets it only with ``cors_control_plane``. :class:`mockserver.core.front.Gateway` applies it:
 requests with ``Origin`` go through :func:`cors_middleware`, the others get what Starlette's would add
 (:func:`vary_origin`) without its per-request header objects.
 """

@@ -1,163 +1,79 @@
-"""A vendor app's layers as two ASGI layers around the request journal, instead of six.
+"""A vendor app's request path in one ASGI layer around the router, and the lean endpoint its routes use.
 
-Outermost first, what every request meets (the order and the answers are those of the former middleware chain:
-Starlette's error middleware, CORS, request ids, the journal, the boundary, Starlette's exception middleware):
+:class:`Gateway` runs, in one pass and with one ``send`` wrapper (:class:`mockserver.core.exchange.Exchange`), what
+six middleware layers did (Starlette's error middleware, CORS, request ids, the journal, the boundary, Starlette's
+exception middleware), in their order and with their answers:
 
-* :class:`Front` -- a crash's 500 (the app's handler for ``Exception``, sent when nothing was sent yet, then the
-  exception re-raised for the server to log), CORS (:mod:`mockserver.core.conventions`: requests with ``Origin``
-  go through Starlette's CORS middleware, the rest get ``Vary: Origin``), and the request id (``req_…``, seeded,
-  echoed as ``x-request-id``), with one ``send`` wrapper for all three;
-* the journal (:class:`mockserver.core.journal.JournalMiddleware`, unchanged);
-* :class:`Inner` -- the request boundary (:mod:`mockserver.core.boundary`: header, body and depth limits) and the
-  app's exception handlers (as Starlette's ``ExceptionMiddleware``), knowing whether a response started from
-  :class:`Front`'s ``send`` (:class:`Progress`), so with no ``send`` wrapper of its own;
-* the router.
+* a crash's 500 (the app's handler for ``Exception``, sent when nothing was sent yet, then the exception re-raised
+  for the server to log);
+* CORS (:mod:`mockserver.core.conventions`: requests with ``Origin`` go through Starlette's CORS middleware, the
+  rest get ``Vary: Origin``) and the request id (``req_…``, seeded, echoed as ``x-request-id``);
+* the request journal (:mod:`mockserver.core.journal`: an entry per API request, recorded by the exchange);
+* the request boundary (:mod:`mockserver.core.boundary`: header, body and depth limits) and the app's exception
+  handlers (as Starlette's ``ExceptionMiddleware``);
+* then the router.
+
+Three nested layers cost three coroutine frames, two more ``send`` wrappers and five reads of the path per
+request; one layer reads each once.
 
 :func:`lean_endpoint` is Starlette's ``request_response`` without its second ``send`` wrapper: a handler's
 exception is answered by the app's handlers right there; one raised while a response is being sent goes on to
-:class:`Inner`.
+the gateway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
 from mockserver.core.boundary import head_size_and_length, headers_too_large, limited_receive, too_deep
-from mockserver.core.conventions import cors_middleware, vary_origin
+from mockserver.core.conventions import cors_middleware
+from mockserver.core.exchange import Exchange
 from mockserver.core.heap import PACER
-from mockserver.core.randomness import Randomness
-from mockserver.core.request_facts import header_index, path_below_mount
+from mockserver.core.journal import NO_BODY, BodyCapture, Entry
+from mockserver.core.journal_commit import COMMIT_STATE
+from mockserver.core.request_facts import QueryKeyRule, facts_of, header_index, no_query_key, path_below_mount
+
+if TYPE_CHECKING:  # the runtime module imports the journal, which this one imports
+    from mockserver.core.runtime import Runtime
 
 Handlers = dict[Any, Callable[[Request, Exception], Awaitable[Response]]]
-_ID_HEADER = b"x-request-id"
-#: Where :class:`Front` keeps the request's :class:`Progress` in the scope, for :class:`Inner`.
-PROGRESS = "mockserver.progress"
-
-
-class Progress:
-    """Whether a response start went out: set by :class:`Front`'s ``send``, read by :class:`Inner` (whose own
-    ``send`` it is passed through), so the two layers need one ``send`` wrapper between them."""
-
-    __slots__ = ("started",)
-
-    def __init__(self) -> None:
-        self.started = False
+Crash = Callable[[Request, Exception], Awaitable[Response]]
+#: Where the gateway keeps a request's :class:`~mockserver.core.exchange.Exchange` while Starlette's CORS
+#: middleware runs (its ``send`` wrapper comes between the two).
+EXCHANGE = "mockserver.exchange"
 
 
 def has_origin(scope: Scope) -> bool:
     return b"origin" in header_index(scope)
 
 
-def _with_request_id(message: Message, rid: bytes) -> None:
-    headers = message.get("headers") or ()
-    for name, _ in headers:
-        if name.lower() == _ID_HEADER:
-            return
-    message["headers"] = [*headers, (_ID_HEADER, rid)]
+class Gateway:
+    """Crash answers, CORS, request ids, the journal, the boundary and the exception handlers of one vendor app
+    (see the module), around ``app`` (the router)."""
 
-
-def _stamped(message: Message, rid: bytes, vary: bool) -> None:
-    """The request id (unless the app set one) and, with ``vary``, ``Vary: Origin`` added to a response start, in one
-    pass over its headers: what :func:`_with_request_id` and then :func:`~mockserver.core.conventions.vary_origin`
-    do."""
-    headers = message.get("headers") or ()
-    has_id = has_vary = False
-    for name, _ in headers:
-        lowered = name.lower()
-        if lowered == _ID_HEADER:
-            has_id = True
-        elif lowered == b"vary":
-            has_vary = True
-    if vary and has_vary:  # merged into the app's Vary, as Starlette's CORS does
-        _with_request_id(message, rid)
-        vary_origin(message)
-    elif vary:
-        message["headers"] = [*headers, (b"vary", b"Origin")] if has_id else \
-            [*headers, (_ID_HEADER, rid), (b"vary", b"Origin")]
-    elif not has_id:
-        message["headers"] = [*headers, (_ID_HEADER, rid)]
-
-
-class Front:
-    """Crash answers, CORS and request ids for one vendor app (see the module)."""
-
-    def __init__(self, app: ASGIApp, rng: Randomness, crash: Callable[[Request, Exception], Awaitable[Response]],
-                 settings: Any) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, api: str, handlers: Handlers, crash: Crash,
+                 render: ErrorRenderer, control_render: ErrorRenderer,
+                 takes_query_key: QueryKeyRule = no_query_key) -> None:
         self.app = app
-        self.rng = rng
+        self.runtime = runtime
+        self.api = api
+        self.takes_query_key = takes_query_key
         self.crash = crash
-        self.cors: CORSMiddleware | None = cors_middleware(self._identified, settings)
-        self.cors_control = bool(settings.cors_control_plane)
-
-    def _request_id(self, scope: Scope) -> str:
-        rid = "req_" + self.rng.token("request-id", 24, shared=False)  # never waits on a shared store
-        scope.setdefault("state", {})["request_id"] = rid
-        return rid
-
-    async def _identified(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The request id alone (below Starlette's CORS middleware, for requests with ``Origin``)."""
-        rid = self._request_id(scope).encode()
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                _with_request_id(message, rid)
-            await send(message)
-
-        await self.app(scope, receive, sending)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        PACER.tick()
-        cors = self.cors is not None and (self.cors_control or not path_below_mount(scope).startswith(MOCK_PREFIX))
-        progress = scope[PROGRESS] = Progress()
-        try:
-            if cors and has_origin(scope):
-                async def tracking(message: Message) -> None:
-                    if message["type"] == "http.response.start":
-                        progress.started = True
-                    await send(message)
-
-                assert self.cors is not None
-                await self.cors(scope, receive, tracking)
-                return
-            rid = self._request_id(scope).encode()
-
-            async def sending(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    _stamped(message, rid, cors)
-                    progress.started = True
-                await send(message)
-
-            await self.app(scope, receive, sending)
-        except Exception as exc:
-            response = await self.crash(Request(scope), exc)
-            if not progress.started:
-                await response(scope, receive, send)
-            raise exc
-
-
-class Inner:
-    """The request boundary and the app's exception handlers, around the router (see the module)."""
-
-    def __init__(self, app: ASGIApp, handlers: Handlers, settings: Any, render: ErrorRenderer,
-                 control_render: ErrorRenderer) -> None:
-        self.app = app
-        self.settings = settings
         self.render = render
         self.control_render = control_render
+        self.settings = settings = runtime.settings
+        self.cors = cors_middleware(self._behind_cors, settings)
+        self.cors_control = bool(settings.cors_control_plane)
         self.handlers: Handlers = {}
         self.status_handlers: dict[int, Any] = {}
         for key, handler in handlers.items():
@@ -166,6 +82,93 @@ class Inner:
             else:
                 self.handlers[key] = handler
         self.pair = (self.handlers, self.status_handlers)  # where Starlette's request_response looks them up
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        PACER.tick()
+        control = path_below_mount(scope).startswith(MOCK_PREFIX)
+        cors = self.cors is not None and (self.cors_control or not control)
+        rid = "req_" + self.runtime.rng.token("request-id", 24, shared=False)  # never waits on a shared store
+        scope.setdefault("state", {})["request_id"] = rid
+        exchange = Exchange(send, rid.encode(), cors and not has_origin(scope))
+        try:
+            if cors and not exchange.vary:  # the request has an Origin: Starlette's CORS middleware answers it
+                scope[EXCHANGE] = exchange
+                await self.cors(scope, receive, send)  # type: ignore[misc]
+            else:
+                await self._serve(scope, receive, exchange, control)
+        except Exception as exc:
+            response = await self.crash(Request(scope), exc)
+            if not exchange.started:
+                await response(scope, receive, send)
+            raise exc
+
+    async def _behind_cors(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The rest of a request with ``Origin``, below Starlette's CORS middleware (whose ``send`` it gets)."""
+        exchange: Exchange = scope.pop(EXCHANGE)
+        exchange._send = send
+        await self._serve(scope, receive, exchange, path_below_mount(scope).startswith(MOCK_PREFIX))
+
+    async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange, control: bool) -> None:
+        """The request recorded (an API request), bounded, routed, and its exceptions answered by the handlers."""
+        state = scope["state"]
+        if not control:
+            self._record(scope, receive, exchange)
+            receive = exchange.receive
+            state[COMMIT_STATE] = exchange.commit
+        settings = self.settings
+        limit = settings.max_control_body_bytes if control else settings.max_body_bytes
+        state[BYTES_STATE], state[DEPTH_STATE] = limit, settings.max_json_depth
+        failure: BaseException | None = None
+        try:
+            refusal = self._refusal(scope, limit)
+            if refusal is not None:
+                await error_response(refusal, Request(scope), self._render(control))(scope, receive, exchange.send)
+                return
+            scope["starlette.exception_handlers"] = self.pair
+            app = self.app
+            if isinstance(app, Router):  # what Router.__call__ does, one call less
+                app = app.middleware_stack
+            try:
+                await app(scope, limited_receive(receive, limit), exchange.send)
+            except Exception as exc:
+                if not await self._answered(exc, scope, receive, exchange, control):
+                    raise  # from this frame: re-raised from the helper's, the exception would hold it, a cycle
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            if not control:
+                exchange.commit(failure)
+                state.pop(COMMIT_STATE, None)  # the hook refers to the exchange: no cycle outlives the request
+            failure = None  # this frame, kept by the exception's traceback, must not keep the exception: a cycle
+
+    def _record(self, scope: Scope, receive: Receive, exchange: Exchange) -> None:
+        """Give ``exchange`` the request's journal entry: references to its raw parts, rendered when read."""
+        journal = self.runtime.journal
+        facts = facts_of(scope, self.api, self.takes_query_key)
+        # positional (a third cheaper than keywords, and no default made only to be replaced): epoch, api, method,
+        # path, query, owner, request id, request headers (by reference: the server's list, never changed), request
+        # body (made when one arrives), its type, status, error, latency, response headers (set at the start), body
+        exchange.entry = Entry(self.runtime.clock.now(), self.api, facts.method, facts.path,
+                               scope.get("query_string", b""), facts.key, scope["state"]["request_id"],
+                               scope.get("headers", ()), NO_BODY, None, None, None, 0.0, (),
+                               BodyCapture(journal.body_cap))
+        exchange.journal, exchange.facts, exchange._receive = journal, facts, receive
+
+    def _refusal(self, scope: Scope, limit: int) -> Exception | None:
+        """The boundary's refusal of the request's head: headers too large, or a declared body beyond ``limit``."""
+        head, length = head_size_and_length(scope)
+        if head > self.settings.max_header_bytes:
+            return headers_too_large(self.settings.max_header_bytes)
+        if length is not None and (declared_length({"content-length": length}) or 0) > limit:
+            return too_large(limit)
+        return None
+
+    def _render(self, control: bool) -> ErrorRenderer:
+        return self.control_render if control else self.render
 
     def handler_for(self, exc: Exception) -> Callable[[Request, Exception], Awaitable[Response]] | None:
         """The app's handler for ``exc`` (by status for an ``HTTPException``, else by class), as Starlette's."""
@@ -177,61 +180,24 @@ class Inner:
                     break
         return handler
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        settings = self.settings
-        control = path_below_mount(scope).startswith(MOCK_PREFIX)
-        render = self.control_render if control else self.render
-        limit = settings.max_control_body_bytes if control else settings.max_body_bytes
-        state = scope.setdefault("state", {})
-        state[BYTES_STATE], state[DEPTH_STATE] = limit, settings.max_json_depth
-        head, length = head_size_and_length(scope)
-        refusal = None
-        if head > settings.max_header_bytes:
-            refusal = headers_too_large(settings.max_header_bytes)
-        elif length is not None and (declared_length({"content-length": length}) or 0) > limit:
-            refusal = too_large(limit)
-        if refusal is not None:
-            await error_response(refusal, Request(scope), render)(scope, receive, send)
-            return
-        scope["starlette.exception_handlers"] = self.pair
-        receive = limited_receive(receive, limit)
-        progress: Progress | None = scope.get(PROGRESS)
-        if progress is None:  # not below a Front: track the response here
-            progress, send = _tracked(send)
-        app = self.app
-        if isinstance(app, Router):  # what Router.__call__ does, one call less
-            app = app.middleware_stack
-        try:
-            await app(scope, receive, send)
-        except Exception as exc:
-            started = progress.started
-            handler = self.handler_for(exc)
-            if handler is None:
-                if started or not isinstance(exc, BodyError | RecursionError):
-                    raise
-                error = exc if isinstance(exc, BodyError) else too_deep()
-                await error_response(error, Request(scope), render)(scope, receive, send)
-                return
-            if started:
-                raise RuntimeError("Caught handled exception, but response already started.") from exc
-            response = await handler(Request(scope, receive, send), exc)
-            await response(scope, receive, send)
-            exc.__traceback__ = None  # a reused exception would pile up tracebacks
-
-
-def _tracked(send: Send) -> tuple[Progress, Send]:
-    """A :class:`Progress` and the ``send`` that records a response start in it."""
-    progress = Progress()
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            progress.started = True
-        await send(message)
-
-    return progress, sending
+    async def _answered(self, exc: Exception, scope: Scope, receive: Receive, exchange: Exchange,
+                        control: bool) -> bool:
+        """Whether an exception from the router was answered, as Starlette's exception middleware would answer it
+        (False: it goes on to the crash handler)."""
+        started = exchange.started
+        handler = self.handler_for(exc)
+        if handler is None:
+            if started or not isinstance(exc, BodyError | RecursionError):
+                return False
+            error = exc if isinstance(exc, BodyError) else too_deep()
+            await error_response(error, Request(scope), self._render(control))(scope, receive, exchange.send)
+            return True
+        if started:
+            raise RuntimeError("Caught handled exception, but response already started.") from exc
+        response = await handler(Request(scope, receive, exchange.send), exc)
+        await response(scope, receive, exchange.send)
+        exc.__traceback__ = None  # a reused exception would pile up tracebacks
+        return True
 
 
 def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
@@ -257,7 +223,7 @@ def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
 
 
 class ApiApp(Starlette):
-    """A vendor's Starlette app whose layers are :class:`Front`, the journal and :class:`Inner` (see the module)."""
+    """A vendor's Starlette app whose one layer around the router is a :class:`Gateway` (see the module)."""
 
     def __init__(self, routes: list[Any], layers: Callable[[ASGIApp, Handlers, Any], ASGIApp]) -> None:
         super().__init__(routes=routes)

@@ -1,7 +1,8 @@
 """The request journal: every API request the mock answered, for tests and debugging.
 
-:class:`JournalMiddleware` sits outside the rule pipeline (:mod:`mockserver.core.pipeline`), so it also
-sees injected errors, added latency and dropped connections. For each API request (``/_mock…`` paths are the
+Each request's :class:`~mockserver.core.exchange.Exchange` records it, outside the rule pipeline
+(:mod:`mockserver.core.pipeline`), so the journal also sees injected errors, added latency and dropped
+connections. For each API request (``/_mock…`` paths are the
 mock's own and are not recorded) it keeps: method, path, query, the API, the key (masked; the raw key
 is kept privately as the entry's *owner* so entries can be filtered and cleared per key), status,
 real latency, the request id, request headers (auth masked), the first :data:`BODY_CAP` bytes of the
@@ -20,26 +21,15 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from mockserver.core.accounts import mask_key
-from mockserver.core.asgi import MOCK_PREFIX
 from mockserver.core.bodies import BodyError, parse_json
 from mockserver.core.clock import isoformat
-from mockserver.core.journal_commit import COMMIT_STATE
-from mockserver.core.request_facts import QueryKeyRule, facts_of, no_query_key, path_below_mount
-from mockserver.core.rules.select import selection_of
-from mockserver.spec.sse import EventCounter
-
-if TYPE_CHECKING:  # the runtime module imports this one
-    from mockserver.core.runtime import Runtime
 
 DEFAULT_SIZE = 5000
 BODY_CAP = 16 * 1024
@@ -371,7 +361,7 @@ class Journal:
         return {entry.owner for entry in self._snapshot() if entry.owner}
 
 
-# -- the middleware --------------------------------------------------------------------------------
+# -- rendering --------------------------------------------------------------------------------
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -380,14 +370,6 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out
-
-
-def _is_event_stream(raw: Iterable[tuple[bytes, bytes]]) -> bool:
-    """True when the first ``content-type`` of ``raw`` is ``text/event-stream``."""
-    for name, value in raw:
-        if len(name) == 12 and name.lower() == b"content-type":  # lower-cased only where it may match
-            return value.lower().startswith(b"text/event-stream")
-    return False
 
 
 def _mask_header(name: str, value: str) -> str:
@@ -410,142 +392,3 @@ def _query(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
         else:
             out[name] = value
     return out
-
-
-class _Recorder:
-    """Wraps one request's ``receive`` and ``send``, fills in its :class:`Entry` and adds it to the journal.
-
-    The entry is added before the response's last chunk is passed on (or before a fault drops the connection:
-    :func:`~mockserver.core.journal_commit.commit_journal`), so a client that has its whole answer finds the
-    request in the journal. The request body's capture is made when its first byte arrives.
-    """
-
-    __slots__ = ("_receive", "_send", "cap", "committed", "disconnected", "entry", "finished", "journal", "scope",
-                 "sse", "started", "t0")
-
-    def __init__(self, entry: Entry, scope: Scope, journal: Journal, receive: Receive, send: Send) -> None:
-        self.entry = entry
-        self.scope = scope
-        self.journal = journal
-        self.cap = journal.body_cap
-        self._receive = receive
-        self._send = send
-        self.started = False
-        self.finished = False
-        self.disconnected = False
-        self.committed = False
-        self.sse: EventCounter | None = None
-        self.t0 = time.perf_counter()
-
-    async def receive(self) -> Message:
-        message = await self._receive()
-        if message["type"] == "http.request":
-            chunk = message.get("body", b"")
-            if chunk:
-                body = self.entry.request_body
-                if body is NO_BODY:
-                    body = self.entry.request_body = BodyCapture(self.cap)
-                body.feed(chunk)
-        elif message["type"] == "http.disconnect":
-            self.disconnected = True
-        return message
-
-    async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.start":
-            self.started = True
-            self.entry.status = message["status"]
-            headers = self.entry.response_headers = message.get("headers", ())  # by reference: rendered when read
-            if _is_event_stream(headers):
-                self.sse = EventCounter()
-        elif kind == "http.response.body":
-            chunk = message.get("body", b"")
-            self.entry.response_body.feed(chunk)
-            if self.sse is not None and chunk:
-                self.sse.feed(chunk)
-            if not message.get("more_body", False):
-                self.finished = True
-                if self.journal.batched:
-                    await self.commit_soon()
-                else:
-                    self.commit(None)
-        await self._send(message)
-
-    async def commit_soon(self) -> None:
-        """:meth:`commit` of a finished response through the journal's batch (before its last chunk goes)."""
-        if not self.committed:
-            self.committed = True
-            await self.journal.add_soon(self.close(None))
-
-    def commit(self, exc: BaseException | None) -> None:
-        """Close the entry and add it to the journal (once)."""
-        if not self.committed:
-            self.committed = True
-            self.journal.add(self.close(exc))
-
-    def close(self, exc: BaseException | None) -> Entry:
-        entry = self.entry
-        entry.latency_ms = (time.perf_counter() - self.t0) * 1000
-        selection = selection_of(self.scope)
-        entry.rule_ids, entry.scenario = selection.rule_ids, selection.scenario
-        if self.sse is not None:
-            entry.events = self.sse.events
-        if self.finished:
-            return entry
-        fault = selection.fault
-        scripted = fault.journal_error(started=self.started, events=entry.events) if fault is not None else None
-        if scripted is not None:
-            entry.error = scripted
-        elif not self.started:
-            if exc is not None:  # an unexpected exception: Starlette's outermost handler answers 500
-                entry.status = 500
-                entry.error = f"unhandled {type(exc).__name__}: {exc}"[:500]
-            else:
-                entry.error = "connection closed without a response"
-        elif self.disconnected:
-            entry.error = "client disconnected before the response ended"
-        else:
-            entry.error = "response cut off (connection dropped mid-body)"
-        return entry
-
-
-class JournalMiddleware:
-    """Records each API request in ``runtime.journal`` (the runtime is read per request, never copied).
-
-    ``takes_query_key`` is the vendor's rule for which paths take the API key as ``?key=``.
-    """
-
-    def __init__(self, app: ASGIApp, runtime: Runtime, api: str, takes_query_key: QueryKeyRule = no_query_key) -> None:
-        self.app = app
-        self.runtime = runtime
-        self.api = api
-        self.takes_query_key = takes_query_key
-
-    def _entry(self, scope: Scope, journal: Journal) -> Entry:
-        """The request's entry: references to its raw parts, rendered when the entry is read."""
-        facts = facts_of(scope, self.api, self.takes_query_key)
-        # positional (a third cheaper than keywords, and no default made only to be replaced): epoch, api, method,
-        # path, query, owner, request id, request headers (by reference: the server's list, never changed), request
-        # body (made when one arrives), its type, status, error, latency, response headers (set at the start), body
-        return Entry(self.runtime.clock.now(), self.api, facts.method, facts.path, scope.get("query_string", b""),
-                     facts.key, scope["state"].get("request_id"), scope.get("headers", ()), NO_BODY, None, None, None,
-                     0.0, (), BodyCapture(journal.body_cap))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or path_below_mount(scope).startswith(MOCK_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        journal = self.runtime.journal
-        recorder = _Recorder(self._entry(scope, journal), scope, journal, receive, send)
-        state = scope["state"]  # made by facts_of
-        state[COMMIT_STATE] = recorder.commit
-        failure: BaseException | None = None
-        try:
-            await self.app(scope, recorder.receive, recorder.send)
-        except BaseException as exc:
-            failure = exc
-            raise
-        finally:
-            recorder.commit(failure)
-            failure = None  # this frame, kept by the exception's traceback, must not keep the exception: a cycle
-            state.pop(COMMIT_STATE, None)  # the hook refers to the scope: no cycle outlives the request

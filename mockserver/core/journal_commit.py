@@ -1,6 +1,6 @@
 """The hook by which a request's journal entry is recorded before its connection is dropped.
 
-:class:`mockserver.core.journal.JournalMiddleware` records an entry when the response's last chunk is sent;
+:class:`mockserver.core.exchange.Exchange` records an entry when the response's last chunk is sent;
 a fault that drops the connection instead (:func:`mockserver.core.rules.faults.drop`) calls
 :func:`commit_journal` first, so a client that sees the reset already finds the request in the journal.
 A module of its own because the faults sit below the journal in the import graph.

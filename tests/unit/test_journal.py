@@ -1,6 +1,6 @@
-"""The request journal without HTTP: capture caps, masking, SSE counting, the middleware, filters, the ring.
+"""The request journal without HTTP: capture caps, masking, SSE counting, the gateway's recording, filters, the ring.
 
-The journal's own tests (filters, ring, clearing, the middleware's entries) run on both journals: this process's
+The journal's own tests (filters, ring, clearing, the entries the gateway records) run on both journals: this process's
 ring and the Redis one (:mod:`mockserver.core.shared_store.journal`, on the session's real ``redis-server``).
 """
 
@@ -13,23 +13,26 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from starlette.responses import PlainTextResponse
 
 from mockserver.core.accounts import mask_key
 from mockserver.core.clock import Clock
+from mockserver.core.front import Gateway
 from mockserver.core.journal import (
     BodyCapture,
     Entry,
     Journal,
-    JournalMiddleware,
     Query,
     parse_status,
     render_body,
 )
+from mockserver.core.randomness import Randomness
 from mockserver.core.request_facts import facts_of, no_query_key
 from mockserver.core.rules.faults import Reset
 from mockserver.core.rules.select import Selection
 from mockserver.core.shared_store.journal import RedisJournal
 from mockserver.core.vendor import REGISTRY
+from mockserver.settings import Settings
 
 KEY = "sk-unit-secret-0001"
 OTHER = "sk-unit-secret-0002"
@@ -144,9 +147,18 @@ def run(app: Any, scope: dict[str, Any], body: bytes = b"", runtime: SimpleNames
 
     vendor = REGISTRY.get(api)
     takes_query_key = vendor.takes_query_key if vendor is not None else no_query_key
-    journal = JournalMiddleware(app, runtime=runtime, api=api, takes_query_key=takes_query_key)  # type: ignore[arg-type]
-    asyncio.run(journal(scope, receive, send))
+    serving = SimpleNamespace(**vars(runtime), rng=Randomness(1), settings=Settings())
+    gateway = Gateway(app, serving, api, {}, crash, no_render, no_render, takes_query_key)  # type: ignore[arg-type]
+    asyncio.run(gateway(scope, receive, send))
     return runtime, sent
+
+
+async def crash(request: Any, exc: Exception) -> Any:
+    return PlainTextResponse("crashed", status_code=500)
+
+
+def no_render(error: Any, path: str, request_id: str) -> dict[str, Any]:
+    raise AssertionError("no error expected")
 
 
 def json_app(status: int = 201, payload: Any = None, selection: Selection | None = None) -> Any:
@@ -186,7 +198,7 @@ def test_middleware_records_a_json_exchange_with_masked_credentials() -> None:
     assert entry["request"]["headers"]["x-mock-admin-token"] == mask_key("hunter2-token")
     assert entry["request"]["body"] == {"model": "flux"}
     assert entry["response"]["body"] == {"echo": {"model": "flux"}}
-    assert entry["request_id"] == "req_test"
+    assert entry["request_id"] == dict(sent[0]["headers"])[b"x-request-id"].decode()  # the id the client got
     assert entry["rules"] == ["rule_3"] and entry["scenario"] == "s1"
     assert entry["latency_ms"] >= 0 and entry["error"] is None and entry["events"] is None
     assert KEY not in json.dumps(entry) and "hunter2-token" not in json.dumps(entry)
