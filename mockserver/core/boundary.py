@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from starlette.routing import Mount
-from starlette.types import Message, Receive, Scope
+from starlette.types import Message, Receive
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer
 from mockserver.core.bodies import too_large
@@ -41,18 +41,6 @@ def too_deep() -> ApiError:
 def headers_too_large(limit: int) -> ApiError:
     return ApiError(431, "REQUEST_HEADERS_TOO_LARGE", f"Request headers exceed {limit} bytes",
                     headers={"Connection": "close"})
-
-
-def head_size_and_length(scope: Scope) -> tuple[int, str | None]:
-    """The size of the request line's target and headers (as ``name: value\\r\\n`` lines) and the first
-    ``Content-Length`` value, in one pass over the headers."""
-    size = len(scope.get("raw_path") or b"")
-    length: str | None = None
-    for name, value in scope["headers"]:
-        size += len(name) + len(value) + 4
-        if length is None and name.lower() == b"content-length":
-            length = value.decode("latin-1")
-    return size, length
 
 
 def limited_receive(receive: Receive, limit: int, refusal: Callable[[int], Exception] = too_large) -> Receive:

@@ -36,18 +36,21 @@ def with_request_id(message: Message, rid: bytes) -> None:
     message["headers"] = [*headers, (_ID_HEADER, rid)]
 
 
-def stamp(message: Message, rid: bytes, vary: bool) -> None:
+def stamp(message: Message, rid: bytes, vary: bool) -> bool:
     """The request id (unless the app set one) and, with ``vary``, ``Vary: Origin`` added to a response start, in one
     pass over its headers: what :func:`with_request_id` and then :func:`~mockserver.core.conventions.vary_origin`
-    do."""
+    do. Whether the response is a stream of server-sent events (its first ``Content-Type``), seen on the way."""
     headers = message.get("headers") or ()
     has_id = has_vary = False
-    for name, _ in headers:
+    events: bool | None = None
+    for name, value in headers:
         lowered = name.lower()
         if lowered == _ID_HEADER:
             has_id = True
         elif lowered == b"vary":
             has_vary = True
+        elif events is None and lowered == b"content-type":
+            events = value.lower().startswith(b"text/event-stream")
     if vary and has_vary:  # merged into the app's Vary, as Starlette's CORS does
         with_request_id(message, rid)
         vary_origin(message)
@@ -56,14 +59,7 @@ def stamp(message: Message, rid: bytes, vary: bool) -> None:
             [*headers, (_ID_HEADER, rid), (b"vary", b"Origin")]
     elif not has_id:
         message["headers"] = [*headers, (_ID_HEADER, rid)]
-
-
-def is_event_stream(raw: tuple[tuple[bytes, bytes], ...] | list[tuple[bytes, bytes]]) -> bool:
-    """True when the first ``content-type`` of ``raw`` is ``text/event-stream``."""
-    for name, value in raw:
-        if len(name) == 12 and name.lower() == b"content-type":  # lower-cased only where it may match
-            return value.lower().startswith(b"text/event-stream")
-    return False
+    return bool(events)
 
 
 class Exchange:
@@ -109,11 +105,11 @@ class Exchange:
         entry = self.entry
         if kind == "http.response.start":
             self.started = True
-            stamp(message, self.rid, self.vary)
+            events = stamp(message, self.rid, self.vary)
             if entry is not None:
                 entry.status = message["status"]
-                headers = entry.response_headers = message.get("headers", ())  # by reference: rendered when read
-                if is_event_stream(headers):
+                entry.response_headers = message.get("headers", ())  # by reference: rendered when read
+                if events:
                     self.sse = EventCounter()
         elif kind == "http.response.body" and entry is not None:
             chunk = message.get("body", b"")

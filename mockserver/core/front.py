@@ -35,13 +35,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
-from mockserver.core.boundary import head_size_and_length, headers_too_large, limited_receive, too_deep
+from mockserver.core.boundary import headers_too_large, limited_receive, too_deep
 from mockserver.core.conventions import cors_middleware
 from mockserver.core.exchange import Exchange
 from mockserver.core.heap import PACER
 from mockserver.core.journal import NO_BODY, BodyCapture, Entry
 from mockserver.core.journal_commit import COMMIT_STATE
-from mockserver.core.request_facts import QueryKeyRule, facts_of, header_index, no_query_key, path_below_mount
+from mockserver.core.request_facts import (
+    QueryKeyRule,
+    facts_of,
+    head_size,
+    header_index,
+    no_query_key,
+    path_below_mount,
+)
 
 if TYPE_CHECKING:  # the runtime module imports the journal, which this one imports
     from mockserver.core.runtime import Runtime
@@ -131,8 +138,11 @@ class Gateway:
             app = self.app
             if isinstance(app, Router):  # what Router.__call__ does, one call less
                 app = app.middleware_stack
+            index = header_index(scope)
+            if b"content-length" in index or b"transfer-encoding" in index:  # HTTP/1.1: no body without either
+                receive = limited_receive(receive, limit)
             try:
-                await app(scope, limited_receive(receive, limit), exchange.send)
+                await app(scope, receive, exchange.send)
             except Exception as exc:
                 if not await self._answered(exc, scope, receive, exchange, control):
                     raise  # from this frame: re-raised from the helper's, the exception would hold it, a cycle
@@ -160,10 +170,10 @@ class Gateway:
 
     def _refusal(self, scope: Scope, limit: int) -> Exception | None:
         """The boundary's refusal of the request's head: headers too large, or a declared body beyond ``limit``."""
-        head, length = head_size_and_length(scope)
-        if head > self.settings.max_header_bytes:
+        if head_size(scope) > self.settings.max_header_bytes:
             return headers_too_large(self.settings.max_header_bytes)
-        if length is not None and (declared_length({"content-length": length}) or 0) > limit:
+        length = header_index(scope).get(b"content-length")
+        if length is not None and (declared_length({"content-length": length.decode("latin-1")}) or 0) > limit:
             return too_large(limit)
         return None
 

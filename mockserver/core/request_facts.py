@@ -57,22 +57,34 @@ def key_from(api_key: str | None, authorization: str | None, query_key: str | No
     return query_key.strip() if query_key and query_key.strip() else None
 
 
-#: Where :func:`header_index` keeps its index in the scope.
+#: Where :func:`header_index` keeps its index in the scope, and the size of the request's head beside it.
 HEADERS_KEY = "mockserver.headers"
+HEAD_SIZE_KEY = "mockserver.head_size"
 
 
 def header_index(scope: Scope) -> dict[bytes, bytes]:
     """The request's headers by lower-case name (the first value of each), made once per request.
 
-    Several layers look headers up (CORS, the key, the scenario, the host); one pass over them serves all.
+    Several layers look headers up (CORS, the key, the scenario, the host, the body limits); one pass over them
+    serves all, and measures the head for :func:`head_size` on the way.
     """
     index: dict[bytes, bytes] | None = scope.get(HEADERS_KEY)
     if index is None:
         index = {}
+        size = len(scope.get("raw_path") or b"")
         for name, value in scope.get("headers", ()):
             index.setdefault(name.lower(), value)
+            size += len(name) + len(value) + 4
         scope[HEADERS_KEY] = index
+        scope[HEAD_SIZE_KEY] = size
     return index
+
+
+def head_size(scope: Scope) -> int:
+    """The size of the request line's target and headers (as ``name: value\\r\\n`` lines)."""
+    header_index(scope)
+    size: int = scope[HEAD_SIZE_KEY]
+    return size
 
 
 class ScopeHeaders:
