@@ -47,14 +47,15 @@ class BodyCapture:
     """The first ``cap`` bytes of a body as it streams, and its total size.
 
     Chunks are kept by reference (``bytes`` do not change) and joined only when :attr:`head` is read, so
-    recording a response costs no copy on the request's path.
+    recording a response costs no copy on the request's path; a body of one chunk (most) keeps just that chunk.
     """
 
-    __slots__ = ("cap", "chunks", "kept", "size")
+    __slots__ = ("cap", "first", "kept", "rest", "size")
 
     def __init__(self, cap: int = BODY_CAP) -> None:
         self.cap = cap
-        self.chunks: list[bytes] = []
+        self.first = b""  # the first chunk kept
+        self.rest: list[bytes] | None = None  # the chunks kept after it, if any
         self.kept = 0
         self.size = 0
 
@@ -63,16 +64,23 @@ class BodyCapture:
             room = self.cap - self.kept
             if room > 0:
                 piece = chunk if len(chunk) <= room else chunk[:room]
-                self.chunks.append(bytes(piece) if not isinstance(piece, bytes) else piece)
+                if not isinstance(piece, bytes):
+                    piece = bytes(piece)
+                if not self.kept:
+                    self.first = piece
+                elif self.rest is None:
+                    self.rest = [piece]
+                else:
+                    self.rest.append(piece)
                 self.kept += len(piece)
             self.size += len(chunk)
 
     @property
     def head(self) -> bytes:
         """The captured bytes (at most ``cap``)."""
-        if len(self.chunks) > 1:
-            self.chunks = [b"".join(self.chunks)]
-        return self.chunks[0] if self.chunks else b""
+        if self.rest:
+            self.first, self.rest = b"".join([self.first, *self.rest]), None
+        return self.first
 
     @property
     def truncated(self) -> bool:

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.responses import PlainTextResponse
 
 from mockserver.core.accounts import mask_key
@@ -68,6 +70,18 @@ def test_capture_keeps_the_first_cap_bytes_and_counts_all() -> None:
     assert body.truncated
     rendered = render_body(body, "text/plain")
     assert rendered == "x" * 16 * 1024
+
+
+@given(chunks=st.lists(st.binary(max_size=40), max_size=12), cap=st.integers(0, 200),
+       reads=st.lists(st.integers(0, 12), max_size=3))
+def test_capture_keeps_what_its_chunks_joined_start_with(chunks: list[bytes], cap: int, reads: list[int]) -> None:
+    body, whole = BodyCapture(cap), b"".join(chunks)
+    for number, chunk in enumerate(chunks):
+        if number in reads:  # reading the head on the way changes nothing
+            assert body.head == b"".join(chunks[:number])[:cap]
+        body.feed(chunk)
+    assert (body.head, body.size, body.truncated) == (whole[:cap], len(whole), len(whole) > cap)
+    assert body.head == whole[:cap]  # read twice
 
 
 def test_small_json_body_is_parsed_and_not_truncated() -> None:

@@ -93,7 +93,7 @@ def _headers_in(stored: Any) -> Any:
 
 def _capture(head: bytes, size: int, cap: int) -> BodyCapture:
     capture = BodyCapture(cap)
-    capture.chunks, capture.kept, capture.size = ([head] if head else []), len(head), size
+    capture.first, capture.kept, capture.size = head, len(head), size
     return capture
 
 
