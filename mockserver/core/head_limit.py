@@ -31,27 +31,26 @@ def head_limited(base: type[asyncio.Protocol], parser_error: ParserErrorWriter, 
 
     Bytes are counted per chunk read while a head is incomplete, from the chunk after the one the request
     began in: what the server holds stays below ``limit`` plus two reads, and pipelined bodies before a
-    head are never counted against it.
+    head are never counted against it. A head is incomplete while the protocol's current scope (made when a
+    request begins) has no request cycle yet (made when its headers are complete): one check after each read,
+    where hooks on the parser's callbacks cost three more Python calls per request.
     """
 
     class HeadLimitedProtocol(base):  # type: ignore[valid-type,misc]
-        _head_bytes: int | None = None  # bytes of the current head so far; None outside a head
+        scope: dict | None = None  # uvicorn's: the current request's, from its first byte
+        _head_bytes = 0  # bytes of the current head read after the chunk it began in
         _refused = False
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._head_bytes = 0
-
-        def on_headers_complete(self) -> None:
-            self._head_bytes = None
-            super().on_headers_complete()
 
         def data_received(self, data: bytes) -> None:
             if self._refused:
                 return
-            counting = self._head_bytes is not None
+            before = self.scope
             super().data_received(data)
-            if not counting or self._head_bytes is None or self.transport.is_closing():
+            scope, cycle = self.scope, self.cycle
+            if scope is None or (cycle is not None and cycle.scope is scope) or self.transport.is_closing():
+                return  # no head begun, or its headers are complete
+            if scope is not before:  # the head began in this chunk
+                self._head_bytes = 0
                 return
             self._head_bytes += len(data)
             if self._head_bytes > limit:
@@ -67,4 +66,3 @@ def head_limited(base: type[asyncio.Protocol], parser_error: ParserErrorWriter, 
 
     HeadLimitedProtocol.__name__ = HeadLimitedProtocol.__qualname__ = f"HeadLimited{base.__name__}"
     return HeadLimitedProtocol
-
