@@ -13,8 +13,8 @@ exception middleware), in their order and with their answers:
   handlers (as Starlette's ``ExceptionMiddleware``);
 * then the router.
 
-Three nested layers cost three coroutine frames, two more ``send`` wrappers and five reads of the path per
-request; one layer reads each once.
+Three nested layers cost a coroutine frame, a ``send`` wrapper (two calls per response) and two reads of the path
+more per request.
 
 :func:`lean_endpoint` is Starlette's ``request_response`` without its second ``send`` wrapper: a handler's
 exception is answered by the app's handlers right there; one raised while a response is being sent goes on to
