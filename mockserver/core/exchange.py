@@ -65,29 +65,32 @@ def stamp(message: Message, rid: bytes, vary: bool) -> bool:
 class Exchange:
     """One request's ``send`` (and, when recorded, ``receive``) wrapper: see the module.
 
-    ``entry`` None: nothing is recorded (the mock's own ``/_mock`` paths). ``send`` may be set after the
+    Without :meth:`record` nothing is recorded (the mock's own ``/_mock`` paths). ``out`` may be replaced after the
     exchange is made (below Starlette's CORS middleware, whose ``send`` wrapper comes later).
     """
 
-    __slots__ = ("_receive", "_send", "committed", "disconnected", "entry", "facts", "finished", "journal", "rid",
+    __slots__ = ("committed", "disconnected", "entry", "facts", "finished", "inbound", "journal", "out", "rid",
                  "sse", "started", "t0", "vary")
 
-    def __init__(self, send: Send, rid: bytes, vary: bool, entry: Entry | None = None, journal: Journal | None = None,
-                 receive: Receive | None = None, facts: RequestFacts | None = None) -> None:
-        self._send = send
-        self._receive = receive
+    def __init__(self, send: Send, rid: bytes, vary: bool) -> None:
+        self.out = send  # where the response goes: the server's send (or Starlette's CORS middleware's)
+        self.inbound: Receive | None = None
         self.rid = rid
         self.vary = vary
-        self.entry = entry
-        self.journal = journal
-        self.facts = facts
+        self.entry: Entry | None = None
+        self.journal: Journal | None = None
+        self.facts: RequestFacts | None = None
         self.started = self.finished = self.disconnected = self.committed = False
         self.sse: EventCounter | None = None
         self.t0 = time.perf_counter()
 
+    def record(self, entry: Entry, journal: Journal, facts: RequestFacts, receive: Receive) -> None:
+        """Record the exchange in ``entry``, added to ``journal`` when it ends; :meth:`receive` reads ``receive``."""
+        self.entry, self.journal, self.facts, self.inbound = entry, journal, facts, receive
+
     async def receive(self) -> Message:
-        assert self._receive is not None
-        message = await self._receive()
+        assert self.inbound is not None
+        message = await self.inbound()
         if message["type"] == "http.request":
             chunk = message.get("body", b"")
             if chunk and self.entry is not None:
@@ -122,7 +125,7 @@ class Exchange:
                     await self.commit_soon()
                 else:
                     self.commit(None)
-        await self._send(message)
+        await self.out(message)
 
     async def commit_soon(self) -> None:
         """:meth:`commit` of a finished response through the journal's batch (before its last chunk goes)."""

@@ -99,9 +99,10 @@ class Gateway:
         cors = self.cors is not None and (self.cors_control or not control)
         rid = "req_" + self.runtime.rng.token("request-id", 24, shared=False)  # never waits on a shared store
         scope.setdefault("state", {})["request_id"] = rid
-        exchange = Exchange(send, rid.encode(), cors and not has_origin(scope))
+        via_cors = cors and has_origin(scope)  # Starlette's CORS middleware answers requests with an Origin
+        exchange = Exchange(send, rid.encode(), vary=cors and not via_cors)
         try:
-            if cors and not exchange.vary:  # the request has an Origin: Starlette's CORS middleware answers it
+            if via_cors:
                 scope[EXCHANGE] = exchange
                 await self.cors(scope, receive, send)  # type: ignore[misc]
             else:
@@ -115,7 +116,7 @@ class Gateway:
     async def _behind_cors(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The rest of a request with ``Origin``, below Starlette's CORS middleware (whose ``send`` it gets)."""
         exchange: Exchange = scope.pop(EXCHANGE)
-        exchange._send = send
+        exchange.out = send
         await self._serve(scope, receive, exchange, path_below_mount(scope).startswith(MOCK_PREFIX))
 
     async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange, control: bool) -> None:
@@ -162,11 +163,10 @@ class Gateway:
         # positional (a third cheaper than keywords, and no default made only to be replaced): epoch, api, method,
         # path, query, owner, request id, request headers (by reference: the server's list, never changed), request
         # body (made when one arrives), its type, status, error, latency, response headers (set at the start), body
-        exchange.entry = Entry(self.runtime.clock.now(), self.api, facts.method, facts.path,
-                               scope.get("query_string", b""), facts.key, scope["state"]["request_id"],
-                               scope.get("headers", ()), NO_BODY, None, None, None, 0.0, (),
-                               BodyCapture(journal.body_cap))
-        exchange.journal, exchange.facts, exchange._receive = journal, facts, receive
+        entry = Entry(self.runtime.clock.now(), self.api, facts.method, facts.path, scope.get("query_string", b""),
+                      facts.key, scope["state"]["request_id"], scope.get("headers", ()), NO_BODY, None, None, None, 0.0,
+                      (), BodyCapture(journal.body_cap))
+        exchange.record(entry, journal, facts, receive)
 
     def _refusal(self, scope: Scope, limit: int) -> Exception | None:
         """The boundary's refusal of the request's head: headers too large, or a declared body beyond ``limit``."""
