@@ -3,19 +3,21 @@
 Each server runs on one pinned core (``--server-core``) and ``wrk`` on another (``--wrk-core``), with 50
 connections; every round measures every route on every server, the servers' order rotating between rounds,
 and the table reports medians over the rounds. The bare app (``bench/bare_app.py``, uvicorn + httptools +
-uvloop) and WireMock (when ``java`` is found; the ``wiremock`` npm package ships its jar, installed into
-``--wiremock-dir`` with npm on first use) answer the bytes the mock answered for each route, captured once
-at start, so the ratio to bare on the same route compares equal work on the wire. The mock runs as README installs it
-(``mockserver serve``, instant clock). All traffic stays on 127.0.0.1. Besides req/s and p99, each server's
-CPU time per request (the process and its children, from ``/proc``) is reported: on a machine shared with
-other work, throughput depends on the share of the core a server gets, its CPU time per request much less.
+uvloop, the baseline of every ratio, and the same app on granian) and WireMock (when ``java`` is found; the
+``wiremock`` npm package ships its jar, installed into ``--wiremock-dir`` with npm on first use) answer the bytes
+the mock answered for each route, captured once at start, so the ratio to bare on the same route compares equal
+work on the wire. The mock runs as README installs it (``mockserver serve``, instant clock), and again with
+``--server granian`` (``--no-granian`` leaves both granian servers out). All traffic stays on 127.0.0.1. Besides
+req/s and p99, each server's CPU time per request (the process and its children and threads, from ``/proc``) is
+reported: on a machine shared with other work, throughput depends on the share of the core a server gets, its
+CPU time per request much less.
 
-    python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--routes get,chat]
+    python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--no-granian] [--routes get,chat]
                                  [--compare-mock ../copy-of-main]   # another checkout's mock in the same rounds
                                  [--stored 10000]   # the read key's predictions before the rounds
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``taskset`` (util-linux). The default run takes about
-four minutes.
+nine minutes.
 """
 
 from __future__ import annotations
@@ -213,12 +215,13 @@ class Server:
             self.process.wait(10)
 
 
-def start_mock(core: int, root: Path = ROOT, name: str = "mock") -> Server:
-    """The mock of the checkout at ``root`` (``python -m`` imports the package from its working directory)."""
+def start_mock(core: int, root: Path = ROOT, name: str = "mock", server: str | None = None) -> Server:
+    """The mock of the checkout at ``root`` (``python -m`` imports the package from its working directory), on
+    its default server or on ``server`` (``--server``)."""
     sky, gate = free_port(), free_port()
     process = spawn([sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port",
                      str(gate), "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant",
-                     "--log-level", "warning"], core, cwd=root)
+                     "--log-level", "warning", *(["--server", server] if server else [])], core, cwd=root)
     server = Server(name, {"skytells": f"http://127.0.0.1:{sky}", "gateai": f"http://127.0.0.1:{gate}"}, process)
     wait_ready(server.bases["skytells"] + "/_mock/health")
     return server
@@ -270,12 +273,26 @@ def capture(mock: Server, measured: list[Route]) -> list[dict[str, Any]]:
     return canned
 
 
-def start_bare(core: int, bodies: Path) -> Server:
+#: How each server stack runs the bare app: uvicorn + httptools + uvloop, or granian (its CLI, one worker).
+BARE_COMMANDS = {
+    "uvicorn": ["-m", "uvicorn", "bench.bare_app:app", "--http", "httptools", "--loop", "uvloop", "--no-access-log",
+                "--lifespan", "off", "--log-level", "warning", "--port"],
+    "granian": ["-m", "granian", "--interface", "asginl", "--loop", "uvloop", "--http", "1", "--no-ws",
+                "--log-level", "warning", "--no-access-log", "bench.bare_app:app", "--port"],
+}
+BARE = "bare Starlette"
+
+
+def bare_name(stack: str) -> str:
+    """The bare app's name in the table: ``bare Starlette`` on uvicorn (the issue's baseline), else with its stack."""
+    return BARE if stack == "uvicorn" else f"{BARE} ({stack})"
+
+
+def start_bare(core: int, bodies: Path, stack: str = "uvicorn") -> Server:
     port = free_port()
-    process = spawn([sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port), "--http",
-                     "httptools", "--loop", "uvloop", "--no-access-log", "--lifespan", "off", "--log-level",
-                     "warning"], core, env={"BENCH_BODIES": str(bodies), "PYTHONPATH": str(ROOT)})
-    server = Server("bare Starlette", {"any": f"http://127.0.0.1:{port}"}, process)
+    process = spawn([sys.executable, *BARE_COMMANDS[stack], str(port)], core,
+                    env={"BENCH_BODIES": str(bodies), "PYTHONPATH": str(ROOT)})
+    server = Server(bare_name(stack), {"any": f"http://127.0.0.1:{port}"}, process)
     wait_ready(server.bases["any"] + "/ready")
     return server
 
@@ -381,27 +398,34 @@ def _importable(name: str) -> bool:
 
 def table(results: dict[tuple[str, str], dict[str, float]], servers: list[str], measured: list[Route],
           args: argparse.Namespace) -> str:
-    """The markdown report: req/s, p99 and the ratios to bare Starlette, per route and server."""
-    bare, base_route = "bare Starlette", measured[0].name
-    base = results.get((bare, base_route), {}).get("rps")
+    """The markdown report: req/s, p99 and the ratios to bare Starlette (on uvicorn, and on the server's own
+    stack, route by route), per route and server."""
+    base_route = measured[0].name
+    base = results.get((BARE, base_route), {}).get("rps")
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"{now}; {machine()}; Python {platform.python_version()}; mock on {stack()}; "
              f"server on core {args.server_core}, wrk on core {args.wrk_core} (1 thread, {args.connections} "
              f"connections); median of {args.rounds} rounds of {args.duration:g} s", "",
-             f"| route | server | req/s | p99 ms | × bare {base_route} | × bare, same route | CPU µs/req | errors |",
+             f"| route | server | req/s | p99 ms | × bare {base_route} | × bare, same route and stack | "
+             "CPU µs/req | errors |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for route in measured:
-        same = results.get((bare, route.name), {}).get("rps")
         for server in servers:
             figures = results.get((server, route.name))
             if figures is None:
                 continue
-            rps = figures["rps"]
+            rps, own_bare = figures["rps"], bare_of(server)
+            same = results.get((own_bare, route.name), {}).get("rps")
             to_base = f"{rps / base:.2f}" if base else "–"
-            to_same = f"{rps / same:.2f}" if same and server != bare else "–"
+            to_same = f"{rps / same:.2f}" if same and server != own_bare else "–"
             lines.append(f"| {route.name} | {server} | {rps:,.0f} | {figures['p99_ms']:.1f} | {to_base} | "
                          f"{to_same} | {figures.get('cpu_us', 0):,.0f} | {figures['errors']:.0f} |")
     return "\n".join(lines)
+
+
+def bare_of(server: str) -> str:
+    """The bare app on ``server``'s stack: ``mock (granian)`` -> ``bare Starlette (granian)``."""
+    return bare_name("granian") if server.endswith("(granian)") else BARE
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -414,6 +438,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-core", type=int, default=1)
     parser.add_argument("--routes", help="comma-separated words; only routes whose name contains one")
     parser.add_argument("--no-wiremock", action="store_true", help="leave WireMock out even when Java is there")
+    parser.add_argument("--no-granian", action="store_true",
+                        help="leave out the mock and the bare app on granian (`serve --server granian`)")
     parser.add_argument("--wiremock-dir", type=Path, default=Path.home() / ".cache" / "mockserver-bench",
                         help="where npm installs the wiremock package (default ~/.cache/mockserver-bench)")
     parser.add_argument("--stored", type=int, default=20,
@@ -438,6 +464,11 @@ def started(args: argparse.Namespace, workdir: Path, measured: list[Route]) -> I
         ready = {"method": "GET", "path": "/ready", "status": 200, "content_type": "application/json", "chunks": ["{}"]}
         bodies.write_text(json.dumps([*canned, ready]))
         servers.insert(0, start_bare(args.server_core, bodies))
+        if not args.no_granian:
+            servers.insert(1, start_bare(args.server_core, bodies, "granian"))
+            on_granian = start_mock(args.server_core, name="mock (granian)", server="granian")
+            servers.append(on_granian)
+            prepare_mock(on_granian, measured, args.stored)  # seeded alike: the same ids, the same paths
         jar = None if args.no_wiremock or not shutil.which("java") else wiremock_jar(args.wiremock_dir)
         if jar is not None:
             servers.append(start_wiremock(args.server_core, jar, canned))

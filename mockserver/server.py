@@ -1,4 +1,5 @@
-"""Run the mock's apps under uvicorn: in the foreground (CLI) or in a background thread (tests)."""
+"""Run the mock's apps under uvicorn (or granian: server_granian.py): in the foreground (CLI) or in a background
+thread (tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import uvicorn
 from uvicorn.loops.auto import auto_loop_factory
@@ -27,6 +29,7 @@ from mockserver.core.head_limit import head_limited, is_httptools
 from mockserver.core.heap import PACER, IdleCollector
 from mockserver.core.vendor import REGISTRY
 from mockserver.core.wire import ParserErrorWriter, transport_exposing
+from mockserver.server_granian import GranianServer
 from mockserver.settings import Settings
 
 LOG = logging.getLogger("mockserver")
@@ -111,6 +114,21 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     return auto_loop_factory(use_subprocess=False)
 
 
+class HttpServer(Protocol):
+    """What :func:`serve` needs of a server: ``uvicorn.Server`` and :class:`GranianServer` have it."""
+
+    should_exit: bool
+
+    async def serve(self, sockets: list[socket.socket]) -> None: ...
+
+
+def http_server(listener: Listener, log_level: str, settings: Settings) -> HttpServer:
+    """The server ``settings.server`` names, for one listener."""
+    if settings.server == "granian":
+        return GranianServer(listener.app, log_level)
+    return _uvicorn(listener, log_level, settings)
+
+
 def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.Server:
     # The protocol puts each connection's transport into the scope, so faults can drop it (core.wire), and
     # answers requests its parser refuses (headers past max_header_bytes: 431) in the API's error format.
@@ -162,7 +180,7 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
     if own_process:
         settle_heap()
         idle_collection = asyncio.create_task(IdleCollector(PACER).run())
-    servers = [_uvicorn(listener, log_level, serving.mock.settings) for listener in serving.listeners]
+    servers = [http_server(listener, log_level, serving.mock.settings) for listener in serving.listeners]
     logs.install()  # after uvicorn configured its loggers: no API key reaches a log line in full
     _exit_through_cleanup(servers)
     pairs = zip(servers, serving.listeners, strict=True)
@@ -184,7 +202,7 @@ async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Eve
         serving.mock.runtime.close()  # the shared store's connection, if any
 
 
-def _exit_through_cleanup(servers: list[uvicorn.Server]) -> None:
+def _exit_through_cleanup(servers: list[HttpServer]) -> None:
     """SIGTERM/SIGINT stop every server and then :func:`serve`'s cleanup runs (webhook leases let go, render
     workers and the store's connection closed). uvicorn raises a signal it caught again once its server has
     stopped, to the handler it found: the default one would kill the process before the cleanup."""
@@ -197,7 +215,7 @@ def _exit_through_cleanup(servers: list[uvicorn.Server]) -> None:
             signal.signal(signum, stop)
 
 
-async def _drain_on_exit(servers: list[uvicorn.Server], drain: Callable[[], None]) -> None:
+async def _drain_on_exit(servers: list[HttpServer], drain: Callable[[], None]) -> None:
     """Once any server is told to exit (SIGTERM, Ctrl-C, ``stop``), stop every client wait (clock.drain).
 
     uvicorn then waits up to the grace period for in-flight requests: awaited creates answer with the

@@ -24,6 +24,11 @@ from mockserver.core.vendor import REGISTRY, Vendor
 DEFAULT_API_KEY = "sk-mock-0000000000000000"
 #: uvicorn's log levels ("trace" is below debug: every byte on the wire).
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: The HTTP servers ``serve`` runs the apps on: uvicorn (httptools + uvloop, every fault type) or granian (HTTP in
+#: Rust: more requests per core, but no way for an app to drop a connection: no ``reset`` / ``empty`` faults).
+SERVERS = ("uvicorn", "granian")
+#: The fault types a rule cannot name under granian (mockserver/server_granian.py).
+GRANIAN_REFUSED_FAULTS = ("reset", "empty")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class BaseSettings:
     autojump: float | None = None  # manual mode: real seconds a waiting client waits before time jumps (clock.py)
     start_time: float | None = None
     store: str = "memory"  # or redis://host:port/db: state shared by every process using it (core/shared_store)
+    server: str = "uvicorn"  # uvicorn | granian (faster; no reset/empty faults): the HTTP server (SERVERS)
     workers: int = 1  # server processes on the same ports; more than one needs a shared store
     max_records: int | None = 10_000  # per key and kind of object (predictions, tasks, uploads, ...)
     max_key_bytes: int | None = 64 * 1024 * 1024  # stored objects per key, measured as their JSON length
@@ -84,6 +90,8 @@ class BaseSettings:
         if self.store != "memory" and not self.store.startswith(SHARED_SCHEMES):
             raise ValueError(f"store must be memory or a Redis URL ({', '.join(SHARED_SCHEMES)}...), "
                              f"got {self.store!r}")
+        if self.server not in SERVERS:
+            raise ValueError(f"server must be one of {', '.join(SERVERS)}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         if self.workers > 1 and self.store == "memory":
@@ -121,6 +129,15 @@ class BaseSettings:
                 problem = spec.check(getattr(self, spec.name, spec.default)) if spec.check else None
                 if problem:
                     raise ValueError(problem)
+
+    @property
+    def refused_faults(self) -> dict[str, str]:
+        """Fault types the chosen server cannot carry out, with why (granian gives an app no connection to drop)."""
+        if self.server != "granian":
+            return {}
+        return {kind: f"fault type {kind} drops the connection, which this server cannot do: it runs on granian "
+                      f"(--server granian); start it with --server uvicorn for {kind} faults"
+                for kind in GRANIAN_REFUSED_FAULTS}
 
     @property
     def default_api_key(self) -> str:

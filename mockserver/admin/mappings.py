@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,13 +108,14 @@ def read(path: Path) -> list[Entry]:
     return entries
 
 
-def load(paths: Iterable[str | Path], seed: int | None = None, targets: RuleTargets = REGISTRY) -> list[Entry]:
+def load(paths: Iterable[str | Path], seed: int | None = None, targets: RuleTargets = REGISTRY,
+         refused_faults: Mapping[str, str] | None = None) -> list[Entry]:
     """Read and validate every start-up file (raises :class:`MappingError` naming file, entry and field);
-    ``targets``: what rules may name."""
+    ``targets``: what rules may name; ``refused_faults``: fault types the server cannot carry out."""
     entries: list[Entry] = []
     for path in files(paths):
         entries += read(path)
-    scratch = Rules(seed, targets)  # rules are checked by adding them to a throwaway rule set
+    scratch = Rules(seed, targets, refused_faults)  # rules are checked by adding them to a throwaway rule set
     for entry in entries:
         try:
             if entry.section == "keys":
@@ -171,13 +172,14 @@ def apply(runtime: Any, entries: list[Entry]) -> None:
 class StartupFiles:
     """The files a server was started with: applied at start and after every full reset; reloadable."""
 
-    def __init__(self, paths: tuple[str, ...], seed: int | None, targets: RuleTargets = REGISTRY) -> None:
-        self.paths, self.seed, self.targets = paths, seed, targets
-        self.entries = load(paths, seed, targets)
+    def __init__(self, paths: tuple[str, ...], seed: int | None, targets: RuleTargets = REGISTRY,
+                 refused_faults: Mapping[str, str] | None = None) -> None:
+        self.paths, self.seed, self.targets, self.refused_faults = paths, seed, targets, refused_faults
+        self.entries = load(paths, seed, targets, refused_faults)
 
     def reload(self) -> int:
         """Read the files again (the old entries stay if they are broken); the number of entries."""
-        self.entries = load(self.paths, self.seed, self.targets)
+        self.entries = load(self.paths, self.seed, self.targets, self.refused_faults)
         return len(self.entries)
 
     def __call__(self, runtime: Any) -> None:
@@ -188,7 +190,8 @@ def install(runtime: Any) -> None:
     """Read the runtime's ``mappings`` (raises :class:`MappingError`) and apply them now and after each reset."""
     if not runtime.settings.mappings:
         return
-    runtime.startup = StartupFiles(runtime.settings.mappings, runtime.settings.seed, runtime.rules.targets)
+    runtime.startup = StartupFiles(runtime.settings.mappings, runtime.settings.seed, runtime.rules.targets,
+                                   runtime.rules.refused_faults)
     runtime.apply_startup()
 
 

@@ -6,6 +6,7 @@ their own settings from the same object (``runtime.settings``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 
@@ -46,3 +47,8 @@ class CoreSettings(Protocol):
     webhook_lease: float
     cors_origins: tuple[str, ...]
     cors_control_plane: bool
+
+    @property
+    def refused_faults(self) -> Mapping[str, str]:
+        """Fault types the HTTP server in use cannot carry out, each with why (rules naming one are refused)."""
+        ...

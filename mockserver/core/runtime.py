@@ -147,11 +147,11 @@ class Runtime:
 def _rules_and_journal(settings: CoreSettings, shared: SharedState | None) -> tuple[Rules, Journal]:
     """The rule registry and the request journal: in this process, or shared on the store."""
     if shared is None:
-        return Rules(settings.seed), Journal(size=settings.journal_size)
+        return Rules(settings.seed, refused_faults=settings.refused_faults), Journal(size=settings.journal_size)
     from mockserver.core.shared_store.journal import RedisJournal
     from mockserver.core.shared_store.rules import RedisRules
 
-    return (RedisRules(shared.client, shared.prefix, settings.seed),
+    return (RedisRules(shared.client, shared.prefix, settings.seed, refused_faults=settings.refused_faults),
             RedisJournal(shared.client, shared.prefix, size=settings.journal_size))
 
 

@@ -102,3 +102,18 @@ def test_serve_beyond_loopback_prints_the_admin_token_it_made() -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_serve_on_granian_answers_once_announced_and_stops_cleanly_on_sigterm() -> None:
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--server", "granian", "--time-mode", "instant"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = re.search(r"Skytells API base URL : (\S+)", banner(process)).group(1)  # type: ignore[union-attr]
+        answer = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
+                            json={"model": "truefusion", "input": {"prompt": "granian"}})  # no retry: listening
+        assert answer.status_code == 201 and answer.headers["server"] == "granian"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert process.returncode == 0 and "Traceback" not in output, output

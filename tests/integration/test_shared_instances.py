@@ -218,8 +218,9 @@ def _children(pid: int) -> list[int]:
         return [int(child) for child in listing.read().split()]
 
 
-def test_serve_with_two_workers_on_one_store(redis_store_url: str) -> None:
-    parent, base, control_url = _serve_workers(redis_store_url, 2)
+@pytest.mark.parametrize("http_server", ["uvicorn", "granian"])
+def test_serve_with_two_workers_on_one_store(redis_store_url: str, http_server: str) -> None:
+    parent, base, control_url = _serve_workers(redis_store_url, 2, "--server", http_server)
     try:
         workers = _children(parent.pid)
         assert len(workers) == 2
@@ -229,6 +230,7 @@ def test_serve_with_two_workers_on_one_store(redis_store_url: str) -> None:
         try:
             made = together([lambda c=c: c.post("/predictions", json=body) for c in clients])
             assert [answer.status_code for answer in made] == [201] * 8
+            assert {answer.headers["server"] for answer in made} == {http_server}
             listed = {p["id"] for p in clients[0].get("/predictions").json()["data"]}
             assert listed == {answer.json()["id"] for answer in made}  # whichever worker served each create
         finally:
@@ -246,8 +248,8 @@ def _zombie(pid: int) -> bool:
         return stat.read().split(") ", 1)[1].startswith("Z")
 
 
-def _serve_workers(store: str, count: int) -> tuple[subprocess.Popen, str, str]:
-    process, base, control = _serve(store, "--workers", str(count), seed=False)
+def _serve_workers(store: str, count: int, *extra: str) -> tuple[subprocess.Popen, str, str]:
+    process, base, control = _serve(store, "--workers", str(count), *extra, seed=False)
     threading.Thread(target=process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
     return process, base, control
 

@@ -3,6 +3,7 @@ the bare app replaying captured bodies byte for byte (plain and as server-sent e
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ from bench.side_by_side import (
     parse_wrk,
     sse_chunks,
     stat_cpu_ticks,
+    table,
 )
 
 WRK_TEXT = """Running 3s test @ http://127.0.0.1:41234/v1/predictions/abc
@@ -78,6 +80,22 @@ def test_paired_ratios_are_taken_round_by_round() -> None:
     text = paired_ratios(runs, "mock", "mock (base)", [route])
     # a ratio of medians would say 100/125 = 0.8 too, but the rounds' own ratios are 0.8, 0.8 and 0.9
     assert text.splitlines()[1] == "- GET prediction: 0.800 (0.800-0.900, 3 rounds)"
+
+
+def test_the_table_rates_each_server_against_bare_on_uvicorn_and_on_its_own_stack() -> None:
+    get = Route("GET prediction", "skytells", "GET", "/v1/predictions/x")
+    chat = Route("chat", "skytells", "POST", "/v1/chat/completions")
+    figures = {"bare Starlette": 20_000, "bare Starlette (granian)": 30_000, "mock": 10_000,
+               "mock (granian)": 15_000}
+    results = {(server, route.name): {"rps": rps / (2 if route is chat else 1), "p99_ms": 5.0, "cpu_us": 50.0,
+                                      "errors": 0} for server, rps in figures.items() for route in (get, chat)}
+    args = argparse.Namespace(server_core=0, wrk_core=1, connections=50, rounds=3, duration=3.0)
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): [cell.strip() for cell in line.split("|")[5:7]]
+            for line in table(results, list(figures), [get, chat], args).splitlines() if line.startswith("| ")}
+    assert rows[("GET prediction", "mock (granian)")] == ["0.75", "0.50"]  # to bare GET on uvicorn, to bare on granian
+    assert rows[("chat", "mock (granian)")] == ["0.38", "0.50"]
+    assert rows[("chat", "mock")] == ["0.25", "0.50"]
+    assert rows[("GET prediction", "bare Starlette (granian)")] == ["1.50", "–"]
 
 
 def test_cpu_ticks_are_read_after_the_command_name_whatever_it_holds() -> None:

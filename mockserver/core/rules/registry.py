@@ -49,9 +49,12 @@ class Rules:
     the installed vendors.
     """
 
-    def __init__(self, seed: int | None = None, targets: RuleTargets = REGISTRY) -> None:
+    def __init__(self, seed: int | None = None, targets: RuleTargets = REGISTRY,
+                 refused_faults: Mapping[str, str] | None = None) -> None:
         self.seed = seed
         self.targets = targets
+        #: fault types this server cannot carry out, with why (a rule naming one is refused)
+        self.refused_faults = dict(refused_faults or {})
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._scenarios: dict[str, list[Rule]] = {}
@@ -80,7 +83,10 @@ class Rules:
         return {r.id for r in self._rules} | {r.id for rules in self._scenarios.values() for r in rules}
 
     def _parse(self, spec: Any, rule_id: str, scenario: str | None) -> Rule:
-        return parse_rule(spec, rule_id, self.targets.names(), scenario, self.seed)
+        rule = parse_rule(spec, rule_id, self.targets.names(), scenario, self.seed)
+        if rule.fault is not None and rule.fault.type in self.refused_faults:
+            raise RuleError(self.refused_faults[rule.fault.type])
+        return rule
 
     # -- managing ------------------------------------------------------------------------
 

@@ -98,8 +98,8 @@ class RedisRules(Rules):
     """The rule registry in Redis under ``prefix``; this process keeps the parsed rules until the token changes."""
 
     def __init__(self, client: redis.Redis, prefix: str = "mockserver:", seed: int | None = None,
-                 targets: RuleTargets = REGISTRY) -> None:
-        super().__init__(seed, targets)
+                 targets: RuleTargets = REGISTRY, refused_faults: Mapping[str, str] | None = None) -> None:
+        super().__init__(seed, targets, refused_faults)
         self.client, self.prefix = client, prefix
         self._doc, self._token = f"{prefix}rules:doc", f"{prefix}rules:v"
         self._fired, self._draws, self._sequence = f"{prefix}rules:fired", f"{prefix}rules:draws", f"{prefix}rules:ids"
