@@ -1,6 +1,7 @@
 # mockserver: the Skytells and GateAI API emulator (the server only: no tests, benches or docs in the image).
 #   docker build -t mockserver .
 #   docker run --rm -p 8080:8080 -p 8081:8081 -e MOCKSERVER_ADMIN_TOKEN=change-me mockserver
+#   (load tests: add -e MOCKSERVER_SERVER=granian, more requests per core, no reset/empty faults; see README)
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -201,6 +201,8 @@ def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None 
         f"  time mode             : {settings.time_mode} (speed {settings.speed})"
         + (f", autojump after {settings.autojump:g} s" if settings.autojump is not None else "")
         + (f", seed {settings.seed}" if settings.seed is not None else ""),
+        *([f"  HTTP server           : granian (no {' / '.join(settings.refused_faults)} faults: --server "
+           f"uvicorn has them)"] if settings.server == "granian" else []),
         _control_plane_line(urls, settings, admin_token),
     ]
     print("\n".join(lines), flush=True)

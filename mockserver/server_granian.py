@@ -13,6 +13,8 @@ What granian cannot do, and what the mock does instead:
   request line a 400; a head of more than 100 header lines, or a head that outgrows the read buffer
   (:data:`HEAD_BUFFER`, well past ``max_header_bytes``), a 431. A head over ``max_header_bytes`` that granian
   reads whole gets the mock's 431 in the API's error format, as on uvicorn.
+* ``X-Forwarded-For`` from a trusted proxy (``FORWARDED_ALLOW_IPS``, default ``127.0.0.1``) names the caller, by
+  uvicorn's own middleware, as under uvicorn.
 * It serves the socket :func:`mockserver.server.plan` bound (a duplicate of its descriptor), as uvicorn does: the
   port is listening before the banner is printed, and ``--workers`` processes share the one socket.
 """
@@ -81,7 +83,11 @@ class GranianServer:
     """One app under granian's embedded server on a socket bound beforehand, stopped by setting ``should_exit``."""
 
     def __init__(self, app: Any, log_level: str, keep_alive_timeout_ms: int = 30_000) -> None:
-        self.app = app
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        # as uvicorn does by default: a trusted proxy's X-Forwarded-For names the caller (the control plane's
+        # loopback-only rule then sees the real caller behind a proxy on the same host)
+        self.app = ProxyHeadersMiddleware(app, trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
         level = _LEVELS.get(log_level.lower(), log_level.lower())
         self.log_level = "warning" if level == "info" else level  # its start-up lines repeat the mock's banner
         self.header_read_timeout = keep_alive_timeout_ms

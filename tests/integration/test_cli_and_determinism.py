@@ -109,7 +109,9 @@ def test_serve_on_granian_answers_once_announced_and_stops_cleanly_on_sigterm() 
                "--server", "granian", "--time-mode", "instant"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        base = re.search(r"Skytells API base URL : (\S+)", banner(process)).group(1)  # type: ignore[union-attr]
+        text = banner(process)
+        assert "HTTP server           : granian (no reset / empty faults: --server uvicorn has them)" in text
+        base = re.search(r"Skytells API base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
         answer = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
                             json={"model": "truefusion", "input": {"prompt": "granian"}})  # no retry: listening
         assert answer.status_code == 201 and answer.headers["server"] == "granian"

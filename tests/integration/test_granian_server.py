@@ -126,6 +126,13 @@ def test_limits_answer_in_the_api_error_format_on_granian(granian: ServerThread)
     assert status == 400 and error_of("inference", body)[0]
 
 
+def test_the_control_plane_sees_the_caller_a_local_proxy_names_as_under_uvicorn(granian: ServerThread) -> None:
+    control = granian.urls["skytells"].removesuffix("/v1") + "/_mock/clock"
+    assert httpx.get(control, timeout=10).status_code == 200
+    proxied = httpx.get(control, headers={"x-forwarded-for": "203.0.113.7"}, timeout=10)
+    assert proxied.status_code == 403 and "203.0.113.7" in proxied.text
+
+
 def test_granian_stops_and_frees_its_port() -> None:
     server = ServerThread(make_settings(server="granian")).start()
     url = server.urls["skytells"]
