@@ -99,6 +99,9 @@ class GranianServer:
         from granian.log import LogLevels
 
         host, port = sock.getsockname()[:2]
+        # accepted connections inherit it (Linux): granian does not set it on a socket it did not bind, and without
+        # it a streamed answer's last chunk waits ~40 ms for the client's delayed ACK
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         server = _server_class()(self.app, address=host, port=port, interface=Interfaces.ASGINL,
                                  http=HTTPModes.http1, websockets=False, log_level=LogLevels(self.log_level),
                                  log_dictconfig=_LOG_CONFIG,
