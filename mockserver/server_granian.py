@@ -36,6 +36,8 @@ BACKLOG = 512
 #: How often a server checks whether it was told to stop (``should_exit``), in seconds.
 STOP_POLL = 0.05
 _LEVELS = {"trace": "debug"}  # mockserver's log levels that granian names otherwise
+#: granian's loggers: its Python code's, and its Rust code's (an app's exception is logged as ``_granian.utils``)
+_LOGGERS = ("_granian", "_granian.utils")
 #: granian's log lines go to the root logger, so they take the mock's format (and its masking of API keys)
 _LOG_CONFIG = {"loggers": {"_granian": {"handlers": [], "propagate": True}}}
 
@@ -56,7 +58,8 @@ class _QuietDrops(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], ConnectionDropped):
             return False
-        return "experimental" not in record.getMessage()
+        text = record.getMessage()  # granian's Rust code logs the traceback as text, its last line the exception's
+        return f"{ConnectionDropped.__name__}: " not in text.rstrip().rpartition("\n")[2] and "experimental" not in text
 
 
 _QUIET_DROPS = _QuietDrops()
@@ -108,7 +111,8 @@ class GranianServer:
                                  http1_settings=HTTP1Settings(header_read_timeout=self.header_read_timeout,
                                                               max_buffer_size=HEAD_BUFFER))
         server.bound = sock
-        logging.getLogger("_granian").addFilter(_QUIET_DROPS)  # once: the same filter
+        for name in _LOGGERS:  # a filter applies to its own logger's records, not to a child's
+            logging.getLogger(name).addFilter(_QUIET_DROPS)  # once: the same filter
         return server
 
     async def serve(self, sockets: list[socket.socket]) -> None:

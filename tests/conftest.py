@@ -5,6 +5,7 @@ The clock is in ``manual`` mode, so nothing moves unless a test advances it, and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,8 @@ CONTRACT_VIOLATIONS = Violations()
 
 def make_settings(**changes: object) -> Settings:
     base = Settings(api_keys=(KEY, OTHER_KEY), seed=20260101, time_mode="manual", start_time=START,
-                    credits=100.0, await_timeout=5.0, webhook_hosts=("127.0.0.1", "localhost", "::1"))
+                    credits=100.0, await_timeout=5.0, webhook_hosts=("127.0.0.1", "localhost", "::1"),
+                    server=os.environ.get("MOCKSERVER_TEST_SERVER", "uvicorn"))
     return base.replace(**changes)
 
 

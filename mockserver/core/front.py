@@ -49,6 +49,7 @@ from mockserver.core.request_facts import (
     no_query_key,
     path_below_mount,
 )
+from mockserver.core.wire import ConnectionDropped
 
 if TYPE_CHECKING:  # the runtime module imports the journal, which this one imports
     from mockserver.core.runtime import Runtime
@@ -107,6 +108,8 @@ class Gateway:
                 await self.cors(scope, receive, send)  # type: ignore[misc]
             else:
                 await self._serve(scope, receive, exchange, control)
+        except ConnectionDropped:
+            raise  # a scripted drop the server carries out (closing the connection): no crash answer, no log
         except Exception as exc:
             response = await self.crash(Request(scope), exc)
             if not exchange.started:

@@ -105,11 +105,12 @@ def test_a_chunked_upload_is_cut_off_at_the_limit(hostile: Hostile) -> None:
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS[:1] + API_ENDPOINTS[2:3] + API_ENDPOINTS[5:6],
                          ids=lambda e: e.format)
-def test_huge_headers_get_a_431_in_the_api_format(hostile: Hostile, endpoint: Endpoint) -> None:
-    for size in (100_000, 1_000_000):  # past the middleware's limit, and past the HTTP parser's
-        response = hostile.send(endpoint, b"{}", **{"x-filler": "a" * size})
-        assert response.status_code == 431, (size, response.text[:200])
-        assert error_of(endpoint.format, response.json())[0] == "REQUEST_HEADERS_TOO_LARGE"
+@pytest.mark.parametrize("size", [100_000, pytest.param(1_000_000, marks=pytest.mark.uvicorn_only)])
+def test_huge_headers_get_a_431_in_the_api_format(hostile: Hostile, endpoint: Endpoint, size: int) -> None:
+    # past the middleware's limit, and past uvicorn's HTTP parser's (granian answers that one itself)
+    response = hostile.send(endpoint, b"{}", **{"x-filler": "a" * size})
+    assert response.status_code == 431, (size, response.text[:200])
+    assert error_of(endpoint.format, response.json())[0] == "REQUEST_HEADERS_TOO_LARGE"
     hostile.reads_work()
 
 

@@ -24,6 +24,8 @@ from mockserver.server import ServerThread, event_loop_factory, http_protocol
 from tests.conftest import KEY, make_settings
 from tests.hostile.conftest import error_of
 
+pytestmark = pytest.mark.uvicorn_only  # uvicorn's two parsers and the transport it exposes
+
 PROTOCOLS = {"httptools": HttpToolsProtocol, "h11": H11Protocol}
 
 

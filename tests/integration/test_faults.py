@@ -164,6 +164,7 @@ def test_sse_cut_after_zero_events_sends_only_the_headers(admin: httpx.Client, h
 # -- dropped connections -------------------------------------------------------------------
 
 
+@pytest.mark.uvicorn_only
 def test_reset_is_a_connection_reset_in_httpx(admin: httpx.Client, http: httpx.Client) -> None:
     add(admin, "/faults", {"type": "reset", "times": 1})
     with pytest.raises(httpx.ReadError) as caught:
@@ -172,6 +173,7 @@ def test_reset_is_a_connection_reset_in_httpx(admin: httpx.Client, http: httpx.C
     assert http.get("/models").status_code == 200  # the client reconnects; the rule is spent
 
 
+@pytest.mark.uvicorn_only
 def test_empty_is_a_disconnect_without_a_response_in_httpx(admin: httpx.Client, http: httpx.Client) -> None:
     add(admin, "/faults", {"type": "empty", "times": 1, "match": {"route": "POST /v1/predictions"}})
     with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
@@ -179,6 +181,7 @@ def test_empty_is_a_disconnect_without_a_response_in_httpx(admin: httpx.Client, 
     assert http.get("/predictions").json()["data"] == []  # dropped before the app saw it
 
 
+@pytest.mark.uvicorn_only
 @pytest.mark.parametrize("kind", ["reset", "empty"])
 def test_openai_raises_api_connection_error_when_retries_run_out(
         admin: httpx.Client, skytells_url: str, sdk_sleeps: list[float], kind: str) -> None:
@@ -190,6 +193,7 @@ def test_openai_raises_api_connection_error_when_retries_run_out(
     assert rules[0]["fired"] == 3  # the first try and two retries
 
 
+@pytest.mark.uvicorn_only
 def test_openai_retries_through_a_reset(admin: httpx.Client, skytells_url: str, sdk_sleeps: list[float]) -> None:
     add(admin, "/faults", {"type": "reset", "times": 1, "match": CHAT_ROUTE})
     assert sdk(skytells_url).chat.completions.create(model="gpt-5", messages=MESSAGES).choices
@@ -233,6 +237,7 @@ def test_gateai_rate_limit_fault_in_its_format(admin: httpx.Client, gateai: http
     assert gateai.get("/credits").json()["your_budget"]["used"] == 0  # nothing was generated
 
 
+@pytest.mark.uvicorn_only
 def test_gateai_scripted_error_id_and_dropped_connections(admin: httpx.Client, gateai: httpx.Client) -> None:
     add(admin, "/faults", {"type": "error", "status": 402, "error_id": "BUDGET_EXCEEDED", "message": "Spent",
                            "times": 1})
@@ -348,6 +353,7 @@ def test_an_invalid_scenario_header_is_a_400_in_each_apis_format(
 # -- the control plane is never faulted ----------------------------------------------------
 
 
+@pytest.mark.uvicorn_only
 def test_mock_routes_are_never_faulted(admin: httpx.Client, skytells_url: str, gateai_url: str) -> None:
     add(admin, "/faults", {"type": "reset"})
     for base in (skytells_url.removesuffix("/v1"), gateai_url):
@@ -362,6 +368,7 @@ def test_mock_routes_are_never_faulted(admin: httpx.Client, skytells_url: str, g
 # -- the control plane's rule routes -------------------------------------------------------
 
 
+@pytest.mark.uvicorn_only
 def test_rule_routes_create_list_get_delete(admin: httpx.Client) -> None:
     one = add(admin, "/rules", {"id": "flaky", "match": CHAT_ROUTE, "fault": {"type": "error", "status": 503},
                                 "times": 2})
@@ -383,6 +390,7 @@ def test_rule_routes_create_list_get_delete(admin: httpx.Client) -> None:
     assert admin.get("/rules").json() == {"data": [], "count": 0}
 
 
+@pytest.mark.uvicorn_only
 def test_scenario_routes(admin: httpx.Client) -> None:
     created = admin.put("/scenarios/slow", json={"rules": [{"fault": {"type": "latency", "latency_ms": 1}}]})
     assert created.status_code == 201 and created.json()["name"] == "slow"
@@ -399,7 +407,7 @@ def test_scenario_routes(admin: httpx.Client) -> None:
     ("POST", "/rules", None, "a JSON body is required"),
     ("POST", "/rules", "{", "body is not valid JSON"),
     ("POST", "/rules", {"fault": {"type": "boom"}}, "fault.type must be one of"),
-    ("POST", "/rules", {"rules": [{"fault": "reset"}, {"fault": "nope"}]}, "rules[1]: fault.type must be one of"),
+    ("POST", "/rules", {"rules": [{"fault": "sse_cut"}, {"fault": "nope"}]}, "rules[1]: fault.type must be one of"),
     ("POST", "/rules", {"rules": "all"}, "rules must be an array of rules"),
     ("POST", "/faults", {"type": "error", "status": 700}, "fault.status must be an HTTP error status"),
     ("POST", "/faults", [1], "body must be a JSON object"),

@@ -155,6 +155,7 @@ def test_chat_stream_events_are_counted(admin: httpx.Client, http: httpx.Client)
     assert entry["events"] == received > 2
 
 
+@pytest.mark.uvicorn_only
 def test_injected_faults_are_recorded(admin: httpx.Client, http: httpx.Client) -> None:
     error_rule = admin.post("/rules", json={"match": {"route": "GET /v1/models"}, "times": 1,
                                             "fault": {"type": "error", "status": 503}}).json()
