@@ -17,7 +17,7 @@ CPU time per request much less.
                                  [--stored 10000]   # the read key's predictions before the rounds
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``taskset`` (util-linux). The default run takes about
-nine minutes.
+ten minutes.
 """
 
 from __future__ import annotations
