@@ -8,6 +8,7 @@ The fields are the server's own (:class:`BaseSettings`) plus, for every installe
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import tomllib
 import types
@@ -92,6 +93,9 @@ class BaseSettings:
                              f"got {self.store!r}")
         if self.server not in SERVERS:
             raise ValueError(f"server must be one of {', '.join(SERVERS)}")
+        if self.server == "granian" and importlib.util.find_spec("granian") is None:
+            raise ValueError("server granian needs the granian package (pip install granian; a dependency of "
+                             "mockserver, but a platform without its wheel may lack it)")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         if self.workers > 1 and self.store == "memory":

@@ -152,6 +152,16 @@ def test_granian_stops_and_frees_its_port() -> None:
         httpx.get(url.removesuffix("/v1") + "/_mock/health", timeout=2)
 
 
+def test_granian_missing_is_a_settings_error_naming_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "granian" else real(name, *a))
+    with pytest.raises(ValueError, match="pip install granian"):
+        Settings(server="granian")
+    assert Settings().server == "uvicorn"  # the default needs no granian
+
+
 def test_the_server_setting_and_the_faults_it_refuses() -> None:
     assert Settings().server == "uvicorn" and Settings().refused_faults == {}
     with pytest.raises(ValueError, match="server must be one of uvicorn, granian"):
