@@ -2,7 +2,7 @@
 
 :class:`GranianServer` has the surface :func:`mockserver.server.serve` uses of ``uvicorn.Server`` (``serve`` and
 ``should_exit``), so both servers start, stop and drain the same way. Measured beside uvicorn + httptools + uvloop
-(``bench/side_by_side.py``, one core): the mock's GETs per second 1.26-1.32 times, its heavier routes about the
+(``bench/side_by_side.py``, one core): the mock's GETs per second 1.26-1.37 times, its heavier routes about the
 same (their own work dominates), their p99 a third to a quarter.
 
 What granian cannot do, and what the mock does instead:
