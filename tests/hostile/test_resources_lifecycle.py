@@ -92,8 +92,9 @@ def _stream(url: str, started: threading.Event) -> list[str]:
     return events
 
 
-def test_sigterm_drains_streams_and_awaited_creates() -> None:
-    process, urls = _start("--log-level", "trace", "--shutdown-grace", "10")
+@pytest.mark.parametrize("http_server", ["uvicorn", "granian"])
+def test_sigterm_drains_streams_and_awaited_creates(http_server: str) -> None:
+    process, urls = _start("--log-level", "trace", "--shutdown-grace", "10", "--server", http_server)
     try:
         base = urls["skytells"]
         with httpx.Client(base_url=base, headers={"x-api-key": KEY}, timeout=60) as http, ThreadPoolExecutor(2) as pool:

@@ -4,6 +4,8 @@ reloadable), --version, serve --help, a bind error naming the port, and a cheap 
 from __future__ import annotations
 
 import json
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from mockserver.cli import main
 from mockserver.server import ServerThread
 from mockserver.settings import from_sources
 from tests.conftest import KEY, make_settings
+from tests.serve_banner import banner
 
 PREFLIGHT = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
              "Access-Control-Request-Headers": "content-type,x-api-key"}
@@ -90,6 +93,35 @@ def test_start_up_files_are_applied_at_start_and_after_a_reset(tmp_path: Path) -
         again = httpx.get(f"{control}/rules").json()["data"]
     assert key["credits"] == 7.5 and key["limits"]["concurrency"] == 2
     assert len(rules) == len(again) >= 2 and [s["name"] for s in scenarios] == ["slow"]
+
+
+@pytest.mark.parametrize("http_server", ["uvicorn", "granian"])
+def test_sighup_reloads_the_start_up_files(tmp_path: Path, http_server: str) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": [{"key": "sk-startup-0001", "credits": 1}]}))
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--mappings", str(path), "--server", http_server]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        control = re.search(r"control plane +: (\S+) ", banner(process)).group(1)  # type: ignore[union-attr]
+        assert httpx.get(f"{control}/keys/sk-startup-0001", timeout=10).json()["credits"] == 1
+        path.write_text(json.dumps({"keys": [{"key": "sk-startup-0001", "credits": 2}]}))
+        process.send_signal(signal.SIGHUP)
+        credits = [httpx.get(f"{control}/keys/sk-startup-0001", timeout=10).json()["credits"] for _ in range(200)]
+        assert credits[-1] == 2  # reloaded while the server kept answering
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_a_start_up_file_naming_a_fault_granian_cannot_do_stops_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [{"fault": {"type": "empty"}}]}))
+    result = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0",
+                             "--gateai-port", "0", "--mappings", str(path), "--server", "granian"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "bad start-up files" in result.stderr
+    assert f"{path}: rules[0]" in result.stderr and "--server uvicorn" in result.stderr
 
 
 def test_start_up_files_reload_and_broken_ones_name_file_and_field(tmp_path: Path) -> None:
