@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -14,6 +18,38 @@ from tests.conftest import KEY, OTHER_KEY, make_settings
 
 #: Where each format keeps the error's code and offending field.
 FORMATS = ("prediction", "inference", "gateai", "control")
+
+
+def address_of(server: ServerThread, api: str) -> tuple[str, int]:
+    """(host, port) of ``api`` on ``server``, for a raw socket."""
+    parts = urlsplit(server.urls[api])
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def raw_exchange(address: tuple[str, int], head: bytes, filler: int = 0) -> tuple[bytes, int]:
+    """Send ``head`` then up to ``filler`` bytes of ``a`` (one header value, or a body) over a raw socket;
+    (what came back, filler bytes sent)."""
+    sent = 0
+    with socket.create_connection(address, timeout=30) as sock:
+        sock.sendall(head)
+        chunk = b"a" * 65536
+        with contextlib.suppress(ConnectionError):
+            while sent < filler:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        answer = b""
+        with contextlib.suppress(ConnectionError):
+            while part := sock.recv(65536):
+                answer += part
+    return answer, sent
+
+
+def split_answer(answer: bytes) -> tuple[int, dict[str, str], dict]:
+    """(status, lower-cased headers, JSON body) of a raw HTTP/1.1 answer."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ")[1]), headers, json.loads(body)
 
 
 @dataclass(frozen=True)

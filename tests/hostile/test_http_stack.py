@@ -8,11 +8,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import socket
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,7 +18,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from mockserver import server as server_module
 from mockserver.server import ServerThread, event_loop_factory, http_protocol
 from tests.conftest import KEY, make_settings
-from tests.hostile.conftest import error_of
+from tests.hostile.conftest import address_of, error_of, raw_exchange, split_answer
 
 pytestmark = pytest.mark.uvicorn_only  # uvicorn's two parsers and the transport it exposes
 
@@ -37,42 +33,13 @@ def stack(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
             yield server
 
 
-def _address(server: ServerThread, api: str) -> tuple[str, int]:
-    parts = urlsplit(server.urls[api])
-    return parts.hostname or "127.0.0.1", parts.port or 80
-
-
-def _exchange(address: tuple[str, int], head: bytes, filler: int = 0) -> tuple[bytes, int]:
-    """Send ``head`` then up to ``filler`` bytes of one header value; (what came back, filler bytes sent)."""
-    sent = 0
-    with socket.create_connection(address, timeout=30) as sock:
-        sock.sendall(head)
-        chunk = b"a" * 65536
-        with contextlib.suppress(ConnectionError):
-            while sent < filler:
-                sock.sendall(chunk)
-                sent += len(chunk)
-        answer = b""
-        with contextlib.suppress(ConnectionError):
-            while part := sock.recv(65536):
-                answer += part
-    return answer, sent
-
-
-def _split(answer: bytes) -> tuple[int, dict[str, str], dict]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
-    return int(lines[0].split(" ")[1]), headers, json.loads(body)
-
-
 @pytest.mark.parametrize(("api", "path", "fmt"), [("skytells", "/v1/predictions", "prediction"),
                                                   ("skytells", "/v1/chat/completions", "inference"),
                                                   ("gateai", "/api/generate", "gateai")])
 def test_an_endless_head_gets_a_431_before_it_is_sent(stack: ServerThread, api: str, path: str, fmt: str) -> None:
     head = f"POST {path} HTTP/1.1\r\nhost: x\r\nx-api-key: {KEY}\r\nx-filler: ".encode()
-    answer, sent = _exchange(_address(stack, api), head, filler=64 << 20)
-    status, headers, body = _split(answer)
+    answer, sent = raw_exchange(address_of(stack, api), head, filler=64 << 20)
+    status, headers, body = split_answer(answer)
     assert status == 431 and headers["connection"] == "close"
     assert error_of(fmt, body)[0] == "REQUEST_HEADERS_TOO_LARGE"
     assert sent < 32 << 20, sent  # refused while the client was still sending
@@ -81,8 +48,8 @@ def test_an_endless_head_gets_a_431_before_it_is_sent(stack: ServerThread, api: 
 @pytest.mark.parametrize(("api", "path", "fmt"), [("skytells", "/v1/predictions", "prediction"),
                                                   ("gateai", "/api/generate", "gateai")])
 def test_a_malformed_request_gets_a_400_in_the_api_format(stack: ServerThread, api: str, path: str, fmt: str) -> None:
-    answer, _ = _exchange(_address(stack, api), f"POST {path} HTTP/1.1\r\nbad header line\r\n\r\n".encode())
-    status, headers, body = _split(answer)
+    answer, _ = raw_exchange(address_of(stack, api), f"POST {path} HTTP/1.1\r\nbad header line\r\n\r\n".encode())
+    status, headers, body = split_answer(answer)
     assert status == 400 and headers["connection"] == "close"
     assert headers["content-type"] == "application/json"
     error_of(fmt, body)

@@ -7,11 +7,9 @@ that drop a connection (``reset``, ``empty``) are refused with a message naming 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -23,7 +21,7 @@ from mockserver.core.rules.registry import Rules
 from mockserver.server import ServerThread
 from mockserver.settings import GRANIAN_REFUSED_FAULTS, Settings
 from tests.conftest import KEY, make_settings
-from tests.hostile.conftest import error_of
+from tests.hostile.conftest import address_of, error_of, raw_exchange, split_answer
 
 MESSAGES = [{"role": "user", "content": "Tell me about red foxes"}]
 
@@ -92,39 +90,19 @@ def test_sse_cut_cuts_a_stream_on_granian(granian: ServerThread, admin: httpx.Cl
     assert not [record for record in caplog.records if record.name.startswith("_granian")]  # a scripted cut: quiet
 
 
-def _exchange(url: str, data: bytes, then: int = 0) -> bytes:
-    """Send ``data`` (then ``then`` bytes of filler while the server reads) to the host of ``url``; the answer."""
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(data)
-        with contextlib.suppress(ConnectionError):
-            for _ in range(then // 65536):
-                sock.sendall(b"a" * 65536)
-        answer = b""
-        with contextlib.suppress(ConnectionError):
-            while part := sock.recv(65536):
-                answer += part
-    return answer
-
-
-def _status_and_body(answer: bytes) -> tuple[int, dict]:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split(b" ")[1]), json.loads(body)
-
-
 def test_limits_answer_in_the_api_error_format_on_granian(granian: ServerThread) -> None:
-    url, key = granian.urls["skytells"], f"x-api-key: {KEY}\r\n".encode()
+    address, key = address_of(granian, "skytells"), f"x-api-key: {KEY}\r\n".encode()
     big_head = b"GET /v1/predictions HTTP/1.1\r\nhost: x\r\n" + key + b"x-big: " + b"a" * 100_000 + b"\r\n\r\n"
-    status, body = _status_and_body(_exchange(url, big_head))
+    status, _, body = split_answer(raw_exchange(address, big_head)[0])
     assert status == 431 and error_of("prediction", body)[0] == "REQUEST_HEADERS_TOO_LARGE"
     huge = b"POST /v1/predictions HTTP/1.1\r\nhost: x\r\n" + key + b"content-type: application/json\r\n" \
            b"content-length: 104857600\r\n\r\n"
-    status, body = _status_and_body(_exchange(url, huge, then=100 << 20))
+    status, _, body = split_answer(raw_exchange(address, huge, filler=100 << 20)[0])
     assert status == 413 and error_of("prediction", body)[0] == "PAYLOAD_TOO_LARGE"
     nan = b'{"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}], "temperature": NaN}'
     request = b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n" + key + b"content-type: application/json\r\n" \
               b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(nan) + nan
-    status, body = _status_and_body(_exchange(url, request))
+    status, _, body = split_answer(raw_exchange(address, request)[0])
     assert status == 400 and error_of("inference", body)[0]
 
 
