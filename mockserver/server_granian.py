@@ -30,7 +30,8 @@ from typing import Any
 
 from mockserver.core.wire import ConnectionDropped
 
-#: granian's HTTP/1 read buffer: a head past it gets granian's own refusal (its default is 408 KB).
+#: granian's HTTP/1 read buffer (its default is 408 KiB): a head well past it gets granian's own refusal (measured:
+#: 900 KB still reached the mock, 1 MB did not).
 HEAD_BUFFER = 512 * 1024
 #: The listen backlog granian is told of (the socket listens already, with :func:`mockserver.server.plan`'s).
 BACKLOG = 512
