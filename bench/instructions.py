@@ -12,18 +12,34 @@ request that touches less memory can take less time with as many instructions (s
 
 ``bare`` is the reference: a bare Starlette GET (``bench/bare_app.py``) called the same way.
 
-Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route.
+``--served`` counts what a serving process executes instead: the mock as ``mockserver serve`` runs it (uvicorn +
+httptools + uvloop, instant clock) and the bare app on the same stack, each under ``valgrind --tool=callgrind``,
+sent the requests over one keep-alive connection from this process. The count between two ``callgrind_control
+--dump`` calls, divided by the requests sent between them, is the cost of one request with the server's own work
+(parsing, the protocol, the task, the writes' system-call wrappers) included; the kernel's is not (valgrind sees
+user space only). Set beside the CPU time ``bench/side_by_side.py`` measures, it tells how much of the mock's
+extra time is instructions and how much waiting on memory.
+
+    python bench/instructions.py --served [--routes create,get,chat,bare] [--counts 300,1300] [--warm 1500]
+
+Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route, two with ``--served``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
+import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +125,127 @@ def instructions(route: str, count: int, warm: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+# -- served: the request counted in a serving process --------------------------------------------------------------
+
+#: The routes as requests over HTTP: method, path (``{prediction}`` filled in), key, body.
+SERVED_REQUESTS: dict[str, tuple[str, str, str, bytes | None]] = {
+    "create": ("POST", "/v1/predictions", LOAD_KEY, json.dumps(PREDICTION).encode()),
+    "get": ("GET", "/v1/predictions/{prediction}", READ_KEY, None),
+    "chat": ("POST", "/v1/chat/completions", LOAD_KEY, json.dumps(CHAT).encode()),
+    "bare": ("GET", "/v1/predictions/abc", READ_KEY, None),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_command(route: str, port: int) -> list[str]:
+    """The server a route is counted in: the mock as ``mockserver serve`` runs it, or the bare app on uvicorn +
+    httptools + uvloop (as ``bench/side_by_side.py`` runs it)."""
+    if route == "bare":
+        return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--http", "httptools", "--loop", "uvloop",
+                "--no-access-log", "--lifespan", "off", "--log-level", "warning", "--port", str(port)]
+    return [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(port), "--gateai-port",
+            str(_free_port()), "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant", "--log-level", "warning"]
+
+
+class Connection:
+    """One keep-alive connection to a server under valgrind (slow: generous timeouts)."""
+
+    def __init__(self, port: int, patience: float = 300.0) -> None:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                self.http.connect()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def send(self, method: str, path: str, key: str, body: bytes | None = None) -> tuple[int, bytes]:
+        headers = {"x-api-key": key, **({"content-type": "application/json"} if body is not None else {})}
+        self.http.request(method, path, body=body, headers=headers)
+        answer = self.http.getresponse()
+        return answer.status, answer.read()
+
+
+def dump_total(pid: int, directory: Path) -> int:
+    """Ask callgrind in ``pid`` for a dump (its counters then start again from zero); the dump's total."""
+    before = set(directory.iterdir())
+    subprocess.run(["callgrind_control", "--dump", str(pid)], capture_output=True, check=False, timeout=300)
+    deadline = time.monotonic() + 300
+    while not (set(directory.iterdir()) - before):
+        if time.monotonic() > deadline:
+            raise RuntimeError("callgrind wrote no dump")
+        time.sleep(0.2)
+    dump = max(set(directory.iterdir()) - before, key=lambda path: path.stat().st_mtime)
+    for _ in range(100):  # written, then closed: the totals line comes last
+        found = re.search(r"^(?:summary|totals):\s+(\d+)", dump.read_text(errors="replace"), re.M)
+        if found:
+            return int(found.group(1))
+        time.sleep(0.2)
+    raise RuntimeError(f"no totals in {dump}")
+
+
+def _prepared(route: str, connection: Connection) -> tuple[str, str, str, bytes | None]:
+    """The route's request, the mock prepared for it (the load key funded, a prediction to GET)."""
+    method, path, key, body = SERVED_REQUESTS[route]
+    if route == "bare":
+        connection.send("GET", "/ready", READ_KEY)
+        return method, path, key, body
+    funding = {"key": LOAD_KEY, "credits": 1e12, "daily_budget": 1e12, "limits": {"concurrency": 10000}}
+    connection.send("POST", "/_mock/keys", "", json.dumps(funding).encode())
+    status, made = connection.send("POST", "/v1/predictions", READ_KEY, json.dumps(PREDICTION).encode())
+    if status != 201:
+        raise RuntimeError(f"create: {status} {made[:300]!r}")
+    return method, path.format(prediction=json.loads(made)["id"]), key, body
+
+
+def served_instructions(route: str, warm: int, count: int) -> float:
+    """Instructions per request of ``route`` in a serving process under callgrind (see the module)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="served-") as scratch:
+        directory = Path(scratch)
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/callgrind.out.%p",
+                   *server_command(route, port)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        log = directory / "server.log"
+        with log.open("wb") as output:
+            server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=output)
+        try:
+            connection = Connection(port)
+            request = _prepared(route, connection)
+            for _ in range(warm):
+                connection.send(*request)
+            dump_total(server.pid, directory)
+            statuses = {connection.send(*request)[0] for _ in range(count)}
+            total = dump_total(server.pid, directory)
+        except Exception as exc:
+            ending = log.read_text(errors="replace")[-800:]
+            raise RuntimeError(f"{route}: {exc}; the server's log ends: {ending}") from exc
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    if max(statuses) >= 400:
+        raise RuntimeError(f"{route}: answered {sorted(statuses)}")
+    return total / count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--routes", default=",".join(ROUTES), help=f"comma-separated, of: {', '.join(ROUTES)}")
     parser.add_argument("--counts", default="300,1300", help="the two request counts whose totals are compared")
     parser.add_argument("--warm", type=int, default=1500, help="requests before the counted ones")
+    parser.add_argument("--served", action="store_true",
+                        help="count in serving processes over HTTP: after --warm requests, the difference of --counts")
     parser.add_argument("--child", nargs=2, metavar=("ROUTE", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -123,11 +255,15 @@ def main() -> int:
         print("instructions: needs valgrind (apt-get install valgrind)", file=sys.stderr)
         return 2
     low, high = (int(part) for part in args.counts.split(","))
-    print("| route | instructions per request |\n|---|---:|")
+    where = "served over HTTP" if args.served else "in-process"
+    print(f"| route | instructions per request ({where}) |\n|---|---:|")
     for route in args.routes.split(","):
         if route not in ROUTES:
             parser.error(f"unknown route {route!r}")
-        per_request = (instructions(route, high, args.warm) - instructions(route, low, args.warm)) / (high - low)
+        if args.served:
+            per_request = served_instructions(route, args.warm, high - low)
+        else:
+            per_request = (instructions(route, high, args.warm) - instructions(route, low, args.warm)) / (high - low)
         print(f"| {route} | {per_request:,.0f} |", flush=True)
     return 0
 
