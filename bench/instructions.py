@@ -22,7 +22,8 @@ extra time is instructions and how much waiting on memory.
 
     python bench/instructions.py --served [--routes create,get,chat,bare] [--counts 300,1300] [--warm 1500]
 
-Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route, two with ``--served``.
+Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about a minute per route either way
+(``--served``: 3.5 minutes for the four).
 """
 
 from __future__ import annotations
