@@ -36,12 +36,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,20 +137,22 @@ SERVED_REQUESTS: dict[str, tuple[str, str, str, bytes | None]] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _side_by_side() -> ModuleType:
+    """``bench/side_by_side.py``, whose commands start the servers (imported when a served count needs them)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench import side_by_side
+
+    return side_by_side
 
 
 def server_command(route: str, port: int) -> list[str]:
-    """The server a route is counted in: the mock as ``mockserver serve`` runs it, or the bare app on uvicorn +
-    httptools + uvloop (as ``bench/side_by_side.py`` runs it)."""
+    """The server a route is counted in, started as ``bench/side_by_side.py`` starts it: the mock as ``mockserver
+    serve`` runs it, or the bare app on uvicorn + httptools + uvloop."""
+    bench = _side_by_side()
     if route == "bare":
-        return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--http", "httptools", "--loop", "uvloop",
-                "--no-access-log", "--lifespan", "off", "--log-level", "warning", "--port", str(port)]
-    return [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(port), "--gateai-port",
-            str(_free_port()), "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant", "--log-level", "warning"]
+        return [sys.executable, *bench.BARE_COMMANDS["uvicorn"], str(port)]
+    return bench.mock_command(port, bench.free_port())
 
 
 class Connection:
@@ -209,7 +211,7 @@ def _prepared(route: str, connection: Connection) -> tuple[str, str, str, bytes 
 
 def served_instructions(route: str, warm: int, count: int) -> float:
     """Instructions per request of ``route`` in a serving process under callgrind (see the module)."""
-    port = _free_port()
+    port = _side_by_side().free_port()
     with tempfile.TemporaryDirectory(prefix="served-") as scratch:
         directory = Path(scratch)
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/callgrind.out.%p",

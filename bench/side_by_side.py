@@ -215,13 +215,19 @@ class Server:
             self.process.wait(10)
 
 
+def mock_command(sky: int, gate: int, server: str | None = None) -> list[str]:
+    """``mockserver serve`` as the benches run it: seeded, on the instant clock, with the read key, warnings only;
+    on its default server or on ``server`` (``--server``)."""
+    return [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port", str(gate),
+            "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant", "--log-level", "warning",
+            *(["--server", server] if server else [])]
+
+
 def start_mock(core: int, root: Path = ROOT, name: str = "mock", server: str | None = None) -> Server:
     """The mock of the checkout at ``root`` (``python -m`` imports the package from its working directory), on
     its default server or on ``server`` (``--server``)."""
     sky, gate = free_port(), free_port()
-    process = spawn([sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port",
-                     str(gate), "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant",
-                     "--log-level", "warning", *(["--server", server] if server else [])], core, cwd=root)
+    process = spawn(mock_command(sky, gate, server), core, cwd=root)
     server = Server(name, {"skytells": f"http://127.0.0.1:{sky}", "gateai": f"http://127.0.0.1:{gate}"}, process)
     wait_ready(server.bases["skytells"] + "/_mock/health")
     return server
