@@ -45,3 +45,10 @@ def test_a_dump_s_total_is_read_from_the_file_callgrind_writes(tmp_path: Path,
     monkeypatch.setattr(instructions.subprocess, "run", fake_run)
     assert instructions.dump_total(7, tmp_path) == 306129000
     assert asked == [["callgrind_control", "--dump", "7"]]
+
+
+def test_counted_processes_hash_strings_alike_from_run_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONHASHSEED", "random")
+    monkeypatch.setenv("BENCH_PROBE", "kept")
+    environment = instructions.child_environment()
+    assert environment["PYTHONHASHSEED"] == "0" and environment["BENCH_PROBE"] == "kept"
