@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, NamedTuple
 
 Phases = list[tuple[str, float]]
@@ -28,7 +29,7 @@ class JobState(NamedTuple):
 
 def packed(phases: Sequence[tuple[str, float]]) -> Packed:
     """``phases`` as stored in a job record: one flat tuple."""
-    return tuple(item for phase in phases for item in phase)
+    return tuple(chain.from_iterable(phases))
 
 
 def pairs(phases: Sequence[Any]) -> Phases:
