@@ -70,7 +70,7 @@ def info_of(name: str, spec: media.MediaSpec) -> FileInfo:
 SIZED_BY_CONTENT = frozenset({"glb"})
 #: The recipe fields that decide a file's type and size, but for :data:`SIZED_BY_CONTENT` (every field up to and
 #: without the seed and the label: a unit test holds the declared size to that).
-SHAPE_FIELDS = [field.name for field in SPEC_FIELDS].index("seed")
+SHAPE_FIELDS = SEED_INDEX = [field.name for field in SPEC_FIELDS].index("seed")
 
 
 def info_from_recipe(name: str, values: Recipe) -> FileInfo:

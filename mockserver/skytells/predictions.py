@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from mockserver.core import jobs
-from mockserver.core.files import SPECS_FIELD, Recipe, file_name, recipe
+from mockserver.core.files import SEED_INDEX, SPECS_FIELD, Recipe, file_name, recipe
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
 from mockserver.core.safety import flagged_terms
@@ -98,6 +98,10 @@ class Schedule(NamedTuple):
     inline: bool
 
 
+#: A model's step duration bounds and whether it finishes inline (:meth:`Predictions._bounds`).
+_Bounds = tuple[list[float], list[float], list[float] | None, list[float], bool]
+
+
 def _draw(unit: float, bounds: list[float]) -> float:
     """``unit`` (in [0, 1)) placed in ``bounds``, as :meth:`random.Random.uniform` places it, to the microsecond."""
     low, high = bounds
@@ -161,6 +165,7 @@ class Predictions:
         self.runtime = runtime
         self.catalog = catalog
         self.timing = load_json("skytells", "timing.json")
+        self._timing_bounds: dict[str, _Bounds] = {}  # by model namespace (the catalog's models do not change)
         self.engine = jobs.JobEngine(JOB_KIND, runtime.store, runtime.clock, runtime.files,
                                      accounts=runtime.accounts, webhooks=runtime.webhooks)
         self.views = PredictionViews(self.engine, runtime.files)
@@ -174,19 +179,30 @@ class Predictions:
         A scripted ``duration`` keeps the seeded proportions of ``pending``/``starting``/``processing``
         scaled to add up to it, and is never collapsed into the create response (``instant`` mode aside).
         """
-        profile = self.timing[model.speed]
+        pending_in, starting_in, cold_boot, processing_in, inline = self._bounds(model)
         units = self.runtime.rng.units(f"timing:{pid}", 4)  # pending, starting, a cold boot, processing
-        pending = _draw(units[0], profile["pending"])
-        starting = _draw(units[1], profile["starting"])
-        if model.data.get("flags", {}).get("cold_boot"):
-            starting += _draw(units[2], self.timing["cold_boot"])
-        processing = _draw(units[3], profile["processing"])
+        pending = _draw(units[0], pending_in)
+        starting = _draw(units[1], starting_in)
+        if cold_boot is not None:
+            starting += _draw(units[2], cold_boot)
+        processing = _draw(units[3], processing_in)
         if duration is not None:
             scale = duration / (pending + starting + processing)
             pending, starting = round(pending * scale, 6), round(starting * scale, 6)
             processing = round(max(duration - pending - starting, 0.0), 6)
         steps = [("pending", pending), ("starting", starting), ("processing", processing)]
-        return Schedule(steps, processing, bool(profile["inline"]) and duration is None)
+        return Schedule(steps, processing, inline and duration is None)
+
+    def _bounds(self, model: Model) -> _Bounds:
+        """The model's step duration bounds (pending, starting, a cold boot's or None, processing) and whether it
+        finishes inline, from its speed's timing profile (read once per model: a create needs them all)."""
+        bounds = self._timing_bounds.get(model.namespace)
+        if bounds is None:
+            profile = self.timing[model.speed]
+            cold_boot = self.timing["cold_boot"] if model.data.get("flags", {}).get("cold_boot") else None
+            bounds = self._timing_bounds[model.namespace] = (
+                profile["pending"], profile["starting"], cold_boot, profile["processing"], bool(profile["inline"]))
+        return bounds
 
     def _phases(self, now: float, schedule: Schedule, outcome: str, duration: float | None) -> jobs.Phases:
         collapse = schedule.inline or self.runtime.clock.collapses_durations
@@ -205,11 +221,14 @@ class Predictions:
         if templates is None:
             params = request.params
             try:
-                templates = request.derived["templates"] = outputs.plan_templates(request.model, params)
+                planned = outputs.plan_templates(request.model, params)
             except ValueError as exc:
                 field = str(exc).split(" ", 1)[0]
                 raise OutputNotProducible(field if field in params else None, str(exc)) from None
-        return tuple(map(recipe, outputs.seeded(templates, seed)))
+            templates = request.derived["templates"] = tuple(map(recipe, planned))
+        # a template's seed is relative to the prediction's: recipe(spec.reseeded(seed + spec.seed)) for each
+        return tuple((*values[:SEED_INDEX], seed + values[SEED_INDEX], *values[SEED_INDEX + 1:])
+                     for values in templates)
 
     def _credits(self, request: CreateRequest, compute_seconds: float) -> float:
         """What a successful prediction costs; known once per request unless billed by compute time."""

@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from mockserver.core.errors import InvalidInput, NotFound
+from mockserver.core.files import recipe
 from mockserver.core.media import MediaSpec
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
@@ -88,3 +89,20 @@ def test_repeated_creates_plan_as_fresh_ones() -> None:
                      for _ in range(3)])
     assert made[0] == made[1]
     assert len({record["id"] for record in made[0]}) == 3 and all(len(r["file_specs"]) == 2 for r in made[0])
+
+
+@pytest.mark.parametrize(("model", "params"), [
+    ("truefusion-pro", {"prompt": "a fox", "num_outputs": 3}),
+    ("truefusion-video", {"prompt": "a fox"}),
+    ("beatfusion-2.0", {"prompt": "a fox", "lyrics": "la la la"}),
+])
+def test_planned_recipes_are_the_recipes_of_the_files_planned_with_the_predictions_seed(model: str,
+                                                                                         params: dict) -> None:
+    """The recipes a create keeps (its templates' recipes with the seed moved) are those of the files planned anew
+    with the prediction's media seed: on the first create of a request and on the next."""
+    predictions = Predictions(Runtime.from_settings(make_settings(credits=1000.0)), CATALOG)
+    request = parse_create({"model": model, "input": params}, CATALOG)
+    for pid in ("p-1", "p-2"):
+        seed = predictions.runtime.rng.bits(f"media:{pid}", 31)
+        expected = tuple(map(recipe, outputs.plan_files(request.model, request.params, seed)))
+        assert predictions._plan_outputs(pid, request) == expected and expected
