@@ -14,7 +14,7 @@ from typing import Any
 from mockserver.core.clock import isoformat
 from mockserver.core.files import SPECS_FIELD, Files
 from mockserver.core.http import split_url
-from mockserver.core.jobs import JobEngine, JobState, Phases
+from mockserver.core.jobs import CompactRecord, JobEngine, JobState, Phases
 from mockserver.core.view_cache import CachedView, ViewCache, phase_window
 
 
@@ -84,8 +84,9 @@ class PredictionViews:
         if record.get("given_output") is not None:
             output = record["given_output"]
             return output, given_files(output, self.files)
+        files = links.files  # links.file(name), one call fewer per file
         storage = [
-            {"name": info.name, "type": info.content_type, "size": info.size, "url": links.file(info.name)}
+            {"name": info.name, "type": info.content_type, "size": info.size, "url": files + info.name}
             for info in self.engine.output_infos(record)
         ]
         urls = [entry["url"] for entry in storage]
@@ -131,38 +132,43 @@ class PredictionViews:
         """The documented Prediction Object as of ``now``, rendered anew (``timeline``: the record's, if known)."""
         state = self.engine.state(record, now)
         reached = state.entered_at
-        started = next((at for status, at in timeline or self.engine.timeline(record)
-                        if status == "processing" and at <= reached), None)  # when it entered processing, if it did
+        started = None  # when it entered processing, if it did
+        for status, at in timeline or self.engine.timeline(record):
+            if status == "processing" and at <= reached:
+                started = at
+                break
+        fields = record.full() if isinstance(record, CompactRecord) else record  # every field, by plain look-ups
         succeeded = state.status == "succeeded"
-        output, storage = self._output(record, links) if succeeded else (None, [])
+        output, storage = self._output(fields, links) if succeeded else (None, [])
         # equal instants print equally: in the instant time mode every one is the creation's
-        created_at = record["created_at"]
+        created_at = fields["created_at"]
         created = isoformat(created_at)
-        updated = created if state.entered_at == created_at else isoformat(state.entered_at)
+        updated = created if reached == created_at else isoformat(reached)
+        pid = fields["id"]
         body: dict[str, Any] = {
-            "id": record["id"],
+            "id": pid,
             "status": state.status,
             "type": "inference",
-            "stream": record["stream"],
-            "input": record["input"],
+            "stream": fields["stream"],
+            "input": fields["input"],
             "output": output,
             "created_at": created,
-            "started_at": None if started is None else updated if started == state.entered_at else isoformat(started),
+            "started_at": None if started is None else updated if started == reached else isoformat(started),
             "completed_at": updated if state.terminal else None,
             "updated_at": updated,
             "privacy": "private",
             "source": "api",
-            "model": {"name": record["model"], "type": record["model_type"]},
-            "webhook": record["webhook"],
-            "metrics": self._metrics(record, state, started),
+            "model": {"name": fields["model"], "type": fields["model_type"]},
+            "webhook": fields["webhook"],
+            "metrics": self._metrics(fields, state, started),
             "metadata": {
-                "billing": {"credits_used": record["credits"] if succeeded else 0},
+                "billing": {"credits_used": fields["credits"] if succeeded else 0},
                 "storage": {"files": storage},
-                "data_available": succeeded and not record["deleted"],
+                "data_available": succeeded and not fields["deleted"],
             },
-            "urls": links.prediction_urls(record["id"]),
+            "urls": links.prediction_urls(pid),
         }
         if state.status == "failed":
-            body["error"] = record["error"]
-            body["response"] = record["error"]
+            body["error"] = fields["error"]
+            body["response"] = fields["error"]
         return body
