@@ -103,6 +103,8 @@ def parse_json(raw: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _refusal(raw, str(exc)) from None
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:  # each container opens with one (strings may hold more)
+        return value
     too_deep = path_deeper_than(value, max_depth)
     if too_deep is not None:
         raise BodyError(400, "INVALID_INPUT", f"JSON nests deeper than {max_depth} levels at {too_deep}",

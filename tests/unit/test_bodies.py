@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import orjson
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from starlette.requests import ClientDisconnect
 
@@ -127,3 +128,17 @@ def _depth(value: object) -> int:
 def test_a_path_is_named_exactly_when_containers_nest_too_deep(value: object, max_depth: int) -> None:
     path = path_deeper_than(value, max_depth)
     assert (path is None) == (_depth(value) <= max_depth)
+
+
+@given(JSON, st.integers(0, 5))
+def test_a_body_is_refused_exactly_when_containers_nest_too_deep(value: object, max_depth: int) -> None:
+    """Also for bodies with no more brackets than the limit, which are not walked (brackets in strings too)."""
+    try:
+        raw = orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits: not JSON the mock is sent
+        assume(False)
+    if _depth(value) <= max_depth:
+        assert parse_json(raw, max_depth) == value
+    else:
+        with pytest.raises(BodyError):
+            parse_json(raw, max_depth)
