@@ -15,6 +15,7 @@ CPU time per request much less.
     python bench/side_by_side.py [--duration 3] [--rounds 3] [--no-wiremock] [--no-granian] [--routes get,chat]
                                  [--compare-mock ../copy-of-main]   # another checkout's mock in the same rounds
                                  [--stored 10000]   # the read key's predictions before the rounds
+                                 [--journal-off]    # also the mock with `--journal-size 0` (load tests)
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``taskset`` (util-linux). The default run takes about
 ten minutes.
@@ -215,19 +216,20 @@ class Server:
             self.process.wait(10)
 
 
-def mock_command(sky: int, gate: int, server: str | None = None) -> list[str]:
+def mock_command(sky: int, gate: int, server: str | None = None, extra: tuple[str, ...] = ()) -> list[str]:
     """``mockserver serve`` as the benches run it: seeded, on the instant clock, with the read key, warnings only;
-    on its default server or on ``server`` (``--server``)."""
+    on its default server or on ``server`` (``--server``); ``extra``: more flags of ``serve``."""
     return [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", str(sky), "--gateai-port", str(gate),
             "--api-key", READ_KEY, "--seed", "1", "--time-mode", "instant", "--log-level", "warning",
-            *(["--server", server] if server else [])]
+            *(["--server", server] if server else []), *extra]
 
 
-def start_mock(core: int, root: Path = ROOT, name: str = "mock", server: str | None = None) -> Server:
+def start_mock(core: int, root: Path = ROOT, name: str = "mock", server: str | None = None,
+               extra: tuple[str, ...] = ()) -> Server:
     """The mock of the checkout at ``root`` (``python -m`` imports the package from its working directory), on
-    its default server or on ``server`` (``--server``)."""
+    its default server or on ``server`` (``--server``), with ``extra`` flags of ``serve``."""
     sky, gate = free_port(), free_port()
-    process = spawn(mock_command(sky, gate, server), core, cwd=root)
+    process = spawn(mock_command(sky, gate, server, extra), core, cwd=root)
     server = Server(name, {"skytells": f"http://127.0.0.1:{sky}", "gateai": f"http://127.0.0.1:{gate}"}, process)
     wait_ready(server.bases["skytells"] + "/_mock/health")
     return server
@@ -451,6 +453,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stored", type=int, default=20,
                         help="predictions the read key has before the rounds (default 20; the default retention "
                              "keeps up to 10,000 per key): GET and the list page read a store this full")
+    parser.add_argument("--journal-off", action="store_true",
+                        help="also measure the mock with no request journal (`serve --journal-size 0`), as "
+                             "'mock (journal off)'")
     parser.add_argument("--json", type=Path, help="also write the medians here")
     parser.add_argument("--compare-mock", type=Path, metavar="CHECKOUT",
                         help="also measure the mock of another checkout (e.g. a copy of main before a change), in "
@@ -475,6 +480,10 @@ def started(args: argparse.Namespace, workdir: Path, measured: list[Route]) -> I
             on_granian = start_mock(args.server_core, name="mock (granian)", server="granian")
             servers.append(on_granian)
             prepare_mock(on_granian, measured, args.stored)  # seeded alike: the same ids, the same paths
+        if args.journal_off:  # seeded alike: the same ids, the same paths
+            unjournaled = start_mock(args.server_core, name="mock (journal off)", extra=("--journal-size", "0"))
+            servers.append(unjournaled)
+            prepare_mock(unjournaled, measured, args.stored)
         jar = None if args.no_wiremock or not shutil.which("java") else wiremock_jar(args.wiremock_dir)
         if jar is not None:
             servers.append(start_wiremock(args.server_core, jar, canned))

@@ -51,7 +51,8 @@ _HELP = {
              "using it (predictions, accounts, limits, the clock); Redis must answer at start-up",
     "workers": "server processes sharing the ports (needs --store redis://...: each has its own runtime on the "
                "shared store, webhook deliveries included)",
-    "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first",
+    "journal_size": "requests kept in the request journal (GET /_mock/requests), oldest dropped first; 0 turns "
+                    "the journal off (load tests: a GET costs about a fifth less CPU)",
     "webhook_max_attempts": "webhook attempts per event before it is given up (default 12)",
     "webhook_backoff": "first webhook retry delay in virtual seconds; doubles up to 1 h, with jitter (default 5)",
     "webhook_timeout": "real seconds one webhook attempt may take before it counts as a timeout (default 10)",

@@ -119,8 +119,8 @@ class BaseSettings:
             raise ValueError("max_body_bytes, max_control_body_bytes and max_header_bytes must be positive")
         if not 1 <= self.max_json_depth <= 1000:
             raise ValueError("max_json_depth must be between 1 and 1000")
-        if self.journal_size < 1:
-            raise ValueError("journal_size must be at least 1")
+        if self.journal_size < 0:
+            raise ValueError("journal_size must be 0 (no journal) or more")
         if min(self.webhook_max_attempts, self.webhook_concurrency, self.webhook_receiver_concurrency,
                self.webhook_key_concurrency) < 1:
             raise ValueError("webhook_max_attempts and webhook_*concurrency must be at least 1")

@@ -22,3 +22,9 @@ def bad_request(message: str, param: str | None = None) -> ApiError:
 
 def not_found(message: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", message)
+
+
+def journal_off() -> ApiError:
+    """A read of the request journal on a server started without one (``journal_size`` 0)."""
+    return ApiError(409, "JOURNAL_OFF", "The request journal is off on this server (journal_size 0: "
+                    "--journal-size / MOCKSERVER_JOURNAL_SIZE); start it with a size above 0 to record requests")

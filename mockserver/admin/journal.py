@@ -8,6 +8,9 @@
 * ``GET /_mock/requests/count`` -- ``{"count": n}`` with the same filters.
 * ``GET /_mock/requests/{id}`` -- one entry, by journal id (``jr_…``) or request id (``req_…``).
 * ``DELETE /_mock/requests`` -- forget every entry, or one key's (``?key=``): ``{"deleted": n}``.
+
+A server started with ``journal_size`` 0 keeps no journal: its reads answer 409 ``JOURNAL_OFF`` and a delete deletes
+nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.admin.errors import bad_request, not_found
+from mockserver.admin.errors import bad_request, journal_off, not_found
 from mockserver.admin.state import parse_time
 from mockserver.core.http import JSONResponse
 from mockserver.core.journal import KeyMasker, Query, parse_status
@@ -78,8 +81,16 @@ def key_masker(runtime: Runtime) -> KeyMasker:
     return KeyMasker([*keys, *runtime.settings.api_keys, *runtime.journal.owners()])
 
 
+def require_journal(runtime: Runtime) -> None:
+    """Refuse a read of the journal when the server keeps none (WireMock's ``--no-request-journal`` alike): an
+    empty answer would pass for "no such request"."""
+    if runtime.settings.journal_size == 0:
+        raise journal_off()
+
+
 def routes(runtime: Runtime) -> list[BaseRoute]:
     async def list_requests(request: Request) -> Response:
+        require_journal(runtime)
         query = parse_query(request.query_params)
         entries = runtime.journal.find(query)
         total = runtime.journal.count(replace(query, limit=None))
@@ -88,10 +99,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
                              "total": total})
 
     async def count_requests(request: Request) -> Response:
+        require_journal(runtime)
         query = parse_query({k: v for k, v in request.query_params.items() if k not in ("limit", "order")})
         return JSONResponse({"count": runtime.journal.count(query)})
 
     async def get_request(request: Request) -> Response:
+        require_journal(runtime)
         entry_id = request.path_params["entry_id"]
         entry = runtime.journal.get(entry_id)
         if entry is None:

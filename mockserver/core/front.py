@@ -8,7 +8,8 @@ exception middleware), in their order and with their answers:
   for the server to log);
 * CORS (:mod:`mockserver.core.conventions`: requests with ``Origin`` go through Starlette's CORS middleware, the
   rest get ``Vary: Origin``) and the request id (``req_…``, seeded, echoed as ``x-request-id``);
-* the request journal (:mod:`mockserver.core.journal`: an entry per API request, recorded by the exchange);
+* the request journal (:mod:`mockserver.core.journal`: an entry per API request, recorded by the exchange; none
+  with ``journal_size`` 0);
 * the request boundary (:mod:`mockserver.core.boundary`: header, body and depth limits) and the app's exception
   handlers (as Starlette's ``ExceptionMiddleware``);
 * then the router.
@@ -80,6 +81,7 @@ class Gateway:
         self.render = render
         self.control_render = control_render
         self.settings = settings = runtime.settings
+        self.journaled = settings.journal_size > 0  # 0: no journal (load tests), nothing recorded
         self.cors = cors_middleware(self._behind_cors, settings)
         self.cors_control = bool(settings.cors_control_plane)
         self.handlers: Handlers = {}
@@ -125,7 +127,8 @@ class Gateway:
     async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange, control: bool) -> None:
         """The request recorded (an API request), bounded, routed, and its exceptions answered by the handlers."""
         state = scope["state"]
-        if not control:
+        recorded = not control and self.journaled
+        if recorded:
             self._record(scope, receive, exchange)
             receive = exchange.receive
             state[COMMIT_STATE] = exchange.commit
@@ -154,7 +157,7 @@ class Gateway:
             failure = exc
             raise
         finally:
-            if not control:
+            if recorded:
                 exchange.commit(failure)
                 state.pop(COMMIT_STATE, None)  # the hook refers to the exchange: no cycle outlives the request
             failure = None  # this frame, kept by the exception's traceback, must not keep the exception: a cycle

@@ -213,3 +213,33 @@ def test_journal_size_bounds_the_ring() -> None:
     assert listing["total"] == 3
     assert [e["id"] for e in listing["data"]] == ["jr_5", "jr_4", "jr_3"]
     assert {e["key"] for e in listing["data"]} == {mask_key(KEY)}
+
+
+@pytest.mark.uvicorn_only
+def test_journal_size_0_keeps_no_journal_and_says_so() -> None:
+    """``journal_size`` 0 (WireMock's ``--no-request-journal``): requests and faults are served as usual, nothing
+    is recorded, and a read of the journal is a 409 ``JOURNAL_OFF`` rather than an empty list that would pass for
+    "no such request"."""
+    with ServerThread(make_settings(journal_size=0)) as off:
+        base = off.urls["skytells"]
+        control = base.removesuffix("/v1") + "/_mock"
+        headers = {"x-api-key": KEY}
+        made = httpx.post(f"{base}/predictions", headers=headers,
+                          json={"model": "truefusion-pro", "input": {"prompt": "a fox"}})
+        assert made.status_code == 201 and made.headers["x-request-id"].startswith("req_")
+        assert httpx.get(f"{base}/predictions/{made.json()['id']}", headers=headers).json()["id"] == made.json()["id"]
+        httpx.post(f"{control}/rules", json={"match": {"route": "GET /v1/models"}, "times": 1,
+                                             "fault": {"type": "error", "status": 503}}).raise_for_status()
+        httpx.post(f"{control}/rules", json={"match": {"route": "GET /v1/predictions"}, "times": 1,
+                                             "fault": {"type": "reset"}}).raise_for_status()
+        assert httpx.get(f"{base}/models", headers=headers).status_code == 503
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{base}/predictions", headers=headers)
+        assert httpx.get(f"{base}/predictions", headers=headers).status_code == 200
+        assert len(off.runtime.journal) == 0
+        for path in ("/requests", "/requests/count", "/requests/jr_1", f"/requests/{made.headers['x-request-id']}"):
+            refused = httpx.get(control + path)
+            assert refused.status_code == 409, path
+            assert refused.json()["error"]["code"] == "JOURNAL_OFF"
+            assert "journal_size 0" in refused.json()["error"]["message"]
+        assert httpx.delete(f"{control}/requests").json() == {"deleted": 0}

@@ -16,8 +16,11 @@ from bench.bare_app import _routes
 from bench.side_by_side import (
     RESULT_PREFIX,
     Route,
+    _arguments,
+    bare_of,
     lua_script,
     median_result,
+    mock_command,
     paired_ratios,
     parse_wrk,
     sse_chunks,
@@ -165,3 +168,11 @@ def test_a_varied_route_sends_a_different_body_with_each_request_through_real_wr
     contents = [json.loads(body)["messages"][0]["content"] for body in bodies]
     assert len(set(contents)) == len(contents) >= 2
     assert all(re.fullmatch(r"hi \d+, 100% sure", content) for content in contents), contents[:3]
+
+
+def test_the_mock_without_a_journal_runs_serve_with_journal_size_0_against_bare_on_uvicorn() -> None:
+    assert _arguments(["--journal-off"]).journal_off and not _arguments([]).journal_off
+    command = mock_command(8000, 8001, extra=("--journal-size", "0"))
+    assert command[command.index("serve"):][-2:] == ["--journal-size", "0"]
+    assert "--journal-size" not in mock_command(8000, 8001)
+    assert bare_of("mock (journal off)") == "bare Starlette" and bare_of("mock (granian)") != "bare Starlette"

@@ -23,12 +23,14 @@ def test_precedence_file_then_env_then_flags(tmp_path) -> None:
     assert settings.api_keys == ("sk-a", "sk-b") and settings.time_mode == "manual"
     assert from_sources(env={"MOCKSERVER_API_KEYS": "sk-1, sk-2"}).api_keys == ("sk-1", "sk-2")
     assert from_sources(env={"MOCKSERVER_TTL": "none"}).ttl is None
+    assert from_sources(env={"MOCKSERVER_JOURNAL_SIZE": "0"}).journal_size == 0  # no journal
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [({"MOCKSERVER_SEED": "x"}, "number"), ({"MOCKSERVER_TIME_MODE": "warp"}, "time_mode"),
-     ({"MOCKSERVER_SINGLE_PORT": "maybe"}, "boolean"), ({"MOCKSERVER_SPEED": "0"}, "speed")],
+     ({"MOCKSERVER_SINGLE_PORT": "maybe"}, "boolean"), ({"MOCKSERVER_SPEED": "0"}, "speed"),
+     ({"MOCKSERVER_JOURNAL_SIZE": "-1"}, "journal_size must be 0")],
 )
 def test_bad_settings_are_explained(env: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
