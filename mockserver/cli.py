@@ -204,6 +204,8 @@ def _announce(urls: dict[str, str], settings: Settings, admin_token: str | None 
         + (f", seed {settings.seed}" if settings.seed is not None else ""),
         *([f"  HTTP server           : granian (no {' / '.join(settings.refused_faults)} faults: --server "
            f"uvicorn has them)"] if settings.server == "granian" else []),
+        *(["  request journal       : off (--journal-size 0: nothing recorded, /_mock/requests answers 409)"]
+          if settings.journal_size == 0 else []),
         _control_plane_line(urls, settings, admin_token),
     ]
     print("\n".join(lines), flush=True)

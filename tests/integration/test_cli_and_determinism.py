@@ -119,3 +119,21 @@ def test_serve_on_granian_answers_once_announced_and_stops_cleanly_on_sigterm() 
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert process.returncode == 0 and "Traceback" not in output, output
+
+
+def test_serve_without_a_journal_says_so_serves_and_refuses_journal_reads() -> None:
+    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
+               "--journal-size", "0", "--time-mode", "instant"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        text = banner(process)
+        assert "request journal       : off (--journal-size 0" in text
+        base = re.search(r"Skytells API base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
+        answer = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
+                            json={"model": "truefusion", "input": {"prompt": "no journal"}})
+        assert answer.status_code == 201
+        refused = httpx.get(base.removesuffix("/v1") + "/_mock/requests", timeout=10)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "JOURNAL_OFF"
+    finally:
+        process.terminate()
+        process.wait(10)
