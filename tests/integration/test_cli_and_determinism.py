@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
 
@@ -104,36 +106,38 @@ def test_serve_beyond_loopback_prints_the_admin_token_it_made() -> None:
         process.wait(10)
 
 
-def test_serve_on_granian_answers_once_announced_and_stops_cleanly_on_sigterm() -> None:
+@contextlib.contextmanager
+def serving(*flags: str) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+    """``mockserver serve`` on free ports (instant clock) with ``flags``, once announced: its banner, its Skytells
+    base URL and the process, terminated on leaving (its output left to read)."""
     command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
-               "--server", "granian", "--time-mode", "instant"]
+               "--time-mode", "instant", *flags]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         text = banner(process)
-        assert "HTTP server           : granian (no reset / empty faults: --server uvicorn has them)" in text
-        base = re.search(r"Skytells API base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
-        answer = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
-                            json={"model": "truefusion", "input": {"prompt": "granian"}})  # no retry: listening
-        assert answer.status_code == 201 and answer.headers["server"] == "granian"
+        yield text, re.search(r"Skytells API base URL : (\S+)", text).group(1), process  # type: ignore[union-attr]
     finally:
         process.terminate()
-        output = process.communicate(timeout=20)[0]
+
+
+def create(base: str, prompt: str) -> httpx.Response:
+    return httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
+                      json={"model": "truefusion", "input": {"prompt": prompt}})  # no retry: announced, listening
+
+
+def test_serve_on_granian_answers_once_announced_and_stops_cleanly_on_sigterm() -> None:
+    with serving("--server", "granian") as (text, base, process):
+        assert "HTTP server           : granian (no reset / empty faults: --server uvicorn has them)" in text
+        answer = create(base, "granian")
+        assert answer.status_code == 201 and answer.headers["server"] == "granian"
+    output = process.communicate(timeout=20)[0]
     assert process.returncode == 0 and "Traceback" not in output, output
 
 
 def test_serve_without_a_journal_says_so_serves_and_refuses_journal_reads() -> None:
-    command = [sys.executable, "-m", "mockserver.cli", "serve", "--skytells-port", "0", "--gateai-port", "0",
-               "--journal-size", "0", "--time-mode", "instant"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        text = banner(process)
+    with serving("--journal-size", "0") as (text, base, process):
         assert "request journal       : off (--journal-size 0" in text
-        base = re.search(r"Skytells API base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
-        answer = httpx.post(base + "/predictions", headers={"x-api-key": DEFAULT_API_KEY}, timeout=10,
-                            json={"model": "truefusion", "input": {"prompt": "no journal"}})
-        assert answer.status_code == 201
+        assert create(base, "no journal").status_code == 201
         refused = httpx.get(base.removesuffix("/v1") + "/_mock/requests", timeout=10)
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "JOURNAL_OFF"
-    finally:
-        process.terminate()
-        process.wait(10)
+    process.wait(10)
