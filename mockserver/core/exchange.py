@@ -121,10 +121,12 @@ class Exchange:
                 self.sse.feed(chunk)
             if not message.get("more_body", False):
                 self.finished = True
-                if self.journal is not None and self.journal.batched:
+                journal = self.journal
+                if journal is not None and journal.batched:
                     await self.commit_soon()
-                else:
-                    self.commit(None)
+                elif journal is not None and not self.committed:  # commit(None), written out
+                    self.committed = True
+                    journal.add(self.close(None))
         await self.out(message)
 
     async def commit_soon(self) -> None:

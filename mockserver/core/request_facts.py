@@ -99,15 +99,20 @@ class ScopeHeaders:
 
 
 def request_key(scope: Scope, takes_query_key: QueryKeyRule = no_query_key) -> str | None:
-    """The one rule for a request's API key: headers first, then ``?key=`` where ``takes_query_key(path)``."""
+    """The one rule for a request's API key: headers first, then ``?key=`` where ``takes_query_key(path)``
+    (:func:`key_from`; a non-blank ``x-api-key`` is taken at once, as it wins over the rest)."""
+    index = header_index(scope)
+    api_key = index.get(b"x-api-key")
+    if api_key is not None:
+        key = api_key.decode("latin-1").strip()
+        if key:
+            return key
     query_key = None
     if takes_query_key is not no_query_key and takes_query_key(path_below_mount(scope)):
         pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         query_key = next((value for name, value in pairs if name == "key"), None)
-    index = header_index(scope)
-    api_key, authorization = index.get(b"x-api-key"), index.get(b"authorization")
-    return key_from(None if api_key is None else api_key.decode("latin-1"),
-                    None if authorization is None else authorization.decode("latin-1"), query_key)
+    authorization = index.get(b"authorization")
+    return key_from(None, None if authorization is None else authorization.decode("latin-1"), query_key)
 
 
 _UNPARSED = object()
@@ -141,13 +146,15 @@ class RequestFacts:
         return self._json
 
 
-def facts_of(scope: Scope, api: str = "", takes_query_key: QueryKeyRule = no_query_key) -> RequestFacts:
-    """This request's facts: made (key included) by the first layer that asks, then shared."""
+def facts_of(scope: Scope, api: str = "", takes_query_key: QueryKeyRule = no_query_key,
+             path: str | None = None) -> RequestFacts:
+    """This request's facts: made (key included) by the first layer that asks, then shared (``path``: the path
+    below the mount, when the caller has it)."""
     state = scope.setdefault("state", {})
     facts = state.get(STATE_KEY)
     if facts is None:
-        facts = RequestFacts(api=api, method=scope.get("method", "GET").upper(), path=path_below_mount(scope),
-                             key=request_key(scope, takes_query_key))
+        facts = RequestFacts(api, scope.get("method", "GET").upper(), path_below_mount(scope) if path is None else path,
+                             None, request_key(scope, takes_query_key))
         state[STATE_KEY] = facts
     return facts
 

@@ -103,7 +103,11 @@ class RouteIndex:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"] if not scope.get("root_path") else get_route_path(scope)
-            for route in self.candidates_for(path, scope["method"]):
+            method = scope["method"]
+            key = leading(path)
+            longer = len(path) > len(key)
+            found = self._cache.get((key, method, longer)) if self.router.routes is self._routes else None
+            for route in self.candidates(key, method, longer) if found is None else found:
                 match, child_scope = route.matches(scope)
                 if match is _FULL:
                     scope.setdefault("router", self.router)
