@@ -56,14 +56,16 @@ if TYPE_CHECKING:  # the runtime module imports the journal, which this one impo
     from mockserver.core.runtime import Runtime
 
 Handlers = dict[Any, Callable[[Request, Exception], Awaitable[Response]]]
+#: ``express(scope, path, send) -> answered``: a vendor's answer to its hottest request without the router, the rule
+#: pipeline and Starlette's request and response objects (``path``: below the mount). It answers only when nothing
+#: else could answer the request differently -- no rule could apply, the caller may make it, it succeeds -- and
+#: declines (False, nothing sent) otherwise: the request then takes the router's way. The gateway's own work --
+#: request id, journal, CORS, limits, crash answers -- is the same either way.
+Express = Callable[[Scope, str, Send], Awaitable[bool]]
 Crash = Callable[[Request, Exception], Awaitable[Response]]
 #: Where the gateway keeps a request's :class:`~mockserver.core.exchange.Exchange` while Starlette's CORS
 #: middleware runs (its ``send`` wrapper comes between the two).
 EXCHANGE = "mockserver.exchange"
-
-
-def has_origin(scope: Scope) -> bool:
-    return b"origin" in header_index(scope)
 
 
 class Gateway:
@@ -72,8 +74,9 @@ class Gateway:
 
     def __init__(self, app: ASGIApp, runtime: Runtime, api: str, handlers: Handlers, crash: Crash,
                  render: ErrorRenderer, control_render: ErrorRenderer,
-                 takes_query_key: QueryKeyRule = no_query_key) -> None:
+                 takes_query_key: QueryKeyRule = no_query_key, express: Express | None = None) -> None:
         self.app = app
+        self.express = express
         self.runtime = runtime
         self.api = api
         self.takes_query_key = takes_query_key
@@ -98,18 +101,19 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         PACER.tick()
-        control = path_below_mount(scope).startswith(MOCK_PREFIX)
+        path = path_below_mount(scope)
+        control = path.startswith(MOCK_PREFIX)
         cors = self.cors is not None and (self.cors_control or not control)
         rid = "req_" + self.runtime.rng.token("request-id", 24, shared=False)  # never waits on a shared store
         scope.setdefault("state", {})["request_id"] = rid
-        via_cors = cors and has_origin(scope)  # Starlette's CORS middleware answers requests with an Origin
+        via_cors = cors and b"origin" in header_index(scope)  # Starlette's CORS middleware answers those
         exchange = Exchange(send, rid.encode(), vary=cors and not via_cors)
         try:
             if via_cors:
                 scope[EXCHANGE] = exchange
                 await self.cors(scope, receive, send)  # type: ignore[misc]
             else:
-                await self._serve(scope, receive, exchange, control)
+                await self._serve(scope, receive, exchange, control, path)
         except ConnectionDropped:
             raise  # a scripted drop the server carries out (closing the connection): no crash answer, no log
         except Exception as exc:
@@ -122,14 +126,16 @@ class Gateway:
         """The rest of a request with ``Origin``, below Starlette's CORS middleware (whose ``send`` it gets)."""
         exchange: Exchange = scope.pop(EXCHANGE)
         exchange.out = send
-        await self._serve(scope, receive, exchange, path_below_mount(scope).startswith(MOCK_PREFIX))
+        path = path_below_mount(scope)
+        await self._serve(scope, receive, exchange, path.startswith(MOCK_PREFIX), path)
 
-    async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange, control: bool) -> None:
-        """The request recorded (an API request), bounded, routed, and its exceptions answered by the handlers."""
+    async def _serve(self, scope: Scope, receive: Receive, exchange: Exchange, control: bool, path: str) -> None:
+        """The request recorded (an API request), bounded, answered (by the vendor's express answer, else the
+        router), and its exceptions answered by the handlers (``path``: below the mount)."""
         state = scope["state"]
         recorded = not control and self.journaled
         if recorded:
-            self._record(scope, receive, exchange)
+            self._record(scope, receive, exchange, path)
             receive = exchange.receive
             state[COMMIT_STATE] = exchange.commit
         settings = self.settings
@@ -137,7 +143,8 @@ class Gateway:
         state[BYTES_STATE], state[DEPTH_STATE] = limit, settings.max_json_depth
         failure: BaseException | None = None
         try:
-            refusal = self._refusal(scope, limit)
+            index = header_index(scope)
+            refusal = self._refusal(scope, index, limit)
             if refusal is not None:
                 await error_response(refusal, Request(scope), self._render(control))(scope, receive, exchange.send)
                 return
@@ -145,11 +152,12 @@ class Gateway:
             app = self.app
             if isinstance(app, Router):  # what Router.__call__ does, one call less
                 app = app.middleware_stack
-            index = header_index(scope)
             if b"content-length" in index or b"transfer-encoding" in index:  # HTTP/1.1: no body without either
                 receive = limited_receive(receive, limit)
             try:
-                await app(scope, receive, exchange.send)
+                express = self.express
+                if express is None or control or not await express(scope, path, exchange.send):
+                    await app(scope, receive, exchange.send)
             except Exception as exc:
                 if not await self._answered(exc, scope, receive, exchange, control):
                     raise  # from this frame: re-raised from the helper's, the exception would hold it, a cycle
@@ -158,14 +166,15 @@ class Gateway:
             raise
         finally:
             if recorded:
-                exchange.commit(failure)
+                if not exchange.committed:
+                    exchange.commit(failure)
                 state.pop(COMMIT_STATE, None)  # the hook refers to the exchange: no cycle outlives the request
             failure = None  # this frame, kept by the exception's traceback, must not keep the exception: a cycle
 
-    def _record(self, scope: Scope, receive: Receive, exchange: Exchange) -> None:
+    def _record(self, scope: Scope, receive: Receive, exchange: Exchange, path: str) -> None:
         """Give ``exchange`` the request's journal entry: references to its raw parts, rendered when read."""
         journal = self.runtime.journal
-        facts = facts_of(scope, self.api, self.takes_query_key)
+        facts = facts_of(scope, self.api, self.takes_query_key, path)
         # positional (a third cheaper than keywords, and no default made only to be replaced): epoch, api, method,
         # path, query, owner, request id, request headers (by reference: the server's list, never changed), request
         # body (made when one arrives), its type, status, error, latency, response headers (set at the start), body
@@ -174,11 +183,12 @@ class Gateway:
                       (), BodyCapture(journal.body_cap))
         exchange.record(entry, journal, facts, receive)
 
-    def _refusal(self, scope: Scope, limit: int) -> Exception | None:
-        """The boundary's refusal of the request's head: headers too large, or a declared body beyond ``limit``."""
+    def _refusal(self, scope: Scope, index: dict[bytes, bytes], limit: int) -> Exception | None:
+        """The boundary's refusal of the request's head (``index``: its :func:`header_index`): headers too large,
+        or a declared body beyond ``limit``."""
         if head_size(scope) > self.settings.max_header_bytes:
             return headers_too_large(self.settings.max_header_bytes)
-        length = header_index(scope).get(b"content-length")
+        length = index.get(b"content-length")
         if length is not None and (declared_length({"content-length": length.decode("latin-1")}) or 0) > limit:
             return too_large(limit)
         return None

@@ -10,6 +10,7 @@ from urllib.parse import SplitResult, urlsplit
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Send
 
 from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
@@ -61,6 +62,13 @@ class EncodedJSON(Response):
         self.background = None
         self.body = body
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
+async def send_encoded_json(send: Send, body: bytes, status: int = 200) -> None:
+    """What an :class:`EncodedJSON` response sends, without making one: the start (same headers) and the body."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def read_json_object(request: Request, max_bytes: int, max_depth: int | None = None) -> dict[str, Any]:

@@ -32,12 +32,13 @@ from mockserver.core.bodies import depth_limit
 from mockserver.core.errors import ApiError
 from mockserver.core.front import lean_endpoint
 from mockserver.core.request_facts import (
+    HEADERS_KEY,
+    STATE_KEY,
     QueryKeyRule,
     RequestFacts,
     ScopeHeaders,
     facts_of,
     header_index,
-    known_facts,
     no_query_key,
 )
 from mockserver.core.route_index import index_routes
@@ -98,6 +99,12 @@ async def buffer_body(receive: Receive, limit: int) -> tuple[bytes | None, Recei
 _SCENARIO = SCENARIO_HEADER.lower().encode()
 
 
+def rules_may_apply(runtime: Runtime, scope: Scope) -> bool:
+    """Whether some rule could apply to the request: a rule for every request exists, or it names a scenario
+    (else the pipeline hands it straight to its route; so may a vendor's express answer)."""
+    return runtime.rules.has_global_rules or _SCENARIO in (scope.get(HEADERS_KEY) or header_index(scope))
+
+
 def invalid_scenario(message: str) -> ApiError:
     return ApiError(400, "INVALID_SCENARIO", message, param="X-Mock-Scenario")
 
@@ -130,14 +137,15 @@ class RulePipeline:
 
     async def run(self, scope: Scope, receive: Receive, send: Send, route: str | None, app: ASGIApp) -> None:
         """Serve one request that the router sent to ``app`` (the matched route's ``route`` template)."""
-        facts = known_facts(scope)  # the journal made them for every API request
+        state = scope.get("state")
+        facts = state.get(STATE_KEY) if state else None  # known_facts: the journal made them for every API request
         if facts is None:
             if route_path(scope).startswith(MOCK_PREFIX):
                 await app(scope, receive, send)
                 return
             facts = facts_of(scope, self.api, self.takes_query_key)
         facts.route = route
-        raw_scenario = header_index(scope).get(_SCENARIO)
+        raw_scenario = (scope.get(HEADERS_KEY) or header_index(scope)).get(_SCENARIO)
         scenario = None if raw_scenario is None else raw_scenario.decode("latin-1")
         if scenario is None and not self.runtime.rules.has_global_rules:
             await app(scope, receive, send)  # nothing could match: no body read ahead, no selection

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from mockserver.core.accounts import Account
     from mockserver.core.asgi import ErrorRenderer
+    from mockserver.core.front import Express
     from mockserver.core.jobs import JobState
     from mockserver.core.runtime import Runtime
 
@@ -92,6 +93,9 @@ class VendorApp:
     routes: list[BaseRoute]
     render: ErrorRenderer
     api: object = None
+    #: The answer to its hottest request without the router's layers, or a decline (see
+    #: :data:`mockserver.core.front.Express`).
+    express: Express | None = None
 
 
 @dataclass(frozen=True)

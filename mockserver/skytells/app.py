@@ -15,4 +15,5 @@ def build(runtime: Runtime) -> VendorApp:
     """The Skytells routes (paths as documented: ``/v1/...``; files under ``/files/``)."""
     catalog = Catalog.load()
     api = SkytellsAPI(runtime, catalog, Predictions(runtime, catalog))
-    return VendorApp(routes=[*api.routes(), *InferenceAPI(api).routes()], render=errors.render, api=api)
+    return VendorApp(routes=[*api.routes(), *InferenceAPI(api).routes()], render=errors.render, api=api,
+                     express=api.express)

@@ -42,9 +42,15 @@ class RateLimited(DomainError):
         self.decision = decision
 
 
+def limit_of(runtime: Runtime, account: Account) -> int | None:
+    """``account``'s requests per minute (its own limit, else the server's); None or 0: unlimited."""
+    limit: int | None = account.limits.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
+    return limit
+
+
 def enforce(runtime: Runtime, account: Account) -> None:
     """Count one request of ``account``; :class:`RateLimited` once its window is full."""
-    limit = account.limits.get("rate_limit_per_minute", runtime.settings.rate_limit_per_minute)
+    limit = limit_of(runtime, account)
     if not limit:
         return
     decision = _window(runtime, int(limit)).hit(account.key)

@@ -13,10 +13,11 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope, Send
 
 from mockserver.core import jobs
 from mockserver.core.accounts import Account
-from mockserver.core.asgi import public_base
+from mockserver.core.asgi import public_base_of
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import (
@@ -28,7 +29,11 @@ from mockserver.core.http import (
     json_bytes,
     json_object_bytes,
     read_json_object,
+    send_encoded_json,
 )
+from mockserver.core.jobs import JobNotFound
+from mockserver.core.pipeline import rules_may_apply
+from mockserver.core.request_facts import STATE_KEY, request_key
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -42,6 +47,9 @@ from mockserver.spec import sse
 #: The last event of a status stream cut short by a server shutdown.
 SHUTDOWN_MESSAGE = "The server is shutting down; GET the prediction again once it is back"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The route of one prediction, and the path prefix of every request it serves.
+PREDICTION_ROUTE = "/v1/predictions/{id}"
+_PREDICTION_PATH = PREDICTION_ROUTE.removesuffix("{id}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -134,12 +142,15 @@ class SkytellsAPI:
 
     def api_base(self, request: Request) -> str:
         """``<scheme>://<host>[/<mount>]/v1`` as the client reached us (or the public URL)."""
-        base = self.runtime.settings.public_url or public_base(request)
+        return self._api_base(request.scope)
+
+    def _api_base(self, scope: Scope) -> str:
+        base = self.runtime.settings.public_url or public_base_of(scope)
         return base.rstrip("/") + "/v1"
 
     def links(self, request: Request) -> Links:
         """Where this client reaches the API and its files."""
-        return links_for(self.api_base(request))
+        return links_for(self._api_base(request.scope))
 
     def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200,
                             links: Links | None = None) -> Response:
@@ -174,6 +185,31 @@ class SkytellsAPI:
     async def get_prediction(self, request: Request) -> Response:
         account = self.authenticate(request)
         return self.prediction_response(request, self.predictions.get(account.key, request.path_params["id"]))
+
+    async def express(self, scope: Scope, path: str, send: Send) -> bool:
+        """``GET /v1/predictions/{id}`` answered as :meth:`get_prediction` answers it, without the router's layers
+        (:data:`mockserver.core.front.Express`), when no rule could apply, the key's account is active and has no
+        rate limit, and the prediction is the key's; False, nothing sent, for any other request."""
+        if scope["method"] != "GET" or not path.startswith(_PREDICTION_PATH):
+            return False
+        pid = path[len(_PREDICTION_PATH):]
+        runtime = self.runtime
+        if not pid or "/" in pid or rules_may_apply(runtime, scope):  # the route's match, the pipeline's bypass
+            return False
+        state = scope.get("state")
+        facts = state.get(STATE_KEY) if state else None  # the journal's (none without a journal)
+        account = runtime.accounts.get(facts.key if facts is not None else request_key(scope))
+        if account is None or account.suspended or ratelimit.limit_of(runtime, account):
+            return False
+        try:
+            record = self.predictions.get(account.key, pid)
+        except JobNotFound:
+            return False
+        body = self.predictions.views.encoded(record, links_for(self._api_base(scope)))
+        if facts is not None:
+            facts.route = PREDICTION_ROUTE  # as the pipeline notes it
+        await send_encoded_json(send, body)
+        return True
 
     async def list_predictions(self, request: Request) -> Response:
         account = self.authenticate(request)
@@ -228,7 +264,7 @@ class SkytellsAPI:
             Route("/v1/predictions", mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predict", mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predictions", mapped(self.list_predictions), methods=["GET"]),
-            Route("/v1/predictions/{id}", mapped(self.get_prediction), methods=["GET"]),
+            Route(PREDICTION_ROUTE, mapped(self.get_prediction), methods=["GET"]),
             Route("/v1/predictions/{id}", mapped(self.delete_prediction), methods=["DELETE"]),
             Route("/v1/predictions/{id}/delete", mapped(self.delete_prediction), methods=["DELETE", "POST"]),
             Route("/v1/predictions/{id}/cancel", mapped(self.cancel_prediction), methods=["POST"]),

@@ -1,0 +1,112 @@
+"""The gateway's express answer (:data:`mockserver.core.front.Express`): asked for API requests only, given the path
+below the mount; a decline goes to the router; what it sends gets the gateway's request id and journal entry; what it
+raises is answered by the app's handlers, as the router's exceptions are."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.core.clock import Clock
+from mockserver.core.front import Gateway
+from mockserver.core.journal import Journal
+from mockserver.core.randomness import Randomness
+from mockserver.settings import Settings
+
+
+class Boom(Exception):
+    pass
+
+
+class Router:
+    """Stands in for the router: answers 200 ``router``."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"router"})
+
+
+class Express:
+    """Answers ``/fast`` (201 ``express``), raises on ``/boom``, declines the rest; notes the paths it is given."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Scope, path: str, send: Send) -> bool:
+        self.paths.append(path)
+        if path == "/boom":
+            raise Boom("express failed")
+        if path != "/fast":
+            return False
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"express"})
+        return True
+
+
+async def on_boom(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=503)
+
+
+async def crash(request: Any, exc: Exception) -> Any:
+    raise AssertionError("no crash expected") from exc
+
+
+def no_render(error: Any, path: str, request_id: str) -> dict[str, Any]:
+    raise AssertionError("no error expected")
+
+
+def gateway() -> tuple[Gateway, Router, Express, Journal]:
+    router, express, journal = Router(), Express(), Journal()
+    runtime = SimpleNamespace(settings=Settings(), rng=Randomness(1), journal=journal, clock=Clock(mode="manual"))
+    made = Gateway(router, runtime, "skytells", {Boom: on_boom}, crash, no_render, no_render,  # type: ignore[arg-type]
+                   express=express)
+    return made, router, express, journal
+
+
+def call(app: Gateway, path: str, root_path: str = "") -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": root_path + path, "root_path": root_path,
+             "headers": [(b"x-api-key", b"sk-test-0001")]}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_an_express_answer_is_sent_with_the_request_id_and_journaled_and_the_router_is_not_called() -> None:
+    app, router, express, journal = gateway()
+    start, body = call(app, "/fast", root_path="/skytells")
+    assert express.paths == ["/fast"] and router.paths == []  # the path below the mount
+    assert start["status"] == 201 and body["body"] == b"express"
+    rid = dict(start["headers"])[b"x-request-id"].decode()
+    (entry,) = journal.find()
+    assert (entry.path, entry.status, entry.request_id, entry.response_body.head) == ("/fast", 201, rid, b"express")
+
+
+def test_a_declined_request_goes_to_the_router_and_the_mocks_own_paths_never_reach_the_express_answer() -> None:
+    app, router, express, journal = gateway()
+    assert call(app, "/slow")[1]["body"] == b"router"
+    assert call(app, "/_mock/health")[1]["body"] == b"router"
+    assert express.paths == ["/slow"] and router.paths == ["/slow", "/_mock/health"]
+    assert [entry.path for entry in journal.find()] == ["/slow"]
+
+
+def test_what_the_express_answer_raises_is_answered_by_the_apps_handlers() -> None:
+    app, router, _, journal = gateway()
+    start, body = call(app, "/boom")
+    assert start["status"] == 503 and body["body"] == b'{"error":"express failed"}' and router.paths == []
+    assert journal.find()[0].status == 503
