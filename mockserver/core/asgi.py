@@ -47,6 +47,7 @@ def answering(api_error: DomainErrorMap) -> Callable[[Handler], Handler]:
             # the frame (a cycle per answered error, freed only by the collector); the ApiError has no context
             raise error
 
+        mapped.domain_errors = api_error  # type: ignore[attr-defined]  # what lean_endpoint applies itself
         return mapped
 
     return wrap
@@ -65,21 +66,18 @@ def public_base(request: Request) -> str:
     """``scheme://host[:port][/mount]`` as the client reached this app (mount prefix included).
 
     It depends only on the scheme, the ``Host`` header, the server address and the mount, so it is worked out
-    once per combination (:func:`_public_base`) rather than by parsing the request's URL each time.
+    once per combination (:func:`public_base_at`) rather than by parsing the request's URL each time.
     """
-    return public_base_of(request.scope)
-
-
-def public_base_of(scope: Scope) -> str:
-    """:func:`public_base` of a request's scope."""
+    scope = request.scope
     host = header_index(scope).get(b"host")
     server = scope.get("server")
-    return _public_base(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
-                        scope.get("root_path", ""))
+    return public_base_at(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,
+                          scope.get("root_path", ""))
 
 
 @functools.lru_cache(maxsize=256)
-def _public_base(scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str) -> str:
+def public_base_at(scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str) -> str:
+    """:func:`public_base` of a request with this scheme, ``Host`` header (None: none), server address and mount."""
     scope = {"type": "http", "scheme": scheme, "server": server, "path": "/", "root_path": root_path,
              "query_string": b"", "headers": [(b"host", host)] if host is not None else []}
     return str(Request(scope).url.replace(path=root_path, query="", fragment="")).rstrip("/")

@@ -152,7 +152,10 @@ class Gateway:
             app = self.app
             if isinstance(app, Router):  # what Router.__call__ does, one call less
                 app = app.middleware_stack
-            if b"content-length" in index or b"transfer-encoding" in index:  # HTTP/1.1: no body without either
+            length = index.get(b"content-length")
+            if b"transfer-encoding" in index or (length is not None and not length.strip().isdigit()):
+                # a chunked body is counted as it arrives; a declared length was checked (_refusal) and the server
+                # holds the body to it; HTTP/1.1 has no body without either
                 receive = limited_receive(receive, limit)
             try:
                 express = self.express
@@ -230,18 +233,26 @@ def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
     """``func`` as an ASGI app: a request, its response sent; a handler's exception answered by the app's handlers
     (Starlette's ``request_response`` without its per-request ``send`` wrapper)."""
 
+    domain_errors = getattr(func, "domain_errors", None)  # a handler wrapped by asgi.answering: its mapping,
+    if domain_errors is not None:  # applied here on the handler itself (the wrapper's frame saved)
+        func = func.__wrapped__  # type: ignore[attr-defined]
+
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send)
         try:
             response = await func(request)
         except Exception as exc:
+            error = domain_errors(exc) if domain_errors is not None else None
+            answered = exc if error is None else error  # the ApiError the wrapper would have raised instead
             handlers, status_handlers = scope.get("starlette.exception_handlers", ({}, {}))
-            handler = status_handlers.get(exc.status_code) if isinstance(exc, HTTPException) else None
+            handler = status_handlers.get(answered.status_code) if isinstance(answered, HTTPException) else None
             if handler is None:
-                handler = next((handlers[cls] for cls in type(exc).__mro__ if cls in handlers), None)
+                handler = next((handlers[cls] for cls in type(answered).__mro__ if cls in handlers), None)
             if handler is None:
-                raise
-            response = await handler(request, exc)
+                if error is None:
+                    raise
+                raise error from None
+            response = await handler(request, answered)
             exc.__traceback__ = None
         await response(scope, receive, send)
 

@@ -14,7 +14,7 @@ from starlette.types import Send
 
 from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
-from mockserver.core.request_facts import ScopeHeaders, api_key_in, known_facts
+from mockserver.core.request_facts import api_key_in, header_index, known_facts
 
 
 def json_bytes(content: Any) -> bytes:
@@ -85,7 +85,8 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
     """The request body, refused with a 413 (:func:`~mockserver.core.bodies.too_large`) when the ``Content-Length``
     it declares, or the bytes that arrive, pass ``max_bytes``. Headers come from the request's header index (no
     Starlette ``Headers`` made)."""
-    declared = declared_length(ScopeHeaders(request.scope))
+    length = header_index(request.scope).get(b"content-length")
+    declared = None if length is None else declared_length({"content-length": length.decode("latin-1")})
     if declared is not None and declared > max_bytes:
         raise too_large(max_bytes)
     return await read_body(request.receive, max_bytes)
@@ -94,7 +95,8 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
     """The request body's bytes, refused as :func:`read_json_object` refuses it before parsing: too large (413),
     empty (400) or not sent as JSON (415). A body the rule pipeline read ahead is not read again."""
-    content_type = ScopeHeaders(request.scope).get("content-type") or ""
+    raw_type = header_index(request.scope).get(b"content-type")
+    content_type = "" if raw_type is None else raw_type.decode("latin-1")
     facts = known_facts(request.scope)
     ahead = facts.body if facts is not None else None  # read ahead only when declared within the limit
     body = await read_bounded_body(request, max_bytes) if ahead is None else ahead

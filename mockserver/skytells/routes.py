@@ -17,7 +17,7 @@ from starlette.types import Scope, Send
 
 from mockserver.core import jobs
 from mockserver.core.accounts import Account
-from mockserver.core.asgi import public_base_of
+from mockserver.core.asgi import public_base_at
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import (
@@ -33,7 +33,7 @@ from mockserver.core.http import (
 )
 from mockserver.core.jobs import JobNotFound
 from mockserver.core.pipeline import rules_may_apply
-from mockserver.core.request_facts import STATE_KEY, request_key
+from mockserver.core.request_facts import STATE_KEY, header_index, request_key
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -56,6 +56,14 @@ _PREDICTION_PATH = PREDICTION_ROUTE.removesuffix("{id}")
 def links_for(api_base: str) -> Links:
     """The links a view prints for a client that reached the API at ``api_base`` (``<base>/v1``)."""
     return Links(api=api_base, files=api_base.rsplit("/v1", 1)[0] + "/files/")
+
+
+@functools.lru_cache(maxsize=256)
+def _links_at(public_url: str | None, scheme: str, host: bytes | None, server: tuple[str, int] | None,
+              root_path: str) -> Links:
+    """The links for a client that reached the API this way (or the public URL, when set)."""
+    base = public_url or public_base_at(scheme, host, server, root_path)
+    return links_for(base.rstrip("/") + "/v1")
 
 
 def positive_int(raw: Any, name: str, default: int) -> int:
@@ -140,17 +148,16 @@ class SkytellsAPI:
         ratelimit.enforce(self.runtime, account)
         return account
 
-    def api_base(self, request: Request) -> str:
-        """``<scheme>://<host>[/<mount>]/v1`` as the client reached us (or the public URL)."""
-        return self._api_base(request.scope)
-
-    def _api_base(self, scope: Scope) -> str:
-        base = self.runtime.settings.public_url or public_base_of(scope)
-        return base.rstrip("/") + "/v1"
-
     def links(self, request: Request) -> Links:
         """Where this client reaches the API and its files."""
-        return links_for(self._api_base(request.scope))
+        return self.links_at(request.scope)
+
+    def links_at(self, scope: Scope) -> Links:
+        """:meth:`links` of a request's scope: ``<scheme>://<host>[/<mount>]/v1`` as the client reached us (or the
+        public URL), worked out once per combination."""
+        server, host = scope.get("server"), header_index(scope).get(b"host")
+        return _links_at(self.runtime.settings.public_url, scope.get("scheme", "http"), host,
+                         tuple(server) if server is not None else None, scope.get("root_path", ""))
 
     def prediction_response(self, request: Request, record: dict[str, Any], status: int = 200,
                             links: Links | None = None) -> Response:
@@ -205,7 +212,7 @@ class SkytellsAPI:
             record = self.predictions.get(account.key, pid)
         except JobNotFound:
             return False
-        body = self.predictions.views.encoded(record, links_for(self._api_base(scope)))
+        body = self.predictions.views.encoded(record, self.links_at(scope))
         if facts is not None:
             facts.route = PREDICTION_ROUTE  # as the pipeline notes it
         await send_encoded_json(send, body)
