@@ -144,7 +144,7 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
 
 #: The collector's thresholds while serving: net allocations of tracked objects before a young collection, young
 #: collections before a middle one, middle ones before a full one is considered (Python's defaults: 700, 10, 10).
-#: The pacer collects the young generations every thousand requests, and a thousand requests of any hot route keep
+#: The pacer collects the young generations every 200 requests, and even a thousand requests of any hot route keep
 #: under half of 50,000 tracked objects even while the journal, the store and the caches fill (chat with varied
 #: prompts ~16k, creates ~11k; a unit test holds every hot route to it), so young collections come from the pacer
 #: alone and each object a request leaves alive is visited once, where CPython's own young collections (every 700)
@@ -166,7 +166,7 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    PACER.start()  # and the young generations every thousand requests (mockserver.core.heap)
+    PACER.start()  # and the young generations every 200 requests (mockserver.core.heap)
 
 
 async def serve(serving: ServingPlan, log_level: str = "info", stop: asyncio.Event | None = None,

@@ -177,7 +177,7 @@ asyncio.run(main())
 
 
 def test_a_thousand_requests_keep_fewer_objects_than_a_young_collection_waits_for() -> None:
-    """The serving threshold leaves young collections to the pacer (every thousand requests) only while a thousand
+    """The serving threshold leaves young collections to the pacer (every 200 requests) only while even a thousand
     requests of any hot route keep fewer tracked objects than it: varied bodies, so every cache fills."""
     import json
     import subprocess
