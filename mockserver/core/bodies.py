@@ -62,6 +62,14 @@ def declared_length(headers: Any) -> int | None:
     return int(declared) if declared.isdigit() else None
 
 
+def declared_length_of(raw: bytes | None) -> int | None:
+    """:func:`declared_length` of the raw ``Content-Length`` value (None: the header is absent)."""
+    if raw is None:
+        return None
+    declared = raw.strip()
+    return int(declared) if declared.isdigit() else None
+
+
 async def read_body(receive: Receive, max_bytes: int) -> bytes:
     """The whole body from the ASGI ``receive`` channel; :func:`too_large` as soon as it passes ``max_bytes``.
 

@@ -35,7 +35,7 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
-from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length, too_large
+from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length_of, too_large
 from mockserver.core.boundary import headers_too_large, limited_receive, too_deep
 from mockserver.core.conventions import cors_middleware
 from mockserver.core.exchange import Exchange
@@ -191,8 +191,7 @@ class Gateway:
         or a declared body beyond ``limit``."""
         if head_size(scope) > self.settings.max_header_bytes:
             return headers_too_large(self.settings.max_header_bytes)
-        length = index.get(b"content-length")
-        if length is not None and (declared_length({"content-length": length.decode("latin-1")}) or 0) > limit:
+        if (declared_length_of(index.get(b"content-length")) or 0) > limit:
             return too_large(limit)
         return None
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Send
 
-from mockserver.core.bodies import declared_length, depth_limit, parse_json, read_body, too_large
+from mockserver.core.bodies import declared_length_of, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
 from mockserver.core.request_facts import api_key_in, header_index, known_facts
 
@@ -85,8 +85,7 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
     """The request body, refused with a 413 (:func:`~mockserver.core.bodies.too_large`) when the ``Content-Length``
     it declares, or the bytes that arrive, pass ``max_bytes``. Headers come from the request's header index (no
     Starlette ``Headers`` made)."""
-    length = header_index(request.scope).get(b"content-length")
-    declared = None if length is None else declared_length({"content-length": length.decode("latin-1")})
+    declared = declared_length_of(header_index(request.scope).get(b"content-length"))
     if declared is not None and declared > max_bytes:
         raise too_large(max_bytes)
     return await read_body(request.receive, max_bytes)
