@@ -23,8 +23,10 @@ from mockserver.admin import errors as admin_errors
 from mockserver.admin import mappings
 from mockserver.app import MockServer, build
 from mockserver.core import logs
+from mockserver.core.answer_at_once import AnswerAtOnce, answering_at_once
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
+from mockserver.core.front import answer_at_once_of
 from mockserver.core.head_limit import head_limited, is_httptools
 from mockserver.core.heap import PACER, IdleCollector
 from mockserver.core.vendor import REGISTRY
@@ -102,11 +104,15 @@ def plan(mock: MockServer, free_ports: bool = False) -> ServingPlan:
     return result
 
 
-def http_protocol(parser_error: ParserErrorWriter, head_limit: int,
-                  base: type[asyncio.Protocol] | None = None) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol ``base`` (default: httptools where installed, else h11) with the mock's additions."""
+def http_protocol(parser_error: ParserErrorWriter, head_limit: int, base: type[asyncio.Protocol] | None = None,
+                  answer: AnswerAtOnce | None = None) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol ``base`` (default: httptools where installed, else h11) with the mock's additions;
+    under httptools, with ``answer``, express answers written at once (:mod:`mockserver.core.answer_at_once`)."""
     protocol = transport_exposing(base or AutoHTTPProtocol, parser_error)
-    return head_limited(protocol, parser_error, head_limit) if is_httptools(protocol) else protocol
+    if not is_httptools(protocol):
+        return protocol
+    protocol = head_limited(protocol, parser_error, head_limit)
+    return protocol if answer is None else answering_at_once(protocol, answer)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
@@ -137,7 +143,10 @@ def _uvicorn(listener: Listener, log_level: str, settings: Settings) -> uvicorn.
 
     config = uvicorn.Config(listener.app, log_level=log_level.lower(), access_log=False, lifespan="off",
                             timeout_graceful_shutdown=max(settings.shutdown_grace, 0.1) + 1.0,
-                            http=http_protocol(parser_error, settings.max_header_bytes + 1024),
+                            http=http_protocol(parser_error, settings.max_header_bytes + 1024,
+                                               # uvicorn's trace level logs each ASGI message: none written at once
+                                               answer=None if log_level.lower() == "trace" else
+                                               answer_at_once_of(listener.app)),
                             h11_max_incomplete_event_size=settings.max_header_bytes + 1024)
     return uvicorn.Server(config)
 

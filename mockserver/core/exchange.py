@@ -105,29 +105,47 @@ class Exchange:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        entry = self.entry
         if kind == "http.response.start":
-            self.started = True
-            events = stamp(message, self.rid, self.vary)
-            if entry is not None:
-                entry.status = message["status"]
-                entry.response_headers = message.get("headers", ())  # by reference: rendered when read
-                if events:
-                    self.sse = EventCounter()
-        elif kind == "http.response.body" and entry is not None:
-            chunk = message.get("body", b"")
-            entry.response_body.feed(chunk)
-            if self.sse is not None and chunk:
-                self.sse.feed(chunk)
-            if not message.get("more_body", False):
-                self.finished = True
-                journal = self.journal
-                if journal is not None and journal.batched:
-                    await self.commit_soon()
-                elif journal is not None and not self.committed:  # commit(None), written out
-                    self.committed = True
-                    journal.add(self.close(None))
+            self._start(message)
+        elif kind == "http.response.body" and self.entry is not None and self._fed(message):
+            journal = self.journal
+            if journal is not None and journal.batched:
+                await self.commit_soon()
+            elif journal is not None and not self.committed:  # commit(None), written out
+                self.committed = True
+                journal.add(self.close(None))
         await self.out(message)
+
+    def sent_at_once(self, start: Message, body: bytes) -> None:
+        """What :meth:`send` does for ``start`` and one last chunk ``body``, for a server that writes them itself
+        (a journal of this process: a shared one's batch is awaited)."""
+        self._start(start)
+        if self.entry is not None:
+            self._fed({"type": "http.response.body", "body": body})
+            self.commit(None)
+
+    def _start(self, message: Message) -> None:
+        """A response start: stamped; status and headers recorded."""
+        self.started = True
+        events = stamp(message, self.rid, self.vary)
+        entry = self.entry
+        if entry is not None:
+            entry.status = message["status"]
+            entry.response_headers = message.get("headers", ())  # by reference: rendered when read
+            if events:
+                self.sse = EventCounter()
+
+    def _fed(self, message: Message) -> bool:
+        """A body chunk recorded in the entry; whether it was the last."""
+        assert self.entry is not None
+        chunk = message.get("body", b"")
+        self.entry.response_body.feed(chunk)
+        if self.sse is not None and chunk:
+            self.sse.feed(chunk)
+        if message.get("more_body", False):
+            return False
+        self.finished = True
+        return True
 
     async def commit_soon(self) -> None:
         """:meth:`commit` of a finished response through the journal's batch (before its last chunk goes)."""

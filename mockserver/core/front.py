@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.asgi import MOCK_PREFIX, ErrorRenderer, error_response
 from mockserver.core.bodies import BYTES_STATE, DEPTH_STATE, BodyError, declared_length_of, too_large
@@ -40,6 +40,7 @@ from mockserver.core.boundary import headers_too_large, limited_receive, too_dee
 from mockserver.core.conventions import cors_middleware
 from mockserver.core.exchange import Exchange
 from mockserver.core.heap import PACER
+from mockserver.core.http import encoded_json_start, send_encoded_json
 from mockserver.core.journal import NO_BODY, BodyCapture, Entry
 from mockserver.core.journal_commit import COMMIT_STATE
 from mockserver.core.request_facts import (
@@ -56,12 +57,16 @@ if TYPE_CHECKING:  # the runtime module imports the journal, which this one impo
     from mockserver.core.runtime import Runtime
 
 Handlers = dict[Any, Callable[[Request, Exception], Awaitable[Response]]]
-#: ``express(scope, path, send) -> answered``: a vendor's answer to its hottest request without the router, the rule
-#: pipeline and Starlette's request and response objects (``path``: below the mount). It answers only when nothing
-#: else could answer the request differently -- no rule could apply, the caller may make it, it succeeds -- and
-#: declines (False, nothing sent) otherwise: the request then takes the router's way. The gateway's own work --
-#: request id, journal, CORS, limits, crash answers -- is the same either way.
-Express = Callable[[Scope, str, Send], Awaitable[bool]]
+#: ``express(scope, path) -> body``: a vendor's answer to its hottest request without the router, the rule pipeline
+#: and Starlette's request and response objects (``path``: below the mount): the JSON body of a 200 answer. It
+#: answers only when nothing else could answer the request differently -- no rule could apply, the caller may make
+#: it, it succeeds -- and declines (None) otherwise: the request then takes the router's way. It changes nothing
+#: it reads (the gateway may ask it before it draws the request id). The gateway's own work -- request id, journal,
+#: CORS, limits, crash answers -- is the same either way.
+Express = Callable[[Scope, str], "bytes | None"]
+#: What :meth:`Gateway.answer_at_once` gives a server that writes the answer itself: the response start's headers
+#: (status 200) and the body.
+AtOnce = tuple[list[tuple[bytes, bytes]], bytes]
 Crash = Callable[[Request, Exception], Awaitable[Response]]
 #: Where the gateway keeps a request's :class:`~mockserver.core.exchange.Exchange` while Starlette's CORS
 #: middleware runs (its ``send`` wrapper comes between the two).
@@ -159,8 +164,11 @@ class Gateway:
                 receive = limited_receive(receive, limit)
             try:
                 express = self.express
-                if express is None or control or not await express(scope, path, exchange.send):
+                body = None if express is None or control else express(scope, path)
+                if body is None:
                     await app(scope, receive, exchange.send)
+                else:
+                    await send_encoded_json(exchange.send, body)
             except Exception as exc:
                 if not await self._answered(exc, scope, receive, exchange, control):
                     raise  # from this frame: re-raised from the helper's, the exception would hold it, a cycle
@@ -185,6 +193,33 @@ class Gateway:
                       facts.key, scope["state"]["request_id"], scope.get("headers", ()), NO_BODY, None, None, None, 0.0,
                       (), BodyCapture(journal.body_cap))
         exchange.record(entry, journal, facts, receive)
+
+    def answer_at_once(self, scope: Scope) -> AtOnce | None:
+        """The express answer to a request whose head the server has parsed, for the server to write itself: no
+        coroutine, no ``send``; what :meth:`__call__` would do for it -- pacer, request id, ``Vary``, journal entry --
+        done here. None (nothing done) for any request :meth:`__call__` must see: no express answer, the mock's own
+        paths, ``Origin`` (CORS), a body, a head past the limits, a shared journal (written by a coroutine)."""
+        express = self.express
+        if express is None or (self.journaled and self.runtime.journal.batched):
+            return None
+        path = path_below_mount(scope)
+        index = header_index(scope)
+        if (path.startswith(MOCK_PREFIX) or (self.cors is not None and b"origin" in index)
+                or b"content-length" in index or b"transfer-encoding" in index
+                or self._refusal(scope, index, self.settings.max_body_bytes) is not None):
+            return None
+        body = express(scope, path)
+        if body is None:
+            return None
+        PACER.tick()
+        rid = "req_" + self.runtime.rng.token("request-id", 24, shared=False)
+        scope.setdefault("state", {})["request_id"] = rid
+        exchange = Exchange(_never_sent, rid.encode(), vary=self.cors is not None)
+        if self.journaled:
+            self._record(scope, _never_received, exchange, path)
+        start = encoded_json_start(body)
+        exchange.sent_at_once(start, body)
+        return start["headers"], body
 
     def _refusal(self, scope: Scope, index: dict[bytes, bytes], limit: int) -> Exception | None:
         """The boundary's refusal of the request's head (``index``: its :func:`header_index`): headers too large,
@@ -226,6 +261,25 @@ class Gateway:
         await response(scope, receive, exchange.send)
         exc.__traceback__ = None  # a reused exception would pile up tracebacks
         return True
+
+
+async def _never_sent(message: Message) -> None:
+    raise RuntimeError("an answer made at once is written by the server")
+
+
+async def _never_received() -> Message:
+    raise RuntimeError("an answer made at once reads no body")
+
+
+def answer_at_once_of(app: object) -> Callable[[Scope], AtOnce | None] | None:
+    """The :meth:`Gateway.answer_at_once` of a vendor app served on a port of its own (Starlette builds the
+    gateway on the first request; this builds it now); None for any other app or one with no express answer."""
+    if not isinstance(app, ApiApp):
+        return None
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
+    gateway = app.middleware_stack
+    return gateway.answer_at_once if isinstance(gateway, Gateway) and gateway.express is not None else None
 
 
 def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:

@@ -10,7 +10,7 @@ from urllib.parse import SplitResult, urlsplit
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Send
+from starlette.types import Message, Send
 
 from mockserver.core.bodies import declared_length_of, depth_limit, parse_json, read_body, too_large
 from mockserver.core.errors import ApiError
@@ -64,10 +64,15 @@ class EncodedJSON(Response):
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
 
 
+def encoded_json_start(body: bytes, status: int = 200) -> Message:
+    """The response start an :class:`EncodedJSON` response of ``body`` sends (same headers)."""
+    return {"type": "http.response.start", "status": status,
+            "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]}
+
+
 async def send_encoded_json(send: Send, body: bytes, status: int = 200) -> None:
     """What an :class:`EncodedJSON` response sends, without making one: the start (same headers) and the body."""
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
+    await send(encoded_json_start(body, status))
     await send({"type": "http.response.body", "body": body})
 
 

@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Scope, Send
+from starlette.types import Scope
 
 from mockserver.core import jobs
 from mockserver.core.accounts import Account
@@ -29,7 +29,6 @@ from mockserver.core.http import (
     json_bytes,
     json_object_bytes,
     read_json_object,
-    send_encoded_json,
 )
 from mockserver.core.jobs import JobNotFound
 from mockserver.core.pipeline import rules_may_apply
@@ -193,30 +192,26 @@ class SkytellsAPI:
         account = self.authenticate(request)
         return self.prediction_response(request, self.predictions.get(account.key, request.path_params["id"]))
 
-    async def express(self, scope: Scope, path: str, send: Send) -> bool:
+    def express(self, scope: Scope, path: str) -> bytes | None:
         """``GET /v1/predictions/{id}`` answered as :meth:`get_prediction` answers it, without the router's layers
-        (:data:`mockserver.core.front.Express`), when no rule could apply, the key's account is active and has no
-        rate limit, and the prediction is the key's; False, nothing sent, for any other request."""
+        (:data:`mockserver.core.front.Express`): the prediction's JSON when no rule could apply, the key's account
+        is active and has no rate limit, and the prediction is the key's; None for any other request."""
         if scope["method"] != "GET" or not path.startswith(_PREDICTION_PATH):
-            return False
+            return None
         pid = path[len(_PREDICTION_PATH):]
         runtime = self.runtime
         if not pid or "/" in pid or rules_may_apply(runtime, scope):  # the route's match, the pipeline's bypass
-            return False
+            return None
         state = scope.get("state")
-        facts = state.get(STATE_KEY) if state else None  # the journal's (none without a journal)
+        facts = state.get(STATE_KEY) if state else None  # the journal's, if it made them already
         account = runtime.accounts.get(facts.key if facts is not None else request_key(scope))
         if account is None or account.suspended or ratelimit.limit_of(runtime, account):
-            return False
+            return None
         try:
             record = self.predictions.get(account.key, pid)
         except JobNotFound:
-            return False
-        body = self.predictions.views.encoded(record, self.links_at(scope))
-        if facts is not None:
-            facts.route = PREDICTION_ROUTE  # as the pipeline notes it
-        await send_encoded_json(send, body)
-        return True
+            return None
+        return self.predictions.views.encoded(record, self.links_at(scope))
 
     async def list_predictions(self, request: Request) -> Response:
         account = self.authenticate(request)

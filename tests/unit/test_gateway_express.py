@@ -36,20 +36,17 @@ class Router:
 
 
 class Express:
-    """Answers ``/fast`` (201 ``express``), raises on ``/boom``, declines the rest; notes the paths it is given."""
+    """Answers ``/fast`` (the JSON ``{"express":true}``), raises on ``/boom``, declines the rest; notes the paths it
+    is given."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
 
-    async def __call__(self, scope: Scope, path: str, send: Send) -> bool:
+    def __call__(self, scope: Scope, path: str) -> bytes | None:
         self.paths.append(path)
         if path == "/boom":
             raise Boom("express failed")
-        if path != "/fast":
-            return False
-        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": b"express"})
-        return True
+        return b'{"express":true}' if path == "/fast" else None
 
 
 async def on_boom(request: Request, exc: Exception) -> Response:
@@ -72,6 +69,11 @@ def gateway() -> tuple[Gateway, Router, Express, Journal]:
     return made, router, express, journal
 
 
+def scope_of(path: str, root_path: str = "", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
+    return {"type": "http", "method": "GET", "path": root_path + path, "root_path": root_path,
+            "headers": [(b"x-api-key", b"sk-test-0001")] if headers is None else headers}
+
+
 def call(app: Gateway, path: str, root_path: str = "") -> list[Message]:
     sent: list[Message] = []
 
@@ -81,9 +83,7 @@ def call(app: Gateway, path: str, root_path: str = "") -> list[Message]:
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    scope = {"type": "http", "method": "GET", "path": root_path + path, "root_path": root_path,
-             "headers": [(b"x-api-key", b"sk-test-0001")]}
-    asyncio.run(app(scope, receive, send))
+    asyncio.run(app(scope_of(path, root_path), receive, send))
     return sent
 
 
@@ -91,10 +91,12 @@ def test_an_express_answer_is_sent_with_the_request_id_and_journaled_and_the_rou
     app, router, express, journal = gateway()
     start, body = call(app, "/fast", root_path="/skytells")
     assert express.paths == ["/fast"] and router.paths == []  # the path below the mount
-    assert start["status"] == 201 and body["body"] == b"express"
+    assert start["status"] == 200 and body["body"] == b'{"express":true}'
+    assert dict(start["headers"])[b"content-type"] == b"application/json"
     rid = dict(start["headers"])[b"x-request-id"].decode()
     (entry,) = journal.find()
-    assert (entry.path, entry.status, entry.request_id, entry.response_body.head) == ("/fast", 201, rid, b"express")
+    assert (entry.path, entry.status, entry.request_id, entry.response_body.head) == \
+        ("/fast", 200, rid, b'{"express":true}')
 
 
 def test_a_declined_request_goes_to_the_router_and_the_mocks_own_paths_never_reach_the_express_answer() -> None:
@@ -110,3 +112,38 @@ def test_what_the_express_answer_raises_is_answered_by_the_apps_handlers() -> No
     start, body = call(app, "/boom")
     assert start["status"] == 503 and body["body"] == b'{"error":"express failed"}' and router.paths == []
     assert journal.find()[0].status == 503
+
+
+def test_an_answer_at_once_is_what_the_asgi_way_sends_and_records() -> None:
+    by_asgi, _, _, asgi_journal = gateway()
+    at_once, router, _, journal = gateway()
+    start, body = call(by_asgi, "/fast", root_path="/skytells")
+    scope = scope_of("/fast", "/skytells")
+    headers, answered = at_once.answer_at_once(scope) or ([], b"")
+    assert (headers, answered) == (start["headers"], body["body"]) and router.paths == []
+    assert scope["state"]["request_id"] == dict(headers)[b"x-request-id"].decode()
+    (entry,), (asgi_entry,) = journal.find(), asgi_journal.find()
+    shown, asgi_shown = entry.as_json(), asgi_entry.as_json()
+    for volatile in ("latency_ms", "epoch", "time"):  # two clocks, started apart
+        shown.pop(volatile), asgi_shown.pop(volatile)
+    assert shown == asgi_shown and shown["status"] == 200
+
+
+def test_answers_at_once_are_declined_with_nothing_done_for_what_the_asgi_way_must_see() -> None:
+    app, _, express, journal = gateway()
+    key = (b"x-api-key", b"sk-test-0001")
+    declined = [scope_of("/slow"), scope_of("/_mock/health"), scope_of("/fast", headers=[key, (b"origin", b"x")]),
+                scope_of("/fast", headers=[key, (b"content-length", b"0")]),
+                scope_of("/fast", headers=[key, (b"transfer-encoding", b"chunked")]),
+                scope_of("/fast", headers=[key, (b"x-big", b"x" * 70_000)])]
+    for scope in declined:
+        assert app.answer_at_once(scope) is None
+        assert "request_id" not in scope.get("state", {})
+    assert express.paths == ["/slow"] and journal.find() == [] and app.runtime.rng.token("request-id") == \
+        gateway()[0].runtime.rng.token("request-id")  # no request id drawn by a decline
+
+
+def test_an_answer_at_once_is_declined_with_a_journal_written_by_a_coroutine() -> None:
+    app, _, express, journal = gateway()
+    journal.batched = True  # type: ignore[misc]
+    assert app.answer_at_once(scope_of("/fast")) is None and express.paths == []
