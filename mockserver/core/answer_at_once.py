@@ -24,10 +24,11 @@ from typing import Any
 
 from starlette.types import Scope
 
+from mockserver.core.front import AtOnce
 from mockserver.core.request_facts import header_index
 
 #: ``answer(scope) -> (headers, body) | None``: :meth:`mockserver.core.front.Gateway.answer_at_once`.
-AnswerAtOnce = Callable[[Scope], "tuple[list[tuple[bytes, bytes]], bytes] | None"]
+AnswerAtOnce = Callable[[Scope], AtOnce | None]
 _STATUS_200 = b"HTTP/1.1 200 OK\r\n"
 _FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto")
 
