@@ -3,7 +3,7 @@
 Served, a request costs uvicorn's ASGI machinery -- a scope filled in, a ``RequestResponseCycle``, a task, two
 ``send`` messages and two writes -- about 28 µs of the ~40 µs of CPU a trivial ASGI app takes per request on one
 core (``wrk -c50`` against the mock's server with its gateway replaced by two canned messages: 25,900 req/s,
-36-43 µs; the same bytes written from the parser's callback: 79,600 req/s). :func:`answering_at_once` subclasses
+36-44 µs; the same bytes written from the parser's callback: 79,600 req/s). :func:`answering_at_once` subclasses
 the protocol so that a request whose head is complete is first offered to the vendor app's
 :meth:`~mockserver.core.front.Gateway.answer_at_once`: when it answers, the status line, uvicorn's default headers
 (``date``, ``server``), the answer's headers and its body go out in one write, as uvicorn's ``send`` would have
