@@ -51,6 +51,11 @@ class JSONResponse(Response):
         return json_bytes(content)
 
 
+def encoded_json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers :class:`JSONResponse` would send with ``body``: its length and ``application/json``."""
+    return [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
 class EncodedJSON(Response):
     """A JSON body already encoded (:func:`json_bytes`): the headers :class:`JSONResponse` would send
     (``content-length``, ``content-type: application/json``), without encoding again."""
@@ -61,13 +66,12 @@ class EncodedJSON(Response):
         self.status_code = status_code
         self.background = None
         self.body = body
-        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        self.raw_headers = encoded_json_headers(body)
 
 
 def encoded_json_start(body: bytes, status: int = 200) -> Message:
     """The response start an :class:`EncodedJSON` response of ``body`` sends (same headers)."""
-    return {"type": "http.response.start", "status": status,
-            "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]}
+    return {"type": "http.response.start", "status": status, "headers": encoded_json_headers(body)}
 
 
 async def send_encoded_json(send: Send, body: bytes, status: int = 200) -> None:
