@@ -56,14 +56,9 @@ def too_large(max_bytes: int) -> BodyError:
                      headers={"Connection": "close"})
 
 
-def declared_length(headers: Any) -> int | None:
-    """The ``Content-Length`` a request declares, if it is a number."""
-    declared = (headers.get("content-length") or "").strip()
-    return int(declared) if declared.isdigit() else None
-
-
 def declared_length_of(raw: bytes | None) -> int | None:
-    """:func:`declared_length` of the raw ``Content-Length`` value (None: the header is absent)."""
+    """The length a raw ``Content-Length`` value declares, if it is a number of ASCII digits (None: the header is
+    absent or not a number)."""
     if raw is None:
         return None
     declared = raw.strip()
