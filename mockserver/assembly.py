@@ -34,7 +34,7 @@ def build_api_app(vendor: Vendor, runtime: Runtime) -> Starlette:
 
     def layers(router: ASGIApp, handlers: Handlers, crash: Any) -> ASGIApp:
         return Gateway(router, runtime, api, handlers, crash, render, admin_errors.render, vendor.takes_query_key,
-                       built.express)
+                       built.express, built.express_write)
 
     app = ApiApp([health_route(api, runtime), control_plane(runtime), *documents, *built.routes], layers)
     install_error_handlers(app, render)

@@ -23,7 +23,7 @@ from mockserver.admin import errors as admin_errors
 from mockserver.admin import mappings
 from mockserver.app import MockServer, build
 from mockserver.core import logs
-from mockserver.core.answer_at_once import AnswerAtOnce, answering_at_once
+from mockserver.core.answer_at_once import AnswersAtOnce, answering_at_once
 from mockserver.core.boundary import protocol_error_response
 from mockserver.core.errors import ApiError
 from mockserver.core.front import answer_at_once_of
@@ -105,7 +105,7 @@ def plan(mock: MockServer, free_ports: bool = False) -> ServingPlan:
 
 
 def http_protocol(parser_error: ParserErrorWriter, head_limit: int, base: type[asyncio.Protocol] | None = None,
-                  answer: AnswerAtOnce | None = None) -> type[asyncio.Protocol]:
+                  answer: AnswersAtOnce | None = None) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol ``base`` (default: httptools where installed, else h11) with the mock's additions;
     under httptools, with ``answer``, express answers written at once (:mod:`mockserver.core.answer_at_once`)."""
     protocol = transport_exposing(base or AutoHTTPProtocol, parser_error)

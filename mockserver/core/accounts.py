@@ -36,6 +36,15 @@ class Account:
     def from_record(cls, record: Record) -> Account:
         return cls(**record)
 
+    def covers(self, amount: float) -> bool:
+        """Whether the balance covers ``amount`` (what :meth:`Accounts.debit` takes without refusing)."""
+        return covers(self.credits, amount)
+
+
+def covers(balance: float, amount: float) -> bool:
+    """Whether ``balance`` covers ``amount``, a rounding error's worth of credit allowed."""
+    return amount <= balance + 1e-12
+
 
 class InsufficientFunds(Exception):
     """Raised by :meth:`Accounts.debit` when the balance does not cover the amount."""
@@ -145,7 +154,7 @@ class Accounts:
 
         def take(record: Record) -> Record:
             balance = record["credits"]
-            if amount > balance + 1e-12:
+            if not covers(balance, amount):
                 raise InsufficientFunds(balance, amount)
             return {**record, "credits": round_money(max(balance - amount, 0.0))}
 

@@ -92,16 +92,19 @@ class Exchange:
         assert self.inbound is not None
         message = await self.inbound()
         if message["type"] == "http.request":
-            chunk = message.get("body", b"")
-            if chunk and self.entry is not None:
-                body = self.entry.request_body
-                if body is NO_BODY:
-                    assert self.journal is not None
-                    body = self.entry.request_body = BodyCapture(self.journal.body_cap)
-                body.feed(chunk)
+            self.received(message.get("body", b""))
         elif message["type"] == "http.disconnect":
             self.disconnected = True
         return message
+
+    def received(self, chunk: bytes) -> None:
+        """A chunk of the request body, as the app reads it (or the whole body a server read itself): recorded."""
+        if chunk and self.entry is not None:
+            body = self.entry.request_body
+            if body is NO_BODY:
+                assert self.journal is not None
+                body = self.entry.request_body = BodyCapture(self.journal.body_cap)
+            body.feed(chunk)
 
     async def send(self, message: Message) -> None:
         kind = message["type"]

@@ -25,6 +25,7 @@ the gateway.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -64,9 +65,27 @@ Handlers = dict[Any, Callable[[Request, Exception], Awaitable[Response]]]
 #: it reads (the gateway may ask it before it draws the request id). The gateway's own work -- request id, journal,
 #: CORS, limits, crash answers -- is the same either way.
 Express = Callable[[Scope, str], "bytes | None"]
-#: What :meth:`Gateway.answer_at_once` gives a server that writes the answer itself: the response start's headers
-#: (status 200) and the body.
-AtOnce = tuple[list[tuple[bytes, bytes]], bytes]
+#: What :meth:`Gateway.answer_at_once` gives a server that writes the answer itself: the status, the response start's
+#: headers and the body.
+AtOnce = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: The largest request body a server holds to offer it whole to an :class:`ExpressWrite` (a create's is ~100 bytes).
+AT_ONCE_BODY_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class ExpressWrite:
+    """A vendor's answer to its hottest write -- ``POST`` to ``path`` (below the mount) -- from the body a server
+    read whole (at most :data:`AT_ONCE_BODY_BYTES`), without the router, the rule pipeline or a request cycle.
+
+    ``answer(scope, body)`` answers (status, JSON body) only when the router's way would answer the same and succeed,
+    and then does what that way does (e.g. creates and charges the prediction); otherwise it declines (None) having
+    changed nothing -- no id drawn, nothing stored or charged -- and the request takes the router's way.
+    """
+
+    path: str
+    answer: Callable[[Scope, bytes], tuple[int, bytes] | None]
+
+
 Crash = Callable[[Request, Exception], Awaitable[Response]]
 #: Where the gateway keeps a request's :class:`~mockserver.core.exchange.Exchange` while Starlette's CORS
 #: middleware runs (its ``send`` wrapper comes between the two).
@@ -79,9 +98,11 @@ class Gateway:
 
     def __init__(self, app: ASGIApp, runtime: Runtime, api: str, handlers: Handlers, crash: Crash,
                  render: ErrorRenderer, control_render: ErrorRenderer,
-                 takes_query_key: QueryKeyRule = no_query_key, express: Express | None = None) -> None:
+                 takes_query_key: QueryKeyRule = no_query_key, express: Express | None = None,
+                 express_write: ExpressWrite | None = None) -> None:
         self.app = app
         self.express = express
+        self.express_write = express_write
         self.runtime = runtime
         self.api = api
         self.takes_query_key = takes_query_key
@@ -194,11 +215,14 @@ class Gateway:
                       (), BodyCapture(journal.body_cap))
         exchange.record(entry, journal, facts, receive)
 
-    def answer_at_once(self, scope: Scope) -> AtOnce | None:
-        """The express answer to a request whose head the server has parsed, for the server to write itself: no
-        coroutine, no ``send``; what :meth:`__call__` would do for it -- pacer, request id, ``Vary``, journal entry --
-        done here. None (nothing done) for any request :meth:`__call__` must see: no express answer, the mock's own
-        paths, ``Origin`` (CORS), a body, a head past the limits, a shared journal (written by a coroutine)."""
+    def answer_at_once(self, scope: Scope, body: bytes | None = None) -> AtOnce | None:
+        """The express answer to a request whose head the server has parsed -- with ``body``, a ``POST`` whose body it
+        held (:meth:`holds_body`) -- for the server to write itself: no coroutine, no ``send``; what :meth:`__call__`
+        would do for it -- pacer, request id, ``Vary``, journal entry -- done here. None (nothing done) for any request
+        :meth:`__call__` must see: no express answer, the mock's own paths, ``Origin`` (CORS), a body where none is
+        expected, a head past the limits, a shared journal (written by a coroutine)."""
+        if body is not None:
+            return self._write_at_once(scope, body)
         express = self.express
         if express is None or (self.journaled and self.runtime.journal.batched):
             return None
@@ -208,18 +232,44 @@ class Gateway:
                 or b"content-length" in index or b"transfer-encoding" in index
                 or self._refusal(scope, index, self.settings.max_body_bytes) is not None):
             return None
-        body = express(scope, path)
-        if body is None:
+        answer = express(scope, path)
+        return None if answer is None else self._answered_at_once(scope, path, 200, answer, b"")
+
+    def holds_body(self, scope: Scope) -> bool:
+        """Whether a server should hold the body of this ``POST`` (its head parsed) and offer it whole to
+        :meth:`answer_at_once`: the vendor's :class:`ExpressWrite` path, a declared length of at most
+        :data:`AT_ONCE_BODY_BYTES` within the limits, no ``Origin`` (CORS), a journal of this process."""
+        write = self.express_write
+        if write is None or (self.journaled and self.runtime.journal.batched) or path_below_mount(scope) != write.path:
+            return False
+        index = header_index(scope)
+        length = declared_length_of(index.get(b"content-length"))
+        return (length is not None and length <= AT_ONCE_BODY_BYTES and b"transfer-encoding" not in index
+                and not (self.cors is not None and b"origin" in index)
+                and self._refusal(scope, index, self.settings.max_body_bytes) is None)
+
+    def _write_at_once(self, scope: Scope, body: bytes) -> AtOnce | None:
+        write = self.express_write
+        if write is None or not self.holds_body(scope):
             return None
+        answered = write.answer(scope, body)
+        if answered is None:
+            return None
+        status, answer = answered
+        return self._answered_at_once(scope, write.path, status, answer, body)
+
+    def _answered_at_once(self, scope: Scope, path: str, status: int, answer: bytes, body: bytes) -> AtOnce:
+        """The gateway's part of an answer at once (``body``: the request's): pacer, request id, journal entry."""
         PACER.tick()
         rid = "req_" + self.runtime.rng.token("request-id", 24, shared=False)
         scope.setdefault("state", {})["request_id"] = rid
         exchange = Exchange(_never_sent, rid.encode(), vary=self.cors is not None)
         if self.journaled:
             self._record(scope, _never_received, exchange, path)
-        start = encoded_json_start(body)
-        exchange.sent_at_once(start, body)
-        return start["headers"], body
+            exchange.received(body)
+        start = encoded_json_start(answer, status)
+        exchange.sent_at_once(start, answer)
+        return status, start["headers"], answer
 
     def _refusal(self, scope: Scope, index: dict[bytes, bytes], limit: int) -> Exception | None:
         """The boundary's refusal of the request's head (``index``: its :func:`header_index`): headers too large,
@@ -271,15 +321,18 @@ async def _never_received() -> Message:
     raise RuntimeError("an answer made at once reads no body")
 
 
-def answer_at_once_of(app: object) -> Callable[[Scope], AtOnce | None] | None:
-    """The :meth:`Gateway.answer_at_once` of a vendor app served on a port of its own (Starlette builds the
-    gateway on the first request; this builds it now); None for any other app or one with no express answer."""
+def answer_at_once_of(app: object) -> Gateway | None:
+    """The :class:`Gateway` of a vendor app served on a port of its own, for its :meth:`~Gateway.answer_at_once`
+    (Starlette builds the gateway on the first request; this builds it now); None for any other app or one with no
+    express answer."""
     if not isinstance(app, ApiApp):
         return None
     if app.middleware_stack is None:
         app.middleware_stack = app.build_middleware_stack()
     gateway = app.middleware_stack
-    return gateway.answer_at_once if isinstance(gateway, Gateway) and gateway.express is not None else None
+    if isinstance(gateway, Gateway) and (gateway.express is not None or gateway.express_write is not None):
+        return gateway
+    return None
 
 
 def lean_endpoint(func: Callable[[Request], Awaitable[Response]]) -> ASGIApp:

@@ -47,7 +47,8 @@ def head_limited(base: type[asyncio.Protocol], parser_error: ParserErrorWriter, 
             before = self.scope
             super().data_received(data)
             scope, cycle = self.scope, self.cycle
-            if scope is None or (cycle is not None and cycle.scope is scope) or self.transport.is_closing():
+            if (scope is None or (cycle is not None and cycle.scope is scope) or self._body_held()
+                    or self.transport.is_closing()):
                 return  # no head begun, or its headers are complete
             if scope is not before:  # the head began in this chunk
                 self._head_bytes = 0
@@ -58,6 +59,10 @@ def head_limited(base: type[asyncio.Protocol], parser_error: ParserErrorWriter, 
 
         def send_400_response(self, msg: str) -> None:
             self._refuse(400)
+
+        def _body_held(self) -> bool:
+            """Whether a subclass holds the current request's body, its head complete with no request cycle made."""
+            return False
 
         def _refuse(self, status: int) -> None:
             self._refused = True

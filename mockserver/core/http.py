@@ -103,20 +103,27 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
     """The request body's bytes, refused as :func:`read_json_object` refuses it before parsing: too large (413),
     empty (400) or not sent as JSON (415). A body the rule pipeline read ahead is not read again."""
-    raw_type = header_index(request.scope).get(b"content-type")
-    content_type = "" if raw_type is None else raw_type.decode("latin-1")
     facts = known_facts(request.scope)
     ahead = facts.body if facts is not None else None  # read ahead only when declared within the limit
     body = await read_bounded_body(request, max_bytes) if ahead is None else ahead
+    refusal = json_body_refusal(header_index(request.scope).get(b"content-type"), body, max_bytes)
+    if refusal is not None:
+        raise refusal
+    return body
+
+
+def json_body_refusal(raw_type: bytes | None, body: bytes, max_bytes: int) -> ApiError | None:
+    """Why a read body is refused before parsing (``raw_type``: its ``Content-Type``): too large (413), empty (400)
+    or not sent as JSON (415); None when it may be parsed."""
     if len(body) > max_bytes:
-        raise too_large(max_bytes)
+        return too_large(max_bytes)
     if not body.strip():
-        raise ApiError(400, "INVALID_INPUT", "Request body is empty; a JSON object is required")
+        return ApiError(400, "INVALID_INPUT", "Request body is empty; a JSON object is required")
+    content_type = "" if raw_type is None else raw_type.decode("latin-1")
     media = content_type.split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       f"Content-Type must be application/json, got {content_type!r}")
-    return body
+        return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be application/json, got {content_type!r}")
+    return None
 
 
 def json_object_of(request: Request, body: bytes, max_depth: int | None = None) -> dict[str, Any]:

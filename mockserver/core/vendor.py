@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from mockserver.core.accounts import Account
     from mockserver.core.asgi import ErrorRenderer
-    from mockserver.core.front import Express
+    from mockserver.core.front import Express, ExpressWrite
     from mockserver.core.jobs import JobState
     from mockserver.core.runtime import Runtime
 
@@ -96,6 +96,9 @@ class VendorApp:
     #: The answer to its hottest request without the router's layers, or a decline (see
     #: :data:`mockserver.core.front.Express`).
     express: Express | None = None
+    #: The answer to its hottest write from a body the server read whole, or a decline (see
+    #: :class:`mockserver.core.front.ExpressWrite`).
+    express_write: ExpressWrite | None = None
 
 
 @dataclass(frozen=True)

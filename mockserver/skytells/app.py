@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from mockserver.core.front import ExpressWrite
 from mockserver.core.runtime import Runtime
 from mockserver.core.vendor import VendorApp
 from mockserver.skytells import errors
 from mockserver.skytells.catalog import Catalog
 from mockserver.skytells.inference.routes import InferenceAPI
 from mockserver.skytells.predictions import Predictions
-from mockserver.skytells.routes import SkytellsAPI
+from mockserver.skytells.routes import CREATE_PATH, SkytellsAPI
 
 
 def build(runtime: Runtime) -> VendorApp:
@@ -16,4 +17,4 @@ def build(runtime: Runtime) -> VendorApp:
     catalog = Catalog.load()
     api = SkytellsAPI(runtime, catalog, Predictions(runtime, catalog))
     return VendorApp(routes=[*api.routes(), *InferenceAPI(api).routes()], render=errors.render, api=api,
-                     express=api.express)
+                     express=api.express, express_write=ExpressWrite(CREATE_PATH, api.express_create))

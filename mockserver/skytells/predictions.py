@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from mockserver.core import jobs
+from mockserver.core.accounts import Account
 from mockserver.core.files import SEED_INDEX, SPECS_FIELD, Recipe, file_name, recipe
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.runtime import Runtime
@@ -217,6 +218,14 @@ class Predictions:
 
         What the prediction's seed does not change is planned once per request (:func:`outputs.plan_templates`)."""
         seed = self.runtime.rng.bits(f"media:{pid}", 31)
+        # a template's seed is relative to the prediction's: recipe(spec.reseeded(seed + spec.seed)) for each
+        return tuple((*values[:SEED_INDEX], seed + values[SEED_INDEX], *values[SEED_INDEX + 1:])
+                     for values in self._templates(request))
+
+    @staticmethod
+    def _templates(request: CreateRequest) -> tuple[Recipe, ...]:
+        """The output files' recipes but for the prediction's seed, planned once per request; input the mock cannot
+        produce is :class:`OutputNotProducible`."""
         templates = request.derived.get("templates")
         if templates is None:
             params = request.params
@@ -226,9 +235,7 @@ class Predictions:
                 field = str(exc).split(" ", 1)[0]
                 raise OutputNotProducible(field if field in params else None, str(exc)) from None
             templates = request.derived["templates"] = tuple(map(recipe, planned))
-        # a template's seed is relative to the prediction's: recipe(spec.reseeded(seed + spec.seed)) for each
-        return tuple((*values[:SEED_INDEX], seed + values[SEED_INDEX], *values[SEED_INDEX + 1:])
-                     for values in templates)
+        return templates
 
     def _credits(self, request: CreateRequest, compute_seconds: float) -> float:
         """What a successful prediction costs; known once per request unless billed by compute time."""
@@ -284,6 +291,22 @@ class Predictions:
         if request.webhook["url"]:
             self._subscribe_webhook(record, links)
         return record
+
+    def create_if_sure(self, account: Account, request: CreateRequest) -> dict[str, Any] | None:
+        """:meth:`create` of an unscripted prediction without a webhook, when it cannot fail; None -- nothing drawn,
+        charged or stored -- when it might: output the mock cannot produce, credits that do not cover its price, or
+        a price that follows the compute time it is yet to draw. What :meth:`create` checks, checked first."""
+        if request.webhook["url"] or request.model.pricing.get("unit") in billing.PER_COMPUTE_SECOND:
+            return None
+        outcome, _ = ending(request, NO_SCRIPT, self.runtime.settings.safety_terms)
+        if outcome == "succeeded":
+            try:
+                self._templates(request)
+            except OutputNotProducible:
+                return None
+            if not account.covers(self._credits(request, 0.0)):
+                return None
+        return self.create(account.key, request)
 
     def _subscribe_webhook(self, record: dict[str, Any], links: Links | None) -> None:
         """Deliver the subscribed transitions: the Prediction Object as ``GET`` renders it at each one."""

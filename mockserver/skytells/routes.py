@@ -18,6 +18,7 @@ from starlette.types import Scope
 from mockserver.core import jobs
 from mockserver.core.accounts import Account
 from mockserver.core.asgi import public_base_at
+from mockserver.core.bodies import parse_json
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import (
@@ -26,6 +27,7 @@ from mockserver.core.http import (
     accepts_event_stream,
     api_key_from,
     json_array_bytes,
+    json_body_refusal,
     json_bytes,
     json_object_bytes,
     read_json_object,
@@ -49,6 +51,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: The route of one prediction, and the path prefix of every request it serves.
 PREDICTION_ROUTE = "/v1/predictions/{id}"
 _PREDICTION_PATH = PREDICTION_ROUTE.removesuffix("{id}")
+#: Where predictions are created.
+CREATE_PATH = "/v1/predictions"
 
 
 @functools.lru_cache(maxsize=256)
@@ -213,6 +217,29 @@ class SkytellsAPI:
             return None
         return self.predictions.views.encoded(record, self.links_at(scope))
 
+    def express_create(self, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
+        """``POST /v1/predictions`` answered as :meth:`create_prediction` answers it, from the body the server read
+        whole (:class:`mockserver.core.front.ExpressWrite`): 201 and the prediction's JSON when no rule could apply,
+        the key's account is active with no rate limit, the body is a valid create that does not wait, and the
+        prediction cannot fail to be made (:meth:`Predictions.create_if_sure`); None, with nothing changed, for any
+        other request (the router's way then answers it, errors included)."""
+        runtime = self.runtime
+        if rules_may_apply(runtime, scope):
+            return None
+        account = runtime.accounts.get(request_key(scope))
+        if account is None or account.suspended or ratelimit.limit_of(runtime, account):
+            return None
+        settings = runtime.settings
+        if json_body_refusal(header_index(scope).get(b"content-type"), body, settings.max_body_bytes) is not None:
+            return None
+        try:
+            data = parse_json(body, settings.max_json_depth)
+            create = parse_create(data, self.catalog) if isinstance(data, dict) else None
+        except Exception:  # refused input (or a fault): the router's way answers it, in the API's format
+            return None
+        record = None if create is None or create.wait else self.predictions.create_if_sure(account, create)
+        return None if record is None else (201, self.predictions.views.encoded(record, self.links_at(scope)))
+
     async def list_predictions(self, request: Request) -> Response:
         account = self.authenticate(request)
         records, pagination = self.predictions.list(account.key, **list_filters(request.query_params))
@@ -263,7 +290,7 @@ class SkytellsAPI:
             Route("/v1/models", mapped(self.list_models), methods=["GET"]),
             Route("/v1/models/{slug}", mapped(self.get_model), methods=["GET"]),
             Route("/v1/model/{slug}", mapped(self.get_model), methods=["GET"]),
-            Route("/v1/predictions", mapped(self.create_prediction), methods=["POST"]),
+            Route(CREATE_PATH, mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predict", mapped(self.create_prediction), methods=["POST"]),
             Route("/v1/predictions", mapped(self.list_predictions), methods=["GET"]),
             Route(PREDICTION_ROUTE, mapped(self.get_prediction), methods=["GET"]),

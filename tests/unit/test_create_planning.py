@@ -106,3 +106,34 @@ def test_planned_recipes_are_the_recipes_of_the_files_planned_with_the_predictio
         seed = predictions.runtime.rng.bits(f"media:{pid}", 31)
         expected = tuple(map(recipe, outputs.plan_files(request.model, request.params, seed)))
         assert predictions._plan_outputs(pid, request) == expected and expected
+
+
+def test_a_create_that_cannot_fail_is_made_as_create_makes_it() -> None:
+    made, balances = [], []
+    body = {"model": "truefusion-pro", "input": {"prompt": "a fox", "num_outputs": 2}}
+    for sure in (True, False):
+        runtime = Runtime.from_settings(make_settings(credits=1000.0))
+        predictions, request = Predictions(runtime, CATALOG), parse_create(body, CATALOG)
+        account = runtime.accounts.get(KEY)
+        assert account is not None
+        made.append(predictions.create_if_sure(account, request) if sure else predictions.create(KEY, request))
+        balances.append(runtime.accounts.get(KEY).credits)  # type: ignore[union-attr]
+    assert made[0] == made[1] and made[0] is not None and balances[0] == balances[1] < 1000.0
+
+
+@pytest.mark.parametrize(("body", "credits"), [
+    ({"model": "truefusion-pro", "input": {"prompt": "a fox", "width": 100000, "height": 100000}}, 1000.0),  # no file
+    ({"model": "truefusion-pro", "input": {"prompt": "a fox"}}, 0.0),  # the credits do not cover it
+    ({"model": "truefusion-2-optima", "input": {"prompt": "a fox"}}, 1000.0),  # priced by the compute time to draw
+    ({"model": "truefusion-pro", "input": {"prompt": "a fox"}, "webhook": "http://127.0.0.1:9/hook"}, 1000.0),
+])
+def test_a_create_that_might_fail_is_declined_with_nothing_drawn_charged_or_stored(body: dict,
+                                                                                    credits: float) -> None:
+    runtime = Runtime.from_settings(make_settings(credits=credits))
+    predictions, account = Predictions(runtime, CATALOG), runtime.accounts.get(KEY)
+    assert account is not None
+    assert predictions.create_if_sure(account, parse_create(body, CATALOG)) is None
+    assert runtime.accounts.get(KEY).credits == credits  # type: ignore[union-attr]
+    assert runtime.store.usage(KEY)[0] == 0
+    fresh = Runtime.from_settings(make_settings(credits=credits))
+    assert runtime.rng.uuid4("prediction") == fresh.rng.uuid4("prediction")  # no id drawn

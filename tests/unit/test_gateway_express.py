@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.core.clock import Clock
-from mockserver.core.front import Gateway
+from mockserver.core.front import AT_ONCE_BODY_BYTES, ExpressWrite, Gateway
 from mockserver.core.journal import Journal
 from mockserver.core.randomness import Randomness
 from mockserver.settings import Settings
@@ -61,11 +61,23 @@ def no_render(error: Any, path: str, request_id: str) -> dict[str, Any]:
     raise AssertionError("no error expected")
 
 
-def gateway() -> tuple[Gateway, Router, Express, Journal]:
+class Writer:
+    """An express write on ``/make``: answers 201 ``{"made":N}`` to the body ``{"ok":true}``, declines the rest;
+    notes the bodies it is given."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def __call__(self, scope: Scope, body: bytes) -> tuple[int, bytes] | None:
+        self.bodies.append(body)
+        return (201, b'{"made":%d}' % len(self.bodies)) if body == b'{"ok":true}' else None
+
+
+def gateway(writer: Writer | None = None) -> tuple[Gateway, Router, Express, Journal]:
     router, express, journal = Router(), Express(), Journal()
     runtime = SimpleNamespace(settings=Settings(), rng=Randomness(1), journal=journal, clock=Clock(mode="manual"))
     made = Gateway(router, runtime, "skytells", {Boom: on_boom}, crash, no_render, no_render,  # type: ignore[arg-type]
-                   express=express)
+                   express=express, express_write=None if writer is None else ExpressWrite("/make", writer))
     return made, router, express, journal
 
 
@@ -119,8 +131,8 @@ def test_an_answer_at_once_is_what_the_asgi_way_sends_and_records() -> None:
     at_once, router, _, journal = gateway()
     start, body = call(by_asgi, "/fast", root_path="/skytells")
     scope = scope_of("/fast", "/skytells")
-    headers, answered = at_once.answer_at_once(scope) or ([], b"")
-    assert (headers, answered) == (start["headers"], body["body"]) and router.paths == []
+    status, headers, answered = at_once.answer_at_once(scope) or (0, [], b"")
+    assert (status, headers, answered) == (200, start["headers"], body["body"]) and router.paths == []
     assert scope["state"]["request_id"] == dict(headers)[b"x-request-id"].decode()
     (entry,), (asgi_entry,) = journal.find(), asgi_journal.find()
     shown, asgi_shown = entry.as_json(), asgi_entry.as_json()
@@ -147,3 +159,41 @@ def test_an_answer_at_once_is_declined_with_a_journal_written_by_a_coroutine() -
     app, _, express, journal = gateway()
     journal.batched = True  # type: ignore[misc]
     assert app.answer_at_once(scope_of("/fast")) is None and express.paths == []
+
+
+def post_scope(path: str = "/make", body: bytes = b'{"ok":true}', *extra: tuple[bytes, bytes]) -> dict[str, Any]:
+    return {**scope_of(path, "/skytells", [(b"x-api-key", b"sk-test-0001"), (b"content-type", b"application/json"),
+                                             (b"content-length", str(len(body)).encode()), *extra]), "method": "POST"}
+
+
+def test_a_post_on_the_express_writes_path_with_a_small_declared_body_is_held_and_nothing_else_is() -> None:
+    app = gateway(Writer())[0]
+    assert app.holds_body(post_scope())
+    too_long = {**post_scope(), "headers": [(b"content-length", str(AT_ONCE_BODY_BYTES + 1).encode())]}
+    unheld = [post_scope("/other"), too_long, {**post_scope(), "headers": []},
+              post_scope("/make", b"{}", (b"transfer-encoding", b"chunked")),
+              post_scope("/make", b"{}", (b"origin", b"http://localhost:3000")),
+              post_scope("/make", b"{}", (b"x-big", b"x" * 70_000))]
+    assert not any(app.holds_body(scope) for scope in unheld)
+    assert not gateway()[0].holds_body(post_scope())  # no express write
+    batched, _, _, journal = gateway(Writer())
+    journal.batched = True  # type: ignore[misc]
+    assert not batched.holds_body(post_scope())
+
+
+def test_a_write_answered_at_once_is_journaled_with_its_request_body_and_a_declined_one_leaves_nothing() -> None:
+    writer = Writer()
+    app, router, _, journal = gateway(writer)
+    declined = post_scope(body=b'{"ok":false}')
+    assert app.answer_at_once(declined, b'{"ok":false}') is None
+    assert "request_id" not in declined.get("state", {}) and journal.find() == []
+    scope = post_scope()
+    status, headers, answered = app.answer_at_once(scope, b'{"ok":true}') or (0, [], b"")
+    assert (status, answered, router.paths) == (201, b'{"made":2}', [])
+    assert dict(headers)[b"content-type"] == b"application/json"
+    assert dict(headers)[b"x-request-id"].decode() == scope["state"]["request_id"]
+    (entry,) = journal.find()
+    assert (entry.method, entry.path, entry.status, entry.request_body.head, entry.response_body.head) == \
+        ("POST", "/make", 201, b'{"ok":true}', b'{"made":2}')
+    # the decline drew no request id: the answer has the first one
+    assert scope["state"]["request_id"] == "req_" + gateway()[0].runtime.rng.token("request-id", 24, shared=False)
