@@ -294,9 +294,11 @@ class Predictions:
 
     def create_if_sure(self, account: Account, request: CreateRequest) -> dict[str, Any] | None:
         """:meth:`create` of an unscripted prediction without a webhook, when it cannot fail; None -- nothing drawn,
-        charged or stored -- when it might: output the mock cannot produce, credits that do not cover its price, or
-        a price that follows the compute time it is yet to draw. What :meth:`create` checks, checked first."""
-        if request.webhook["url"] or request.model.pricing.get("unit") in billing.PER_COMPUTE_SECOND:
+        charged or stored -- when it might: output the mock cannot produce, credits that do not cover its price, a
+        price that follows the compute time it is yet to draw, or a shared store (another instance may spend the
+        balance between the check and the debit). What :meth:`create` checks, checked first."""
+        if (self.runtime.shared is not None or request.webhook["url"]
+                or request.model.pricing.get("unit") in billing.PER_COMPUTE_SECOND):
             return None
         outcome, _ = ending(request, NO_SCRIPT, self.runtime.settings.safety_terms)
         if outcome == "succeeded":

@@ -3,6 +3,8 @@ verdict and the price kept on the request -- with the same predictions as planni
 
 from __future__ import annotations
 
+import dataclasses
+
 import orjson
 import pytest
 
@@ -137,3 +139,14 @@ def test_a_create_that_might_fail_is_declined_with_nothing_drawn_charged_or_stor
     assert runtime.store.usage(KEY)[0] == 0
     fresh = Runtime.from_settings(make_settings(credits=credits))
     assert runtime.rng.uuid4("prediction") == fresh.rng.uuid4("prediction")  # no id drawn
+
+
+def test_a_create_is_never_sure_on_a_shared_store() -> None:
+    """Another instance may spend the balance between the check and the debit: the router's way answers."""
+    runtime = Runtime.from_settings(make_settings(credits=1000.0))
+    shared = dataclasses.replace(runtime, shared=object())
+    account = runtime.accounts.get(KEY)
+    assert account is not None
+    body = {"model": "truefusion-pro", "input": {"prompt": "a fox"}}
+    assert Predictions(shared, CATALOG).create_if_sure(account, parse_create(body, CATALOG)) is None
+    assert Predictions(runtime, CATALOG).create_if_sure(account, parse_create(body, CATALOG)) is not None
