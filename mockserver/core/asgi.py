@@ -68,7 +68,11 @@ def public_base(request: Request) -> str:
     It depends only on the scheme, the ``Host`` header, the server address and the mount, so it is worked out
     once per combination (:func:`public_base_at`) rather than by parsing the request's URL each time.
     """
-    scope = request.scope
+    return public_base_of(request.scope)
+
+
+def public_base_of(scope: Scope) -> str:
+    """:func:`public_base` of a request's scope."""
     host = header_index(scope).get(b"host")
     server = scope.get("server")
     return public_base_at(scope.get("scheme", "http"), host, tuple(server) if server is not None else None,

@@ -15,4 +15,4 @@ def build(runtime: Runtime) -> VendorApp:
     """The GateAI routes (paths as documented: ``/api/...``, ``/v1/models``, ``/get/{id}``; files under ``/files/``)."""
     uploads = Uploads(runtime)
     api = GateAIAPI(runtime, Tasks(runtime, Budget(runtime), uploads), uploads)
-    return VendorApp(routes=api.routes(), render=errors.render, api=api)
+    return VendorApp(routes=api.routes(), render=errors.render, api=api, express=api.express)

@@ -20,13 +20,17 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from mockserver.core.accounts import Account
-from mockserver.core.asgi import public_base
+from mockserver.core.asgi import public_base, public_base_of
 from mockserver.core.boundary import limited_receive
 from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import EncodedJSON, JSONResponse, api_key_from, read_json_object
+from mockserver.core.jobs import JobNotFound
+from mockserver.core.pipeline import rules_may_apply
+from mockserver.core.request_facts import STATE_KEY, request_key
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
@@ -52,6 +56,8 @@ def upload_too_large(limit: int) -> ApiError:
 
 #: The longest X-Mock-Duration (as a scripted outcome's ``duration``): 10 days.
 MAX_MOCK_DURATION = 10 * 86_400.0
+#: The path prefix of ``GET /get/{task_id}``.
+TASK_PATH = "/get/"
 
 
 def header_outcome(request: Request) -> ScriptedResult | None:
@@ -158,6 +164,27 @@ class GateAIAPI:
         record = self.tasks.get(account.key, request.path_params["task_id"])
         return EncodedJSON(self.views.encoded(record, self.files_base(request)))
 
+    def express(self, scope: Scope, path: str) -> bytes | None:
+        """``GET /get/{task_id}`` answered as :meth:`get_task` answers it, without the router's layers
+        (:data:`mockserver.core.front.Express`): the task's JSON when no rule could apply, the key's account is
+        active and the task is the key's; None for any other request."""
+        if scope["method"] != "GET" or not path.startswith(TASK_PATH):
+            return None
+        task_id = path[len(TASK_PATH):]
+        runtime = self.runtime
+        if not task_id or "/" in task_id or rules_may_apply(runtime, scope):  # the route's match, the pipeline's bypass
+            return None
+        state = scope.get("state")
+        facts = state.get(STATE_KEY) if state else None  # the journal's, if it made them already
+        account = runtime.accounts.get(facts.key if facts is not None else request_key(scope))
+        if account is None or account.suspended:
+            return None
+        try:
+            record = self.tasks.get(account.key, task_id)
+        except JobNotFound:
+            return None
+        return self.views.encoded(record, _files_base(public_base_of(scope)))
+
     async def upload(self, request: Request) -> Response:
         account = self.authenticate(request)
         content_type = request.headers.get("content-type", "")
@@ -205,7 +232,7 @@ class GateAIAPI:
             Route("/api/generate", mapped(self.generate), methods=["POST"]),
             Route("/api/estimate", mapped(self.estimate), methods=["POST"]),
             Route("/api/upload", mapped(self.upload), methods=["POST"]),
-            Route("/get/{task_id}", mapped(self.get_task), methods=["GET"]),
+            Route(TASK_PATH + "{task_id}", mapped(self.get_task), methods=["GET"]),
             Route("/credits", mapped(self.credits), methods=["GET"]),
             Route("/api/me", mapped(self.me), methods=["GET"]),
         ]

@@ -59,9 +59,12 @@ def converse(base: str, batches: list[list[tuple[str, bytes]]]) -> list[tuple[by
     return answers
 
 
-def journal(base: str) -> list[dict[str, Any]]:
-    """The journal, newest first, without latencies and with the server's port (httpx's requests name it) blanked."""
-    text = httpx.get(base + "/_mock/requests", params={"limit": 100}).text.replace(urlsplit(base).netloc, "HOST")
+def journal(base: str, *others: str) -> list[dict[str, Any]]:
+    """The journal (of every API), newest first, without latencies and with the server's ports (httpx's requests
+    name them: ``base``'s and ``others``') blanked."""
+    text = httpx.get(base + "/_mock/requests", params={"limit": 100}).text
+    for url in (base, *others):
+        text = text.replace(urlsplit(url).netloc, "HOST")
     entries: list[dict[str, Any]] = json.loads(text)["data"]
     for entry in entries:
         entry.pop("latency_ms")
@@ -88,19 +91,19 @@ class Counting:
 def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerThread, ServerThread, list[Counting]]]:
     made: list[Counting] = []
     real = server_module.answer_at_once_of
+    at_once, asgi_only = ServerThread(make_settings()), ServerThread(make_settings())
+    answering = [listener.app for listener in at_once.plan.listeners]  # each server builds its own in its thread
 
     def counted(app: object) -> Any:
-        answer = real(app)
+        answer = real(app) if any(app is mine for mine in answering) else None
         if answer is not None:
             made.append(Counting(answer))
             return made[-1]
         return None
 
     monkeypatch.setattr(server_module, "answer_at_once_of", counted)
-    with ServerThread(make_settings()) as at_once:
-        monkeypatch.setattr(server_module, "answer_at_once_of", lambda app: None)
-        with ServerThread(make_settings()) as asgi_only:
-            yield at_once, asgi_only, made
+    with at_once, asgi_only:
+        yield at_once, asgi_only, made
 
 
 def script(pid: str) -> list[list[tuple[str, bytes]]]:
@@ -127,6 +130,20 @@ def script(pid: str) -> list[list[tuple[str, bytes]]]:
     ]
 
 
+def gateai_exchanges(base: str) -> list[tuple[bytes, bytes]]:
+    """A GateAI task made, then fetched: kept-alive, by another key, pipelined behind a miss, and alone."""
+    bearer = f"Authorization: Bearer {KEY}\r\n"
+    made = httpx.post(base + "/api/generate", headers={"authorization": f"Bearer {KEY}"},
+                      json={"model": "gpt-image-2", "type": "image", "params": {"prompt": "a fox"}})
+    task = f"/get/{made.raise_for_status().json()['task_id']}"
+    return converse(base, [
+        [("GET", request(task, None, extra=bearer)), ("GET", request(task, None, extra=bearer))],
+        [("GET", request(task, None, extra=f"Authorization: Bearer {OTHER_KEY}\r\n")),
+         ("GET", request(task, None, extra=bearer))],
+        [("GET", request(task, None, extra=bearer))],
+    ])
+
+
 def creating(body: bytes, key: str = KEY, extra: str = "") -> list[tuple[str, bytes]]:
     """A create with ``body`` (and ``extra`` header lines: a ``content-type`` among them replaces JSON's)."""
     head = f"POST /v1/predictions HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\n{extra}"
@@ -145,16 +162,19 @@ def test_answers_at_once_are_the_asgi_ways_answers_byte_for_byte(
         pid = httpx.post(base + "/v1/predictions", content=PROMPT, headers={"x-api-key": KEY}).json()["id"]
         answers = converse(base, script(pid))
         answers += converse(base, [[("GET", request(f"/v1/predictions/{pid}", version="1.0"))]])
-        results.append((answers, journal(base)))
+        answers += gateai_exchanges(running.urls["gateai"])
+        results.append((answers, journal(base, running.urls["gateai"])))
     (answers, entries), (asgi_answers, asgi_entries) = results
     assert [head.split(b"\r\n", 1)[0] for head, _ in answers].count(b"HTTP/1.1 200 OK") >= 8
     assert answers == asgi_answers
     assert [head.split(b"\r\n", 1)[0] for head, _ in answers].count(b"HTTP/1.1 201 Created") == 3
-    assert entries == asgi_entries and len(entries) == 32
+    assert entries == asgi_entries and len(entries) == 32 + 6  # and GateAI's create and task GETs
     # answered at once: the first create, the first two GETs, the one with a query, the lone one after the pipelined
     # batches, and the two creates and the GET of the last batch; the requests pipelined behind one that took the
     # ASGI way wait for it, and take that way too
     assert made and made[0].made == 8
+    # GateAI's task GETs: the two of the first batch and the one after the pipelined batch
+    assert [counting.gateway.api for counting in made] == ["skytells", "gateai"] and made[1].made == 3
 
 
 def test_a_connection_answered_at_once_stays_usable_for_the_asgi_way(
