@@ -105,6 +105,16 @@ def rules_may_apply(runtime: Runtime, scope: Scope) -> bool:
     return runtime.rules.has_global_rules or _SCENARIO in (scope.get(HEADERS_KEY) or header_index(scope))
 
 
+def express_item(runtime: Runtime, scope: Scope, path: str, prefix: str) -> str | None:
+    """The id a ``GET <prefix><id>`` names (``path``: below the mount), when an express answer may answer it: one
+    path segment after ``prefix`` (the route's match) and no rule that could apply (the pipeline's bypass); None
+    otherwise."""
+    if scope["method"] != "GET" or not path.startswith(prefix):
+        return None
+    item = path[len(prefix):]
+    return None if not item or "/" in item or rules_may_apply(runtime, scope) else item
+
+
 def invalid_scenario(message: str) -> ApiError:
     return ApiError(400, "INVALID_SCENARIO", message, param="X-Mock-Scenario")
 

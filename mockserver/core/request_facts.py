@@ -163,3 +163,9 @@ def known_facts(scope: Scope) -> RequestFacts | None:
     """The facts if some layer made them (None outside the API apps, e.g. in a unit test)."""
     state = scope.get("state")
     return state.get(STATE_KEY) if state else None
+
+
+def key_of(scope: Scope) -> str | None:
+    """A request's API key: its facts' when a layer made them already, else :func:`request_key`'s (headers only)."""
+    facts = known_facts(scope)
+    return facts.key if facts is not None else request_key(scope)

@@ -29,8 +29,8 @@ from mockserver.core.errors import ApiError
 from mockserver.core.files import file_route
 from mockserver.core.http import EncodedJSON, JSONResponse, api_key_from, read_json_object
 from mockserver.core.jobs import JobNotFound
-from mockserver.core.pipeline import rules_may_apply
-from mockserver.core.request_facts import STATE_KEY, request_key
+from mockserver.core.pipeline import express_item
+from mockserver.core.request_facts import key_of
 from mockserver.core.rules.model import ScriptedResult
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
@@ -168,15 +168,11 @@ class GateAIAPI:
         """``GET /get/{task_id}`` answered as :meth:`get_task` answers it, without the router's layers
         (:data:`mockserver.core.front.Express`): the task's JSON when no rule could apply, the key's account is
         active and the task is the key's; None for any other request."""
-        if scope["method"] != "GET" or not path.startswith(TASK_PATH):
-            return None
-        task_id = path[len(TASK_PATH):]
         runtime = self.runtime
-        if not task_id or "/" in task_id or rules_may_apply(runtime, scope):  # the route's match, the pipeline's bypass
+        task_id = express_item(runtime, scope, path, TASK_PATH)
+        if task_id is None:
             return None
-        state = scope.get("state")
-        facts = state.get(STATE_KEY) if state else None  # the journal's, if it made them already
-        account = runtime.accounts.get(facts.key if facts is not None else request_key(scope))
+        account = runtime.accounts.get(key_of(scope))
         if account is None or account.suspended:
             return None
         try:

@@ -33,8 +33,8 @@ from mockserver.core.http import (
     read_json_object,
 )
 from mockserver.core.jobs import JobNotFound
-from mockserver.core.pipeline import rules_may_apply
-from mockserver.core.request_facts import STATE_KEY, header_index, request_key
+from mockserver.core.pipeline import express_item, rules_may_apply
+from mockserver.core.request_facts import header_index, key_of
 from mockserver.core.rules.select import scripted_result
 from mockserver.core.runtime import Runtime
 from mockserver.skytells import ratelimit
@@ -200,15 +200,11 @@ class SkytellsAPI:
         """``GET /v1/predictions/{id}`` answered as :meth:`get_prediction` answers it, without the router's layers
         (:data:`mockserver.core.front.Express`): the prediction's JSON when no rule could apply, the key's account
         is active and has no rate limit, and the prediction is the key's; None for any other request."""
-        if scope["method"] != "GET" or not path.startswith(_PREDICTION_PATH):
-            return None
-        pid = path[len(_PREDICTION_PATH):]
         runtime = self.runtime
-        if not pid or "/" in pid or rules_may_apply(runtime, scope):  # the route's match, the pipeline's bypass
+        pid = express_item(runtime, scope, path, _PREDICTION_PATH)
+        if pid is None:
             return None
-        state = scope.get("state")
-        facts = state.get(STATE_KEY) if state else None  # the journal's, if it made them already
-        account = runtime.accounts.get(facts.key if facts is not None else request_key(scope))
+        account = runtime.accounts.get(key_of(scope))
         if account is None or account.suspended or ratelimit.limit_of(runtime, account):
             return None
         try:
@@ -226,7 +222,7 @@ class SkytellsAPI:
         runtime = self.runtime
         if rules_may_apply(runtime, scope):
             return None
-        account = runtime.accounts.get(request_key(scope))
+        account = runtime.accounts.get(key_of(scope))
         if account is None or account.suspended or ratelimit.limit_of(runtime, account):
             return None
         settings = runtime.settings

@@ -9,6 +9,7 @@ the plain case (else the comparison would hold for a path never used).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -88,33 +89,51 @@ def path_of(target: str, ids: dict[str, str]) -> str:
     return f"/v1/predictions/{pid}" + (f"/{rest}" if rest or target.endswith("/") else "")
 
 
-async def exchange(server: MockServer, state: str, single_port: bool, method: str, target: str,
-                   headers: dict[str, str]) -> tuple[list[Any], list[dict[str, Any]]]:
-    app = server.combined() if single_port else server.apps["skytells"]
-    prefix = "/skytells" if single_port else ""
+def client_of(server: MockServer, api: str, single_port: bool) -> httpx.AsyncClient:
+    """A client of ``api``'s app (at its mount on the single port), over ASGI."""
+    app = server.combined() if single_port else server.apps[api]
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080" + prefix) as client:
-        ids = await prepare(client, state)
-        answers = []
-        for _ in range(2):  # the second: a cached view, a rate limit reached
-            reply = await client.request(method, path_of(target, ids), headers=headers)
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080" + (f"/{api}" if single_port else ""))
+
+
+async def asked(client: httpx.AsyncClient, method: str, paths: list[str],
+                headers: dict[str, str]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Each path asked twice (the second: a cached view, a rate limit reached): the answers, then the journal's
+    entries of those requests (latencies dropped)."""
+    answers = []
+    for path in paths:
+        for _ in range(2):
+            reply = await client.request(method, path, headers=headers)
             answers.append((reply.status_code, sorted(reply.headers.multi_items()), reply.content))
-        journal = (await client.get("/_mock/requests", params={"limit": 2})).json()
+    journal = (await client.get("/_mock/requests", params={"limit": 2 * len(paths)})).json()
     entries = journal.get("data", []) if isinstance(journal, dict) else []
     for entry in entries:
         entry.pop("latency_ms", None)
     return answers, entries
 
 
+def compare(api: str, made: Callable[[], MockServer],
+            run: Callable[[MockServer], Awaitable[Any]]) -> tuple[Any, Any, list[bool]]:
+    """``run`` on two mocks ``made`` alike, the first with ``api``'s express answer (recorded), the second without;
+    both results and what the express answer said."""
+    express_mock, router_mock = made(), made()
+    recorder = Recorder(express_mock.apps[api].state.api.express)
+    gateway(express_mock.apps[api]).express = recorder
+    gateway(router_mock.apps[api]).express = None
+    return asyncio.run(run(express_mock)), asyncio.run(run(router_mock)), recorder.answers
+
+
+async def exchange(server: MockServer, state: str, single_port: bool, method: str, target: str,
+                   headers: dict[str, str]) -> tuple[list[Any], list[dict[str, Any]]]:
+    async with client_of(server, "skytells", single_port) as client:
+        ids = await prepare(client, state)
+        return await asked(client, method, [path_of(target, ids)], headers)
+
+
 def both(state: str, journal: bool, single_port: bool, method: str, target: str,
          headers: dict[str, str]) -> tuple[Any, Any, list[bool]]:
-    express_mock, router_mock = mock(state, journal, single_port), mock(state, journal, single_port)
-    recorder = Recorder(express_mock.apps["skytells"].state.api.express)
-    gateway(express_mock.apps["skytells"]).express = recorder
-    gateway(router_mock.apps["skytells"]).express = None
-    with_express = asyncio.run(exchange(express_mock, state, single_port, method, target, headers))
-    without = asyncio.run(exchange(router_mock, state, single_port, method, target, headers))
-    return with_express, without, recorder.answers
+    return compare("skytells", lambda: mock(state, journal, single_port),
+                   lambda server: exchange(server, state, single_port, method, target, headers))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
