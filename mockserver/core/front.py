@@ -224,13 +224,12 @@ class Gateway:
         if body is not None:
             return self._write_at_once(scope, body)
         express = self.express
-        if express is None or (self.journaled and self.runtime.journal.batched):
+        if express is None:
             return None
         path = path_below_mount(scope)
         index = header_index(scope)
-        if (path.startswith(MOCK_PREFIX) or (self.cors is not None and b"origin" in index)
-                or b"content-length" in index or b"transfer-encoding" in index
-                or self._refusal(scope, index, self.settings.max_body_bytes) is not None):
+        if (path.startswith(MOCK_PREFIX) or b"content-length" in index or b"transfer-encoding" in index
+                or not self._offerable(scope, index)):
             return None
         answer = express(scope, path)
         return None if answer is None else self._answered_at_once(scope, path, 200, answer, b"")
@@ -240,11 +239,18 @@ class Gateway:
         :meth:`answer_at_once`: the vendor's :class:`ExpressWrite` path, a declared length of at most
         :data:`AT_ONCE_BODY_BYTES` within the limits, no ``Origin`` (CORS), a journal of this process."""
         write = self.express_write
-        if write is None or (self.journaled and self.runtime.journal.batched) or path_below_mount(scope) != write.path:
+        if write is None or path_below_mount(scope) != write.path:
             return False
         index = header_index(scope)
         length = declared_length_of(index.get(b"content-length"))
         return (length is not None and length <= AT_ONCE_BODY_BYTES and b"transfer-encoding" not in index
+                and self._offerable(scope, index))
+
+    def _offerable(self, scope: Scope, index: dict[bytes, bytes]) -> bool:
+        """What any answer at once needs (``index``: the request's :func:`header_index`): a journal of this process
+        (a shared one is written by a coroutine), no ``Origin`` (Starlette's CORS middleware answers those), a head
+        within the limits."""
+        return (not (self.journaled and self.runtime.journal.batched)
                 and not (self.cors is not None and b"origin" in index)
                 and self._refusal(scope, index, self.settings.max_body_bytes) is None)
 

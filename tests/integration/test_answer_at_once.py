@@ -87,21 +87,28 @@ class Counting:
         return answered
 
 
-@pytest.fixture()
-def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerThread, ServerThread, list[Counting]]]:
+def counted_answers(monkeypatch: pytest.MonkeyPatch, answering: ServerThread) -> list[Counting]:
+    """The answers at once of ``answering``'s apps, counted (one :class:`Counting` per app, in the order the server
+    builds its protocols); every other server's apps answer nothing at once."""
     made: list[Counting] = []
     real = server_module.answer_at_once_of
-    at_once, asgi_only = ServerThread(make_settings()), ServerThread(make_settings())
-    answering = [listener.app for listener in at_once.plan.listeners]  # each server builds its own in its thread
+    apps = [listener.app for listener in answering.plan.listeners]  # each server builds its own in its thread
 
     def counted(app: object) -> Any:
-        answer = real(app) if any(app is mine for mine in answering) else None
+        answer = real(app) if any(app is mine for mine in apps) else None
         if answer is not None:
             made.append(Counting(answer))
             return made[-1]
         return None
 
     monkeypatch.setattr(server_module, "answer_at_once_of", counted)
+    return made
+
+
+@pytest.fixture()
+def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ServerThread, ServerThread, list[Counting]]]:
+    at_once, asgi_only = ServerThread(make_settings()), ServerThread(make_settings())
+    made = counted_answers(monkeypatch, at_once)
     with at_once, asgi_only:
         yield at_once, asgi_only, made
 
@@ -192,18 +199,8 @@ def test_a_connection_answered_at_once_stays_usable_for_the_asgi_way(
 
 def counted_server(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> tuple[ServerThread, list[Counting]]:
     """A server (not started) whose answers at once are counted."""
-    made: list[Counting] = []
-    real = server_module.answer_at_once_of
-
-    def counted(app: object) -> Any:
-        answer = real(app)
-        if answer is not None:
-            made.append(Counting(answer))
-            return made[-1]
-        return None
-
-    monkeypatch.setattr(server_module, "answer_at_once_of", counted)
-    return ServerThread(make_settings(**changes)), made
+    running = ServerThread(make_settings(**changes))
+    return running, counted_answers(monkeypatch, running)
 
 
 def connect(running: ServerThread) -> socket.socket:
