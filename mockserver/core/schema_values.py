@@ -89,15 +89,21 @@ def integer(schema: dict[str, Any], rng: random.Random, path: str) -> int:
 
 
 def _window(lo: int | None, hi: int | None, width: int) -> tuple[int, int]:
-    """A small integer range inside [lo, hi] (either side open), preferring non-negative values."""
+    """A small integer range inside [lo, hi] (either side open), preferring non-negative values.
+
+    A wide closed range is narrowed the same way: zod's ``.int()`` sends the safe-integer bounds (±2**53 - 1), and a
+    client asking for ``days`` should get 7, not -3259401087282677.
+    """
     if lo is None and hi is None:
         return 0, width
     if lo is None:
         assert hi is not None
         return (0, min(hi, width)) if hi >= 0 else (hi - width, hi)
-    if hi is None:
+    if hi is None or hi - lo > width:
+        if hi is not None and hi < 0:
+            return max(lo, hi - width), hi
         start = max(lo, 0)
-        return start, start + width
+        return start, start + width if hi is None else min(hi, start + width)
     return lo, hi
 
 
@@ -114,6 +120,9 @@ def number(schema: dict[str, Any], rng: random.Random, path: str) -> int | float
         flo = min(0.0, fhi) - 100.0 if fhi is not None and fhi < 100 else 0.0
     if fhi is None:
         fhi = flo + 100.0 if flo > -1e300 else 0.0
+    if fhi - flo > 100.0:  # a wide range (e.g. ±1.8e308) narrowed as integers' are (_window)
+        flo = max(flo, min(0.0, fhi - 100.0))
+        fhi = min(fhi, flo + 100.0)
     value = rng.uniform(flo, fhi) if math.isfinite(fhi - flo) else flo / 2 + fhi / 2
     for candidate in (round(value, 2), value, flo / 2 + fhi / 2, flo):
         if math.isfinite(candidate) and flo <= candidate <= fhi:

@@ -15,8 +15,9 @@ const openai = createOpenAI({ baseURL: env.baseUrl, apiKey: env.apiKey, fetch: a
 const MODELS = { responses: () => openai(env.model), chat: () => openai.chat(env.model) };
 const SETTINGS = { maxRetries: 0 };
 const WEATHER_PROMPT = 'What is the weather in Paris?';
+// `.int()` goes out with zod's safe-integer bounds (±2**53 - 1): the mock answers a small number, as for an open range
 const Weather = z.object({ city: z.string(), temperature: z.number(),
-  conditions: z.enum(['sunny', 'rainy', 'cloudy']) });
+  conditions: z.enum(['sunny', 'rainy', 'cloudy']), days: z.number().int() });
 
 /** A weather tool that records its calls and answers with a fixed report. */
 function weatherTool(calls) {
@@ -91,6 +92,7 @@ async function structured(kind) {
   const result = await generateText({ ...SETTINGS, model: MODELS[kind](), prompt: WEATHER_PROMPT,
     output: Output.object({ schema: Weather }) });
   Weather.strict().parse(result.output);
+  assert.ok(result.output.days >= 0 && result.output.days <= 100, `days: ${result.output.days}`);
   return { output: result.output };
 }
 
@@ -166,7 +168,7 @@ const checks = {
   },
 
   async ai_scripted_output_object_responses() {
-    const scripted = { city: 'Lyon', temperature: 18, conditions: 'sunny' };
+    const scripted = { city: 'Lyon', temperature: 18, conditions: 'sunny', days: 3 };
     await addRule({ match: { route: 'POST /v1/responses' }, outcome: { json: scripted } });
     const result = await generateText({ ...SETTINGS, model: MODELS.responses(), prompt: WEATHER_PROMPT,
       output: Output.object({ schema: Weather }) });

@@ -116,6 +116,25 @@ def test_integer_and_number_bounds_and_multiples():
     assert all(abs(v) < float("inf") for v in huge)
 
 
+#: What zod's ``z.number().int()`` becomes in the JSON schema the Vercel AI SDK sends (``generateObject``).
+SAFE_INTEGER = {"type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991}
+
+
+@pytest.mark.parametrize(("schema", "low", "high"), [
+    (SAFE_INTEGER, 0, 100),
+    ({"type": "integer", "minimum": 5, "maximum": 10**12}, 5, 105),
+    ({"type": "integer", "minimum": -10**12, "maximum": -5}, -105, -5),
+    ({"type": "integer", "multipleOf": 3, "minimum": -10**12, "maximum": 10**12}, 0, 30),
+    ({"type": "number", "minimum": -1.7e308, "maximum": 1.7e308}, 0, 100),
+    ({"type": "number", "minimum": -1e9, "maximum": -1e8}, -1e8 - 100, -1e8),
+    ({"type": "number", "minimum": 1e8, "maximum": 1e9}, 1e8, 1e8 + 100),
+])
+def test_wide_closed_ranges_give_small_values_like_open_ones(schema, low, high):
+    """A wide closed range is narrowed as an open one is: near zero (non-negative first), else next to the bound
+    nearest to zero -- a client's ``days`` gets 7, not -3259401087282677."""
+    assert all(low <= v <= high for v in many(schema))
+
+
 def test_strings_respect_lengths_and_stay_small():
     assert all(5 <= len(v) <= 6 for v in many({"type": "string", "minLength": 5, "maxLength": 6}))
     assert all(len(v) <= 40 for v in many({"type": "string"}))
