@@ -67,18 +67,24 @@ async def prepare(client: httpx.AsyncClient, state: str) -> dict[str, str]:
         made = await client.post("/v1/predictions", json=PROMPT, headers={"x-api-key": key})
         assert made.status_code == 201, made.text
         ids[name] = made.json()["id"]
-    admin = {"x-mock-admin-token": "unused"}
-    (await client.patch(f"/_mock/keys/{SUSPENDED_KEY}", json={"suspended": True}, headers=admin)).raise_for_status()
-    if state == "global rule":
-        rule = {"match": {"route": "GET /v1/predictions/{id}"}, "fault": {"type": "error", "status": 503}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "scenario rule":
-        rule = {"scenario": "slow", "fault": {"type": "error", "status": 500}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "rate limited":
+    await suspend_and_rule(client, state, "GET /v1/predictions/{id}")
+    if state == "rate limited":
         limits = {"limits": {"rate_limit_per_minute": 1}}
         (await client.patch(f"/_mock/keys/{KEY}", json=limits)).raise_for_status()
     return ids
+
+
+async def suspend_and_rule(client: httpx.AsyncClient, state: str, route: str) -> None:
+    """What every equivalence state starts from: :data:`SUSPENDED_KEY` suspended; for ``state`` "global rule" an
+    error rule on ``route``, for "scenario rule" one under scenario ``slow``."""
+    (await client.patch(f"/_mock/keys/{SUSPENDED_KEY}", json={"suspended": True})).raise_for_status()
+    rule: dict[str, Any] | None = None
+    if state == "global rule":
+        rule = {"match": {"route": route}, "fault": {"type": "error", "status": 503}}
+    elif state == "scenario rule":
+        rule = {"scenario": "slow", "fault": {"type": "error", "status": 500}}
+    if rule is not None:
+        (await client.post("/_mock/rules", json=rule)).raise_for_status()
 
 
 def path_of(target: str, ids: dict[str, str]) -> str:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from mockserver.app import MockServer, build
 from tests.conftest import KEY, OTHER_KEY, make_settings
-from tests.property.test_express_equivalence import SUSPENDED_KEY, gateway
+from tests.property.test_express_equivalence import SUSPENDED_KEY, gateway, suspend_and_rule
 
 PROMPT = {"model": "truefusion-pro", "input": {"prompt": "a fox in the snow"}}
 #: Every example sends each of these bodies with each content type (one random pick would rarely meet the one
@@ -56,15 +56,8 @@ def mock(state: str, journal: bool) -> MockServer:
 
 
 async def prepare(client: httpx.AsyncClient, state: str) -> None:
-    admin = {"x-mock-admin-token": "unused"}
-    (await client.patch(f"/_mock/keys/{SUSPENDED_KEY}", json={"suspended": True}, headers=admin)).raise_for_status()
-    if state == "global rule":
-        rule = {"match": {"route": "POST /v1/predictions"}, "fault": {"type": "error", "status": 503}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "scenario rule":
-        rule = {"scenario": "slow", "fault": {"type": "error", "status": 500}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "rate limited":
+    await suspend_and_rule(client, state, "POST /v1/predictions")
+    if state == "rate limited":
         (await client.patch(f"/_mock/keys/{KEY}", json={"limits": {"rate_limit_per_minute": 1}})).raise_for_status()
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mockserver.app import MockServer
 from tests.conftest import KEY, OTHER_KEY
-from tests.property.test_express_equivalence import SUSPENDED_KEY, asked, client_of, compare, mock
+from tests.property.test_express_equivalence import SUSPENDED_KEY, asked, client_of, compare, mock, suspend_and_rule
 
 GENERATION = {"model": "gpt-image-2", "type": "image", "params": {"prompt": "a fox in the snow"}}
 KEYS = st.sampled_from([
@@ -37,14 +37,8 @@ async def prepare(client: httpx.AsyncClient, state: str) -> dict[str, str]:
         made = await client.post("/api/generate", json=GENERATION, headers={"authorization": f"Bearer {key}"})
         assert made.status_code == 200, made.text
         ids[name] = made.json()["task_id"]
-    (await client.patch(f"/_mock/keys/{SUSPENDED_KEY}", json={"suspended": True})).raise_for_status()
-    if state == "global rule":
-        rule = {"match": {"route": "GET /get/{task_id}"}, "fault": {"type": "error", "status": 503}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "scenario rule":
-        rule = {"scenario": "slow", "fault": {"type": "error", "status": 500}}
-        (await client.post("/_mock/rules", json=rule)).raise_for_status()
-    elif state == "later":  # the task finished (and its view's phase changed)
+    await suspend_and_rule(client, state, "GET /get/{task_id}")
+    if state == "later":  # the task finished (and its view's phase changed)
         (await client.post("/_mock/clock/advance", json={"seconds": 600})).raise_for_status()
     return ids
 
